@@ -1,0 +1,93 @@
+/**
+ * A progress line for long studies: trials done, running, pruned and failed, the best value so
+ * far and the elapsed time. On a terminal it updates in place; elsewhere it prints plain lines,
+ * at most one every few seconds.
+ *
+ * @since 0.1.0
+ */
+import type { Direction, FrozenTrial } from "./Trial.js"
+
+export interface Progress {
+  readonly started: () => void
+  readonly finished: (trial: FrozenTrial) => void
+  readonly close: () => void
+}
+
+export interface ProgressOptions {
+  readonly stream?: NodeJS.WriteStream
+  /** Milliseconds between plain lines when not on a terminal (default 5000). */
+  readonly plainEveryMs?: number
+}
+
+const fmt = (v: number | undefined) =>
+  v === undefined ? "-" : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(5)
+
+const elapsed = (ms: number) => {
+  const s = Math.floor(ms / 1000)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  return `${h > 0 ? `${h}h` : ""}${String(m).padStart(h > 0 ? 2 : 1, "0")}m${String(s % 60).padStart(2, "0")}s`
+}
+
+/**
+ * A progress reporter writing to stderr.
+ *
+ * @example
+ * import { Progress } from "@tunekit/core"
+ * const p = Progress.make("maximize")
+ */
+export const make = (direction: Direction, options: ProgressOptions = {}): Progress => {
+  const out = options.stream ?? process.stderr
+  const tty = out.isTTY === true
+  const every = tty ? 100 : options.plainEveryMs ?? 5000
+  const t0 = Date.now()
+  let running = 0
+  let complete = 0
+  let pruned = 0
+  let failed = 0
+  let best: number | undefined
+  let bestTrial: number | undefined
+  let lastWrite = 0
+  let dirty = false
+
+  const line = () =>
+    `trials ${complete + pruned + failed} done (${complete} complete, ${pruned} pruned, ${failed} failed), ${running} running | best ${fmt(best)}${
+      bestTrial === undefined ? "" : ` (trial ${bestTrial})`
+    } | ${elapsed(Date.now() - t0)}`
+
+  const write = (force: boolean) => {
+    const now = Date.now()
+    if (!force && now - lastWrite < every) {
+      dirty = true
+      return
+    }
+    lastWrite = now
+    dirty = false
+    if (tty) out.write(`\r\x1b[2K${line()}`)
+    else out.write(`${line()}\n`)
+  }
+
+  return {
+    started: () => {
+      running++
+      write(false)
+    },
+    finished: (t) => {
+      running = Math.max(0, running - 1)
+      if (t.state === "Complete") {
+        complete++
+        const v = t.values?.[0]
+        if (v !== undefined && (best === undefined || (direction === "minimize" ? v < best : v > best))) {
+          best = v
+          bestTrial = t.number
+        }
+      } else if (t.state === "Pruned") pruned++
+      else if (t.state === "Failed") failed++
+      write(false)
+    },
+    close: () => {
+      if (dirty || lastWrite === 0 || tty) write(true)
+      if (tty) out.write("\n")
+    }
+  }
+}

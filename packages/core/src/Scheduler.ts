@@ -1,0 +1,75 @@
+/**
+ * Schedulers decide, from each reported metric of a trial and the study's history, whether the
+ * trial goes on. Wider than a boolean prune: Pause and Promote are what ASHA promotion and
+ * population-based training need.
+ *
+ * @since 0.1.0
+ */
+import { Context, Data, Effect, Layer, type Option } from "effect"
+import type { InvalidScheduler } from "./Errors.js"
+import type * as Space from "./Space.js"
+import type { StorageError } from "./Errors.js"
+import type { StudyInfo } from "./Storage.js"
+import type { FrozenTrial, Metric } from "./Trial.js"
+
+/** What a scheduler decides for a trial after one of its metrics. */
+export type Decision = Data.TaggedEnum<{
+  /** Go on training. */
+  Continue: {}
+  /** Stop now: the trial is stored as Pruned with the reason. */
+  Prune: { readonly reason: string }
+  /** Stop now, and keep the trial Waiting (paused) so that it can be resumed from its checkpoint. */
+  Pause: {}
+  /** Go on training up to `toStep` (a promotion to a higher rung). */
+  Promote: { readonly toStep: number }
+}>
+
+export const Decision = Data.taggedEnum<Decision>()
+
+/** The Continue decision. */
+export const Continue: Decision = Decision.Continue()
+
+/** What a scheduler sees with each metric. */
+export interface DecideContext {
+  readonly study: StudyInfo
+  /** The trial as stored, including the metric being decided on. */
+  readonly trial: FrozenTrial
+  readonly metric: Metric
+  /** The study's trials as stored now (read lazily: only schedulers that need it pay for it). */
+  readonly history: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
+  /** The objective metric names and their directions, in the study's order. */
+  readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: "minimize" | "maximize" }>
+}
+
+/** The scheduler service. */
+export interface SchedulerService {
+  readonly name: string
+  /** Checks the options against the study when it starts. */
+  readonly check?: (space: Space.Compiled<any> | undefined, study: StudyInfo) => Effect.Effect<void, InvalidScheduler>
+  readonly decide: (ctx: DecideContext) => Effect.Effect<Decision, StorageError>
+  /**
+   * Asked before a new trial starts: a paused trial to resume instead (by id), with the step it
+   * resumes from. Schedulers that never pause leave it out.
+   */
+  readonly resume?: (ctx: {
+    readonly study: StudyInfo
+    readonly history: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
+  }) => Effect.Effect<Option.Option<number>, StorageError>
+}
+
+/** The Scheduler service tag. */
+export class Scheduler extends Context.Tag("@tunekit/core/Scheduler")<Scheduler, SchedulerService>() {}
+
+/** A scheduler that lets every trial run to the end. */
+export const none: SchedulerService = { name: "none", decide: () => Effect.succeed(Continue) }
+
+/**
+ * The no-op scheduler as a layer.
+ *
+ * @example
+ * import { Scheduler } from "@tunekit/core"
+ * const layer = Scheduler.layerNone
+ */
+export const layerNone: Layer.Layer<Scheduler> = Layer.succeed(Scheduler, none)
+
+

@@ -1,0 +1,188 @@
+/**
+ * Storage: the single source of truth of a study. Samplers and schedulers are functions of the
+ * history held here, which is why one sampler works unchanged in memory, on SQLite and across
+ * machines.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Option } from "effect"
+import * as os from "node:os"
+import type * as Distribution from "./Distribution.js"
+import type { ClaimTaken, InvalidSpace, StorageError, StudyMismatch, StudyNotFound, TrialStateError } from "./Errors.js"
+import { makeMemory } from "./internal/memoryStorage.js"
+import { makeSqlite, type SqliteOptions } from "./internal/sqliteStorage.js"
+import type { Direction, FrozenTrial, Json, Metric, State } from "./Trial.js"
+
+/** A study as storage holds it. */
+export interface StudyInfo {
+  readonly id: number
+  readonly name: string
+  readonly directions: ReadonlyArray<Direction>
+  /** The metric each direction applies to (the objective's names), when given. */
+  readonly metrics: ReadonlyArray<string>
+  readonly userAttrs: Readonly<Record<string, Json>>
+  readonly systemAttrs: Readonly<Record<string, Json>>
+  readonly createdAt: number
+}
+
+/** What is needed to create a trial. */
+export interface TrialInit {
+  readonly state: "Running" | "Waiting"
+  readonly params?: Readonly<Record<string, number>>
+  readonly distributions?: Readonly<Record<string, Distribution.Distribution>>
+  readonly userAttrs?: Readonly<Record<string, Json>>
+  readonly systemAttrs?: Readonly<Record<string, Json>>
+  readonly worker?: string
+}
+
+/** How a trial ends. */
+export interface TrialEnd {
+  readonly state: "Complete" | "Pruned" | "Failed"
+  readonly values?: ReadonlyArray<number>
+  readonly reason?: string
+}
+
+/** The storage service. Every method is atomic; writes are durable when the Effect succeeds. */
+export interface StorageService {
+  /** A short description for messages ("memory", "sqlite:tunekit.db"). */
+  readonly label: string
+  /** Creates a study or loads it when one with that name exists (its directions must match). */
+  readonly createStudy: (
+    name: string,
+    options: { readonly directions: ReadonlyArray<Direction>; readonly metrics?: ReadonlyArray<string> }
+  ) => Effect.Effect<StudyInfo, StorageError | StudyMismatch>
+  readonly getStudy: (name: string) => Effect.Effect<StudyInfo, StorageError | StudyNotFound>
+  readonly listStudies: () => Effect.Effect<ReadonlyArray<StudyInfo>, StorageError>
+  readonly deleteStudy: (name: string) => Effect.Effect<void, StorageError | StudyNotFound>
+  readonly setStudyAttr: (
+    studyId: number,
+    kind: "user" | "system",
+    key: string,
+    value: Json
+  ) => Effect.Effect<void, StorageError>
+
+  readonly createTrial: (studyId: number, init: TrialInit) => Effect.Effect<FrozenTrial, StorageError | InvalidSpace>
+  /**
+   * Takes a Waiting trial and marks it Running for `worker`: the one given, or else the oldest
+   * enqueued one (paused trials are only taken by id). None when there is none to take.
+   */
+  readonly claimWaiting: (
+    studyId: number,
+    worker: string,
+    trialId?: number
+  ) => Effect.Effect<Option.Option<FrozenTrial>, StorageError>
+  /**
+   * Sets parameters of a running trial. Fails with `InvalidSpace` when a name is already used in
+   * the study with another distribution. A `claim` is a key unique in the study (a grid point, say):
+   * when another trial holds it already, this fails with `ClaimTaken` and writes nothing. That is
+   * how concurrent workers avoid duplicates. The claim is kept in the system attribute `claim`.
+   */
+  readonly setParams: (
+    trialId: number,
+    params: Readonly<Record<string, number>>,
+    distributions: Readonly<Record<string, Distribution.Distribution>>,
+    claim?: string
+  ) => Effect.Effect<void, StorageError | TrialStateError | InvalidSpace | ClaimTaken>
+  /** Stores a reported metric of a running trial (a later report at the same step replaces it). */
+  readonly report: (trialId: number, metric: Metric) => Effect.Effect<void, StorageError | TrialStateError>
+  readonly setTrialAttr: (
+    trialId: number,
+    kind: "user" | "system",
+    key: string,
+    value: Json
+  ) => Effect.Effect<void, StorageError | TrialStateError>
+  /** Puts a running trial back to Waiting, paused at its last step, to be resumed by id. */
+  readonly pauseTrial: (trialId: number) => Effect.Effect<void, StorageError | TrialStateError>
+  /** Finishes a running trial; a finished trial never changes again. */
+  readonly finishTrial: (trialId: number, end: TrialEnd) => Effect.Effect<FrozenTrial, StorageError | TrialStateError>
+  /** Marks running trials alive now. */
+  readonly heartbeat: (trialIds: ReadonlyArray<number>) => Effect.Effect<void, StorageError>
+  readonly getTrial: (trialId: number) => Effect.Effect<FrozenTrial, StorageError | TrialStateError>
+  /** The trials of a study in order of number, optionally only those in some states. */
+  readonly getTrials: (
+    studyId: number,
+    options?: { readonly states?: ReadonlyArray<State> }
+  ) => Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
+  /** Heartbeat times of running trials, by trial id (ms since epoch). */
+  readonly heartbeats: (studyId: number) => Effect.Effect<ReadonlyMap<number, number>, StorageError>
+  readonly close: Effect.Effect<void>
+}
+
+/** The Storage service tag. */
+export class Storage extends Context.Tag("@tunekit/core/Storage")<Storage, StorageService>() {}
+
+/** The id of this process as a worker: `host:pid`. */
+export const workerId = (): string => `${os.hostname()}:${process.pid}`
+
+/**
+ * Storage in this process's memory: fast, gone when the process ends.
+ *
+ * @example
+ * import { Storage } from "@tunekit/core"
+ * const layer = Storage.layerMemory
+ */
+export const layerMemory: Layer.Layer<Storage> = Layer.sync(Storage, makeMemory)
+
+/**
+ * Storage in an SQLite file (WAL journal): the embedded default. A trial is committed before the
+ * call that finishes it returns; several processes may share the file.
+ *
+ * @example
+ * import { Storage } from "@tunekit/core"
+ * const layer = Storage.layerSqlite("tunekit.db")
+ */
+export const layerSqlite = (path: string, options: SqliteOptions = {}): Layer.Layer<Storage, StorageError> =>
+  Layer.scoped(
+    Storage,
+    Effect.acquireRelease(makeSqlite(path, options), (s) => s.close)
+  )
+
+export type { SqliteOptions }
+
+/**
+ * Fails the trials left Running by workers that died: on this host, a worker whose process is gone;
+ * anywhere, a trial whose heartbeat is older than `graceMs`. Returns the trials it failed.
+ */
+export const failStaleTrials = (
+  studyId: number,
+  options: { readonly graceMs?: number; readonly now?: number } = {}
+): Effect.Effect<ReadonlyArray<number>, StorageError, Storage> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const running = yield* storage.getTrials(studyId, { states: ["Running"] })
+    if (running.length === 0) return []
+    const beats = yield* storage.heartbeats(studyId)
+    const now = options.now ?? Date.now()
+    const grace = options.graceMs ?? 5 * 60_000
+    const host = os.hostname()
+    const failed: Array<number> = []
+    for (const t of running) {
+      const reason = staleReason(t, host, beats.get(t.id), now, grace)
+      if (reason === undefined) continue
+      const done = yield* Effect.either(storage.finishTrial(t.id, { state: "Failed", reason }))
+      if (done._tag === "Right") failed.push(t.number)
+    }
+    return failed
+  })
+
+const staleReason = (t: FrozenTrial, host: string, beat: number | undefined, now: number, grace: number) => {
+  const [h, p] = (t.worker ?? "").split(":")
+  const pid = Number(p)
+  if (h === host && Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
+    return `worker ${t.worker} died while the trial was running (process ${pid} is gone)`
+  }
+  const last = beat ?? t.startedAt
+  if (last !== undefined && now - last > grace) {
+    return `worker ${t.worker ?? "?"} stopped sending heartbeats ${Math.round((now - last) / 1000)} s ago`
+  }
+  return undefined
+}
+
+const processAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}

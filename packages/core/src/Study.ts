@@ -1,0 +1,487 @@
+/**
+ * Studies: a named set of trials in storage, with the ask/tell API for loops the user drives and
+ * `optimize`, the run loop, for the loops tunekit drives.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Sampler, Scheduler, Space, Storage, Study, Rng, Tracker } from "@tunekit/core"
+ *
+ * const space = Space.struct({ x: Space.float(-5, 5), y: Space.int(0, 10) })
+ * const program = Study.optimize({
+ *   study: "quadratic",
+ *   space,
+ *   objective: (c) => (c.x - 1) ** 2 + c.y,
+ *   direction: "minimize",
+ *   trials: 50
+ * })
+ * const result = await Effect.runPromise(program.pipe(Effect.provide(Study.layerDefaults({ seed: 1 }))))
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Layer, Option } from "effect"
+import type { Observable } from "rxjs"
+import * as Distribution from "./Distribution.js"
+import type { ClaimTaken, InvalidScheduler, ObjectiveError, SamplerUnsupported, StorageError, StudyMismatch, TrialStateError } from "./Errors.js"
+import { InvalidOptions, InvalidSpace } from "./Errors.js"
+import { runOptimize } from "./internal/runLoop.js"
+import * as Rng from "./Rng.js"
+import * as Sampler from "./Sampler.js"
+import * as Scheduler from "./Scheduler.js"
+import * as Space from "./Space.js"
+import * as Storage from "./Storage.js"
+import * as Tracker from "./Tracker.js"
+import type { Direction, FrozenTrial, Json, Metric } from "./Trial.js"
+
+/** The services a study runs on. */
+export type Services = Storage.Storage | Sampler.Sampler | Scheduler.Scheduler | Tracker.Tracker | Rng.Rng
+
+/** Every error a study can fail with. */
+export type StudyError =
+  | StorageError
+  | StudyMismatch
+  | InvalidSpace
+  | InvalidOptions
+  | SamplerUnsupported
+  | InvalidScheduler
+  | TrialStateError
+  | ClaimTaken
+
+/** How a study is opened: by name, with its objectives. */
+export interface OpenOptions<A> {
+  /** The study's name; an existing study with that name is loaded. */
+  readonly study: string
+  /** The declared search space; leave it out for define-by-run (`trial.suggestFloat` ...). */
+  readonly space?: Space.Space<A>
+  /** The direction of a single objective (default "minimize"). */
+  readonly direction?: Direction
+  /** The directions of several objectives. */
+  readonly directions?: ReadonlyArray<Direction>
+  /** For objectives that stream metrics: the name of the objective metric. */
+  readonly metric?: string
+  /** For several objectives that stream metrics: their names, in the order of `directions`. */
+  readonly metrics?: ReadonlyArray<string>
+}
+
+/** A trial handed out by `ask`: its config, and define-by-run suggestions. */
+export interface AskedTrial<A> {
+  readonly id: number
+  readonly number: number
+  /** The typed config (for define-by-run studies: `{}`, use the suggest methods). */
+  readonly config: A
+  /** External parameter values by name, including those suggested so far. */
+  readonly params: Readonly<Record<string, unknown>>
+  /** When the trial resumes after a pause: the last step it had reached. */
+  readonly resumeFrom: number | undefined
+  /** Suggests a float (define-by-run). Throws `InvalidSpace` on bad bounds or a reused name. */
+  readonly suggestFloat: (name: string, low: number, high: number, options?: Distribution.NumericOptions) => number
+  /** Suggests an integer (define-by-run). */
+  readonly suggestInt: (name: string, low: number, high: number, options?: Distribution.NumericOptions) => number
+  /** Suggests one of a list of choices (define-by-run). */
+  readonly suggestCategorical: <const C extends Distribution.Choice>(name: string, choices: ReadonlyArray<C>) => C
+}
+
+/** What `tell` records: values (the trial completes), or a pruned or failed end. */
+export type TellResult =
+  | number
+  | ReadonlyArray<number>
+  | { readonly state: "Pruned"; readonly reason?: string; readonly values?: ReadonlyArray<number> }
+  | { readonly state: "Failed"; readonly reason: string }
+
+/** An open study: the ask/tell API and the views of its trials. */
+export interface Handle<A> {
+  readonly info: import("./Storage.js").StudyInfo
+  readonly space: Space.Compiled<A> | undefined
+  readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
+  /** A new trial to evaluate; None when the sampler has nothing left (a finished grid). */
+  readonly ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
+  /** Stores a metric of a running trial and returns the scheduler's decision. */
+  readonly report: (trial: AskedTrial<A>, metric: Metric) => Effect.Effect<Scheduler.Decision, StudyError>
+  /** Finishes a trial. Values that are NaN or infinite fail it, with the reason stored. */
+  readonly tell: (trial: AskedTrial<A>, result: TellResult) => Effect.Effect<FrozenTrial, StudyError>
+  /** Sets a user attribute of a running trial. */
+  readonly setUserAttr: (trial: AskedTrial<A>, key: string, value: Json) => Effect.Effect<void, StudyError>
+  /** Queues a config to run before any sampled one (manual search, warm starts). */
+  readonly enqueue: (config: A, userAttrs?: Readonly<Record<string, Json>>) => Effect.Effect<FrozenTrial, StudyError>
+  readonly trials: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
+  /** The best complete trial (single objective). */
+  readonly best: Effect.Effect<Option.Option<FrozenTrial>, StorageError>
+  /** The complete trials that no other complete trial dominates (several objectives). */
+  readonly paretoFront: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
+}
+
+/** Objective results: a value, several, a Promise, an Effect, or an Observable of metrics. */
+export type ObjectiveResult =
+  | number
+  | ReadonlyArray<number>
+  | PromiseLike<number | ReadonlyArray<number>>
+  | Effect.Effect<number | ReadonlyArray<number>, unknown, never>
+  | Observable<Metric>
+
+/** What the objective receives besides the config. */
+export interface TrialContext<A> extends AskedTrial<A> {
+  /** Aborted when the trial is pruned, times out, or the study is interrupted. */
+  readonly signal: AbortSignal
+  /**
+   * Reports a metric from Promise-based code. Rejects with `TrialPruned` when the scheduler prunes
+   * the trial: let it propagate, and the trial is stored as Pruned.
+   */
+  readonly report: (metric: Metric) => Promise<void>
+  readonly setUserAttr: (key: string, value: Json) => Promise<void>
+}
+
+/** Thrown by `TrialContext.report` when the scheduler prunes the trial. */
+export class TrialPruned extends Error {
+  readonly _tag = "TrialPruned"
+  constructor(readonly reason: string) {
+    super(`pruned: ${reason}`)
+  }
+}
+
+/** What a callback receives after each finished trial. */
+export interface CallbackContext<A> {
+  readonly study: Handle<A>
+  /** Stops the study from starting more trials (running ones finish). */
+  readonly stop: () => void
+}
+
+/** Options of `optimize`. */
+export interface OptimizeOptions<A> extends OpenOptions<A> {
+  readonly objective: (config: A, trial: TrialContext<A>) => ObjectiveResult
+  /** How many trials this call runs (default: until the sampler is exhausted or the timeout). */
+  readonly trials?: number
+  /** No trial starts after this long; running ones finish. */
+  readonly timeout?: Duration.DurationInput
+  /** A trial running longer than this is stopped and failed. */
+  readonly trialTimeout?: Duration.DurationInput
+  /** How many trials run at once, as fibers (default 1). */
+  readonly concurrency?: number
+  /** Configs to run first, in order (manual search, warm starts). */
+  readonly enqueue?: ReadonlyArray<A>
+  /** Called after each finished trial. */
+  readonly callbacks?: ReadonlyArray<
+    (trial: FrozenTrial, ctx: CallbackContext<A>) => void | PromiseLike<void> | Effect.Effect<void>
+  >
+  /** A progress line on stderr (updating on a terminal, plain lines otherwise). Default false. */
+  readonly progress?: boolean
+}
+
+/** What `optimize` returns. */
+export interface Result<A> {
+  readonly study: Handle<A>
+  /** The trials this call ran. */
+  readonly trials: ReadonlyArray<FrozenTrial>
+  /** The best complete trial of the study (single objective). */
+  readonly best: Option.Option<FrozenTrial>
+  /** The Pareto front of the study (several objectives). */
+  readonly paretoFront: ReadonlyArray<FrozenTrial>
+}
+
+/** Opens (creates or loads) a study. */
+export const open = <A = Record<string, unknown>>(
+  options: OpenOptions<A>
+): Effect.Effect<Handle<A>, StudyError, Storage.Storage | Sampler.Sampler | Scheduler.Scheduler | Rng.Rng> =>
+  Effect.gen(function*() {
+    const directions = yield* directionsOf(options)
+    const metrics = options.metrics ?? (options.metric !== undefined ? [options.metric] : [])
+    if (metrics.length > 0 && metrics.length !== directions.length) {
+      return yield* new InvalidOptions({ reason: `${metrics.length} metrics named for ${directions.length} directions` })
+    }
+    const space = options.space === undefined ? undefined : yield* Space.validate(options.space)
+    const storage = yield* Storage.Storage
+    const info = yield* storage.createStudy(options.study, { directions, metrics })
+    return yield* makeHandle<A>(info, space, directions.map((direction, i) => ({ direction, metric: metrics[i] ?? "value" })))
+  })
+
+const directionsOf = (o: OpenOptions<unknown>): Effect.Effect<ReadonlyArray<Direction>, InvalidOptions> => {
+  const ds = o.directions ?? [o.direction ?? "minimize"]
+  if (o.directions !== undefined && o.direction !== undefined) {
+    return Effect.fail(new InvalidOptions({ reason: "give either direction or directions, not both" }))
+  }
+  if (ds.length === 0) return Effect.fail(new InvalidOptions({ reason: "directions must not be empty" }))
+  const bad = ds.find((d) => d !== "minimize" && d !== "maximize")
+  return bad === undefined
+    ? Effect.succeed(ds)
+    : Effect.fail(new InvalidOptions({ reason: `direction must be "minimize" or "maximize", got ${JSON.stringify(bad)}` }))
+}
+
+/** Whether `a` dominates `b` under the directions (no worse in all, better in one). */
+export const dominates = (a: ReadonlyArray<number>, b: ReadonlyArray<number>, directions: ReadonlyArray<Direction>): boolean => {
+  let better = false
+  for (let i = 0; i < directions.length; i++) {
+    const [x, y] = directions[i] === "minimize" ? [a[i], b[i]] : [b[i], a[i]]
+    if (x > y) return false
+    if (x < y) better = true
+  }
+  return better
+}
+
+/** The best complete trial for one objective. */
+export const bestOf = (trials: ReadonlyArray<FrozenTrial>, direction: Direction): Option.Option<FrozenTrial> => {
+  let best: FrozenTrial | undefined
+  for (const t of trials) {
+    if (t.state !== "Complete" || t.values === undefined) continue
+    if (best === undefined || (direction === "minimize" ? t.values[0] < best.values![0] : t.values[0] > best.values![0])) best = t
+  }
+  return Option.fromNullable(best)
+}
+
+/** The complete trials no other complete trial dominates. */
+export const paretoFrontOf = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArray<Direction>): ReadonlyArray<FrozenTrial> => {
+  const done = trials.filter((t) => t.state === "Complete" && t.values !== undefined)
+  return done.filter((t) => !done.some((o) => o !== t && dominates(o.values!, t.values!, directions)))
+}
+
+const makeHandle = <A>(
+  info: import("./Storage.js").StudyInfo,
+  space: Space.Compiled<A> | undefined,
+  objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
+) =>
+  Effect.gen(function*() {
+    const storage = yield* Storage.Storage
+    const sampler = yield* Sampler.Sampler
+    const scheduler = yield* Scheduler.Scheduler
+    const rng = yield* Rng.Rng
+    const worker = Storage.workerId()
+    const directions = objectives.map((o) => o.direction)
+    const derive = (...keys: ReadonlyArray<number | string>) => rng.derive(info.name, ...keys)
+    const history = storage.getTrials(info.id)
+    // Distributions of the study's parameters as this process knows them, for define-by-run checks.
+    const known = new Map<string, Distribution.Distribution>(space?.params ?? [])
+    const live = new WeakMap<AskedTrial<A>, LiveTrial>()
+
+    interface LiveTrial {
+      frozen: FrozenTrial
+      pending: { params: Record<string, number>; distributions: Record<string, Distribution.Distribution> }
+      intermediate: Array<Metric>
+    }
+
+    const flush = (t: LiveTrial) =>
+      Effect.suspend(() => {
+        const { params, distributions } = t.pending
+        if (Object.keys(params).length === 0) return Effect.void
+        t.pending = { params: {}, distributions: {} }
+        return storage.setParams(t.frozen.id, params, distributions)
+      })
+
+    const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined, firstHistory: ReadonlyArray<FrozenTrial> | undefined) =>
+      Effect.gen(function*() {
+        for (let attempt = 0; ; attempt++) {
+          const hist = sampler.usesHistory ? (attempt === 0 && firstHistory ? firstHistory : yield* history) : []
+          const ctx: Sampler.SampleContext = {
+            study: info,
+            trialNumber: frozen.number,
+            rng: attempt === 0 ? derive("trial", frozen.number) : derive("trial", frozen.number, "retry", attempt),
+            derive,
+            history: hist,
+            space
+          }
+          const relSpace = fixed ? undefined : sampler.inferRelativeSpace?.(ctx)
+          const relative = relSpace && sampler.sampleRelative ? sampler.sampleRelative(ctx, relSpace) : Sampler.noRelative
+          const pick: Space.Pick = (name, d) => {
+            const v = fixed?.[name] ?? relative.params[name]
+            return v !== undefined && Distribution.contains(d, v) ? v : sampler.sampleIndependent(ctx, name, d)
+          }
+          const built = space ? space.build(pick) : { config: {} as A, params: {} }
+          const fresh: Record<string, number> = {}
+          const dists: Record<string, Distribution.Distribution> = {}
+          for (const [k, v] of Object.entries(built.params)) {
+            if (fixed?.[k] === v && frozen.params[k] === v) continue
+            fresh[k] = v
+            dists[k] = space!.params.get(k)!
+          }
+          const claimed = Object.keys(fresh).length === 0 && relative.claim === undefined
+            ? Effect.void
+            : storage.setParams(frozen.id, fresh, dists, relative.claim)
+          const outcome = yield* Effect.either(claimed)
+          if (outcome._tag === "Right") return { ctx, relative, built }
+          if (outcome.left._tag !== "ClaimTaken" || attempt >= 20) return yield* outcome.left
+        }
+      })
+
+    const toAsked = (
+      frozen: FrozenTrial,
+      sampled: Effect.Effect.Success<ReturnType<typeof sampleTrial>>,
+      resumeFrom: number | undefined
+    ): AskedTrial<A> => {
+      const { ctx, relative, built } = sampled
+      const params: Record<string, unknown> = {}
+      const setExternal = (k: string, v: number, d: Distribution.Distribution) => void (params[k] = Distribution.toExternal(d, v))
+      for (const [k, v] of Object.entries(frozen.params)) setExternal(k, v, frozen.distributions[k])
+      for (const [k, v] of Object.entries(built.params)) setExternal(k, v, space!.params.get(k)!)
+      const state: LiveTrial = { frozen, pending: { params: {}, distributions: {} }, intermediate: [...frozen.intermediate] }
+      const internal: Record<string, number> = { ...frozen.params, ...built.params }
+      const suggest = (name: string, d: Distribution.Distribution): number => {
+        const prev = known.get(name)
+        if (prev !== undefined && !Distribution.equals(prev, d)) {
+          throw new InvalidSpace({
+            param: name,
+            reason: `already used in this study as ${Distribution.describe(prev)}, now asked as ${Distribution.describe(d)}`
+          })
+        }
+        known.set(name, d)
+        if (internal[name] !== undefined && Distribution.contains(d, internal[name])) return internal[name]
+        const r = relative.params[name]
+        const v = r !== undefined && Distribution.contains(d, r) ? r : sampler.sampleIndependent(ctx, name, d)
+        internal[name] = v
+        state.pending.params[name] = v
+        state.pending.distributions[name] = d
+        setExternal(name, v, d)
+        return v
+      }
+      const asked: AskedTrial<A> = {
+        id: frozen.id,
+        number: frozen.number,
+        config: built.config,
+        params,
+        resumeFrom,
+        suggestFloat: (name, low, high, o) => suggest(name, Distribution.float(name, low, high, o)),
+        suggestInt: (name, low, high, o) => suggest(name, Distribution.int(name, low, high, o)),
+        suggestCategorical: (name, choices) => {
+          const d = Distribution.categorical(name, choices)
+          return d.choices[suggest(name, d)]
+        }
+      }
+      live.set(asked, state)
+      return asked
+    }
+
+    const ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError> = Effect.gen(function*() {
+      const resumeId = scheduler.resume ? yield* scheduler.resume({ study: info, history }) : Option.none<number>()
+      const claimed = yield* storage.claimWaiting(info.id, worker, Option.getOrUndefined(resumeId))
+      let frozen: FrozenTrial
+      let firstHistory: ReadonlyArray<FrozenTrial> | undefined
+      let resumeFrom: number | undefined
+      if (Option.isSome(claimed)) {
+        frozen = claimed.value
+        if (Option.isSome(resumeId)) {
+          const last = frozen.intermediate[frozen.intermediate.length - 1]
+          resumeFrom = last?.step
+        }
+      } else {
+        if (sampler.isExhausted) {
+          firstHistory = sampler.usesHistory ? yield* history : []
+          if (sampler.isExhausted({ study: info, derive, history: firstHistory, space })) return Option.none()
+        }
+        frozen = yield* storage.createTrial(info.id, { state: "Running", worker })
+      }
+      const fixed = Option.isSome(claimed) ? frozen.params : undefined
+      const sampled = yield* sampleTrial(frozen, fixed, firstHistory)
+      return Option.some(toAsked(frozen, sampled, resumeFrom))
+    })
+
+    const liveOf = (trial: AskedTrial<A>) =>
+      Effect.suspend(() => {
+        const t = live.get(trial)
+        return t ? Effect.succeed(t) : Effect.die(new Error(`trial ${trial.number} was not asked from this study`))
+      })
+
+    const report = (trial: AskedTrial<A>, metric: Metric) =>
+      Effect.gen(function*() {
+        const t = yield* liveOf(trial)
+        yield* flush(t)
+        yield* storage.report(t.frozen.id, metric)
+        const i = t.intermediate.findIndex((m) => m.step >= metric.step)
+        if (i < 0) t.intermediate.push(metric)
+        else t.intermediate.splice(i, t.intermediate[i].step === metric.step ? 1 : 0, metric)
+        return yield* scheduler.decide({
+          study: info,
+          trial: { ...t.frozen, params: { ...t.frozen.params }, intermediate: t.intermediate },
+          metric,
+          history,
+          objectives
+        })
+      })
+
+    const tell = (trial: AskedTrial<A>, result: TellResult) =>
+      Effect.gen(function*() {
+        const t = yield* liveOf(trial)
+        yield* flush(t)
+        const end = toEnd(result, directions.length)
+        const done = yield* storage.finishTrial(t.frozen.id, end)
+        live.delete(trial)
+        return done
+      })
+
+    const enqueue = (config: A, userAttrs?: Readonly<Record<string, Json>>) =>
+      Effect.gen(function*() {
+        const flat = space ? yield* Effect.try({ try: () => space.flatten(config), catch: (e) => e as InvalidSpace }) : (config as Record<string, unknown>)
+        if (!space) for (const t of yield* history) for (const [k, d] of Object.entries(t.distributions)) if (!known.has(k)) known.set(k, d)
+        const params: Record<string, number> = {}
+        const distributions: Record<string, Distribution.Distribution> = {}
+        for (const [k, v] of Object.entries(flat)) {
+          const d = known.get(k)
+          if (d === undefined) {
+            return yield* new InvalidSpace({ param: k, reason: "an enqueued parameter must be in the space (or suggested in an earlier trial)" })
+          }
+          params[k] = yield* Effect.try({ try: () => Distribution.toInternal(d, v), catch: (e) => new InvalidSpace({ param: k, reason: (e as Error).message }) })
+          distributions[k] = d
+        }
+        return yield* storage.createTrial(info.id, { state: "Waiting", params, distributions, userAttrs })
+      })
+
+    const handle: Handle<A> = {
+      info,
+      space,
+      objectives,
+      ask,
+      report,
+      tell,
+      setUserAttr: (trial, key, value) => Effect.flatMap(liveOf(trial), (t) => storage.setTrialAttr(t.frozen.id, "user", key, value)),
+      enqueue,
+      trials: history,
+      best: Effect.map(history, (ts) => bestOf(ts, directions[0])),
+      paretoFront: Effect.map(history, (ts) => paretoFrontOf(ts, directions))
+    }
+    return handle
+  })
+
+const toEnd = (result: TellResult, n: number): import("./Storage.js").TrialEnd => {
+  if (typeof result === "number" || Array.isArray(result)) {
+    const values = typeof result === "number" ? [result] : (result as ReadonlyArray<number>)
+    const problem = checkValues(values, n)
+    return problem === undefined ? { state: "Complete", values } : { state: "Failed", reason: problem }
+  }
+  const r = result as Exclude<TellResult, number | ReadonlyArray<number>>
+  if (r.state === "Pruned") {
+    const values = r.values && checkValues(r.values, n) === undefined ? r.values : undefined
+    return { state: "Pruned", reason: r.reason ?? "pruned", ...(values ? { values } : {}) }
+  }
+  return { state: "Failed", reason: r.reason }
+}
+
+/** Why a list of objective values is unacceptable, or undefined when it is fine. */
+export const checkValues = (values: ReadonlyArray<unknown>, n: number): string | undefined => {
+  if (values.length !== n) return `the objective returned ${values.length} values for ${n} objectives`
+  const bad = values.find((v) => typeof v !== "number" || !Number.isFinite(v))
+  return bad === undefined ? undefined : `the objective returned ${String(bad)}, which is not a finite number`
+}
+
+/**
+ * Runs a study: asks for trials, runs the objective on each (in parallel fibers up to
+ * `concurrency`), stores every metric as it arrives and every result before going on.
+ * An objective that throws, rejects, or returns NaN or Infinity fails its trial only.
+ */
+export const optimize = <A = Record<string, unknown>>(
+  options: OptimizeOptions<A>
+): Effect.Effect<Result<A>, StudyError, Services> => runOptimize(options)
+
+/**
+ * The default services: memory storage (or SQLite with `storage`), random sampling, no
+ * scheduler, no tracker, a seed.
+ *
+ * @example
+ * import { Study } from "@tunekit/core"
+ * const layer = Study.layerDefaults({ seed: 42, storage: "tunekit.db" })
+ */
+export const layerDefaults = (
+  options: { readonly seed?: number; readonly storage?: string } = {}
+): Layer.Layer<Services, StorageError> =>
+  Layer.mergeAll(
+    options.storage === undefined ? Storage.layerMemory : Storage.layerSqlite(options.storage),
+    Sampler.layerRandom,
+    Scheduler.layerNone,
+    Tracker.layerNone,
+    Rng.layer({ seed: options.seed })
+  )
+
+export type { ObjectiveError }

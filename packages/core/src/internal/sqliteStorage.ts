@@ -1,0 +1,397 @@
+// Storage in an SQLite file through better-sqlite3 (synchronous, so each call is one short
+// transaction). WAL with synchronous=NORMAL: a committed trial survives the process being killed.
+// Each study keeps a change counter (`seq`); trials carry the seq of their last change, so that a
+// process refreshes its cached history by reading only what changed since it last looked.
+import Database from "better-sqlite3"
+import { Effect, Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type * as Distribution from "../Distribution.js"
+import { ClaimTaken, type InvalidSpace, StorageError, type StudyMismatch, StudyNotFound, TrialStateError } from "../Errors.js"
+import type { StorageService, StudyInfo, TrialInit } from "../Storage.js"
+import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
+import { checkCompatible, checkDirections, notRunning } from "./storageRules.js"
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's lock, in ms (default 30 s). */
+  readonly busyTimeoutMs?: number
+}
+
+const SCHEMA_VERSION = 1
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS studies (
+  id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, directions TEXT NOT NULL, metrics TEXT NOT NULL,
+  user_attrs TEXT NOT NULL DEFAULT '{}', system_attrs TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL, seq INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS study_params (
+  study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, name TEXT NOT NULL,
+  distribution TEXT NOT NULL, PRIMARY KEY (study_id, name));
+CREATE TABLE IF NOT EXISTS trials (
+  id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL, state TEXT NOT NULL, params TEXT NOT NULL, distributions TEXT NOT NULL,
+  "values" TEXT, user_attrs TEXT NOT NULL, system_attrs TEXT NOT NULL, started_at INTEGER,
+  finished_at INTEGER, worker TEXT, reason TEXT, heartbeat INTEGER, paused INTEGER NOT NULL DEFAULT 0,
+  seq INTEGER NOT NULL, UNIQUE (study_id, number));
+CREATE INDEX IF NOT EXISTS trials_by_seq ON trials (study_id, seq);
+CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study_id, state);
+CREATE TABLE IF NOT EXISTS intermediate (
+  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, step REAL NOT NULL,
+  "values" TEXT NOT NULL, PRIMARY KEY (trial_id, step));
+CREATE TABLE IF NOT EXISTS claims (
+  study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, key TEXT NOT NULL,
+  PRIMARY KEY (study_id, key));
+`
+
+interface StudyRow {
+  id: number
+  name: string
+  directions: string
+  metrics: string
+  user_attrs: string
+  system_attrs: string
+  created_at: number
+}
+
+interface TrialRow {
+  id: number
+  study_id: number
+  number: number
+  state: State
+  params: string
+  distributions: string
+  values: string | null
+  user_attrs: string
+  system_attrs: string
+  started_at: number | null
+  finished_at: number | null
+  worker: string | null
+  reason: string | null
+  seq: number
+}
+
+const DOMAIN_ERRORS = new Set(["StudyMismatch", "StudyNotFound", "TrialStateError", "InvalidSpace", "ClaimTaken"])
+const isDomainError = (e: unknown): boolean =>
+  typeof e === "object" && e !== null && DOMAIN_ERRORS.has((e as { _tag?: string })._tag ?? "")
+
+const toStudy = (r: StudyRow): StudyInfo => ({
+  id: r.id,
+  name: r.name,
+  directions: JSON.parse(r.directions),
+  metrics: JSON.parse(r.metrics),
+  userAttrs: JSON.parse(r.user_attrs),
+  systemAttrs: JSON.parse(r.system_attrs),
+  createdAt: r.created_at
+})
+
+const toTrial = (r: TrialRow, intermediate: ReadonlyArray<Metric>): FrozenTrial => ({
+  id: r.id,
+  number: r.number,
+  state: r.state,
+  params: JSON.parse(r.params),
+  distributions: JSON.parse(r.distributions),
+  values: r.values === null ? undefined : JSON.parse(r.values),
+  intermediate,
+  userAttrs: JSON.parse(r.user_attrs),
+  systemAttrs: JSON.parse(r.system_attrs),
+  startedAt: r.started_at ?? undefined,
+  finishedAt: r.finished_at ?? undefined,
+  worker: r.worker ?? undefined,
+  reason: r.reason ?? undefined
+})
+
+/** A trial's history cache in this process: every trial as of `seq`. */
+interface StudyCache {
+  seq: number
+  byId: Map<number, FrozenTrial>
+  sorted: ReadonlyArray<FrozenTrial> | undefined
+  params: Map<string, Distribution.Distribution>
+}
+
+const open = (file: string, busyTimeoutMs: number): Database.Database => {
+  if (file !== ":memory:") {
+    const dir = path.dirname(path.resolve(file))
+    if (!fs.existsSync(dir)) throw new Error(`the folder ${dir} does not exist`)
+  }
+  const db = new Database(file, { timeout: busyTimeoutMs })
+  try {
+    db.pragma("journal_mode = WAL")
+    db.pragma("synchronous = NORMAL")
+    db.pragma("foreign_keys = ON")
+    db.exec(SCHEMA)
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
+    if (row === undefined) db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION))
+    else if (Number(row.value) > SCHEMA_VERSION) {
+      throw new Error(`the database has schema version ${row.value}, newer than this tunekit's (${SCHEMA_VERSION})`)
+    }
+    return db
+  } catch (e) {
+    db.close()
+    throw e
+  }
+}
+
+export const makeSqlite = (file: string, options: SqliteOptions = {}): Effect.Effect<StorageService, StorageError> =>
+  Effect.try({
+    try: () => build(file, open(file, options.busyTimeoutMs ?? 30_000)),
+    catch: (e) => new StorageError({ operation: "open", reason: `cannot open SQLite database ${file}: ${(e as Error).message}`, cause: e })
+  })
+
+const build = (file: string, db: Database.Database): StorageService => {
+  const q = {
+    studyByName: db.prepare("SELECT * FROM studies WHERE name = ?"),
+    studies: db.prepare("SELECT * FROM studies ORDER BY id"),
+    insertStudy: db.prepare(
+      "INSERT INTO studies (name, directions, metrics, created_at) VALUES (?, ?, ?, ?) RETURNING *"
+    ),
+    deleteStudy: db.prepare("DELETE FROM studies WHERE id = ?"),
+    bump: db.prepare("UPDATE studies SET seq = seq + 1 WHERE id = ? RETURNING seq"),
+    nextNumber: db.prepare("SELECT COALESCE(MAX(number) + 1, 0) AS n FROM trials WHERE study_id = ?"),
+    insertTrial: db.prepare(
+      `INSERT INTO trials (study_id, number, state, params, distributions, user_attrs, system_attrs, started_at, worker, heartbeat, seq)
+       VALUES (@studyId, @number, @state, @params, @distributions, @userAttrs, @systemAttrs, @startedAt, @worker, @heartbeat, @seq) RETURNING *`
+    ),
+    claim: db.prepare("INSERT OR IGNORE INTO claims (study_id, key) VALUES (?, ?)"),
+    studyParams: db.prepare("SELECT name, distribution FROM study_params WHERE study_id = ?"),
+    insertParam: db.prepare("INSERT OR IGNORE INTO study_params (study_id, name, distribution) VALUES (?, ?, ?)"),
+    trial: db.prepare("SELECT * FROM trials WHERE id = ?"),
+    oldestWaiting: db.prepare(
+      "SELECT id FROM trials WHERE study_id = ? AND state = 'Waiting' AND paused = 0 ORDER BY number LIMIT 1"
+    ),
+    start: db.prepare(
+      "UPDATE trials SET state = 'Running', worker = ?, started_at = COALESCE(started_at, ?), heartbeat = ?, paused = 0, seq = ? WHERE id = ? AND state = 'Waiting' RETURNING *"
+    ),
+    setParams: db.prepare("UPDATE trials SET params = ?, distributions = ?, seq = ? WHERE id = ?"),
+    report: db.prepare('INSERT OR REPLACE INTO intermediate (trial_id, step, "values") VALUES (?, ?, ?)'),
+    touch: db.prepare("UPDATE trials SET seq = ? WHERE id = ?"),
+    setAttrs: db.prepare("UPDATE trials SET user_attrs = ?, system_attrs = ?, seq = ? WHERE id = ?"),
+    pause: db.prepare("UPDATE trials SET state = 'Waiting', paused = 1, worker = NULL, seq = ? WHERE id = ?"),
+    finish: db.prepare(
+      'UPDATE trials SET state = ?, "values" = COALESCE(?, "values"), reason = ?, finished_at = ?, seq = ? WHERE id = ? RETURNING *'
+    ),
+    heartbeat: db.prepare("UPDATE trials SET heartbeat = ? WHERE id = ? AND state = 'Running'"),
+    heartbeats: db.prepare("SELECT id, heartbeat FROM trials WHERE study_id = ? AND state = 'Running'"),
+    changed: db.prepare("SELECT * FROM trials WHERE study_id = ? AND seq > ?"),
+    intermediate: db.prepare('SELECT step, "values" FROM intermediate WHERE trial_id = ? ORDER BY step'),
+    setStudyAttrs: db.prepare("UPDATE studies SET user_attrs = ?, system_attrs = ? WHERE id = ?"),
+    studyById: db.prepare("SELECT * FROM studies WHERE id = ?")
+  }
+
+  const caches = new Map<number, StudyCache>()
+  const cacheOf = (studyId: number): StudyCache => {
+    let c = caches.get(studyId)
+    if (!c) {
+      c = { seq: 0, byId: new Map(), sorted: undefined, params: new Map() }
+      caches.set(studyId, c)
+    }
+    return c
+  }
+
+  const intermediateOf = (trialId: number): Array<Metric> =>
+    (q.intermediate.all(trialId) as Array<{ step: number; values: string }>).map((r) => ({
+      step: r.step,
+      values: JSON.parse(r.values)
+    }))
+
+  const nextSeq = (studyId: number): number => (q.bump.get(studyId) as { seq: number }).seq
+
+  // Domain errors are thrown inside transactions (so that they roll back) and failed with here;
+  // anything else thrown is the database's own failure.
+  const run = <A, E = never>(operation: string, f: () => A): Effect.Effect<A, E | StorageError> =>
+    Effect.suspend((): Effect.Effect<A, E | StorageError> => {
+      try {
+        return Effect.succeed(f())
+      } catch (e) {
+        if (isDomainError(e)) return Effect.fail(e as E)
+        return Effect.fail(new StorageError({ operation, reason: `${file}: ${(e as Error).message}`, cause: e }))
+      }
+    })
+
+  const trialRow = (trialId: number): TrialRow => {
+    const row = q.trial.get(trialId) as TrialRow | undefined
+    if (!row) throw new TrialStateError({ trial: trialId, reason: `no trial with id ${trialId}` })
+    return row
+  }
+
+  /** Registers parameter distributions for the study, failing on a conflict with earlier trials. */
+  const registerParams = (studyId: number, distributions: Readonly<Record<string, Distribution.Distribution>>) => {
+    const cache = cacheOf(studyId)
+    const fresh = Object.keys(distributions).filter((k) => !cache.params.has(k))
+    if (fresh.length > 0) {
+      for (const k of fresh) q.insertParam.run(studyId, k, JSON.stringify(distributions[k]))
+      for (const r of q.studyParams.all(studyId) as Array<{ name: string; distribution: string }>) {
+        cache.params.set(r.name, JSON.parse(r.distribution))
+      }
+    }
+    return checkCompatible(cache.params, distributions)
+  }
+
+  const createTrial = db.transaction((studyId: number, init: TrialInit) => {
+    const distributions = init.distributions ?? {}
+    const incompatible = registerParams(studyId, distributions)
+    if (incompatible) throw incompatible
+    const now = Date.now()
+    const isRunning = init.state === "Running"
+    const row = q.insertTrial.get({
+      studyId,
+      number: (q.nextNumber.get(studyId) as { n: number }).n,
+      state: init.state,
+      params: JSON.stringify(init.params ?? {}),
+      distributions: JSON.stringify(distributions),
+      userAttrs: JSON.stringify(init.userAttrs ?? {}),
+      systemAttrs: JSON.stringify(init.systemAttrs ?? {}),
+      startedAt: isRunning ? now : null,
+      worker: isRunning ? (init.worker ?? null) : null,
+      heartbeat: isRunning ? now : null,
+      seq: nextSeq(studyId)
+    }) as TrialRow
+    return toTrial(row, [])
+  })
+
+  /** Runs `f` on a running trial inside a write transaction. */
+  const onRunning = <A, E = never>(operation: string, trialId: number, f: (row: TrialRow, seq: number) => A) =>
+    run<A, E | TrialStateError>(
+      operation,
+      db.transaction(() => {
+        const row = trialRow(trialId)
+        if (row.state !== "Running") throw notRunning(row.number, row.state, operation)
+        return f(row, nextSeq(row.study_id))
+      }).immediate
+    )
+
+  const storage: StorageService = {
+    label: `sqlite:${file}`,
+    createStudy: (name, options) =>
+      run<StudyInfo, StudyMismatch>(
+        "createStudy",
+        db.transaction(() => {
+          const existing = q.studyByName.get(name) as StudyRow | undefined
+          if (existing) {
+            const mismatch = checkDirections(name, JSON.parse(existing.directions), options.directions)
+            if (mismatch) throw mismatch
+            return toStudy(existing)
+          }
+          return toStudy(
+            q.insertStudy.get(name, JSON.stringify(options.directions), JSON.stringify(options.metrics ?? []), Date.now()) as StudyRow
+          )
+        }).immediate
+      ),
+    getStudy: (name) =>
+      run<StudyInfo, StudyNotFound>("getStudy", () => {
+        const row = q.studyByName.get(name) as StudyRow | undefined
+        if (!row) throw new StudyNotFound({ study: name })
+        return toStudy(row)
+      }),
+    listStudies: () => run("listStudies", () => (q.studies.all() as Array<StudyRow>).map(toStudy)),
+    deleteStudy: (name) =>
+      run<void, StudyNotFound>("deleteStudy", () => {
+        const row = q.studyByName.get(name) as StudyRow | undefined
+        if (!row) throw new StudyNotFound({ study: name })
+        q.deleteStudy.run(row.id)
+        caches.delete(row.id)
+      }),
+    setStudyAttr: (studyId, kind, key, value) =>
+      run(
+        "setStudyAttr",
+        db.transaction(() => {
+          const s = toStudy(q.studyById.get(studyId) as StudyRow)
+          const user = kind === "user" ? { ...s.userAttrs, [key]: value } : s.userAttrs
+          const system = kind === "system" ? { ...s.systemAttrs, [key]: value } : s.systemAttrs
+          q.setStudyAttrs.run(JSON.stringify(user), JSON.stringify(system), studyId)
+        }).immediate
+      ),
+    createTrial: (studyId, init) => run<FrozenTrial, InvalidSpace>("createTrial", () => createTrial.immediate(studyId, init)),
+    claimWaiting: (studyId, worker, trialId) =>
+      run(
+        "claimWaiting",
+        db.transaction(() => {
+          const id = trialId ?? (q.oldestWaiting.get(studyId) as { id: number } | undefined)?.id
+          if (id === undefined) return Option.none()
+          const now = Date.now()
+          const row = q.start.get(worker, now, now, nextSeq(studyId), id) as TrialRow | undefined
+          return row ? Option.some(toTrial(row, intermediateOf(row.id))) : Option.none()
+        }).immediate
+      ),
+    setParams: (trialId, params, distributions, claim) =>
+      onRunning<void, InvalidSpace | ClaimTaken>("set parameters", trialId, (row, seq) => {
+        if (claim !== undefined && q.claim.run(row.study_id, claim).changes === 0) throw new ClaimTaken({ claim })
+        const incompatible = registerParams(row.study_id, distributions)
+        if (incompatible) throw incompatible
+        const p = { ...JSON.parse(row.params), ...params }
+        const d = { ...JSON.parse(row.distributions), ...distributions }
+        q.setParams.run(JSON.stringify(p), JSON.stringify(d), seq, trialId)
+        if (claim !== undefined) {
+          const system = { ...JSON.parse(row.system_attrs), claim }
+          q.setAttrs.run(row.user_attrs, JSON.stringify(system), seq, trialId)
+        }
+      }),
+    report: (trialId, metric) =>
+      onRunning("report", trialId, (_, seq) => {
+        q.report.run(trialId, metric.step, JSON.stringify(metric.values))
+        q.touch.run(seq, trialId)
+      }),
+    setTrialAttr: (trialId, kind, key, value) =>
+      run<void, TrialStateError>(
+        "setTrialAttr",
+        db.transaction(() => {
+          const row = trialRow(trialId)
+          if (row.state !== "Running" && row.state !== "Waiting") throw notRunning(row.number, row.state, "set an attribute")
+          const user = JSON.parse(row.user_attrs) as Record<string, Json>
+          const system = JSON.parse(row.system_attrs) as Record<string, Json>
+          ;(kind === "user" ? user : system)[key] = value
+          q.setAttrs.run(JSON.stringify(user), JSON.stringify(system), nextSeq(row.study_id), trialId)
+        }).immediate
+      ),
+    pauseTrial: (trialId) => onRunning("pause", trialId, (_, seq) => void q.pause.run(seq, trialId)),
+    finishTrial: (trialId, end) =>
+      onRunning("finish", trialId, (_, seq) => {
+        const row = q.finish.get(
+          end.state,
+          end.values ? JSON.stringify(end.values) : null,
+          end.reason ?? null,
+          Date.now(),
+          seq,
+          trialId
+        ) as TrialRow
+        return toTrial(row, intermediateOf(trialId))
+      }),
+    heartbeat: (ids) =>
+      run(
+        "heartbeat",
+        db.transaction(() => {
+          const now = Date.now()
+          for (const id of ids) q.heartbeat.run(now, id)
+        })
+      ),
+    getTrial: (trialId) =>
+      run<FrozenTrial, TrialStateError>("getTrial", () => toTrial(trialRow(trialId), intermediateOf(trialId))),
+    getTrials: (studyId, options) =>
+      run("getTrials", () => {
+        const cache = cacheOf(studyId)
+        const rows = q.changed.all(studyId, cache.seq) as Array<TrialRow>
+        if (rows.length > 0) {
+          for (const r of rows) {
+            cache.byId.set(r.id, toTrial(r, intermediateOf(r.id)))
+            if (r.seq > cache.seq) cache.seq = r.seq
+          }
+          cache.sorted = undefined
+        }
+        cache.sorted ??= [...cache.byId.values()].sort((a, b) => a.number - b.number)
+        const states = options?.states
+        return states ? cache.sorted.filter((t) => states.includes(t.state)) : cache.sorted
+      }),
+    heartbeats: (studyId) =>
+      run("heartbeats", () => {
+        const out = new Map<number, number>()
+        for (const r of q.heartbeats.all(studyId) as Array<{ id: number; heartbeat: number | null }>) {
+          if (r.heartbeat !== null) out.set(r.id, r.heartbeat)
+        }
+        return out
+      }),
+    close: Effect.sync(() => {
+      if (db.open) db.close()
+    })
+  }
+  return storage
+}

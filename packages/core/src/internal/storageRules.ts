@@ -1,0 +1,33 @@
+// Rules that every storage backend applies the same way.
+import * as Distribution from "../Distribution.js"
+import { InvalidSpace, StudyMismatch, TrialStateError } from "../Errors.js"
+import type { Direction, State } from "../Trial.js"
+
+/** Fails when a parameter name is already used in the study with another distribution. */
+export const checkCompatible = (
+  known: ReadonlyMap<string, Distribution.Distribution>,
+  distributions: Readonly<Record<string, Distribution.Distribution>>
+): InvalidSpace | undefined => {
+  for (const [name, d] of Object.entries(distributions)) {
+    const prev = known.get(name)
+    if (prev !== undefined && !Distribution.equals(prev, d)) {
+      return new InvalidSpace({
+        param: name,
+        reason: `already used in this study as ${Distribution.describe(prev)}, now asked as ${Distribution.describe(d)}`
+      })
+    }
+  }
+  return undefined
+}
+
+export const checkDirections = (
+  name: string,
+  stored: ReadonlyArray<Direction>,
+  asked: ReadonlyArray<Direction>
+): StudyMismatch | undefined =>
+  stored.length === asked.length && stored.every((d, i) => d === asked[i])
+    ? undefined
+    : new StudyMismatch({ study: name, reason: `it exists with directions [${stored.join(", ")}], not [${asked.join(", ")}]` })
+
+export const notRunning = (trialNumber: number, state: State, operation: string): TrialStateError =>
+  new TrialStateError({ trial: trialNumber, reason: `cannot ${operation}: the trial is ${state}, not Running` })
