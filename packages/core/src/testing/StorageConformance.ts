@@ -1,0 +1,179 @@
+/**
+ * The storage conformance suite: the behaviour every Storage backend must have. Declare it from a
+ * test file with a factory that gives a fresh, empty storage (and cleans up in `close`).
+ *
+ * @example
+ * import { StorageConformance } from "@tunekit/core/testing"
+ * import { Effect } from "effect"
+ * import { makeMyStorage } from "./my-storage.js"
+ * StorageConformance.suite("mine", async () => {
+ *   const storage = await Effect.runPromise(makeMyStorage())
+ *   return { storage, close: () => Effect.runPromise(storage.close) }
+ * })
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, Option } from "effect"
+import { describe, expect, it } from "vitest"
+import * as Distribution from "../Distribution.js"
+import type { StorageService } from "../Storage.js"
+
+/** A fresh, empty storage for one test, and how to dispose of it. */
+export interface Subject {
+  readonly storage: StorageService
+  readonly close: () => Promise<void>
+}
+
+const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
+const fail = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(e))
+
+/**
+ * Declares the suite for one backend.
+ */
+export const suite = (name: string, make: () => Promise<Subject>): void => {
+  const withStorage = (f: (s: StorageService) => Promise<void>) => async () => {
+    const subject = await make()
+    try {
+      await f(subject.storage)
+    } finally {
+      await subject.close()
+    }
+  }
+  const x = Distribution.float("x", 0, 1)
+  const c = Distribution.categorical("c", ["a", "b"])
+
+  describe(`Storage conformance: ${name}`, () => {
+    it("creates a study, loads it by name, lists and deletes it", withStorage(async (s) => {
+      const a = await run(s.createStudy("a", { directions: ["minimize"], metrics: ["loss"] }))
+      const again = await run(s.createStudy("a", { directions: ["minimize"] }))
+      expect(again.id).toBe(a.id)
+      expect(again.metrics).toEqual(["loss"])
+      expect((await run(s.getStudy("a"))).name).toBe("a")
+      await run(s.createStudy("b", { directions: ["maximize", "minimize"] }))
+      expect((await run(s.listStudies())).map((x) => x.name)).toEqual(["a", "b"])
+      await run(s.deleteStudy("a"))
+      expect((await fail(s.getStudy("a")))._tag).toBe("StudyNotFound")
+      expect((await fail(s.deleteStudy("nope")))._tag).toBe("StudyNotFound")
+    }))
+
+    it("refuses to load a study with other directions", withStorage(async (s) => {
+      await run(s.createStudy("a", { directions: ["minimize"] }))
+      const e = await fail(s.createStudy("a", { directions: ["maximize"] }))
+      expect(e._tag).toBe("StudyMismatch")
+    }))
+
+    it("numbers trials in order and keeps params, metrics and attributes", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t0 = await run(s.createTrial(st.id, { state: "Running", params: { x: 0.5 }, distributions: { x }, worker: "w:1" }))
+      const t1 = await run(s.createTrial(st.id, { state: "Running", worker: "w:1" }))
+      expect([t0.number, t1.number]).toEqual([0, 1])
+      await run(s.setParams(t1.id, { c: 1 }, { c }))
+      await run(s.report(t1.id, { step: 2, values: { loss: 0.5 } }))
+      await run(s.report(t1.id, { step: 1, values: { loss: 0.7, acc: 0.1 } }))
+      await run(s.report(t1.id, { step: 2, values: { loss: 0.4 } }))
+      await run(s.setTrialAttr(t1.id, "user", "note", { a: [1, 2] }))
+      const done = await run(s.finishTrial(t1.id, { state: "Complete", values: [0.4] }))
+      expect(done.state).toBe("Complete")
+      expect(done.params).toEqual({ c: 1 })
+      expect(done.distributions.c).toEqual(c)
+      expect(done.intermediate).toEqual([{ step: 1, values: { loss: 0.7, acc: 0.1 } }, { step: 2, values: { loss: 0.4 } }])
+      expect(done.userAttrs).toEqual({ note: { a: [1, 2] } })
+      expect(done.values).toEqual([0.4])
+      expect(done.finishedAt).toBeGreaterThanOrEqual(done.startedAt!)
+      const all = await run(s.getTrials(st.id))
+      expect(all.map((t) => t.number)).toEqual([0, 1])
+      expect((await run(s.getTrials(st.id, { states: ["Running"] }))).map((t) => t.number)).toEqual([0])
+      expect(await run(s.getTrial(t1.id))).toEqual(done)
+    }))
+
+    it("never changes a finished trial", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t = await run(s.createTrial(st.id, { state: "Running" }))
+      await run(s.finishTrial(t.id, { state: "Failed", reason: "boom" }))
+      for (const e of [
+        s.finishTrial(t.id, { state: "Complete", values: [1] }),
+        s.report(t.id, { step: 0, values: { v: 1 } }),
+        s.setParams(t.id, { x: 0.1 }, { x }),
+        s.setTrialAttr(t.id, "user", "k", 1),
+        s.pauseTrial(t.id)
+      ]) {
+        expect((await fail(e))._tag).toBe("TrialStateError")
+      }
+      const after = await run(s.getTrial(t.id))
+      expect(after.state).toBe("Failed")
+      expect(after.reason).toBe("boom")
+    }))
+
+    it("refuses a parameter name reused with another distribution", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      await run(s.createTrial(st.id, { state: "Running", params: { x: 0.5 }, distributions: { x } }))
+      const t = await run(s.createTrial(st.id, { state: "Running" }))
+      const e = await fail(s.setParams(t.id, { x: 1 }, { x: Distribution.int("x", 0, 3) }))
+      expect(e._tag).toBe("InvalidSpace")
+      expect((await run(s.getTrial(t.id))).params).toEqual({})
+    }))
+
+    it("takes enqueued trials oldest first, once each; paused trials only by id", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const w0 = await run(s.createTrial(st.id, { state: "Waiting", params: { x: 0.1 }, distributions: { x } }))
+      const w1 = await run(s.createTrial(st.id, { state: "Waiting", params: { x: 0.2 }, distributions: { x } }))
+      const a = await run(s.claimWaiting(st.id, "w:1"))
+      const b = await run(s.claimWaiting(st.id, "w:2"))
+      expect(Option.map(a, (t) => t.id)).toEqual(Option.some(w0.id))
+      expect(Option.map(b, (t) => [t.id, t.state, t.worker])).toEqual(Option.some([w1.id, "Running", "w:2"]))
+      expect(Option.isNone(await run(s.claimWaiting(st.id, "w:3")))).toBe(true)
+      await run(s.report(w0.id, { step: 3, values: { v: 1 } }))
+      await run(s.pauseTrial(w0.id))
+      expect((await run(s.getTrial(w0.id))).state).toBe("Waiting")
+      expect(Option.isNone(await run(s.claimWaiting(st.id, "w:3")))).toBe(true)
+      const resumed = await run(s.claimWaiting(st.id, "w:3", w0.id))
+      expect(Option.map(resumed, (t) => [t.state, t.intermediate.length])).toEqual(Option.some(["Running", 1]))
+    }))
+
+    it("gives each claim to one trial only", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t0 = await run(s.createTrial(st.id, { state: "Running" }))
+      const t1 = await run(s.createTrial(st.id, { state: "Running" }))
+      await run(s.setParams(t0.id, { x: 0.1 }, { x }, "grid:0"))
+      const e = await fail(s.setParams(t1.id, { x: 0.1 }, { x }, "grid:0"))
+      expect(e._tag).toBe("ClaimTaken")
+      expect((await run(s.getTrial(t1.id))).params).toEqual({})
+      expect((await run(s.getTrial(t0.id))).systemAttrs.claim).toBe("grid:0")
+    }))
+
+    it("keeps studies apart", withStorage(async (s) => {
+      const a = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const b = await run(s.createStudy("b", { directions: ["minimize"] }))
+      await run(s.createTrial(a.id, { state: "Running", params: { x: 0.5 }, distributions: { x } }))
+      const tb = await run(s.createTrial(b.id, { state: "Running", params: { x: 1 }, distributions: { x: Distribution.int("x", 0, 3) } }))
+      expect(tb.number).toBe(0)
+      expect((await run(s.getTrials(a.id))).length).toBe(1)
+      expect((await run(s.getTrials(b.id))).length).toBe(1)
+    }))
+
+    it("records heartbeats of running trials and study attributes", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t = await run(s.createTrial(st.id, { state: "Running", worker: "w:1" }))
+      await run(s.heartbeat([t.id]))
+      const beats = await run(s.heartbeats(st.id))
+      expect(beats.get(t.id)).toBeGreaterThan(0)
+      await run(s.setStudyAttr(st.id, "system", "seed", 7))
+      await run(s.setStudyAttr(st.id, "user", "owner", "me"))
+      const again = await run(s.getStudy("a"))
+      expect(again.systemAttrs).toEqual({ seed: 7 })
+      expect(again.userAttrs).toEqual({ owner: "me" })
+    }))
+
+    it("sees changes made through the same storage in later reads", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t = await run(s.createTrial(st.id, { state: "Running" }))
+      expect((await run(s.getTrials(st.id)))[0].state).toBe("Running")
+      await run(s.report(t.id, { step: 0, values: { v: 2 } }))
+      expect((await run(s.getTrials(st.id)))[0].intermediate.length).toBe(1)
+      await run(s.finishTrial(t.id, { state: "Pruned", reason: "slow", values: [2] }))
+      const [after] = await run(s.getTrials(st.id))
+      expect([after.state, after.reason, after.values]).toEqual(["Pruned", "slow", [2]])
+      expect(Either.isRight(await Effect.runPromise(Effect.either(s.getTrial(t.id))))).toBe(true)
+    }))
+  })
+}

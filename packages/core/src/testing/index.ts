@@ -1,0 +1,7 @@
+/**
+ * Conformance suites, exported so that every implementation of a service runs the same tests.
+ * They declare vitest tests: import them from a test file.
+ *
+ * @since 0.1.0
+ */
+export * as StorageConformance from "./StorageConformance.js"
