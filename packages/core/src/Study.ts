@@ -156,7 +156,7 @@ export interface OptimizeOptions<A> extends OpenOptions<A> {
   /** How many trials run at once, as fibers (default 1). */
   readonly concurrency?: number
   /** Configs to run first, in order (manual search, warm starts). */
-  readonly enqueue?: ReadonlyArray<A>
+  readonly enqueue?: ReadonlyArray<NoInfer<A>>
   /** Called after each finished trial. */
   readonly callbacks?: ReadonlyArray<
     (trial: FrozenTrial, ctx: CallbackContext<A>) => void | PromiseLike<void> | Effect.Effect<void>

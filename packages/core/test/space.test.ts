@@ -1,0 +1,154 @@
+import { fc, test } from "@fast-check/vitest"
+import { Effect } from "effect"
+import { describe, expect, expectTypeOf, it } from "vitest"
+import { Distribution, InvalidSpace, Rng, Sampler, Space } from "../src/index.js"
+
+const errorOf = (f: () => unknown): InvalidSpace => {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof InvalidSpace) return e
+    throw e
+  }
+  throw new Error("expected InvalidSpace")
+}
+
+// Arbitrary distributions: floats (plain, log, step), ints (plain, log, step), categoricals.
+const distribution: fc.Arbitrary<Distribution.Distribution> = fc.oneof(
+  fc.tuple(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.double({ min: 1e-3, max: 1e3, noNaN: true }))
+    .map(([lo, w]) => Distribution.float("f", lo, lo + w)),
+  fc.tuple(fc.double({ min: 1e-6, max: 10, noNaN: true }), fc.double({ min: 1.01, max: 1e4, noNaN: true }))
+    .map(([lo, r]) => Distribution.float("f", lo, lo * r, { log: true })),
+  fc.tuple(fc.integer({ min: -50, max: 50 }), fc.integer({ min: 1, max: 20 }), fc.constantFrom(0.1, 0.25, 0.5, 2))
+    .map(([lo, n, step]) => Distribution.float("f", lo, lo + n * step, { step })),
+  fc.tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: 1, max: 100 }))
+    .map(([lo, w]) => Distribution.int("i", lo, lo + w)),
+  fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 1000 }))
+    .map(([lo, w]) => Distribution.int("i", lo, lo + w, { log: true })),
+  fc.tuple(fc.integer({ min: -20, max: 20 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 5 }))
+    .map(([lo, n, step]) => Distribution.int("i", lo, lo + n * step, { step })),
+  fc.uniqueArray(fc.oneof(fc.string(), fc.integer(), fc.boolean()), { minLength: 1, maxLength: 8 })
+    .map((cs) => Distribution.categorical("c", cs))
+)
+
+describe("Distribution", () => {
+  test.prop([distribution, fc.integer()])("random samples lie inside the bounds and on the grid", (d, seed) => {
+    const rng = Rng.generator(seed)
+    for (let i = 0; i < 50; i++) {
+      const v = Sampler.sampleUniform(rng, d)
+      expect(Distribution.contains(d, v)).toBe(true)
+    }
+  })
+
+  test.prop([distribution, fc.integer()])("internal <-> external round-trips", (d, seed) => {
+    const v = Sampler.sampleUniform(Rng.generator(seed), d)
+    expect(Distribution.toInternal(d, Distribution.toExternal(d, v))).toBe(v)
+  })
+
+  test.prop([distribution, fc.double({ min: 0, max: 1, noNaN: true })])("fromUnit lands on the distribution and toUnit inverts it", (d, u) => {
+    const v = Distribution.fromUnit(d, u)
+    expect(Distribution.contains(d, v)).toBe(true)
+    expect(Distribution.fromUnit(d, Distribution.toUnit(d, v))).toBeCloseTo(v, 6)
+  })
+
+  it("log sampling is uniform in log space", () => {
+    const d = Distribution.float("lr", 1e-5, 1e-1, { log: true })
+    const rng = Rng.generator(3)
+    const below = Array.from({ length: 4000 }, () => Sampler.sampleUniform(rng, d)).filter((v) => v < 1e-3).length
+    expect(below / 4000).toBeGreaterThan(0.45) // half the decades lie below 1e-3
+    expect(below / 4000).toBeLessThan(0.55)
+  })
+
+  it("gives every value of an int or step grid", () => {
+    expect(Distribution.gridValues(Distribution.float("f", 0, 1, { step: 0.25 }))).toEqual([0, 0.25, 0.5, 0.75, 1])
+    expect(Distribution.gridValues(Distribution.int("i", 2, 8, { step: 3 }))).toEqual([2, 5, 8])
+    expect(Distribution.gridValues(Distribution.float("f", 0, 1))).toBeUndefined()
+  })
+})
+
+describe("Space validation", () => {
+  it.each([
+    ["low >= high", () => Space.compile(Space.struct({ lr: Space.float(1, 0) })), "lr", "must be below"],
+    ["log with low <= 0", () => Space.compile(Space.struct({ lr: Space.float(0, 1, { log: true }) })), "lr", "low > 0"],
+    ["step not dividing the range", () => Space.compile(Space.struct({ d: Space.float(0, 1, { step: 0.3 }) })), "d", "does not divide"],
+    ["empty categorical", () => Space.compile(Space.struct({ act: Space.categorical([]) })), "act", "at least one"],
+    ["non-finite bounds", () => Space.compile(Space.struct({ x: Space.float(0, Infinity) })), "x", "finite"],
+    ["NaN bound", () => Space.compile(Space.struct({ x: Space.int(NaN, 3) })), "x", "integers"],
+    ["log and step", () => Space.compile(Space.struct({ x: Space.float(1, 2, { log: true, step: 0.5 }) })), "x", "log and step"],
+    ["nested names", () => Space.compile(Space.struct({ opt: Space.branch({ sgd: Space.struct({ m: Space.float(1, 1) }) }) })), "opt.sgd.m", "must be below"]
+  ])("%s is an InvalidSpace naming the parameter", (_, f, param, reason) => {
+    const e = errorOf(f)
+    expect(e.param).toBe(param)
+    expect(e.message).toContain(param)
+    expect(e.reason).toContain(reason)
+  })
+
+  it("validate is the typed Effect form", () => {
+    const r = Effect.runSync(Effect.either(Space.validate(Space.struct({ x: Space.int(3, 1) }))))
+    expect(r._tag).toBe("Left")
+  })
+})
+
+const space = Space.struct({
+  learningRate: Space.float(1e-5, 1e-2, { log: true }),
+  hiddenSize: Space.categorical([64, 128, 256] as const),
+  numLayers: Space.int(2, 6),
+  optimizer: Space.branch({
+    sgd: Space.struct({ momentum: Space.float(0.5, 0.99) }),
+    adam: Space.struct({ beta1: Space.float(0.8, 0.999), amsgrad: Space.categorical([true, false]) })
+  }),
+  head: Space.struct({ activation: Space.categorical(["relu", "tanh"]) })
+})
+
+describe("Space types", () => {
+  it("infers the config type exactly", () => {
+    type Config = Space.Type<typeof space>
+    expectTypeOf<Config>().toEqualTypeOf<{
+      readonly learningRate: number
+      readonly hiddenSize: 64 | 128 | 256
+      readonly numLayers: number
+      readonly optimizer:
+        | { readonly _tag: "sgd"; readonly momentum: number }
+        | { readonly _tag: "adam"; readonly beta1: number; readonly amsgrad: boolean }
+      readonly head: { readonly activation: "relu" | "tanh" }
+    }>()
+  })
+
+  it("makes a misspelled field a compile error", () => {
+    const use = (c: Space.Type<typeof space>) => {
+      // @ts-expect-error: there is no field learningrate
+      const misspelled = c.learningrate
+      // @ts-expect-error: momentum exists only once the branch is narrowed to sgd
+      const unnarrowed = c.optimizer.momentum
+      return [misspelled, unnarrowed, c.optimizer._tag === "sgd" ? c.optimizer.momentum : c.optimizer.beta1]
+    }
+    expect(typeof use).toBe("function")
+  })
+})
+
+describe("Space.compile", () => {
+  const compiled = Space.compile(space)
+
+  it("lists every parameter with dotted paths", () => {
+    expect([...compiled.params.keys()]).toEqual([
+      "learningRate", "hiddenSize", "numLayers", "optimizer", "optimizer.sgd.momentum",
+      "optimizer.adam.beta1", "optimizer.adam.amsgrad", "head.activation"
+    ])
+  })
+
+  test.prop([fc.integer()])("builds configs that flatten back to their parameters", (seed) => {
+    const rng = Rng.generator(seed)
+    const { config, params } = compiled.build((_, d) => Sampler.sampleUniform(rng, d))
+    const flat = compiled.flatten(config)
+    expect(Object.keys(flat).sort()).toEqual(Object.keys(params).sort())
+    for (const [k, v] of Object.entries(params)) expect(flat[k]).toEqual(Distribution.toExternal(compiled.params.get(k)!, v))
+    // only the chosen branch's parameters appear
+    const other = config.optimizer._tag === "sgd" ? "optimizer.adam.beta1" : "optimizer.sgd.momentum"
+    expect(other in params).toBe(false)
+  })
+
+  it("flatten names the parameter that does not fit", () => {
+    const bad = { learningRate: 1, hiddenSize: 64, numLayers: 2, optimizer: { _tag: "sgd", momentum: 0.9 }, head: { activation: "relu" } } as const
+    expect(errorOf(() => compiled.flatten(bad)).param).toBe("learningRate")
+  })
+})
