@@ -33,6 +33,13 @@ export interface TrialInit {
   readonly userAttrs?: Readonly<Record<string, Json>>
   readonly systemAttrs?: Readonly<Record<string, Json>>
   readonly worker?: string
+  /**
+   * The number the caller sampled for. When the trial gets another number, or when `claim` is
+   * taken, it is created without params, distributions and claim (the caller samples again).
+   */
+  readonly expectedNumber?: number
+  /** A key unique in the study, as in `setParams`. */
+  readonly claim?: string
 }
 
 /** How a trial ends. */
@@ -62,6 +69,8 @@ export interface StorageService {
   ) => Effect.Effect<void, StorageError>
 
   readonly createTrial: (studyId: number, init: TrialInit) => Effect.Effect<FrozenTrial, StorageError | InvalidSpace>
+  /** The number the next trial of the study will most likely get (another worker may be faster). */
+  readonly nextNumber: (studyId: number) => Effect.Effect<number, StorageError>
   /**
    * Takes a Waiting trial and marks it Running for `worker`: the one given, or else the oldest
    * enqueued one (paused trials are only taken by id). None when there is none to take.

@@ -94,6 +94,8 @@ export interface Handle<A> {
   readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
   /** A new trial to evaluate; None when the sampler has nothing left (a finished grid). */
   readonly ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
+  /** The trial as stored, with the parameters sampled so far (kept in this process, no storage read). */
+  readonly snapshot: (trial: AskedTrial<A>) => FrozenTrial
   /** Stores a metric of a running trial and returns the scheduler's decision. */
   readonly report: (trial: AskedTrial<A>, metric: Metric) => Effect.Effect<Scheduler.Decision, StudyError>
   /** Finishes a trial. Values that are NaN or infinite fail it, with the reason stored. */
@@ -263,44 +265,55 @@ const makeHandle = <A>(
         return storage.setParams(t.frozen.id, params, distributions)
       })
 
-    const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined, firstHistory: ReadonlyArray<FrozenTrial> | undefined) =>
+    /** Samples a config for trial `number` (pure: nothing is written). */
+    const sampleOnce = (
+      number: number,
+      fixed: Readonly<Record<string, number>> | undefined,
+      hist: ReadonlyArray<FrozenTrial>,
+      attempt: number
+    ) => {
+      const ctx: Sampler.SampleContext = {
+        study: info,
+        trialNumber: number,
+        rng: attempt === 0 ? derive("trial", number) : derive("trial", number, "retry", attempt),
+        derive,
+        history: hist,
+        space
+      }
+      const relSpace = fixed ? undefined : sampler.inferRelativeSpace?.(ctx)
+      const relative = relSpace && sampler.sampleRelative ? sampler.sampleRelative(ctx, relSpace) : Sampler.noRelative
+      const pick: Space.Pick = (name, d) => {
+        const v = fixed?.[name] ?? relative.params[name]
+        return v !== undefined && Distribution.contains(d, v) ? v : sampler.sampleIndependent(ctx, name, d)
+      }
+      const built = space ? space.build(pick) : { config: {} as A, params: {} }
+      const fresh: Record<string, number> = {}
+      const dists: Record<string, Distribution.Distribution> = {}
+      for (const [k, v] of Object.entries(built.params)) {
+        if (fixed?.[k] === v) continue
+        fresh[k] = v
+        dists[k] = space!.params.get(k)!
+      }
+      return { ctx, relative, built, fresh, dists }
+    }
+    type Sampled = ReturnType<typeof sampleOnce>
+
+    /** Samples for a trial that exists in storage and writes the parameters, retrying lost claims. */
+    const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined) =>
       Effect.gen(function*() {
         for (let attempt = 0; ; attempt++) {
-          const hist = sampler.usesHistory ? (attempt === 0 && firstHistory ? firstHistory : yield* history) : []
-          const ctx: Sampler.SampleContext = {
-            study: info,
-            trialNumber: frozen.number,
-            rng: attempt === 0 ? derive("trial", frozen.number) : derive("trial", frozen.number, "retry", attempt),
-            derive,
-            history: hist,
-            space
-          }
-          const relSpace = fixed ? undefined : sampler.inferRelativeSpace?.(ctx)
-          const relative = relSpace && sampler.sampleRelative ? sampler.sampleRelative(ctx, relSpace) : Sampler.noRelative
-          const pick: Space.Pick = (name, d) => {
-            const v = fixed?.[name] ?? relative.params[name]
-            return v !== undefined && Distribution.contains(d, v) ? v : sampler.sampleIndependent(ctx, name, d)
-          }
-          const built = space ? space.build(pick) : { config: {} as A, params: {} }
-          const fresh: Record<string, number> = {}
-          const dists: Record<string, Distribution.Distribution> = {}
-          for (const [k, v] of Object.entries(built.params)) {
-            if (fixed?.[k] === v && frozen.params[k] === v) continue
-            fresh[k] = v
-            dists[k] = space!.params.get(k)!
-          }
-          const claimed = Object.keys(fresh).length === 0 && relative.claim === undefined
-            ? Effect.void
-            : storage.setParams(frozen.id, fresh, dists, relative.claim)
-          const outcome = yield* Effect.either(claimed)
-          if (outcome._tag === "Right") return { ctx, relative, built }
+          const sampled = sampleOnce(frozen.number, fixed, sampler.usesHistory ? yield* history : [], attempt)
+          const claim = sampled.relative.claim
+          if (Object.keys(sampled.fresh).length === 0 && claim === undefined) return sampled
+          const outcome = yield* Effect.either(storage.setParams(frozen.id, sampled.fresh, sampled.dists, claim))
+          if (outcome._tag === "Right") return sampled
           if (outcome.left._tag !== "ClaimTaken" || attempt >= 20) return yield* outcome.left
         }
       })
 
     const toAsked = (
       frozen: FrozenTrial,
-      sampled: Effect.Effect.Success<ReturnType<typeof sampleTrial>>,
+      sampled: Sampled,
       resumeFrom: number | undefined
     ): AskedTrial<A> => {
       const { ctx, relative, built } = sampled
@@ -308,8 +321,14 @@ const makeHandle = <A>(
       const setExternal = (k: string, v: number, d: Distribution.Distribution) => void (params[k] = Distribution.toExternal(d, v))
       for (const [k, v] of Object.entries(frozen.params)) setExternal(k, v, frozen.distributions[k])
       for (const [k, v] of Object.entries(built.params)) setExternal(k, v, space!.params.get(k)!)
-      const state: LiveTrial = { frozen, pending: { params: {}, distributions: {} }, intermediate: [...frozen.intermediate] }
       const internal: Record<string, number> = { ...frozen.params, ...built.params }
+      const distributions = { ...frozen.distributions }
+      for (const k of Object.keys(built.params)) distributions[k] = space!.params.get(k)!
+      const state: LiveTrial = {
+        frozen: { ...frozen, params: internal, distributions },
+        pending: { params: {}, distributions: {} },
+        intermediate: [...frozen.intermediate]
+      }
       const suggest = (name: string, d: Distribution.Distribution): number => {
         const prev = known.get(name)
         if (prev !== undefined && !Distribution.equals(prev, d)) {
@@ -323,6 +342,7 @@ const makeHandle = <A>(
         const r = relative.params[name]
         const v = r !== undefined && Distribution.contains(d, r) ? r : sampler.sampleIndependent(ctx, name, d)
         internal[name] = v
+        distributions[name] = d
         state.pending.params[name] = v
         state.pending.distributions[name] = d
         setExternal(name, v, d)
@@ -348,25 +368,31 @@ const makeHandle = <A>(
     const ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError> = Effect.gen(function*() {
       const resumeId = scheduler.resume ? yield* scheduler.resume({ study: info, history }) : Option.none<number>()
       const claimed = yield* storage.claimWaiting(info.id, worker, Option.getOrUndefined(resumeId))
-      let frozen: FrozenTrial
-      let firstHistory: ReadonlyArray<FrozenTrial> | undefined
-      let resumeFrom: number | undefined
       if (Option.isSome(claimed)) {
-        frozen = claimed.value
-        if (Option.isSome(resumeId)) {
-          const last = frozen.intermediate[frozen.intermediate.length - 1]
-          resumeFrom = last?.step
-        }
-      } else {
-        if (sampler.isExhausted) {
-          firstHistory = sampler.usesHistory ? yield* history : []
-          if (sampler.isExhausted({ study: info, derive, history: firstHistory, space })) return Option.none()
-        }
-        frozen = yield* storage.createTrial(info.id, { state: "Running", worker })
+        // An enqueued config (missing parameters are sampled) or a paused trial resuming.
+        const frozen = claimed.value
+        const resumeFrom = Option.isSome(resumeId) ? frozen.intermediate[frozen.intermediate.length - 1]?.step : undefined
+        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), resumeFrom))
       }
-      const fixed = Option.isSome(claimed) ? frozen.params : undefined
-      const sampled = yield* sampleTrial(frozen, fixed, firstHistory)
-      return Option.some(toAsked(frozen, sampled, resumeFrom))
+      const hist = sampler.usesHistory ? yield* history : []
+      if (sampler.isExhausted?.({ study: info, derive, history: hist, space })) return Option.none()
+      // Sample for the number the trial will most likely get, and create it with its parameters
+      // in one write. When another worker took that number (or the claim) meanwhile, the trial is
+      // created bare and sampled again for the number it got.
+      const expected = yield* storage.nextNumber(info.id)
+      const sampled = sampleOnce(expected, undefined, hist, 0)
+      const claim = sampled.relative.claim
+      const frozen = yield* storage.createTrial(info.id, {
+        state: "Running",
+        worker,
+        params: sampled.fresh,
+        distributions: sampled.dists,
+        ...(claim === undefined ? {} : { claim }),
+        expectedNumber: expected
+      })
+      const created = frozen.number === expected && (claim === undefined || frozen.systemAttrs.claim === claim)
+      return Option.some(toAsked(frozen, created ? sampled : yield* sampleTrial(frozen, undefined), undefined))
+
     })
 
     const liveOf = (trial: AskedTrial<A>) =>
@@ -385,7 +411,7 @@ const makeHandle = <A>(
         else t.intermediate.splice(i, t.intermediate[i].step === metric.step ? 1 : 0, metric)
         return yield* scheduler.decide({
           study: info,
-          trial: { ...t.frozen, params: { ...t.frozen.params }, intermediate: t.intermediate },
+          trial: { ...t.frozen, params: { ...t.frozen.params }, distributions: { ...t.frozen.distributions }, intermediate: [...t.intermediate] },
           metric,
           history,
           objectives
@@ -426,6 +452,11 @@ const makeHandle = <A>(
       ask,
       report,
       tell,
+      snapshot: (trial) => {
+        const t = live.get(trial)
+        if (!t) throw new Error(`trial ${trial.number} was not asked from this study`)
+        return { ...t.frozen, params: { ...t.frozen.params }, distributions: { ...t.frozen.distributions }, intermediate: [...t.intermediate] }
+      },
       setUserAttr: (trial, key, value) => Effect.flatMap(liveOf(trial), (t) => storage.setTrialAttr(t.frozen.id, "user", key, value)),
       enqueue,
       trials: history,

@@ -29,6 +29,8 @@ interface MutableTrial {
 interface MemoryStudy {
   info: StudyInfo
   trials: Array<MutableTrial>
+  /** How many trials are Waiting: most asks find none, and skip the scan. */
+  waiting: number
   claims: Set<string>
   params: Map<string, Distribution.Distribution>
 }
@@ -87,7 +89,7 @@ export const makeMemory = (): StorageService => {
           systemAttrs: {},
           createdAt: Date.now()
         }
-        const s: MemoryStudy = { info, trials: [], claims: new Set(), params: new Map() }
+        const s: MemoryStudy = { info, trials: [], waiting: 0, claims: new Set(), params: new Map() }
         studies.set(name, s)
         byId.set(info.id, s)
         return Effect.succeed(info)
@@ -116,7 +118,9 @@ export const makeMemory = (): StorageService => {
     createTrial: (studyId, init) =>
       Effect.suspend(() => {
         const s = studyOf(studyId)
-        const distributions = { ...(init.distributions ?? {}) }
+        const keep = (init.expectedNumber === undefined || init.expectedNumber === s.trials.length) &&
+          (init.claim === undefined || !s.claims.has(init.claim))
+        const distributions = keep ? { ...(init.distributions ?? {}) } : {}
         const incompatible = checkCompatible(s.params, distributions)
         if (incompatible) return Effect.fail(incompatible)
         for (const [k, d] of Object.entries(distributions)) if (!s.params.has(k)) s.params.set(k, d)
@@ -126,12 +130,12 @@ export const makeMemory = (): StorageService => {
           studyId,
           number: s.trials.length,
           state: init.state,
-          params: { ...(init.params ?? {}) },
+          params: keep ? { ...(init.params ?? {}) } : {},
           distributions,
           values: undefined,
           intermediate: [],
           userAttrs: { ...(init.userAttrs ?? {}) },
-          systemAttrs: { ...(init.systemAttrs ?? {}) },
+          systemAttrs: { ...(init.systemAttrs ?? {}), ...(keep && init.claim !== undefined ? { claim: init.claim } : {}) },
           startedAt: init.state === "Running" ? now : undefined,
           finishedAt: undefined,
           worker: init.state === "Running" ? init.worker : undefined,
@@ -140,18 +144,23 @@ export const makeMemory = (): StorageService => {
           paused: false,
           frozen: undefined
         }
+        if (keep && init.claim !== undefined) s.claims.add(init.claim)
+        if (t.state === "Waiting") s.waiting++
         s.trials.push(t)
         trials.set(t.id, t)
         return Effect.succeed(freeze(t))
       }),
+    nextNumber: (studyId) => Effect.sync(() => studyOf(studyId).trials.length),
     claimWaiting: (studyId, worker, trialId) =>
       Effect.sync(() => {
         const s = studyOf(studyId)
+        if (s.waiting === 0) return Option.none()
         const t = s.trials.find((t) =>
           t.state === "Waiting" && (trialId === undefined ? !t.paused : t.id === trialId)
         )
         if (!t) return Option.none()
         const now = Date.now()
+        s.waiting--
         t.state = "Running"
         t.worker = worker
         t.startedAt ??= now
@@ -196,6 +205,7 @@ export const makeMemory = (): StorageService => {
       }),
     pauseTrial: (trialId) =>
       Effect.map(running(trialId, "pause"), (t) => {
+        studyOf(t.studyId).waiting++
         t.state = "Waiting"
         t.paused = true
         t.worker = undefined

@@ -104,9 +104,12 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
   Effect.gen(function*() {
     const tracker = yield* Tracker.Tracker
     const storage = yield* Storage.Storage
-    const started = yield* storage.getTrial(trial.id)
-    yield* tracker.trialStarted(study.info, started)
-    const controller = new AbortController()
+    yield* tracker.trialStarted(study.info, study.snapshot(trial))
+    // Made on first use: most quick objectives never look at their signal.
+    let controller: AbortController | undefined
+    const abort = (reason: unknown) => {
+      if (controller && !controller.signal.aborted) controller.abort(reason)
+    }
     const names = study.objectives.map((o) => o.metric)
     const last: Record<string, number> = {}
 
@@ -114,7 +117,7 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
       Effect.gen(function*() {
         for (const [k, v] of Object.entries(metric.values)) last[k] = v
         const decision = yield* study.report(trial, metric)
-        yield* tracker.metricReported(study.info, started, metric)
+        yield* tracker.metricReported(study.info, study.snapshot(trial), metric)
         return decision
       })
 
@@ -128,11 +131,13 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
 
     const ctx: TrialContext<A> = {
       ...trial,
-      signal: controller.signal,
+      get signal() {
+        return (controller ??= new AbortController()).signal
+      },
       report: (metric) =>
         Effect.runPromise(onMetric(metric)).then((d) => {
           if (d._tag === "Prune") {
-            controller.abort(new TrialPruned(d.reason))
+            abort(new TrialPruned(d.reason))
             throw new TrialPruned(d.reason)
           }
         }),
@@ -151,7 +156,7 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
             if (decision?._tag === "Pause") return { paused: true }
             const values = lastValues()
             if (decision?._tag === "Prune") {
-              controller.abort(new TrialPruned(decision.reason))
+              abort(new TrialPruned(decision.reason))
               return { tell: { state: "Pruned", reason: decision.reason, ...(values ? { values } : {}) } }
             }
             if (values === undefined) {
@@ -186,11 +191,11 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
 
     const outcome = yield* timed.pipe(
       Effect.onInterrupt(() => {
-        controller.abort(new Error("the trial was interrupted"))
+        abort(new Error("the trial was interrupted"))
         return study.tell(trial, { state: "Failed", reason: "interrupted while running" }).pipe(Effect.ignore)
       })
     )
-    if (!("tell" in outcome) || !isValues(outcome.tell)) controller.abort(new Error("the trial was stopped"))
+    if (!("tell" in outcome) || !isValues(outcome.tell)) abort(new Error("the trial was stopped"))
     if ("paused" in outcome) {
       yield* storage.pauseTrial(trial.id)
       return yield* storage.getTrial(trial.id)

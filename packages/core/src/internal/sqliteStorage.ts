@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS trials (
   finished_at INTEGER, worker TEXT, reason TEXT, heartbeat INTEGER, paused INTEGER NOT NULL DEFAULT 0,
   seq INTEGER NOT NULL, UNIQUE (study_id, number));
 CREATE INDEX IF NOT EXISTS trials_by_seq ON trials (study_id, seq);
-CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study_id, state);
+CREATE INDEX IF NOT EXISTS trials_by_state ON trials (study_id, state, paused, number);
 CREATE TABLE IF NOT EXISTS intermediate (
   trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE, step REAL NOT NULL,
   "values" TEXT NOT NULL, PRIMARY KEY (trial_id, step));
@@ -227,20 +227,25 @@ const build = (file: string, db: Database.Database): StorageService => {
     return checkCompatible(cache.params, distributions)
   }
 
+  const nextNumber = (studyId: number) => (q.nextNumber.get(studyId) as { n: number }).n
+
   const createTrial = db.transaction((studyId: number, init: TrialInit) => {
-    const distributions = init.distributions ?? {}
+    const number = nextNumber(studyId)
+    const keep = (init.expectedNumber === undefined || init.expectedNumber === number) &&
+      (init.claim === undefined || q.claim.run(studyId, init.claim).changes > 0)
+    const distributions = keep ? init.distributions ?? {} : {}
     const incompatible = registerParams(studyId, distributions)
     if (incompatible) throw incompatible
     const now = Date.now()
     const isRunning = init.state === "Running"
     const row = q.insertTrial.get({
       studyId,
-      number: (q.nextNumber.get(studyId) as { n: number }).n,
+      number,
       state: init.state,
-      params: JSON.stringify(init.params ?? {}),
+      params: JSON.stringify(keep ? init.params ?? {} : {}),
       distributions: JSON.stringify(distributions),
       userAttrs: JSON.stringify(init.userAttrs ?? {}),
-      systemAttrs: JSON.stringify(init.systemAttrs ?? {}),
+      systemAttrs: JSON.stringify({ ...init.systemAttrs, ...(keep && init.claim !== undefined ? { claim: init.claim } : {}) }),
       startedAt: isRunning ? now : null,
       worker: isRunning ? (init.worker ?? null) : null,
       heartbeat: isRunning ? now : null,
@@ -302,17 +307,19 @@ const build = (file: string, db: Database.Database): StorageService => {
         }).immediate
       ),
     createTrial: (studyId, init) => run<FrozenTrial, InvalidSpace>("createTrial", () => createTrial.immediate(studyId, init)),
-    claimWaiting: (studyId, worker, trialId) =>
-      run(
-        "claimWaiting",
-        db.transaction(() => {
-          const id = trialId ?? (q.oldestWaiting.get(studyId) as { id: number } | undefined)?.id
-          if (id === undefined) return Option.none()
-          const now = Date.now()
-          const row = q.start.get(worker, now, now, nextSeq(studyId), id) as TrialRow | undefined
-          return row ? Option.some(toTrial(row, intermediateOf(row.id))) : Option.none()
-        }).immediate
-      ),
+    nextNumber: (studyId) => run("nextNumber", () => nextNumber(studyId)),
+    claimWaiting: (studyId, worker, trialId) => {
+      const oldest = () => (q.oldestWaiting.get(studyId) as { id: number } | undefined)?.id
+      const claim = db.transaction(() => {
+        const id = trialId ?? oldest()
+        if (id === undefined) return Option.none()
+        const now = Date.now()
+        const row = q.start.get(worker, now, now, nextSeq(studyId), id) as TrialRow | undefined
+        return row ? Option.some(toTrial(row, intermediateOf(row.id))) : Option.none()
+      })
+      // Most asks find no waiting trial: look first without taking the write lock.
+      return run("claimWaiting", () => (trialId === undefined && oldest() === undefined ? Option.none() : claim.immediate()))
+    },
     setParams: (trialId, params, distributions, claim) =>
       onRunning<void, InvalidSpace | ClaimTaken>("set parameters", trialId, (row, seq) => {
         if (claim !== undefined && q.claim.run(row.study_id, claim).changes === 0) throw new ClaimTaken({ claim })
