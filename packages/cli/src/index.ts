@@ -1,1 +1,6 @@
-export {}
+/**
+ * @tunekit/cli: the `tunekit` command.
+ *
+ * @since 0.1.0
+ */
+export * as Cli from "./Cli.js"
