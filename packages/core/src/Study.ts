@@ -20,6 +20,7 @@
  */
 import { Duration, Effect, Layer, Option } from "effect"
 import type { Observable } from "rxjs"
+import type { RestorePoint } from "./Checkpoint.js"
 import * as Distribution from "./Distribution.js"
 import type { ClaimTaken, InvalidScheduler, ObjectiveError, SamplerUnsupported, StorageError, StudyMismatch, TrialStateError } from "./Errors.js"
 import { InvalidOptions, InvalidSpace } from "./Errors.js"
@@ -72,6 +73,14 @@ export interface AskedTrial<A> {
   readonly params: Readonly<Record<string, unknown>>
   /** When the trial resumes after a pause: the last step it had reached. */
   readonly resumeFrom: number | undefined
+  /** The study's name (checkpoints are keyed by study and trial number). */
+  readonly study?: string
+  /**
+   * The checkpoint this trial starts from, when it continues earlier training: its own last step
+   * after a pause, or another trial's (a population-based-training exploit, see `RESTORE_FROM`).
+   * `resumeFrom` is then that step.
+   */
+  readonly restoreFrom?: RestorePoint | undefined
   /** Suggests a float (define-by-run). Throws `InvalidSpace` on bad bounds or a reused name. */
   readonly suggestFloat: (name: string, low: number, high: number, options?: Distribution.NumericOptions) => number
   /** Suggests an integer (define-by-run). */
@@ -94,6 +103,11 @@ export interface Handle<A> {
   readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
   /** A new trial to evaluate; None when the sampler has nothing left (a finished grid). */
   readonly ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
+  /**
+   * A waiting continuation (a trial created to carry on another's training, with the system
+   * attribute `RESTORE_FROM`), oldest first; never a new trial. None when there is none.
+   */
+  readonly askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
   /** The trial as stored, with the parameters sampled so far (kept in this process, no storage read). */
   readonly snapshot: (trial: AskedTrial<A>) => FrozenTrial
   /** Stores a metric of a running trial and returns the scheduler's decision. */
@@ -176,6 +190,21 @@ export interface Result<A> {
   readonly best: Option.Option<FrozenTrial>
   /** The Pareto front of the study (several objectives). */
   readonly paretoFront: ReadonlyArray<FrozenTrial>
+}
+
+/**
+ * The system attribute that makes a Waiting trial a continuation: `{ trial, step }`, the trial
+ * number and step of the checkpoint it starts from. A scheduler that creates such a trial (PBT)
+ * hands it to `ask`/`askContinuation`, which set `resumeFrom` and `restoreFrom` from it.
+ */
+export const RESTORE_FROM = "restoreFrom"
+
+/** The restore point a trial's system attributes name, if any. */
+export const restorePointOf = (t: FrozenTrial): RestorePoint | undefined => {
+  const r = t.systemAttrs[RESTORE_FROM] as { trial?: unknown; step?: unknown } | null | undefined
+  return r !== null && typeof r === "object" && typeof r.trial === "number" && typeof r.step === "number"
+    ? { trial: r.trial, step: r.step }
+    : undefined
 }
 
 /** Opens (creates or loads) a study. */
@@ -314,7 +343,8 @@ const makeHandle = <A>(
     const toAsked = (
       frozen: FrozenTrial,
       sampled: Sampled,
-      resumeFrom: number | undefined
+      resumeFrom: number | undefined,
+      restoreFrom?: RestorePoint
     ): AskedTrial<A> => {
       const { ctx, relative, built } = sampled
       const params: Record<string, unknown> = {}
@@ -354,6 +384,8 @@ const makeHandle = <A>(
         config: built.config,
         params,
         resumeFrom,
+        study: info.name,
+        restoreFrom,
         suggestFloat: (name, low, high, o) => suggest(name, Distribution.float(name, low, high, o)),
         suggestInt: (name, low, high, o) => suggest(name, Distribution.int(name, low, high, o)),
         suggestCategorical: (name, choices) => {
@@ -372,7 +404,9 @@ const makeHandle = <A>(
         // An enqueued config (missing parameters are sampled) or a paused trial resuming.
         const frozen = claimed.value
         const resumeFrom = Option.isSome(resumeId) ? frozen.intermediate[frozen.intermediate.length - 1]?.step : undefined
-        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), resumeFrom))
+        // A paused trial restores its own last checkpoint; a continuation the one it names.
+        const restoreFrom = resumeFrom !== undefined ? { trial: frozen.number, step: resumeFrom } : restorePointOf(frozen)
+        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), resumeFrom ?? restoreFrom?.step, restoreFrom))
       }
       const hist = sampler.usesHistory ? yield* history : []
       if (sampler.isExhausted?.({ study: info, derive, history: hist, space })) return Option.none()
@@ -393,6 +427,20 @@ const makeHandle = <A>(
       const created = frozen.number === expected && (claim === undefined || frozen.systemAttrs.claim === claim)
       return Option.some(toAsked(frozen, created ? sampled : yield* sampleTrial(frozen, undefined), undefined))
 
+    })
+
+    const askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError> = Effect.gen(function*() {
+      // Another worker may take the same continuation first: then look again.
+      for (;;) {
+        const waiting = yield* storage.getTrials(info.id, { states: ["Waiting"] })
+        const next = waiting.find((t) => restorePointOf(t) !== undefined)
+        if (next === undefined) return Option.none()
+        const claimed = yield* storage.claimWaiting(info.id, worker, next.id)
+        if (Option.isNone(claimed)) continue
+        const frozen = claimed.value
+        const restoreFrom = restorePointOf(frozen)
+        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), restoreFrom?.step, restoreFrom))
+      }
     })
 
     const liveOf = (trial: AskedTrial<A>) =>
@@ -450,6 +498,7 @@ const makeHandle = <A>(
       space,
       objectives,
       ask,
+      askContinuation,
       report,
       tell,
       snapshot: (trial) => {

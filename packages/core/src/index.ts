@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 export * as Bridge from "./Bridge.js"
+export * as Checkpoint from "./Checkpoint.js"
 export * as Distribution from "./Distribution.js"
 export * from "./Errors.js"
 export * as Export from "./Export.js"

@@ -45,12 +45,9 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const progress = options.progress ? Progress.make(study.objectives[0]?.direction ?? "minimize") : undefined
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
-    const runOne = Effect.gen(function*() {
-      const asked = yield* study.ask
-      if (Option.isNone(asked)) {
-        stopped = true
-        return
-      }
+    const runOne = (ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>) => Effect.gen(function*() {
+      const asked = yield* ask
+      if (Option.isNone(asked)) return "none" as const
       const trial = asked.value
       running.add(trial.id)
       progress?.started()
@@ -62,12 +59,18 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
         const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
         if (r._tag === "Left") yield* Effect.logWarning(`a callback failed after trial ${done.number}: ${message(r.left)}`)
       }
+      // A continuation carries on a trial already counted (a PBT exploit): it takes no budget.
+      return trial.restoreFrom !== undefined && trial.restoreFrom.trial !== trial.number ? "continuation" as const : "trial" as const
     })
 
     const worker = Effect.gen(function*() {
-      while (!stopped && started < budget && Date.now() < deadline) {
-        started++
-        yield* runOne
+      while (!stopped && Date.now() < deadline) {
+        if (started < budget) {
+          started++
+          const r = yield* runOne(study.ask)
+          if (r === "none") stopped = true
+          if (r === "continuation") started--
+        } else if ((yield* runOne(study.askContinuation)) === "none") return
       }
     })
 
