@@ -1,1 +1,106 @@
-export {}
+/**
+ * tunekit for code that does not use Effect: `optimize` returns a Promise. It is a thin layer over
+ * `@tunekit/core`'s `Study.optimize`, so both behave the same.
+ *
+ * @example
+ * import { optimize, Space } from "tunekit"
+ *
+ * const result = await optimize({
+ *   study: "quadratic",
+ *   space: Space.struct({ x: Space.float(-5, 5), y: Space.int(0, 10) }),
+ *   objective: async ({ x, y }) => (x - 1) ** 2 + y,
+ *   trials: 50,
+ *   seed: 42,
+ *   storage: "tunekit.db"
+ * })
+ * console.log(result.best?.config, result.best?.value)
+ *
+ * @since 0.1.0
+ */
+import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Rng, Sampler, Scheduler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
+
+export { Space, Trial }
+
+/** Options of `optimize`: those of `Study.optimize`, plus where and how it runs. */
+export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
+  /** An SQLite file, or "memory" (the default). */
+  readonly storage?: string
+  /** The seed of every random choice (default: random). */
+  readonly seed?: number
+  /** The search strategy (default random search), e.g. `Tpe.layer()` from @tunekit/samplers. */
+  readonly sampler?: Layer.Layer<Sampler.Sampler>
+  /** The scheduler (default none), e.g. a median pruner from @tunekit/schedulers. */
+  readonly scheduler?: Layer.Layer<Scheduler.Scheduler>
+  /** The tracker (default none). */
+  readonly tracker?: Layer.Layer<Tracker.Tracker>
+}
+
+/** A finished trial as plain data. */
+export interface TrialResult<A> {
+  readonly number: number
+  readonly state: Trial.State
+  /** The typed config, for studies with a declared space; the parameters by name otherwise. */
+  readonly config: A
+  readonly params: Readonly<Record<string, unknown>>
+  /** The first objective value. */
+  readonly value: number | undefined
+  readonly values: ReadonlyArray<number> | undefined
+  readonly reason: string | undefined
+}
+
+/** What `optimize` resolves to. */
+export interface OptimizeResult<A> {
+  /** The best complete trial of the study (single objective). */
+  readonly best: TrialResult<A> | undefined
+  /** The Pareto front of the study (several objectives). */
+  readonly paretoFront: ReadonlyArray<TrialResult<A>>
+  /** The trials this call ran. */
+  readonly trials: ReadonlyArray<TrialResult<A>>
+}
+
+/** An error from tunekit, with the typed error it came from in `cause`. */
+export class TunekitError extends Error {
+  constructor(readonly cause: unknown, message: string) {
+    super(message)
+    this.name = "TunekitError"
+  }
+}
+
+const toResult = <A>(space: Space.Compiled<A> | undefined, t: Trial.FrozenTrial): TrialResult<A> => ({
+  number: t.number,
+  state: t.state,
+  config: space ? space.build((name) => t.params[name]).config : (Trial.paramValues(t) as A),
+  params: Trial.paramValues(t),
+  value: t.values?.[0],
+  values: t.values,
+  reason: t.reason
+})
+
+/**
+ * Runs a study and resolves with its best trial, its Pareto front and the trials it ran. Rejects
+ * with a `TunekitError` on an invalid space, options or storage; a failing objective fails its
+ * trial only.
+ */
+export const optimize = async <A = Record<string, unknown>>(options: OptimizeOptions<A>): Promise<OptimizeResult<A>> => {
+  const storage = options.storage === undefined || options.storage === "memory" ? Storage.layerMemory : Storage.layerSqlite(options.storage)
+  const layer = Layer.mergeAll(
+    storage,
+    options.sampler ?? Sampler.layerRandom,
+    options.scheduler ?? Scheduler.layerNone,
+    options.tracker ?? Tracker.layerNone,
+    Rng.layer({ seed: options.seed })
+  )
+  const program = Effect.map(Study.optimize(options), (r) => {
+    const space = r.study.space
+    return {
+      best: Option.getOrUndefined(Option.map(r.best, (t) => toResult(space, t))),
+      paretoFront: r.paretoFront.map((t) => toResult(space, t)),
+      trials: r.trials.map((t) => toResult(space, t))
+    }
+  })
+  const exit = await Effect.runPromiseExit(Effect.scoped(Effect.provide(program, layer)))
+  if (Exit.isSuccess(exit)) return exit.value
+  const error = Cause.squash(exit.cause)
+  throw new TunekitError(error, error instanceof Error ? error.message : String(error))
+}
