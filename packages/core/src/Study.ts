@@ -30,6 +30,7 @@ import * as Sampler from "./Sampler.js"
 import * as Scheduler from "./Scheduler.js"
 import * as Space from "./Space.js"
 import * as Storage from "./Storage.js"
+import type { StudyInfo, TrialEnd } from "./Storage.js"
 import * as Tracker from "./Tracker.js"
 import type { Direction, FrozenTrial, Json, Metric } from "./Trial.js"
 
@@ -98,7 +99,7 @@ export type TellResult =
 
 /** An open study: the ask/tell API and the views of its trials. */
 export interface Handle<A> {
-  readonly info: import("./Storage.js").StudyInfo
+  readonly info: StudyInfo
   readonly space: Space.Compiled<A> | undefined
   readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
   /** A new trial to evaluate; None when the sampler has nothing left (a finished grid). */
@@ -263,7 +264,7 @@ export const paretoFrontOf = (trials: ReadonlyArray<FrozenTrial>, directions: Re
 }
 
 const makeHandle = <A>(
-  info: import("./Storage.js").StudyInfo,
+  info: StudyInfo,
   space: Space.Compiled<A> | undefined,
   objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
 ) =>
@@ -515,7 +516,7 @@ const makeHandle = <A>(
     return handle
   })
 
-const toEnd = (result: TellResult, n: number): import("./Storage.js").TrialEnd => {
+const toEnd = (result: TellResult, n: number): TrialEnd => {
   if (typeof result === "number" || Array.isArray(result)) {
     const values = typeof result === "number" ? [result] : (result as ReadonlyArray<number>)
     const problem = checkValues(values, n)

@@ -74,7 +74,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       }
     })
 
-    const beat = storage.heartbeat([...running]).pipe(
+    const beat = Effect.suspend(() => storage.heartbeat([...running])).pipe(
       Effect.catchAll(() => Effect.void),
       Effect.repeat(Schedule.spaced(HEARTBEAT)),
       Effect.fork
