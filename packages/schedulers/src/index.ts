@@ -1,1 +1,2 @@
 export {}
+export * as Pbt from "./Pbt.js"

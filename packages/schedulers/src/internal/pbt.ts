@@ -1,0 +1,227 @@
+// Population-based training, the pure part: who is in the population, when a member is due for a
+// perturbation, the truncation selection and the explore step. Jaderberg et al. 2017, "Population
+// Based Training of Neural Networks" (truncation selection + perturb/resample explore), with the
+// defaults of Ray Tune's PopulationBasedTraining (quantile 0.25, factors 0.8/1.2, resampling 0.25).
+//
+// A member is a chain of trials: each exploit ends the member's current trial and continues the
+// member in a new trial (its "segment") that starts from the donor's checkpoint. Every trial keeps
+// the parameters that produced all of its metrics, and a finished trial never changes.
+import { Distribution, type Rng, type Space, Study, type Trial } from "@tunekit/core"
+
+/** How one parameter is explored. */
+export interface Mutation {
+  /** Multipliers of a float (and of a log-scale int); one is picked at random. Default [0.8, 1.2]. */
+  readonly factors?: readonly [number, number]
+  /** The probability of resampling the value from its distribution instead. Default: the scheduler's. */
+  readonly resampleProbability?: number
+}
+
+export interface Options {
+  /** Steps between two perturbations of a member (counted from the step its trial started at). */
+  readonly perturbationInterval: number
+  /** The parameters that move, and how (`true`: the defaults). Default: every parameter of the space. */
+  readonly hyperparamMutations?: Readonly<Record<string, true | Mutation>>
+  /** The fraction of the population in the bottom (exploits) and top (donors) quantiles. Default 0.25. */
+  readonly quantileFraction?: number
+  /** The probability that an explored value is resampled rather than perturbed. Default 0.25. */
+  readonly resampleProbability?: number
+  /** The default multipliers of floats. Default [0.8, 1.2]. */
+  readonly perturbationFactors?: readonly [number, number]
+  /** The metric that ranks members (default: the study's objective metric). */
+  readonly metric?: string
+  /** Its direction (default: the study's first direction). */
+  readonly direction?: Trial.Direction
+}
+
+/** The system attribute holding a continuation's lineage. */
+export const LINEAGE = "pbt"
+/** The system attribute set on an exploited trial: the number of the trial that continues it. */
+export const NEXT = "pbtNext"
+
+/** A change of one parameter: the donor's value and the explored one (external values). */
+export interface Change {
+  readonly from: Trial.Json
+  readonly to: Trial.Json
+}
+
+/** What a continuation stores about where it comes from. */
+export interface Lineage {
+  /** The number of the member's first trial: the member's name. */
+  readonly member: number
+  /** How many exploits the member went through (1 for the first continuation). */
+  readonly generation: number
+  /** The trial this one continues (the member's previous trial, exploited). */
+  readonly parent: number
+  /** The step at which the parent was exploited. */
+  readonly exploitedAt: number
+  /** The trial whose checkpoint and parameters were copied. */
+  readonly donor: number
+  /** The donor's checkpoint step this trial starts from. */
+  readonly step: number
+  /** The explored parameters whose values differ from the donor's. */
+  readonly changes: Readonly<Record<string, Change>>
+}
+
+export const lineageOf = (t: Trial.FrozenTrial): Lineage | undefined => {
+  const l = t.systemAttrs[LINEAGE] as Lineage | undefined | null
+  return l !== null && typeof l === "object" && typeof l.member === "number" ? l : undefined
+}
+
+export const memberOf = (t: Trial.FrozenTrial): number => lineageOf(t)?.member ?? t.number
+
+/** The step a trial's own training started from: its restore point, or 0. */
+export const startOf = (t: Trial.FrozenTrial): number => Study.restorePointOf(t)?.step ?? 0
+
+/**
+ * Whether the report at `step` crosses a perturbation boundary of the trial: boundaries lie every
+ * `interval` steps from the trial's start, and a trainer that reports sparsely still hits each one.
+ */
+export const isDue = (trial: Trial.FrozenTrial, step: number, interval: number): boolean => {
+  const start = startOf(trial)
+  let prev = start
+  for (const m of trial.intermediate) if (m.step < step && m.step > prev) prev = m.step
+  return step > start && Math.floor((step - start) / interval) > Math.floor((prev - start) / interval)
+}
+
+export interface Scored {
+  readonly trial: Trial.FrozenTrial
+  readonly score: number
+}
+
+/**
+ * The live population, ranked worst first: for each member, its latest trial when that one is
+ * running (or waiting to), scored by the last reported value of the metric. Members without a
+ * report in their current trial are left out, as are finished members.
+ */
+export const rank = (
+  history: ReadonlyArray<Trial.FrozenTrial>,
+  current: Trial.FrozenTrial,
+  metric: string,
+  direction: Trial.Direction
+): ReadonlyArray<Scored> => {
+  const latest = new Map<number, Trial.FrozenTrial>()
+  const consider = (t: Trial.FrozenTrial) => {
+    const m = memberOf(t)
+    const prev = latest.get(m)
+    if (prev === undefined || prev.number <= t.number) latest.set(m, t)
+  }
+  for (const t of history) if (t.number !== current.number) consider(t)
+  consider(current)
+  const out: Array<Scored> = []
+  for (const t of latest.values()) {
+    if (t.state !== "Running" && t.state !== "Waiting") continue
+    let score: number | undefined
+    for (let i = t.intermediate.length - 1; i >= 0 && score === undefined; i--) score = t.intermediate[i].values[metric]
+    if (score !== undefined && Number.isFinite(score)) out.push({ trial: t, score })
+  }
+  const sign = direction === "minimize" ? -1 : 1
+  // Worst first; ties broken by trial number so that the order is a function of the history.
+  return out.sort((a, b) => sign * (a.score - b.score) || a.trial.number - b.trial.number)
+}
+
+/** The bottom and top quantiles of a ranked population (Ray Tune's rule: at most half each). */
+export const quantiles = <A>(ranked: ReadonlyArray<A>, fraction: number): { readonly bottom: ReadonlyArray<A>; readonly top: ReadonlyArray<A> } => {
+  const n = ranked.length
+  if (n < 2) return { bottom: [], top: [] }
+  const k = Math.min(Math.ceil(n * fraction), Math.floor(n / 2))
+  return { bottom: ranked.slice(0, k), top: ranked.slice(n - k) }
+}
+
+/** One explored internal value, always inside the distribution. */
+export const exploreValue = (
+  d: Distribution.Distribution,
+  value: number,
+  rng: Rng.Generator,
+  factors: readonly [number, number],
+  resampleProbability: number
+): number => {
+  if (rng.next() < resampleProbability) return Distribution.fromUnit(d, rng.next())
+  const up = rng.next() < 0.5
+  switch (d._tag) {
+    case "Categorical":
+      return Distribution.snap(d, value + (up ? 1 : -1))
+    case "Int": {
+      if (!d.log) return Distribution.snap(d, value + (up ? d.step : -d.step))
+      // A log-scale int moves by a factor, and by at least one step.
+      const moved = Distribution.snap(d, Math.round(value * (up ? factors[1] : factors[0])))
+      return moved !== value ? moved : Distribution.snap(d, value + (up ? d.step : -d.step))
+    }
+    case "Float":
+      return Distribution.snap(d, value * (up ? factors[1] : factors[0]))
+  }
+}
+
+export interface Explored {
+  /** Internal values of the new config: the donor's, explored where the mutations say. */
+  readonly params: Readonly<Record<string, number>>
+  readonly distributions: Readonly<Record<string, Distribution.Distribution>>
+  readonly changes: Readonly<Record<string, Change>>
+}
+
+/**
+ * The donor's config, explored. The space is walked again, so that a branch that changes brings in
+ * its own parameters (sampled at random) and drops the old case's.
+ */
+export const explore = (
+  space: Space.Compiled<unknown>,
+  donor: Trial.FrozenTrial,
+  options: Options,
+  rng: Rng.Generator
+): Explored => {
+  const mutations = options.hyperparamMutations
+  const factors = options.perturbationFactors ?? [0.8, 1.2]
+  const resample = options.resampleProbability ?? 0.25
+  const changes: Record<string, Change> = {}
+  const distributions: Record<string, Distribution.Distribution> = {}
+  const { params } = space.build((name, d) => {
+    distributions[name] = d
+    const own = donor.params[name]
+    const has = own !== undefined && Distribution.contains(d, own)
+    const m = mutations === undefined ? true : mutations[name]
+    let v: number
+    if (!has) v = Distribution.fromUnit(d, rng.next())
+    else if (m === undefined) v = own
+    else {
+      const mm = m === true ? {} : m
+      v = exploreValue(d, own, rng, mm.factors ?? factors, mm.resampleProbability ?? resample)
+    }
+    if (!has || v !== own) {
+      changes[name] = {
+        from: has ? (Distribution.toExternal(d, own) as Trial.Json) : null,
+        to: Distribution.toExternal(d, v) as Trial.Json
+      }
+    }
+    return v
+  })
+  return { params, distributions, changes }
+}
+
+export interface Plan {
+  readonly donor: Trial.FrozenTrial
+  /** Members of the top quantile, best last; the donor is one of them. */
+  readonly top: ReadonlyArray<Trial.FrozenTrial>
+  readonly explored: Explored
+}
+
+/**
+ * What PBT does with a trial reporting at `step`: undefined (go on), or exploit a donor drawn from
+ * the top quantile and explore its config. A function of the history and the generator only.
+ */
+export const plan = (input: {
+  readonly options: Options
+  readonly space: Space.Compiled<unknown>
+  readonly history: ReadonlyArray<Trial.FrozenTrial>
+  readonly trial: Trial.FrozenTrial
+  readonly step: number
+  readonly metric: string
+  readonly direction: Trial.Direction
+  readonly rng: Rng.Generator
+}): Plan | undefined => {
+  const { options, trial } = input
+  if (!isDue(trial, input.step, options.perturbationInterval)) return undefined
+  const ranked = rank(input.history, trial, input.metric, input.direction)
+  const { bottom, top } = quantiles(ranked, options.quantileFraction ?? 0.25)
+  if (!bottom.some((s) => s.trial.number === trial.number)) return undefined
+  const donor = top[input.rng.int(top.length)].trial
+  return { donor, top: top.map((s) => s.trial), explored: explore(input.space, donor, options, input.rng) }
+}
