@@ -1,0 +1,173 @@
+/**
+ * Gaussian-process Bayesian optimization (Snoek, Larochelle & Adams, "Practical Bayesian
+ * optimization of machine learning algorithms", NeurIPS 2012).
+ *
+ * The parameters the completed trials share are mapped to the unit cube (`Distribution.toUnit`:
+ * log parameters in log space), categoricals one-hot; the objective is standardized. A GP with an
+ * ARD kernel (Matern 5/2 or RBF), whose amplitude, length scales and noise are fitted by maximum
+ * marginal likelihood (with a weak prior), models it; the next trial maximizes an acquisition
+ * (log EI by default, or EI, PI, UCB) over scrambled Sobol' candidates refined by a local search.
+ * Integer, stepped and categorical parameters stay on their grids. Running trials enter the model
+ * with a kriging-believer or constant-liar value, so that parallel workers spread out.
+ *
+ * The first `nStartupTrials` trials come from an initial design (Sobol', Latin hypercube or
+ * random). GP-BO handles one objective; a study with several is refused when it starts.
+ *
+ * @since 0.1.0
+ */
+import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import { Effect, Layer } from "effect"
+import * as Qmc from "./Qmc.js"
+import * as GpSampler from "./internal/gpSampler.js"
+
+/** The acquisition functions. */
+export type Acquisition = GpSampler.Acquisition
+
+/** Options of the GP sampler. */
+export interface Options {
+  /** "matern52" (default) or "rbf". */
+  readonly kernel?: "matern52" | "rbf"
+  /** "logei" (default), "ei", "pi" or "ucb". */
+  readonly acquisition?: Acquisition
+  /** UCB's exploration weight kappa (default 2). */
+  readonly kappa?: number
+  /** EI and PI's margin xi, in standard deviations of the objective (default 0). */
+  readonly xi?: number
+  /** Trials from the initial design before the GP takes over (default 10). */
+  readonly nStartupTrials?: number
+  /** The initial design: "sobol" (default), "lhs" or "random". */
+  readonly initialDesign?: "sobol" | "lhs" | "random"
+  /**
+   * The value given to running trials: "believer" (default: the GP's mean, the kriging believer of
+   * Ginsbourger et al. 2010), or a constant liar: "min" (the worst seen), "max" (the best), "mean".
+   */
+  readonly liar?: GpSampler.Liar
+  /** Quasi-random candidates scored per suggestion (default 1024). */
+  readonly candidates?: number
+  /** Best candidates refined by local search (default 4). */
+  readonly localStarts?: number
+  /** Random restarts of the hyperparameter fit besides the default start (default 2). */
+  readonly restarts?: number
+  /** The fit of hyperparameters uses at most this many trials (default 160); predictions use all. */
+  readonly maxFitPoints?: number
+}
+
+const positiveInt = (v: number | undefined, name: string): string | undefined =>
+  v === undefined || (Number.isInteger(v) && v >= 1) ? undefined : `${name} must be a positive integer, got ${v}`
+
+const problems = (o: Options): ReadonlyArray<string> =>
+  [
+    o.kernel === undefined || o.kernel === "matern52" || o.kernel === "rbf" ? undefined : `kernel must be "matern52" or "rbf", got ${JSON.stringify(o.kernel)}`,
+    o.acquisition === undefined || ["ei", "logei", "pi", "ucb"].includes(o.acquisition)
+      ? undefined
+      : `acquisition must be "ei", "logei", "pi" or "ucb", got ${JSON.stringify(o.acquisition)}`,
+    o.kappa === undefined || (Number.isFinite(o.kappa) && o.kappa >= 0) ? undefined : `kappa must be a finite number >= 0, got ${o.kappa}`,
+    o.xi === undefined || (Number.isFinite(o.xi) && o.xi >= 0) ? undefined : `xi must be a finite number >= 0, got ${o.xi}`,
+    o.nStartupTrials === undefined || (Number.isInteger(o.nStartupTrials) && o.nStartupTrials >= 2)
+      ? undefined
+      : `nStartupTrials must be an integer >= 2, got ${o.nStartupTrials}`,
+    o.initialDesign === undefined || ["sobol", "lhs", "random"].includes(o.initialDesign)
+      ? undefined
+      : `initialDesign must be "sobol", "lhs" or "random", got ${JSON.stringify(o.initialDesign)}`,
+    o.liar === undefined || ["believer", "min", "max", "mean"].includes(o.liar)
+      ? undefined
+      : `liar must be "believer", "min", "max" or "mean", got ${JSON.stringify(o.liar)}`,
+    positiveInt(o.candidates, "candidates"),
+    positiveInt(o.localStarts, "localStarts"),
+    o.restarts === undefined || (Number.isInteger(o.restarts) && o.restarts >= 0) ? undefined : `restarts must be an integer >= 0, got ${o.restarts}`,
+    o.maxFitPoints === undefined || (Number.isInteger(o.maxFitPoints) && o.maxFitPoints >= 2)
+      ? undefined
+      : `maxFitPoints must be an integer >= 2, got ${o.maxFitPoints}`
+  ].filter((p): p is string => p !== undefined)
+
+const complete = (t: Trial.FrozenTrial) => t.state === "Complete" && t.values !== undefined
+
+/**
+ * The parameters every completed trial has, with the same distribution (Optuna's intersection
+ * search space), in the declared order when there is a space and by name otherwise. Parameters
+ * with a single value are left out.
+ */
+export const intersectionSpace = (ctx: Sampler.SampleContext): Sampler.SearchSpace => {
+  let common: Map<string, Distribution.Distribution> | undefined
+  for (const t of ctx.history) {
+    if (!complete(t)) continue
+    if (common === undefined) {
+      common = new Map(Object.entries(t.distributions))
+      continue
+    }
+    for (const [k, d] of common) {
+      const td = t.distributions[k]
+      if (td === undefined || !Distribution.equals(td, d)) common.delete(k)
+    }
+  }
+  if (common === undefined) return new Map()
+  const order = ctx.space ? [...ctx.space.params.keys()] : [...common.keys()].sort()
+  const out = new Map<string, Distribution.Distribution>()
+  for (const k of order) {
+    const d = common.get(k)
+    if (d !== undefined && !Distribution.isSingle(d)) out.set(k, d)
+  }
+  return out
+}
+
+/**
+ * A GP-BO sampler.
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * const sampler = Gp.make({ acquisition: "logei", nStartupTrials: 8 })
+ */
+export const make = (options: Options = {}): Sampler.SamplerService => {
+  const bad = problems(options)
+  const nStartup = options.nStartupTrials ?? 10
+  const settings: GpSampler.Settings = {
+    kernel: options.kernel ?? "matern52",
+    acquisition: options.acquisition ?? "logei",
+    kappa: options.kappa ?? 2,
+    xi: options.xi ?? 0,
+    liar: options.liar ?? "believer",
+    candidates: options.candidates ?? 1024,
+    localStarts: options.localStarts ?? 4,
+    restarts: options.restarts ?? 2,
+    maxFitPoints: options.maxFitPoints ?? 160
+  }
+  const design = options.initialDesign ?? "sobol"
+  const startup: Sampler.SamplerService =
+    design === "random" ? Sampler.random : Qmc.make({ kind: design, size: nStartup })
+  const inStartup = (ctx: Sampler.SampleContext) => {
+    let k = 0
+    for (const t of ctx.history) if (complete(t) && ++k >= nStartup) return false
+    return true
+  }
+  return {
+    name: "gp",
+    usesHistory: true,
+    check: (_space, study) => {
+      if (bad.length > 0) return Effect.fail(new SamplerUnsupported({ sampler: "gp", reason: bad.join("; ") }))
+      if (study.directions.length > 1) {
+        return Effect.fail(
+          new SamplerUnsupported({
+            sampler: "gp",
+            reason: `GP-BO optimizes one objective and this study has ${study.directions.length}; use NSGA-II or MOTPE`
+          })
+        )
+      }
+      return Effect.void
+    },
+    inferRelativeSpace: (ctx) => (inStartup(ctx) ? new Map() : intersectionSpace(ctx)),
+    sampleRelative: (ctx, space) => (space.size === 0 ? Sampler.noRelative : { params: GpSampler.sampleRelative(ctx, space, settings) }),
+    // The initial design, and parameters outside the shared space (conditional ones) after it.
+    sampleIndependent: (ctx, name, d) =>
+      inStartup(ctx) ? startup.sampleIndependent(ctx, name, d) : Sampler.sampleUniform(ctx.rng, d)
+  }
+}
+
+/**
+ * The GP-BO sampler as a layer.
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * const layer = Gp.layer({ kernel: "matern52", acquisition: "ei" })
+ */
+export const layer = (options: Options = {}): Layer.Layer<Sampler.Sampler> => Layer.sync(Sampler.Sampler, () => make(options))

@@ -1,0 +1,241 @@
+// The GP-BO sampler: a GP fitted on the completed trials of the relative space, and an acquisition
+// maximized over quasi-random candidates refined by a local pattern search (Snoek et al.,
+// "Practical Bayesian optimization of machine learning algorithms", NeurIPS 2012).
+import { Distribution } from "@tunekit/core"
+import type { Rng, Sampler, Trial } from "@tunekit/core"
+import * as Acq from "./acquisition.js"
+import * as Gp from "./gp.js"
+import type { Kind as KernelKind } from "./kernel.js"
+import * as Sobol from "./sobol.js"
+
+export type Acquisition = "ei" | "logei" | "pi" | "ucb"
+export type Liar = "believer" | "min" | "max" | "mean"
+
+export interface Settings {
+  readonly kernel: KernelKind
+  readonly acquisition: Acquisition
+  readonly kappa: number
+  readonly xi: number
+  readonly liar: Liar
+  readonly candidates: number
+  readonly localStarts: number
+  readonly restarts: number
+  readonly maxFitPoints: number
+}
+
+/** How the parameters become GP inputs: numeric ones through `toUnit`, categoricals one-hot. */
+export interface Encoding {
+  readonly names: ReadonlyArray<string>
+  readonly dists: ReadonlyArray<Distribution.Distribution>
+  /** First column of each parameter. */
+  readonly offsets: ReadonlyArray<number>
+  readonly dims: number
+}
+
+export const encoding = (space: Sampler.SearchSpace): Encoding => {
+  const names: Array<string> = []
+  const dists: Array<Distribution.Distribution> = []
+  const offsets: Array<number> = []
+  let dims = 0
+  for (const [name, d] of space) {
+    names.push(name)
+    dists.push(d)
+    offsets.push(dims)
+    dims += d._tag === "Categorical" ? d.choices.length : 1
+  }
+  return { names, dists, offsets, dims }
+}
+
+export const encode = (enc: Encoding, values: ArrayLike<number>, out: Float64Array, at = 0): void => {
+  for (let p = 0; p < enc.dists.length; p++) {
+    const d = enc.dists[p]
+    const o = at + enc.offsets[p]
+    if (d._tag === "Categorical") {
+      for (let c = 0; c < d.choices.length; c++) out[o + c] = c === values[p] ? 1 : 0
+    } else out[o] = Distribution.toUnit(d, values[p])
+  }
+}
+
+const isContinuous = (d: Distribution.Distribution) => d._tag === "Float" && d.step === undefined
+
+/** The objective as a quantity to maximize: minimized objectives are negated. */
+const signed = (ctx: Sampler.SampleContext, v: number) => (ctx.study.directions[0] === "maximize" ? v : -v)
+
+const hasAll = (t: Trial.FrozenTrial, enc: Encoding) => enc.names.every((n) => t.params[n] !== undefined)
+
+export const sampleRelative = (
+  ctx: Sampler.SampleContext,
+  space: Sampler.SearchSpace,
+  s: Settings
+): Record<string, number> => {
+  const enc = encoding(space)
+  const P = enc.names.length
+  const D = enc.dims
+  const done: Array<Trial.FrozenTrial> = []
+  const pending: Array<Trial.FrozenTrial> = []
+  for (const t of ctx.history) {
+    if (!hasAll(t, enc)) continue
+    if (t.state === "Complete" && t.values !== undefined && Number.isFinite(t.values[0])) done.push(t)
+    else if (t.state === "Running" || t.state === "Waiting") pending.push(t)
+  }
+  const n = done.length
+  const valuesOf = (t: Trial.FrozenTrial) => enc.names.map((k) => t.params[k])
+  const x = new Float64Array(n * D)
+  const raw = new Float64Array(n)
+  done.forEach((t, i) => {
+    encode(enc, valuesOf(t), x, i * D)
+    raw[i] = signed(ctx, t.values![0])
+  })
+  // Standardize the outputs.
+  let mean = 0
+  for (let i = 0; i < n; i++) mean += raw[i]
+  mean /= n
+  let sd = 0
+  for (let i = 0; i < n; i++) sd += (raw[i] - mean) ** 2
+  sd = Math.sqrt(sd / n) || 1
+  const y = Float64Array.from(raw, (v) => (v - mean) / sd)
+  const data: Gp.Data = { x, y, n, dims: D }
+  const rng = ctx.rng.fork("gp")
+  const hyper = Gp.fit(s.kernel, data, rng.fork("fit"), { restarts: s.restarts, maxPoints: s.maxFitPoints })
+  let post = Gp.posterior(s.kernel, data, hyper)
+  let best = -Infinity
+  let bestIndex = 0
+  for (let i = 0; i < n; i++) {
+    if (y[i] > best) {
+      best = y[i]
+      bestIndex = i
+    }
+  }
+  // Running trials: constant liar or kriging believer, so that workers spread out.
+  if (pending.length > 0) {
+    const px = new Float64Array(pending.length * D)
+    const py = new Float64Array(pending.length)
+    const lie = s.liar === "min" ? Math.min(...y) : s.liar === "max" ? best : s.liar === "mean" ? 0 : undefined
+    pending.forEach((t, i) => {
+      encode(enc, valuesOf(t), px, i * D)
+      py[i] = lie ?? post.predict(px.subarray(i * D, (i + 1) * D)).mean
+    })
+    const ax = new Float64Array((n + pending.length) * D)
+    ax.set(x)
+    ax.set(px, n * D)
+    const ay = new Float64Array(n + pending.length)
+    ay.set(y)
+    ay.set(py, n)
+    post = Gp.posterior(s.kernel, { x: ax, y: ay, n: n + pending.length, dims: D }, hyper)
+  }
+
+  const feat = new Float64Array(D)
+  const acquisition = (v: ArrayLike<number>): number => {
+    encode(enc, v, feat)
+    const { mean: mu, variance } = post.predict(feat)
+    const sigma = Math.sqrt(variance)
+    switch (s.acquisition) {
+      case "ei":
+        return Acq.expectedImprovement(mu, sigma, best, s.xi)
+      case "logei":
+        return Acq.logExpectedImprovement(mu, sigma, best, s.xi)
+      case "pi":
+        return Acq.logProbabilityOfImprovement(mu, sigma, best, s.xi)
+      case "ucb":
+        return Acq.upperConfidenceBound(mu, sigma, s.kappa)
+    }
+  }
+
+  // Candidates: a scrambled Sobol' set over the space, and perturbations of the best trials.
+  type Cand = { v: Float64Array; a: number }
+  const cands: Array<Cand> = []
+  const add = (v: Float64Array) => cands.push({ v, a: acquisition(v) })
+  const sobol = Sobol.make((j) => rng.fork("candidates", j))
+  const sobolDims = Math.min(P, Sobol.MAX_DIM)
+  for (let i = 0; i < s.candidates; i++) {
+    const v = new Float64Array(P)
+    for (let p = 0; p < P; p++) v[p] = Distribution.fromUnit(enc.dists[p], p < sobolDims ? sobol.coordinate(i, p) : rng.next())
+    add(v)
+  }
+  const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[b] - y[a])
+  const tops = ranked.slice(0, Math.min(5, n))
+  if (!tops.includes(bestIndex)) tops.unshift(bestIndex)
+  for (const i of tops) {
+    const base = valuesOf(done[i])
+    for (const scale of [0.1, 0.02, 0.004]) {
+      for (let r = 0; r < 8; r++) add(perturb(enc, base, scale, rng))
+    }
+  }
+  cands.sort((a, b) => b.a - a.a)
+  let winner = cands[0]
+  const seen = new Set<string>()
+  let started = 0
+  for (const c of cands) {
+    if (started >= s.localStarts) break
+    const key = Array.from(c.v, (x) => x.toPrecision(3)).join(",")
+    if (seen.has(key)) continue
+    seen.add(key)
+    started++
+    const r = localSearch(enc, c, acquisition)
+    if (r.a > winner.a) winner = r
+  }
+  const out: Record<string, number> = {}
+  for (let p = 0; p < P; p++) out[enc.names[p]] = Distribution.snap(enc.dists[p], winner.v[p])
+  return out
+}
+
+const perturb = (enc: Encoding, base: ReadonlyArray<number>, scale: number, rng: Rng.Generator): Float64Array => {
+  const P = enc.dists.length
+  const v = Float64Array.from(base)
+  for (let p = 0; p < P; p++) {
+    const d = enc.dists[p]
+    if (d._tag === "Categorical") {
+      if (rng.next() < 1 / P) v[p] = rng.int(d.choices.length)
+    } else if (isContinuous(d)) {
+      v[p] = Distribution.fromUnit(d, Distribution.toUnit(d, v[p]) + scale * rng.normal())
+    } else if (rng.next() < Math.max(1 / P, scale * 4)) {
+      v[p] = Distribution.snap(d, v[p] + (rng.next() < 0.5 ? -d.step! : d.step!))
+    }
+  }
+  return v
+}
+
+/**
+ * A compass search (Kolda, Lewis & Torczon, SIAM Review 2003): moves each continuous coordinate by
+ * +-h in the unit cube while the acquisition improves, then halves h; discrete coordinates move one
+ * step, categoricals try every choice.
+ */
+const localSearch = (
+  enc: Encoding,
+  start: { v: Float64Array; a: number },
+  acq: (v: ArrayLike<number>) => number
+): { v: Float64Array; a: number } => {
+  const P = enc.dists.length
+  const cur = Float64Array.from(start.v)
+  let fa = start.a
+  const tryValue = (p: number, value: number): boolean => {
+    if (value === cur[p]) return false
+    const old = cur[p]
+    cur[p] = value
+    const a = acq(cur)
+    if (a > fa + 1e-12 * Math.abs(fa)) {
+      fa = a
+      return true
+    }
+    cur[p] = old
+    return false
+  }
+  for (let h = 0.08; h >= 5e-5; h /= 2.5) {
+    for (let round = 0; round < 8; round++) {
+      let improved = false
+      for (let p = 0; p < P; p++) {
+        const d = enc.dists[p]
+        if (d._tag === "Categorical") {
+          for (let c = 0; c < d.choices.length; c++) if (tryValue(p, c)) improved = true
+        } else if (isContinuous(d)) {
+          const u = Distribution.toUnit(d, cur[p])
+          if (tryValue(p, Distribution.fromUnit(d, u + h)) || tryValue(p, Distribution.fromUnit(d, u - h))) improved = true
+        } else {
+          if (tryValue(p, Distribution.snap(d, cur[p] + d.step!)) || tryValue(p, Distribution.snap(d, cur[p] - d.step!))) improved = true
+        }
+      }
+      if (!improved) break
+    }
+  }
+  return { v: cur, a: fa }
+}
