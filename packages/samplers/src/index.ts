@@ -1,1 +1,6 @@
-export {}
+/**
+ * @tunekit/samplers: model-based search strategies, each a Sampler layer.
+ *
+ * @since 0.1.0
+ */
+export * as Tpe from "./Tpe.js"

@@ -1,0 +1,131 @@
+// The benchmark problems of issue 3, exactly as specified there: minimize each over its box.
+import { Space } from "@tunekit/core"
+
+export interface Problem {
+  readonly name: string
+  readonly dim: number
+  readonly optimum: number
+  readonly space: Space.Space<any>
+  readonly f: (config: any) => number
+}
+
+const box = (n: number, low: number, high: number) =>
+  Space.struct(Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, Space.float(low, high)])))
+const vec = (c: Record<string, number>, n: number) => Array.from({ length: n }, (_, i) => c[`x${i}`])
+
+const branin: Problem = {
+  name: "branin",
+  dim: 2,
+  optimum: 0.397887,
+  space: Space.struct({ x0: Space.float(-5, 10), x1: Space.float(0, 15) }),
+  f: (c: { x0: number; x1: number }) => {
+    const a = 1, b = 5.1 / (4 * Math.PI ** 2), cc = 5 / Math.PI, r = 6, s = 10, t = 1 / (8 * Math.PI)
+    return a * (c.x1 - b * c.x0 ** 2 + cc * c.x0 - r) ** 2 + s * (1 - t) * Math.cos(c.x0) + s
+  }
+}
+
+// Hartmann 6 (Dixon and Szegoe 1978), as in the Virtual Library of Simulation Experiments.
+const H6_A = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14]
+]
+const H6_P = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381]
+].map((r) => r.map((v) => v * 1e-4))
+const H6_ALPHA = [1.0, 1.2, 3.0, 3.2]
+const hartmann6: Problem = {
+  name: "hartmann6",
+  dim: 6,
+  optimum: -3.32237,
+  space: box(6, 0, 1),
+  f: (c) => {
+    const x = vec(c, 6)
+    let s = 0
+    for (let i = 0; i < 4; i++) {
+      let e = 0
+      for (let j = 0; j < 6; j++) e += H6_A[i][j] * (x[j] - H6_P[i][j]) ** 2
+      s += H6_ALPHA[i] * Math.exp(-e)
+    }
+    return -s
+  }
+}
+
+const rosenbrock4: Problem = {
+  name: "rosenbrock4",
+  dim: 4,
+  optimum: 0,
+  space: box(4, -5, 10),
+  f: (c) => {
+    const x = vec(c, 4)
+    let s = 0
+    for (let i = 0; i < 3; i++) s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
+    return s
+  }
+}
+
+const ackley5: Problem = {
+  name: "ackley5",
+  dim: 5,
+  optimum: 0,
+  space: box(5, -32.768, 32.768),
+  f: (c) => {
+    const x = vec(c, 5)
+    const n = x.length
+    const sq = x.reduce((a, v) => a + v * v, 0)
+    const cs = x.reduce((a, v) => a + Math.cos(2 * Math.PI * v), 0)
+    return -20 * Math.exp(-0.2 * Math.sqrt(sq / n)) - Math.exp(cs / n) + 20 + Math.E
+  }
+}
+
+const styblinski8: Problem = {
+  name: "styblinski8",
+  dim: 8,
+  optimum: -313.3279,
+  space: box(8, -5, 5),
+  f: (c) => vec(c, 8).reduce((a, v) => a + (v ** 4 - 16 * v ** 2 + 5 * v) / 2, 0)
+}
+
+const MIXED_B = { sgd: -1.5, adam: -3.0, adamw: -2.7 } as const
+const MIXED_C = { sgd: 0.15, adam: 0.02, adamw: 0 } as const
+const mixedNn: Problem = {
+  name: "mixed_nn",
+  dim: 5,
+  optimum: 0,
+  space: Space.struct({
+    lr: Space.float(1e-5, 1e-1, { log: true }),
+    layers: Space.int(1, 6),
+    width: Space.categorical([32, 64, 128, 256, 512] as const),
+    optimizer: Space.categorical(["sgd", "adam", "adamw"] as const),
+    dropout: Space.float(0, 0.6)
+  }),
+  f: (c: { lr: number; layers: number; width: number; optimizer: "sgd" | "adam" | "adamw"; dropout: number }) =>
+    (Math.log10(c.lr) - MIXED_B[c.optimizer]) ** 2 * 0.8 +
+    0.05 * (c.layers - 3) ** 2 +
+    (0.3 * (Math.log2(c.width) - 7) ** 2) / 4 +
+    2 * (c.dropout - 0.25) ** 2 +
+    MIXED_C[c.optimizer]
+}
+
+export const problems: Record<string, Problem> = {
+  branin,
+  hartmann6,
+  rosenbrock4,
+  ackley5,
+  styblinski8,
+  mixed_nn: mixedNn
+}
+
+/** Optuna 3.1's TPE, median final best over 10 seeds at budget 100, as quoted in issue 3 (not measured here). */
+export const optunaTpeQuoted: Record<string, number> = {
+  branin: 0.414,
+  hartmann6: -3.046,
+  rosenbrock4: 54.0,
+  ackley5: 7.93,
+  styblinski8: -236.3,
+  mixed_nn: 0.0099
+}

@@ -1,0 +1,19 @@
+// The samplers the benchmarks know, by name. Each entry builds a fresh sampler layer for one run.
+// Add an entry per sampler (one line each); `npm run bench -- samplers --samplers a,b` picks from these.
+import type { Layer } from "effect"
+import { Sampler } from "@tunekit/core"
+import { Tpe } from "@tunekit/samplers"
+
+export type SamplerFactory = () => Layer.Layer<Sampler.Sampler>
+
+export const samplers: Record<string, SamplerFactory> = {
+  random: () => Sampler.layerRandom,
+  tpe: () => Tpe.layer(),
+}
+
+/** The factory for a name, or an error listing the known names. */
+export const samplerByName = (name: string): SamplerFactory => {
+  const f = samplers[name]
+  if (f === undefined) throw new Error(`unknown sampler "${name}"; known: ${Object.keys(samplers).join(", ")}`)
+  return f
+}

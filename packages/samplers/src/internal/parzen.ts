@@ -1,0 +1,283 @@
+// Parzen estimators for TPE (Bergstra et al. 2011, "Algorithms for Hyper-Parameter Optimization";
+// the details follow Watanabe 2023, "Tree-structured Parzen Estimator: Understanding Its Algorithm
+// Components", and Optuna's _ParzenEstimator): a weighted mixture with one kernel per observation
+// plus an optional prior kernel. Numeric parameters get truncated-normal kernels (in log space for
+// log parameters; on a grid, the kernel's mass over the grid cell); categoricals get a
+// smoothed one-hot distribution per kernel. A multivariate estimator shares each kernel across the
+// parameters (a product of one-dimensional kernels), which is what lets TPE model interactions.
+import type { Distribution, Rng } from "@tunekit/core"
+import { Distribution as D } from "@tunekit/core"
+import { logGaussMass, truncnormPpf } from "./parzenTruncnorm.js"
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI)
+const EPS = 1e-12
+
+/** How one parameter is modelled: its kernel type and its bounds in the transformed space. */
+export interface ParamSpec {
+  readonly name: string
+  readonly distribution: Distribution.Distribution
+  readonly kind: "continuous" | "discrete" | "categorical"
+  /** Transformed bounds, widened by half a step for grids (so that each grid value owns a cell). */
+  readonly low: number
+  readonly high: number
+  /** The grid step in the transformed space (discrete only). */
+  readonly step: number
+  readonly nChoices: number
+}
+
+/** The kernel model of a distribution. */
+export const specOf = (name: string, d: Distribution.Distribution): ParamSpec => {
+  if (d._tag === "Categorical") return { name, distribution: d, kind: "categorical", low: 0, high: d.choices.length - 1, step: 1, nChoices: d.choices.length }
+  if (d.log) {
+    // A log int is modelled continuously in log space over its widened range, then rounded.
+    const pad = d._tag === "Int" ? d.step / 2 : 0
+    return { name, distribution: d, kind: "continuous", low: Math.log(d.low - pad), high: Math.log(d.high + pad), step: 0, nChoices: 0 }
+  }
+  if (d.step !== undefined) {
+    return { name, distribution: d, kind: "discrete", low: d.low - d.step / 2, high: d.high + d.step / 2, step: d.step, nChoices: 0 }
+  }
+  return { name, distribution: d, kind: "continuous", low: d.low, high: d.high, step: 0, nChoices: 0 }
+}
+
+/** An internal value in the kernel space. */
+export const transform = (spec: ParamSpec, internal: number): number => {
+  const d = spec.distribution
+  return d._tag !== "Categorical" && d.log ? Math.log(internal) : internal
+}
+
+/** A kernel-space value back to an internal value on the distribution. */
+export const untransform = (spec: ParamSpec, t: number): number => {
+  const d = spec.distribution
+  return D.snap(d, d._tag !== "Categorical" && d.log ? Math.exp(t) : t)
+}
+
+/** The estimator's settings. */
+export interface ParzenOptions {
+  readonly considerPrior: boolean
+  readonly priorWeight: number
+  readonly considerMagicClip: boolean
+  readonly considerEndpoints: boolean
+  readonly multivariate: boolean
+}
+
+interface NumericKernels {
+  readonly kind: "continuous" | "discrete"
+  readonly spec: ParamSpec
+  readonly mus: Float64Array
+  readonly sigmas: Float64Array
+  /** log of each kernel's mass on [low, high]. */
+  readonly logMass: Float64Array
+}
+
+interface CategoricalKernels {
+  readonly kind: "categorical"
+  readonly spec: ParamSpec
+  /** Row k: log probabilities of kernel k over the choices. */
+  readonly logP: Float64Array
+  readonly probs: Float64Array
+}
+
+/** A mixture of product kernels over one or more parameters. */
+export interface Estimator {
+  readonly nKernels: number
+  readonly weights: Float64Array
+  readonly logWeights: Float64Array
+  readonly dims: ReadonlyArray<NumericKernels | CategoricalKernels>
+}
+
+/**
+ * Builds an estimator from observations (one array per parameter, in the transformed space) and
+ * their weights (older trials may weigh less).
+ */
+export const build = (
+  specs: ReadonlyArray<ParamSpec>,
+  observations: ReadonlyArray<ArrayLike<number>>,
+  obsWeights: ArrayLike<number>,
+  options: ParzenOptions
+): Estimator => {
+  const n = obsWeights.length
+  const prior = options.considerPrior || n === 0
+  const K = n + (prior ? 1 : 0)
+  const weights = new Float64Array(K)
+  for (let i = 0; i < n; i++) weights[i] = obsWeights[i]
+  if (prior) weights[n] = n === 0 ? 1 : options.priorWeight
+  let total = 0
+  for (let i = 0; i < K; i++) total += weights[i]
+  const logWeights = new Float64Array(K)
+  for (let i = 0; i < K; i++) {
+    weights[i] /= total
+    logWeights[i] = Math.log(weights[i])
+  }
+  const dims = specs.map((spec, j) =>
+    spec.kind === "categorical"
+      ? categoricalKernels(spec, observations[j], n, prior, options.priorWeight)
+      : numericKernels(spec, observations[j], n, prior, specs.length, options)
+  )
+  return { nKernels: K, weights, logWeights, dims }
+}
+
+const categoricalKernels = (spec: ParamSpec, obs: ArrayLike<number>, n: number, prior: boolean, priorWeight: number): CategoricalKernels => {
+  const K = n + (prior ? 1 : 0)
+  const C = spec.nChoices
+  const probs = new Float64Array(K * C)
+  const logP = new Float64Array(K * C)
+  // Each observation's kernel puts weight 1 on its choice plus the prior's weight spread evenly.
+  const fill = priorWeight / K
+  for (let k = 0; k < K; k++) {
+    let sum = 0
+    for (let c = 0; c < C; c++) {
+      const p = fill + (k < n && obs[k] === c ? 1 : 0)
+      probs[k * C + c] = p
+      sum += p
+    }
+    for (let c = 0; c < C; c++) {
+      probs[k * C + c] /= sum
+      logP[k * C + c] = Math.log(probs[k * C + c])
+    }
+  }
+  return { kind: "categorical", spec, probs, logP }
+}
+
+const numericKernels = (
+  spec: ParamSpec,
+  obs: ArrayLike<number>,
+  n: number,
+  prior: boolean,
+  nParams: number,
+  options: ParzenOptions
+): NumericKernels => {
+  const { low, high } = spec
+  const range = high - low
+  const priorMu = 0.5 * (low + high)
+  const K = n + (prior ? 1 : 0)
+  const mus = new Float64Array(K)
+  const sigmas = new Float64Array(K)
+  for (let i = 0; i < n; i++) mus[i] = obs[i]
+  if (prior) mus[n] = priorMu
+
+  if (options.multivariate) {
+    // Scott's rule scaled to the range: one bandwidth for all kernels (Watanabe 2023, sec. 3.3).
+    const s = 0.2 * Math.pow(Math.max(n, 1), -1 / (nParams + 4)) * range
+    sigmas.fill(s)
+  } else {
+    // Univariate: each kernel's bandwidth is the larger gap to its sorted neighbours (the prior
+    // counts as a neighbour; the bounds too when endpoints are considered).
+    const order = Array.from({ length: K }, (_, i) => i).sort((a, b) => mus[a] - mus[b])
+    const sorted = order.map((i) => mus[i])
+    const withEnds = [low, ...sorted, high]
+    const ss = new Float64Array(K)
+    for (let i = 0; i < K; i++) ss[i] = Math.max(withEnds[i + 1] - withEnds[i], withEnds[i + 2] - withEnds[i + 1])
+    if (!options.considerEndpoints && withEnds.length >= 4) {
+      ss[0] = withEnds[2] - withEnds[1]
+      ss[K - 1] = withEnds[K] - withEnds[K - 1]
+    }
+    for (let i = 0; i < K; i++) sigmas[order[i]] = ss[i]
+  }
+  // The "magic clip" (Bergstra et al.'s hyperopt): no kernel narrower than range / min(100, K + 1).
+  const maxSigma = range
+  const minSigma = options.considerMagicClip ? range / Math.min(100, 1 + K) : EPS
+  for (let i = 0; i < n; i++) sigmas[i] = Math.min(maxSigma, Math.max(minSigma, sigmas[i]))
+  if (prior) sigmas[n] = range
+
+  const logMass = new Float64Array(K)
+  for (let k = 0; k < K; k++) logMass[k] = logGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k])
+  return { kind: spec.kind as "continuous" | "discrete", spec, mus, sigmas, logMass }
+}
+
+/** Picks a kernel index by weight. */
+const pickKernel = (est: Estimator, u: number): number => {
+  let acc = 0
+  for (let k = 0; k < est.nKernels - 1; k++) {
+    acc += est.weights[k]
+    if (u < acc) return k
+  }
+  return est.nKernels - 1
+}
+
+/** Snaps a kernel-space value onto a discrete parameter's grid. */
+const snapGrid = (spec: ParamSpec, t: number): number => {
+  const lo = spec.low + spec.step / 2
+  const hi = spec.high - spec.step / 2
+  const k = Math.round((Math.min(hi, Math.max(lo, t)) - lo) / spec.step)
+  return lo + k * spec.step
+}
+
+/** Draws `size` points from the mixture: one array per parameter, in the kernel space. */
+export const sample = (est: Estimator, rng: Rng.Generator, size: number): Array<Float64Array> => {
+  const out = est.dims.map(() => new Float64Array(size))
+  for (let i = 0; i < size; i++) {
+    const k = pickKernel(est, rng.next())
+    est.dims.forEach((dim, j) => {
+      const u = rng.next()
+      if (dim.kind === "categorical") {
+        const C = dim.spec.nChoices
+        let acc = 0
+        let c = 0
+        for (; c < C - 1; c++) {
+          acc += dim.probs[k * C + c]
+          if (u < acc) break
+        }
+        out[j][i] = c
+      } else {
+        const mu = dim.mus[k]
+        const s = dim.sigmas[k]
+        const { low, high } = dim.spec
+        const x = mu + s * truncnormPpf(u, (low - mu) / s, (high - mu) / s)
+        out[j][i] = dim.kind === "discrete" ? snapGrid(dim.spec, x) : Math.min(high, Math.max(low, x))
+      }
+    })
+  }
+  return out
+}
+
+/** The log density (log mass on grids and categoricals) of each point under the mixture. */
+export const logPdf = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>, size: number): Float64Array => {
+  const K = est.nKernels
+  const acc = new Float64Array(K * size)
+  for (let k = 0; k < K; k++) acc.fill(est.logWeights[k], k * size, (k + 1) * size)
+  est.dims.forEach((dim, j) => {
+    const xs = points[j]
+    if (dim.kind === "categorical") {
+      const C = dim.spec.nChoices
+      for (let k = 0; k < K; k++) {
+        const row = k * C
+        const base = k * size
+        for (let i = 0; i < size; i++) acc[base + i] += dim.logP[row + xs[i]]
+      }
+    } else if (dim.kind === "continuous") {
+      for (let k = 0; k < K; k++) {
+        const mu = dim.mus[k]
+        const inv = 1 / dim.sigmas[k]
+        const c = -Math.log(dim.sigmas[k]) - LOG_SQRT_2PI - dim.logMass[k]
+        const base = k * size
+        for (let i = 0; i < size; i++) {
+          const z = (xs[i] - mu) * inv
+          acc[base + i] += c - 0.5 * z * z
+        }
+      }
+    } else {
+      const h = dim.spec.step / 2
+      for (let k = 0; k < K; k++) {
+        const mu = dim.mus[k]
+        const s = dim.sigmas[k]
+        const base = k * size
+        for (let i = 0; i < size; i++) {
+          acc[base + i] += logGaussMass((xs[i] - h - mu) / s, (xs[i] + h - mu) / s) - dim.logMass[k]
+        }
+      }
+    }
+  })
+  const out = new Float64Array(size)
+  for (let i = 0; i < size; i++) {
+    let m = -Infinity
+    for (let k = 0; k < K; k++) if (acc[k * size + i] > m) m = acc[k * size + i]
+    if (m === -Infinity) {
+      out[i] = -Infinity
+      continue
+    }
+    let s = 0
+    for (let k = 0; k < K; k++) s += Math.exp(acc[k * size + i] - m)
+    out[i] = m + Math.log(s)
+  }
+  return out
+}
