@@ -4,3 +4,5 @@
  * @since 0.1.0
  */
 export * as Tpe from "./Tpe.js"
+export * as CmaEs from "./CmaEs.js"
+export * as Hypervolume from "./Hypervolume.js"
