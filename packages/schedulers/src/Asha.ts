@@ -1,0 +1,79 @@
+/**
+ * ASHA, asynchronous successive halving (Li et al. 2020, "A System for Massively Parallel
+ * Hyperparameter Tuning"). Rungs at minResource * eta^k below maxResource; at each rung one trial
+ * in eta goes on. Two variants:
+ *
+ * - `stopping` (default; Ray Tune's ASHAScheduler, Optuna's SuccessiveHalvingPruner): a trial
+ *   reaching a rung goes on when it is in the top ceil(n/eta) of the n trials that reached the
+ *   rung, and fewer than ceil(n/eta) went on already; otherwise it is pruned.
+ * - `promotion` (the paper's Algorithm 2): a trial pauses at each rung; it is promoted (resumed
+ *   from its checkpoint: the objective sees `trial.resumeFrom`) when it is in the top
+ *   floor(n/eta) and fewer than floor(n/eta) were promoted. Promotions to the highest rung come
+ *   first. Trials never promoted stay paused (Waiting).
+ *
+ * `brackets` > 1 runs several ASHA brackets (bracket b starts at minResource * eta^b) and assigns
+ * trial number t to bracket t mod brackets; a trial is only compared within its bracket.
+ * The decisions read the rungs from storage, so they hold with several workers on one storage.
+ *
+ * @since 0.1.0
+ */
+import type { Layer } from "effect"
+import type { Scheduler, Storage } from "@tunekit/core"
+import type * as Pruner from "./Pruner.js"
+import { layer as rungLayer, pruner as rungPruner } from "./internal/rungService.js"
+import { asha, type Bracket, levels, type RungOptions, rungProblems } from "./internal/rungs.js"
+
+/** Options of ASHA. */
+export interface Options extends RungOptions {
+  /** "stopping" (default) or "promotion". */
+  readonly mode?: "stopping" | "promotion"
+  /** How many brackets (default 1). */
+  readonly brackets?: number
+}
+
+const problems = (o: Options): Array<string> => {
+  const out = rungProblems(o)
+  if (o.mode !== undefined && o.mode !== "stopping" && o.mode !== "promotion") out.push(`mode must be "stopping" or "promotion", got ${JSON.stringify(o.mode)}`)
+  const b = o.brackets ?? 1
+  if (!(Number.isInteger(b) && b >= 1)) out.push(`brackets must be a positive integer, got ${b}`)
+  else if (out.length === 0 && b > Math.max(1, levels(o).length)) out.push(`brackets (${b}) exceeds the number of rungs (${levels(o).length})`)
+  return out
+}
+
+const core = (o: Options) => {
+  const rungs = levels(o)
+  const n = o.brackets ?? 1
+  const byBracket: Array<Bracket> = Array.from({ length: n }, (_, b) => ({ key: `asha:${b}`, rungs: rungs.slice(b) }))
+  return asha(`asha`, o, o.mode ?? "stopping", (t) => byBracket[((t.number % n) + n) % n] ?? byBracket[0])
+}
+
+/**
+ * ASHA as a pruner (for RxJS operators and combinators; the marks of trials let past a rung are
+ * not stored, so the quota counts trials that reported beyond the rung).
+ *
+ * @example
+ * import { Asha, Operators } from "@tunekit/schedulers"
+ * const asha = Asha.make({ minResource: 1, maxResource: 81, reductionFactor: 3 })
+ */
+export const make = (options: Options): Pruner.Pruner => rungPruner("asha", problems(options), core(options))
+
+/**
+ * ASHA as the study's Scheduler layer (it reads and marks trials in storage).
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Storage } from "@tunekit/core"
+ * import { Asha } from "@tunekit/schedulers"
+ * const layer = Asha.layer({ minResource: 1, maxResource: 27, reductionFactor: 3, mode: "promotion" })
+ */
+export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
+  rungLayer("asha", problems(options), core(options))
+
+/**
+ * The rungs of a configuration: the resources where trials are compared.
+ *
+ * @example
+ * import { Asha } from "@tunekit/schedulers"
+ * Asha.rungs({ minResource: 1, maxResource: 81, reductionFactor: 3 }) // [1, 3, 9, 27]
+ */
+export const rungs = (options: RungOptions): ReadonlyArray<number> => levels(options)

@@ -1,0 +1,37 @@
+/**
+ * Budgets counted in configurations. With schedulers that pause and resume trials (successive
+ * halving, Hyperband, ASHA's promotion variant), a study's `trials` count includes resumptions;
+ * a budget of configurations stops sampling new ones after `n` and lets the study go on resuming
+ * paused trials until none is left to resume.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import { Sampler } from "@tunekit/core"
+
+/**
+ * A sampler that is exhausted once the study holds `n` trials.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * import { Budget } from "@tunekit/schedulers"
+ * const capped = Budget.limit(Sampler.random, 143)
+ */
+export const limit = (sampler: Sampler.SamplerService, n: number): Sampler.SamplerService => ({
+  ...sampler,
+  name: `${sampler.name} (${n} configurations)`,
+  usesHistory: true,
+  isExhausted: (ctx) => ctx.history.length >= n || (sampler.isExhausted?.(ctx) ?? false)
+})
+
+/**
+ * Wraps the Sampler service of the context so that it stops after `n` configurations.
+ *
+ * @example
+ * import { Layer } from "effect"
+ * import { Sampler } from "@tunekit/core"
+ * import { Budget } from "@tunekit/schedulers"
+ * const layer = Budget.layerConfigurations(143).pipe(Layer.provide(Sampler.layerRandom))
+ */
+export const layerConfigurations = (n: number): Layer.Layer<Sampler.Sampler, never, Sampler.Sampler> =>
+  Layer.effect(Sampler.Sampler, Effect.map(Sampler.Sampler, (s) => limit(s, n)))

@@ -1,0 +1,83 @@
+/**
+ * The Wilcoxon pruner (after Optuna's WilcoxonPruner), for objectives evaluated on the same
+ * instances in every trial: cross-validation folds, benchmark problems, seeds. Each step is an
+ * instance. A trial is pruned when, on the instances it shares with the best complete trial, it is
+ * worse on average and a one-sided Wilcoxon signed-rank test (Wilcoxon 1945) says it is
+ * significantly worse: p < `pThreshold`.
+ *
+ * @since 0.1.0
+ */
+import { Scheduler } from "@tunekit/core"
+import type { Layer } from "effect"
+import type { Trial } from "@tunekit/core"
+import { better, fmt, seriesOf } from "./internal/series.js"
+import { signedRank } from "./internal/wilcoxon.js"
+import * as Pruner from "./Pruner.js"
+
+export { type Alternative, type Result, signedRank } from "./internal/wilcoxon.js"
+
+/** Options of the Wilcoxon pruner. */
+export interface Options {
+  /** Prune when the p-value is below this (default 0.1). */
+  readonly pThreshold?: number
+  /** No pruning before this many instances are shared with the best trial (default 2). */
+  readonly nStartupSteps?: number
+}
+
+const problems = (o: Options): Array<string> => {
+  const out: Array<string> = []
+  if (o.pThreshold !== undefined && !(o.pThreshold > 0 && o.pThreshold < 1)) out.push(`pThreshold must be in (0, 1), got ${o.pThreshold}`)
+  if (o.nStartupSteps !== undefined && !(Number.isInteger(o.nStartupSteps) && o.nStartupSteps >= 1)) {
+    out.push(`nStartupSteps must be a positive integer, got ${o.nStartupSteps}`)
+  }
+  return out
+}
+
+/**
+ * The Wilcoxon pruner.
+ *
+ * @example
+ * import { Wilcoxon } from "@tunekit/schedulers"
+ * // steps are fold indices: report { step: fold, values: { loss } } for each fold
+ * const folds = Wilcoxon.make({ pThreshold: 0.1, nStartupSteps: 3 })
+ */
+export const make = (options: Options = {}): Pruner.Pruner =>
+  Pruner.make("wilcoxon", ({ history, objective, trial }) => {
+    const { direction, metric: name } = objective
+    let best: Trial.FrozenTrial | undefined
+    for (const t of history) {
+      if (t.state !== "Complete" || t.id === trial.id || t.values === undefined) continue
+      if (best === undefined || better(t.values[0], best.values![0], direction)) best = t
+    }
+    if (best === undefined) return Scheduler.Continue
+    const theirs = new Map(seriesOf(best, name))
+    const diffs: Array<number> = []
+    for (const [step, v] of seriesOf(trial, name)) {
+      const b = theirs.get(step)
+      if (b === undefined) continue
+      if (Number.isNaN(v)) return Scheduler.Decision.Prune({ reason: `wilcoxon: ${name} is NaN at step ${step}` })
+      diffs.push(direction === "minimize" ? v - b : b - v)
+    }
+    if (diffs.length < (options.nStartupSteps ?? 2)) return Scheduler.Continue
+    const meanDiff = diffs.reduce((a, b) => a + b, 0) / diffs.length
+    // Never prune a trial that is on average as good as the best: it may become the best.
+    if (!(meanDiff > 0)) return Scheduler.Continue
+    const test = signedRank(diffs, "greater")
+    const threshold = options.pThreshold ?? 0.1
+    return test.pvalue < threshold
+      ? Scheduler.Decision.Prune({
+        reason: `wilcoxon: worse than trial ${best.number} on ${diffs.length} shared steps (mean ${fmt(meanDiff)} worse, p = ${
+          fmt(test.pvalue)
+        } < ${fmt(threshold)})`
+      })
+      : Scheduler.Continue
+  }, { usesHistory: true, problems: problems(options) })
+
+/**
+ * The Wilcoxon pruner as the study's Scheduler layer.
+ *
+ * @example
+ * import { Wilcoxon } from "@tunekit/schedulers"
+ * const layer = Wilcoxon.layer({ pThreshold: 0.05 })
+ */
+export const layer = (options: Options = {}): Layer.Layer<Scheduler.Scheduler> => Pruner.layer(make(options))

@@ -1,0 +1,63 @@
+// The rung schedulers as Scheduler services: the pure decisions of rungs.ts, plus the writes they
+// call for (the mark of a trial let past a rung, the losers of a synchronous rung stored as Pruned).
+import { Effect, Layer, Option } from "effect"
+import { Scheduler, Storage } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import * as Pruner from "../Pruner.js"
+import { type Core, KEY } from "./rungs.js"
+
+export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core): Pruner.Pruner =>
+  Pruner.make(name, (input) => core.decide(input).decision, { usesHistory: true, problems })
+
+export const layer = (
+  name: string,
+  problems: ReadonlyArray<string>,
+  core: Core
+): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
+  Layer.effect(
+    Scheduler.Scheduler,
+    Effect.gen(function*() {
+      const storage = yield* Storage.Storage
+      // One decision at a time in this process, so that two trials of this process never both
+      // take the last place past a rung.
+      const lock = yield* Effect.makeSemaphore(1)
+      const worker = Storage.workerId()
+      const self = pruner(name, problems, core)
+      // A trial that finished meanwhile (another worker) needs no mark.
+      const ignoreState = <E extends { readonly _tag: string }>(e: Effect.Effect<void, E>) =>
+        Effect.catchIf(e, (x): x is Extract<E, { _tag: "TrialStateError" }> => x._tag === "TrialStateError", () => Effect.void)
+      const service: Scheduler.SchedulerService = {
+        name,
+        check: () => Pruner.validate(self),
+        decide: (ctx) =>
+          lock.withPermits(1)(Effect.gen(function*() {
+            const history = yield* ctx.history
+            const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" as const }
+            const out = core.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })
+            if (out.mark !== undefined) yield* ignoreState(storage.setTrialAttr(ctx.trial.id, "system", KEY, out.mark))
+            return out.decision
+          })),
+        ...(core.resume
+          ? {
+            resume: (ctx) =>
+              lock.withPermits(1)(Effect.gen(function*() {
+                const history: ReadonlyArray<Trial.FrozenTrial> = yield* ctx.history
+                const objective = { metric: ctx.study.metrics[0] ?? "value", direction: ctx.study.directions[0] ?? "minimize" }
+                const plan = core.resume!(history, objective)
+                for (const r of plan.retire) {
+                  // Take the paused trial as a worker would, then end it: another worker may have taken it first.
+                  const taken = yield* storage.claimWaiting(ctx.study.id, worker, r.id)
+                  if (Option.isNone(taken)) continue
+                  const values = ctx.study.directions.length === 1 && Number.isFinite(r.value) ? { values: [r.value] } : {}
+                  yield* ignoreState(Effect.asVoid(storage.finishTrial(r.id, { state: "Pruned", reason: r.reason, ...values })))
+                }
+                if (plan.resume === undefined) return Option.none()
+                yield* ignoreState(storage.setTrialAttr(plan.resume.id, "system", KEY, plan.resume.mark))
+                return Option.some(plan.resume.id)
+              }))
+          }
+          : {})
+      }
+      return service
+    })
+  )

@@ -1,0 +1,295 @@
+// Rungs, brackets and the decisions of successive halving (Jamieson & Talwalkar 2016), ASHA
+// (Li et al. 2020, "A System for Massively Parallel Hyperparameter Tuning", Algorithms 1-2) and
+// Hyperband (Li et al. 2018, JMLR 18(185), Algorithm 1), as pure functions of the stored trials.
+//
+// A rung is a resource (a step) where trials are compared. How far a trial may train is kept in
+// storage, in its system attribute KEY: the index of the rung it was let past, plus one. That is
+// what lets concurrent trials and workers on one storage count the trials already let past a rung.
+import { Scheduler } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import type { Input, Objective } from "../Pruner.js"
+import { better, fmt, valueOf } from "./series.js"
+
+export const KEY = "tunekit.rung"
+
+export interface RungOptions {
+  /** The first rung: the resource every trial gets (grace period). */
+  readonly minResource: number
+  /** The resource of a trial that runs to the end (max_t). */
+  readonly maxResource: number
+  /** eta: one in `reductionFactor` trials goes on at each rung (default 3). */
+  readonly reductionFactor?: number
+}
+
+export const etaOf = (o: RungOptions) => o.reductionFactor ?? 3
+
+export const rungProblems = (o: RungOptions): Array<string> => {
+  const out: Array<string> = []
+  const eta = etaOf(o)
+  if (!(Number.isFinite(eta) && eta >= 2)) out.push(`reductionFactor must be a number >= 2, got ${eta}`)
+  if (!(Number.isFinite(o.minResource) && o.minResource > 0)) out.push(`minResource must be a positive number, got ${o.minResource}`)
+  if (!(Number.isFinite(o.maxResource) && o.maxResource > 0)) out.push(`maxResource must be a positive number, got ${o.maxResource}`)
+  else if (o.minResource > o.maxResource) out.push(`minResource (${o.minResource}) must not exceed maxResource (${o.maxResource})`)
+  return out
+}
+
+/** The rungs where trials are compared: minResource * eta^k below maxResource. */
+export const levels = (o: RungOptions): Array<number> => {
+  const out: Array<number> = []
+  const eta = etaOf(o)
+  if (rungProblems(o).length > 0) return out
+  for (let r = o.minResource; r < o.maxResource * (1 - 1e-12); r *= eta) out.push(r)
+  return out
+}
+
+/** A group of trials compared with one another, on some of the rungs. */
+export interface Bracket {
+  /** Trials of the same bracket have the same key. */
+  readonly key: string
+  readonly rungs: ReadonlyArray<number>
+  /** For synchronous brackets: the trial numbers in it. */
+  readonly members?: { readonly start: number; readonly size: number }
+}
+
+/** Sizes of the rungs of a synchronous bracket of n configurations. */
+export const sizes = (n: number, rungs: number, eta: number): Array<number> => {
+  const out = [n]
+  for (let i = 0; i < rungs; i++) out.push(Math.max(1, Math.floor(out[i] / eta)))
+  return out
+}
+
+/** The steps a synchronous bracket spends: each survivor trains from the last rung to the next. */
+export const bracketSteps = (n: number, rungs: ReadonlyArray<number>, max: number, eta: number): number => {
+  const ns = sizes(n, rungs.length, eta)
+  const rs = [...rungs, max]
+  let total = 0
+  for (let i = 0; i < rs.length; i++) total += ns[i] * (rs[i] - (i === 0 ? 0 : rs[i - 1]))
+  return total
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the trials
+
+const markOf = (t: Trial.FrozenTrial): number => {
+  const v = t.systemAttrs[KEY]
+  return typeof v === "number" ? v : 0
+}
+
+/** The first reported step at or above `resource`, with the objective's value there. */
+const atRung = (t: Trial.FrozenTrial, name: string, resource: number): { step: number; value: number } | undefined => {
+  for (const m of t.intermediate) {
+    if (m.step >= resource) {
+      const v = valueOf(m, name)
+      return v === undefined ? undefined : { step: m.step, value: v }
+    }
+  }
+  return undefined
+}
+
+const lastStep = (t: Trial.FrozenTrial) => (t.intermediate.length === 0 ? -Infinity : t.intermediate[t.intermediate.length - 1].step)
+
+/** Whether `t` was let past rung k: marked so, or it reported beyond its value at the rung. */
+const passed = (t: Trial.FrozenTrial, name: string, rungs: ReadonlyArray<number>, k: number): boolean => {
+  if (markOf(t) > k) return true
+  const at = atRung(t, name, rungs[k])
+  return at !== undefined && lastStep(t) > at.step
+}
+
+/** The trials merged with the fresh copy of the one deciding (its stored mark may be newer). */
+const withFresh = (history: ReadonlyArray<Trial.FrozenTrial>, trial: Trial.FrozenTrial): Array<Trial.FrozenTrial> => {
+  let found = false
+  const out = history.map((t) => {
+    if (t.id !== trial.id) return t
+    found = true
+    const mark = Math.max(markOf(t), markOf(trial))
+    return { ...trial, systemAttrs: { ...t.systemAttrs, ...trial.systemAttrs, [KEY]: mark } }
+  })
+  if (!found) out.push(trial)
+  return out
+}
+
+interface Ranked {
+  readonly trial: Trial.FrozenTrial
+  readonly value: number
+}
+
+/** Best first; NaN last; ties by trial number, so that the order never depends on the history's. */
+const rank = (xs: Array<Ranked>, direction: Trial.Direction): Array<Ranked> =>
+  xs.sort((a, b) => better(a.value, b.value, direction) ? -1 : better(b.value, a.value, direction) ? 1 : a.trial.number - b.trial.number)
+
+const rungMembers = (trials: ReadonlyArray<Trial.FrozenTrial>, name: string, resource: number): Array<Ranked> => {
+  const out: Array<Ranked> = []
+  for (const t of trials) {
+    const at = atRung(t, name, resource)
+    if (at !== undefined) out.push({ trial: t, value: at.value })
+  }
+  return out
+}
+
+/** The rung the report at `step` crosses (the highest one), if any. */
+const crossing = (t: Trial.FrozenTrial, step: number, rungs: ReadonlyArray<number>): number | undefined => {
+  let prev = -Infinity
+  for (const m of t.intermediate) if (m.step < step && m.step > prev) prev = m.step
+  for (let k = rungs.length - 1; k >= 0; k--) if (prev < rungs[k] && rungs[k] <= step) return k
+  return undefined
+}
+
+/** The highest rung a trial has reached. */
+const rungReached = (t: Trial.FrozenTrial, rungs: ReadonlyArray<number>): number => {
+  const s = lastStep(t)
+  let k = -1
+  while (k + 1 < rungs.length && rungs[k + 1] <= s) k++
+  return k
+}
+
+const isPaused = (t: Trial.FrozenTrial) => t.state === "Waiting" && t.intermediate.length > 0
+
+export interface Outcome {
+  readonly decision: Scheduler.Decision
+  /** A new mark to store on the deciding trial. */
+  readonly mark?: number
+}
+
+export interface ResumePlan {
+  readonly resume?: { readonly id: number; readonly mark: number }
+  /** Paused trials that lost their rung: to be stored as Pruned. */
+  readonly retire: ReadonlyArray<{ readonly id: number; readonly reason: string; readonly value: number }>
+}
+
+export interface Core {
+  readonly decide: (input: Input) => Outcome
+  readonly resume?: (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective) => ResumePlan
+}
+
+const next = (rungs: ReadonlyArray<number>, k: number, max: number) => (k + 1 < rungs.length ? rungs[k + 1] : max)
+
+const continueOutcome: Outcome = { decision: Scheduler.Continue }
+
+// ---------------------------------------------------------------------------------------------
+// ASHA
+
+/**
+ * ASHA. Stopping: at each rung a trial goes on when it ranks in the top ceil(n/eta) of the n
+ * trials that reached the rung, and fewer than ceil(n/eta) went on already. Promotion (Algorithm
+ * 2): a trial pauses at each rung, and is promoted (resumed) when it is in the top floor(n/eta)
+ * and fewer than floor(n/eta) were promoted; resumption prefers the highest rung.
+ */
+export const asha = (
+  name: string,
+  o: RungOptions,
+  mode: "stopping" | "promotion",
+  bracketOf: (t: Trial.FrozenTrial) => Bracket
+): Core => {
+  const eta = etaOf(o)
+  const quotaOf = (n: number) => (mode === "stopping" ? Math.ceil(n / eta) : Math.floor(n / eta))
+  const state = (trials: ReadonlyArray<Trial.FrozenTrial>, me: Trial.FrozenTrial, b: Bracket, k: number, objective: Objective) => {
+    const peers = trials.filter((t) => t.id === me.id || bracketOf(t).key === b.key)
+    const members = rank(rungMembers(peers, objective.metric, b.rungs[k]), objective.direction)
+    const quota = quotaOf(members.length)
+    const gone = members.filter((m) => m.trial.id !== me.id && passed(m.trial, objective.metric, b.rungs, k)).length
+    const position = members.findIndex((m) => m.trial.id === me.id) + 1
+    return { n: members.length, quota, gone, position, ok: position >= 1 && position <= quota && gone < quota }
+  }
+  const resume = (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective): ResumePlan => {
+    // Highest rung first (Algorithm 2's get_job); within a rung, the best-ranked candidate.
+    let pick: { id: number; mark: number; resource: number; value: number; number: number } | undefined
+    for (const t of history) {
+      if (!isPaused(t)) continue
+      const b = bracketOf(t)
+      const k = rungReached(t, b.rungs)
+      if (k < 0 || markOf(t) > k) continue
+      const s = state(history, t, b, k, objective)
+      if (!s.ok) continue
+      const value = atRung(t, objective.metric, b.rungs[k])!.value
+      const cand = { id: t.id, mark: k + 1, resource: b.rungs[k], value, number: t.number }
+      if (
+        pick === undefined || cand.resource > pick.resource ||
+        (cand.resource === pick.resource && (better(value, pick.value, objective.direction) || (value === pick.value && t.number < pick.number)))
+      ) pick = cand
+    }
+    return { retire: [], ...(pick ? { resume: { id: pick.id, mark: pick.mark } } : {}) }
+  }
+  return {
+    decide: ({ history, metric, objective, trial }) => {
+      const b = bracketOf(trial)
+      const k = crossing(trial, metric.step, b.rungs)
+      if (k === undefined || markOf(trial) > k) return continueOutcome
+      const trials = withFresh(history, trial)
+      const me = trials.find((t) => t.id === trial.id)!
+      const s = state(trials, me, b, k, objective)
+      const to = next(b.rungs, k, o.maxResource)
+      if (s.ok) return { decision: mode === "stopping" ? Scheduler.Continue : Scheduler.Decision.Promote({ toStep: to }), mark: k + 1 }
+      if (mode === "promotion") return { decision: Scheduler.Decision.Pause() }
+      const why = s.position > s.quota
+        ? `ranks ${s.position} of ${s.n} at rung ${fmt(b.rungs[k])}, outside the top ${s.quota}`
+        : `the ${s.quota} places past rung ${fmt(b.rungs[k])} (top 1/${fmt(eta)} of ${s.n}) are taken`
+      return { decision: Scheduler.Decision.Prune({ reason: `${name}: ${why}` }) }
+    },
+    ...(mode === "promotion" ? { resume } : {})
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synchronous successive halving, in brackets of known members (SH and Hyperband)
+
+/**
+ * Successive halving in synchronous brackets: a trial pauses at each rung until every trial of
+ * its bracket has reached it (or finished); then the best max(1, floor(n/eta)) go on and the
+ * others are pruned, so a bracket spends exactly the steps its plan says.
+ */
+export const synchronous = (name: string, o: RungOptions, bracketOf: (t: Trial.FrozenTrial) => Bracket): Core => {
+  const eta = etaOf(o)
+  const inBracket = (t: Trial.FrozenTrial, b: Bracket) =>
+    b.members !== undefined && t.number >= b.members.start && t.number < b.members.start + b.members.size
+  /** The verdict of rung k of a bracket, once every member has reached it or finished. */
+  const verdict = (trials: ReadonlyArray<Trial.FrozenTrial>, b: Bracket, k: number, objective: Objective) => {
+    const ns = sizes(b.members!.size, b.rungs.length, eta)
+    const members = trials.filter((t) => inBracket(t, b) && (k === 0 || markOf(t) >= k))
+    if (members.length < ns[k]) return undefined
+    const valued: Array<Ranked> = []
+    for (const t of members) {
+      const at = atRung(t, objective.metric, b.rungs[k])
+      if (at !== undefined) valued.push({ trial: t, value: at.value })
+      else if (t.state === "Running" || t.state === "Waiting") return undefined
+    }
+    const ranked = rank(valued, objective.direction)
+    const keep = ns[k + 1]
+    return { ranked, keep, winners: new Set(ranked.slice(0, keep).map((r) => r.trial.id)) }
+  }
+  const lost = (position: number, n: number, keep: number, resource: number) =>
+    `${name}: ranks ${position} of ${n} at rung ${fmt(resource)}, outside the top ${keep}`
+  return {
+    decide: ({ history, metric, objective, trial }) => {
+      const b = bracketOf(trial)
+      const k = crossing(trial, metric.step, b.rungs)
+      if (k === undefined || markOf(trial) > k) return continueOutcome
+      const trials = withFresh(history, trial)
+      const v = verdict(trials, b, k, objective)
+      if (v === undefined) return { decision: Scheduler.Decision.Pause() }
+      if (v.winners.has(trial.id)) return { decision: Scheduler.Decision.Promote({ toStep: next(b.rungs, k, o.maxResource) }), mark: k + 1 }
+      const position = v.ranked.findIndex((r) => r.trial.id === trial.id) + 1
+      return { decision: Scheduler.Decision.Prune({ reason: lost(position, v.ranked.length, v.keep, b.rungs[k]) }) }
+    },
+    resume: (history, objective) => {
+      const retire: Array<{ id: number; reason: string; value: number }> = []
+      let pick: { id: number; mark: number } | undefined
+      const verdicts = new Map<string, ReturnType<typeof verdict>>()
+      for (const t of history) {
+        if (!isPaused(t)) continue
+        const b = bracketOf(t)
+        const k = rungReached(t, b.rungs)
+        if (k < 0 || markOf(t) > k) continue
+        const key = `${b.key}/${k}`
+        if (!verdicts.has(key)) verdicts.set(key, verdict(history, b, k, objective))
+        const v = verdicts.get(key)
+        if (v === undefined) continue
+        if (v.winners.has(t.id)) pick ??= { id: t.id, mark: k + 1 }
+        else {
+          const position = v.ranked.findIndex((r) => r.trial.id === t.id) + 1
+          retire.push({ id: t.id, reason: lost(position, v.ranked.length, v.keep, b.rungs[k]), value: v.ranked[position - 1].value })
+        }
+      }
+      return { retire, ...(pick ? { resume: pick } : {}) }
+    }
+  }
+}
