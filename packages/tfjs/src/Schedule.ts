@@ -1,0 +1,145 @@
+/**
+ * Learning-rate schedules, as functions of the step (batch) and epoch:
+ *
+ * - constant;
+ * - cosine annealing to a floor (Loshchilov & Hutter 2017, "SGDR", without restarts), over the
+ *   steps after the warmup;
+ * - step decay: multiplied by `gamma` every `everyEpochs` epochs;
+ * - reduce on plateau: multiplied by `factor` after `patience` epochs in a row without a
+ *   relative improvement of the validation loss by `threshold` (Keras' counting), to a floor;
+ *
+ * each optionally preceded by a linear warmup from near 0 to the base rate over a number of
+ * steps or a fraction of all steps (Goyal et al. 2017).
+ *
+ * @example
+ * import { Schedule } from "@tunekit/tfjs"
+ * const s = Schedule.make({ type: "cosine", warmup: { steps: 10 } }, { base: 0.1, stepsPerEpoch: 10, epochs: 10 })
+ * s.at(0) // 0.01: the first warmup step
+ * s.at(9) // 0.1
+ * s.at(99) // close to 0
+ *
+ * @since 0.1.0
+ */
+import { InvalidTraining } from "./Errors.js"
+
+/** A linear warmup over a number of steps, or over a fraction of all the run's steps. */
+export type Warmup = { readonly steps: number } | { readonly ratio: number }
+
+/** A schedule's settings. */
+export type Config =
+  | { readonly type: "constant"; readonly warmup?: Warmup }
+  | { readonly type: "cosine"; readonly minLearningRate?: number; readonly warmup?: Warmup }
+  | { readonly type: "step"; readonly everyEpochs: number; readonly gamma: number; readonly warmup?: Warmup }
+  | {
+    readonly type: "plateau"
+    readonly factor: number
+    readonly patience: number
+    readonly minLearningRate?: number
+    readonly threshold?: number
+    readonly warmup?: Warmup
+  }
+
+/** A live schedule for one run. */
+export interface Schedule {
+  /** The learning rate of a step (0-based batch count over the whole run). */
+  readonly at: (step: number) => number
+  /** Tells the schedule an epoch ended with this validation loss (only plateau listens). */
+  readonly endEpoch: (epoch: number, validationLoss: number) => void
+  /** The schedule's own state (plateau's counters), for checkpoints. */
+  readonly state: () => { readonly [k: string]: number }
+  readonly restore: (state: { readonly [k: string]: number }) => void
+}
+
+/** What a schedule needs to know about the run. */
+export interface Run {
+  readonly base: number
+  readonly stepsPerEpoch: number
+  readonly epochs: number
+}
+
+/**
+ * Why the settings are invalid, or undefined.
+ *
+ * @example
+ * import { Schedule } from "@tunekit/tfjs"
+ * Schedule.validate({ type: "step", everyEpochs: 0, gamma: 0.5 }) // InvalidTraining
+ */
+export const validate = (config: Config): InvalidTraining | undefined => {
+  const fail = (field: string, reason: string) => new InvalidTraining({ field: `schedule.${field}`, reason })
+  if (!["constant", "cosine", "step", "plateau"].includes(config?.type)) {
+    return fail("type", `must be constant, cosine, step or plateau, got ${String((config as { type?: unknown })?.type)}`)
+  }
+  const w = config.warmup
+  if (w !== undefined) {
+    if ("steps" in w && !(Number.isInteger(w.steps) && w.steps >= 0)) return fail("warmup.steps", `must be a non-negative integer, got ${w.steps}`)
+    if ("ratio" in w && !(w.ratio >= 0 && w.ratio < 1)) return fail("warmup.ratio", `must be in [0, 1), got ${w.ratio}`)
+  }
+  if (config.type === "step") {
+    if (!(Number.isInteger(config.everyEpochs) && config.everyEpochs > 0)) return fail("everyEpochs", `must be a positive integer, got ${config.everyEpochs}`)
+    if (!(config.gamma > 0 && config.gamma <= 1)) return fail("gamma", `must be in (0, 1], got ${config.gamma}`)
+  }
+  if (config.type === "plateau") {
+    if (!(config.factor > 0 && config.factor < 1)) return fail("factor", `must be in (0, 1), got ${config.factor}`)
+    if (!(Number.isInteger(config.patience) && config.patience >= 0)) return fail("patience", `must be a non-negative integer, got ${config.patience}`)
+  }
+  if ((config.type === "cosine" || config.type === "plateau") && config.minLearningRate !== undefined && !(config.minLearningRate >= 0)) {
+    return fail("minLearningRate", `must be non-negative, got ${config.minLearningRate}`)
+  }
+  return undefined
+}
+
+/** The number of warmup steps for a run. */
+export const warmupSteps = (w: Warmup | undefined, totalSteps: number): number =>
+  w === undefined ? 0 : "steps" in w ? w.steps : Math.round(w.ratio * totalSteps)
+
+/**
+ * A live schedule (validate the settings first).
+ *
+ * @example
+ * import { Schedule } from "@tunekit/tfjs"
+ * const s = Schedule.make({ type: "step", everyEpochs: 2, gamma: 0.5 }, { base: 1, stepsPerEpoch: 3, epochs: 6 })
+ * s.at(6) // 0.5: step 6 is in epoch 2
+ */
+export const make = (config: Config, run: Run): Schedule => {
+  const total = run.stepsPerEpoch * run.epochs
+  const warm = warmupSteps(config.warmup, total)
+  let current = run.base
+  let best = Infinity
+  let wait = 0
+  const main = (step: number): number => {
+    switch (config.type) {
+      case "constant":
+        return run.base
+      case "cosine": {
+        const floor = config.minLearningRate ?? 0
+        const span = Math.max(1, total - warm)
+        const t = Math.min(Math.max(0, step - warm), span)
+        return floor + (run.base - floor) * 0.5 * (1 + Math.cos((Math.PI * t) / span))
+      }
+      case "step":
+        return run.base * config.gamma ** Math.floor(Math.floor(step / run.stepsPerEpoch) / config.everyEpochs)
+      case "plateau":
+        return current
+    }
+  }
+  return {
+    at: (step) => (step < warm ? (run.base * (step + 1)) / warm : main(step)),
+    endEpoch: (_epoch, loss) => {
+      if (config.type !== "plateau") return
+      const threshold = config.threshold ?? 1e-4
+      if (loss < best * (1 - threshold) || best === Infinity) {
+        best = loss
+        wait = 0
+      } else if (++wait >= config.patience) {
+        current = Math.max(config.minLearningRate ?? 0, current * config.factor)
+        wait = 0
+      }
+    },
+    state: () => ({ current, best: Number.isFinite(best) ? best : -1, wait }),
+    restore: (s) => {
+      current = s.current ?? run.base
+      best = s.best === undefined || s.best < 0 ? Infinity : s.best
+      wait = s.wait ?? 0
+    }
+  }
+}

@@ -1,0 +1,407 @@
+/**
+ * Trainers: a training run as an `Observable<Metric>`. Subscribing starts it; each epoch emits
+ * `{ step: epoch, values: { train_loss, val_loss, val_accuracy | val_mse & val_mae, learning_rate } }`;
+ * unsubscribing stops it after the current batch, and every tensor it made is disposed, so that a
+ * pruned trial leaves nothing behind. A bad config or bad data errors the Observable with a typed
+ * error (`InvalidModel`, `InvalidData`, `InvalidTraining`, `TrainingDiverged`...), which fails
+ * that trial alone.
+ *
+ * The loop is written over `tf.variableGrads` rather than `model.fit` so that it can take
+ * tunekit's optimizers (AdamW), schedules per step, gradient clipping, label smoothing, seeded
+ * shuffling and dropout, checkpoints, and stop between any two batches.
+ *
+ * With checkpoints (`Checkpoint.forTrial(service, trial)` from @tunekit/core fits `Checkpoints`),
+ * each epoch's state is saved before its metric is emitted, and a trial that continues earlier
+ * training (a paused ASHA trial, a PBT exploit) starts from the saved state.
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * import type { Data } from "@tunekit/tfjs"
+ * declare const train: Data.Dataset, validation: Data.Dataset
+ *
+ * Train.fit({
+ *   model: { type: "mlp", layers: 2, width: 64, activation: "relu", dropout: 0.1 },
+ *   task: { kind: "classification", classes: 10 },
+ *   train, validation,
+ *   training: { optimizer: { type: "adamw", learningRate: 3e-3, weightDecay: 1e-4 }, batchSize: 32, epochs: 10 }
+ * }).subscribe((m) => console.log(m.step, m.values.val_accuracy))
+ *
+ * @since 0.1.0
+ */
+import * as tf from "@tensorflow/tfjs"
+import { Rng } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import { Effect, Option } from "effect"
+import { Observable } from "rxjs"
+import type * as Backend from "./Backend.js"
+import * as Data from "./Data.js"
+import { InvalidData, InvalidTraining, TrainingDiverged } from "./Errors.js"
+import type { RandomSource } from "./internal/layers.js"
+import * as Loss from "./Loss.js"
+import * as Model from "./Model.js"
+import * as Optimizer from "./Optimizer.js"
+import * as Schedule from "./Schedule.js"
+import * as Snapshot from "./Snapshot.js"
+
+/** How to train. */
+export interface Training {
+  readonly optimizer: Optimizer.Config
+  /** Default: constant. */
+  readonly schedule?: Schedule.Config
+  /** Default: cross-entropy for classification, MSE for regression. */
+  readonly loss?: Loss.Config
+  readonly batchSize: number
+  /** The epoch to train up to (a resumed run continues from its checkpoint's epoch). */
+  readonly epochs: number
+  /** L2 penalty coefficient: adds `l2 * w` to the gradient of each kernel (coupled, unlike AdamW's decay). */
+  readonly l2?: number
+  /** Rescales the gradients when their global norm exceeds this (Pascanu et al. 2013). */
+  readonly clipNorm?: number
+  /** Stops when the validation loss has not improved by `minDelta` for `patience` epochs. */
+  readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number }
+  /** Seeds the initial weights, the shuffling and the dropout masks (default 0). */
+  readonly seed?: number
+}
+
+/**
+ * Where a run saves and restores its state: `Checkpoint.forTrial(service, trial)` of
+ * @tunekit/core has this shape.
+ */
+export interface Checkpoints {
+  readonly save: (step: number, data: Uint8Array) => Effect.Effect<void, unknown>
+  readonly restore: Effect.Effect<Option.Option<{ readonly step: number; readonly data: unknown }>, unknown>
+}
+
+/** A training run's inputs. */
+export interface Options {
+  readonly model: Model.Config
+  readonly task: Data.Task
+  readonly train: Data.Dataset
+  readonly validation: Data.Dataset
+  readonly training: Training
+  /** The backend to run on (from the `Backend` layer); default: the current one. */
+  readonly backend?: Backend.BackendService
+  readonly checkpoints?: Checkpoints
+  /** Called after each batch, with its loss (for progress and tests). */
+  readonly onBatch?: (info: { readonly epoch: number; readonly batch: number; readonly loss: number }) => void
+}
+
+const active = new Set<Promise<void>>()
+
+/**
+ * Resolves when no training run is active, including runs that were unsubscribed and are
+ * finishing their batch and disposing their tensors.
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * await Train.settled()
+ */
+export const settled = async (): Promise<void> => {
+  while (active.size > 0) await Promise.allSettled([...active])
+}
+
+/**
+ * Why the training settings are invalid for the task, or undefined.
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * Train.validate({ optimizer: { type: "adam", learningRate: 1e-3 }, batchSize: 0, epochs: 1 }, { kind: "regression" }) // InvalidTraining
+ */
+export const validate = (t: Training, task: Data.Task): InvalidTraining | undefined => {
+  const fail = (field: string, reason: string) => new InvalidTraining({ field, reason })
+  const opt = Optimizer.validate(t.optimizer)
+  if (opt) return opt
+  if (t.schedule !== undefined) {
+    const s = Schedule.validate(t.schedule)
+    if (s) return s
+  }
+  if (!(Number.isInteger(t.batchSize) && t.batchSize > 0)) return fail("batchSize", `must be a positive integer, got ${t.batchSize}`)
+  if (!(Number.isInteger(t.epochs) && t.epochs > 0)) return fail("epochs", `must be a positive integer, got ${t.epochs}`)
+  if (t.l2 !== undefined && !(t.l2 >= 0)) return fail("l2", `must be non-negative, got ${t.l2}`)
+  if (t.clipNorm !== undefined && !(t.clipNorm > 0)) return fail("clipNorm", `must be positive, got ${t.clipNorm}`)
+  if (t.earlyStopping !== undefined && !(Number.isInteger(t.earlyStopping.patience) && t.earlyStopping.patience >= 1)) {
+    return fail("earlyStopping.patience", `must be a positive integer, got ${t.earlyStopping.patience}`)
+  }
+  const loss = t.loss ?? defaultLoss(task)
+  if (!["crossEntropy", "mse", "mae", "huber"].includes(loss.type)) return fail("loss", `must be crossEntropy, mse, mae or huber, got ${String(loss.type)}`)
+  if (Loss.isClassification(loss) !== (task.kind === "classification")) {
+    return fail("loss", `${loss.type} does not fit a ${task.kind} task`)
+  }
+  if (loss.type === "crossEntropy" && loss.labelSmoothing !== undefined && !(loss.labelSmoothing >= 0 && loss.labelSmoothing < 1)) {
+    return fail("loss.labelSmoothing", `must be in [0, 1), got ${loss.labelSmoothing}`)
+  }
+  if (loss.type === "huber" && loss.delta !== undefined && !(loss.delta > 0)) return fail("loss.delta", `must be positive, got ${loss.delta}`)
+  return undefined
+}
+
+const defaultLoss = (task: Data.Task): Loss.Config => (task.kind === "classification" ? { type: "crossEntropy" } : { type: "mse" })
+
+/** Checks everything that can be checked before a tensor exists. */
+export const check = (o: Options): InvalidTraining | InvalidData | import("./Errors.js").InvalidModel | undefined => {
+  const model = Model.validate(o.model, o.train?.inputShape ?? [])
+  if (model) return model
+  const train = Data.validate(o.train, o.task, "train")
+  if (train) return train
+  const validation = Data.validate(o.validation, o.task, "validation")
+  if (validation) return validation
+  if (o.validation.inputShape.join("x") !== o.train.inputShape.join("x")) {
+    return new InvalidData({ dataset: "validation", reason: `samples have shape [${o.validation.inputShape}], the training samples [${o.train.inputShape}]` })
+  }
+  if (o.model.type === "transformer") {
+    const v = o.model.vocabSize
+    for (const [name, d] of [["train", o.train], ["validation", o.validation]] as const) {
+      const bad = d.x.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= v)
+      if (bad >= 0) return new InvalidData({ dataset: name, reason: `token ${d.x[bad]} at row ${Math.floor(bad / Data.sampleSize(d))} is not an id in [0, ${v})` })
+    }
+  }
+  return validate(o.training, o.task)
+}
+
+/**
+ * A training run as a stream of per-epoch metrics. See the module's description.
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * declare const options: Train.Options
+ * const sub = Train.fit(options).subscribe({ next: (m) => console.log(m) })
+ * sub.unsubscribe() // stops after the current batch
+ */
+export const fit = (options: Options): Observable<Trial.Metric> =>
+  new Observable<Trial.Metric>((subscriber) => {
+    const control = { stopped: false }
+    const run = train(options, control, (m) => subscriber.next(m)).then(
+      () => subscriber.complete(),
+      (e) => subscriber.error(e)
+    )
+    active.add(run)
+    void run.finally(() => active.delete(run))
+    return () => {
+      control.stopped = true
+    }
+  })
+
+/**
+ * Trains to the end and returns the last epoch's metrics: for Promise code and for tests.
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * declare const options: Train.Options
+ * const last = await Train.run(options)
+ */
+export const run = async (options: Options): Promise<Trial.Metric> => {
+  let last: Trial.Metric | undefined
+  await train(options, { stopped: false }, (m) => (last = m))
+  if (last === undefined) throw new InvalidTraining({ field: "epochs", reason: "the run ended before its first epoch (its checkpoint was already at the last epoch)" })
+  return last
+}
+
+/**
+ * Predictions of a model on samples, in batches, as a Float32Array (logits or values).
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * import type * as tf from "@tensorflow/tfjs"
+ * declare const model: tf.LayersModel
+ * declare const data: import("@tunekit/tfjs").Data.Dataset
+ * const out = await Train.predict(model, data)
+ */
+export const predict = async (model: tf.LayersModel, data: Data.Dataset, batchSize = 256): Promise<Float32Array> => {
+  const chunks: Array<Float32Array> = []
+  const s = Data.sampleSize(data)
+  for (let i = 0; i < data.n; i += batchSize) {
+    const k = Math.min(batchSize, data.n - i)
+    const out = tf.tidy(() => model.apply(tf.tensor(data.x.subarray(i * s, (i + k) * s), [k, ...data.inputShape]), { training: false }) as tf.Tensor)
+    chunks.push((await out.data()) as Float32Array)
+    out.dispose()
+  }
+  const total = chunks.reduce((a, c) => a + c.length, 0)
+  const all = new Float32Array(total)
+  let at = 0
+  for (const c of chunks) {
+    all.set(c, at)
+    at += c.length
+  }
+  return all
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** What the loop needs besides the options, exposed for checkpoint tests. */
+export interface Live {
+  readonly model: tf.LayersModel
+  readonly optimizer: Optimizer.Optimizer
+}
+
+/**
+ * Builds a model and optimizer for options, runs `f` on them, and disposes them. For tests and
+ * tools that need the live objects (the trainer itself goes through `fit`).
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * declare const options: Train.Options
+ * const n = await Train.withModel(options, async ({ model }) => model.countParams())
+ */
+export const withModel = async <A>(o: Options, f: (live: Live) => Promise<A>): Promise<A> => {
+  const bad = Model.validate(o.model, o.train.inputShape)
+  if (bad) throw bad
+  if (o.backend) await o.backend.activatePromise()
+  const random: RandomSource = { gen: Rng.generator(o.training.seed ?? 0, "dropout") }
+  const model = Model.build(o.model, { inputShape: o.train.inputShape, outputs: outputsOf(o), seed: o.training.seed ?? 0, random })
+  const optimizer = Optimizer.make(o.training.optimizer)
+  try {
+    return await f({ model, optimizer })
+  } finally {
+    optimizer.dispose()
+    model.dispose()
+  }
+}
+
+const outputsOf = (o: Options) => (o.task.kind === "classification" ? o.task.classes : o.train.targets)
+
+const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.Metric) => void): Promise<void> => {
+  const bad = check(o)
+  if (bad) throw bad
+  if (o.backend) await o.backend.activatePromise()
+  const t = o.training
+  const seed = t.seed ?? 0
+  const loss = t.loss ?? defaultLoss(o.task)
+  const classes = o.task.kind === "classification" ? o.task.classes : undefined
+  const stepsPerEpoch = Math.ceil(o.train.n / t.batchSize)
+  const schedule = Schedule.make(t.schedule ?? { type: "constant" }, { base: t.optimizer.learningRate, stepsPerEpoch, epochs: t.epochs })
+  const random: RandomSource = { gen: Rng.generator(seed, "dropout") }
+
+  // Every tensor of the run is made below and disposed in the `finally`.
+  const model = Model.build(o.model, { inputShape: o.train.inputShape, outputs: outputsOf(o), seed, random })
+  const optimizer = Optimizer.make(t.optimizer)
+  const tensors: Array<tf.Tensor> = []
+  const keep = <T extends tf.Tensor>(x: T): T => (tensors.push(x), x)
+  try {
+    const xTrain = keep(tf.tensor(o.train.x, [o.train.n, ...o.train.inputShape]))
+    const yTrain = keep(tf.tensor(o.train.y, [o.train.n, o.train.targets]))
+    const xVal = keep(tf.tensor(o.validation.x, [o.validation.n, ...o.validation.inputShape]))
+    const yVal = keep(tf.tensor(o.validation.y, [o.validation.n, o.validation.targets]))
+    const weights = model.trainableWeights.map((w) => w.read() as tf.Variable)
+    // Kernels and embeddings decay; biases and normalization parameters do not.
+    const decay = weights.map((w) => w.rank >= 2)
+
+    let epoch = 0
+    let best = Infinity
+    let wait = 0
+    if (o.checkpoints) {
+      const start = await Effect.runPromise(o.checkpoints.restore)
+      if (Option.isSome(start)) {
+        const data = start.value.data
+        if (!(data instanceof Uint8Array)) throw new InvalidTraining({ field: "checkpoints", reason: "the checkpoint to restore is not a tfjs snapshot (not bytes)" })
+        const restored = Snapshot.decode(data, model, optimizer)
+        epoch = restored.epoch
+        schedule.restore(restored.counters.schedule ?? {})
+        best = restored.counters.early?.best ?? Infinity
+        wait = restored.counters.early?.wait ?? 0
+      }
+    }
+
+    while (epoch < t.epochs && !control.stopped) {
+      // Per-epoch generators: a run resumed at epoch k shuffles and drops out as an unbroken one.
+      const order = Int32Array.from(Rng.generator(seed, "shuffle", epoch).shuffle(Array.from({ length: o.train.n }, (_, i) => i)))
+      random.gen = Rng.generator(seed, "dropout", epoch)
+      let sum = 0
+      let seen = 0
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        if (control.stopped) return
+        const idx = order.subarray(b * t.batchSize, Math.min(o.train.n, (b + 1) * t.batchSize))
+        const lr = schedule.at(epoch * stepsPerEpoch + b)
+        const value = tf.tidy(() => {
+          const ids = tf.tensor1d(idx, "int32")
+          const xb = tf.gather(xTrain, ids)
+          const yb = tf.gather(yTrain, ids)
+          const { value, grads } = tf.variableGrads(() => Loss.compute(loss, yb, model.apply(xb, { training: true }) as tf.Tensor, classes), weights)
+          let gs = weights.map((w) => grads[w.name])
+          if ((t.l2 ?? 0) > 0) gs = gs.map((g, i) => (decay[i] ? tf.add(g, tf.mul(weights[i], t.l2!)) : g))
+          if (t.clipNorm !== undefined) gs = clipByGlobalNorm(gs, t.clipNorm)
+          optimizer.step(weights, gs, lr, decay)
+          return value
+        })
+        const l = (await value.data())[0]
+        value.dispose()
+        if (!Number.isFinite(l)) throw new TrainingDiverged({ epoch: epoch + 1, batch: b, loss: l })
+        sum += l * idx.length
+        seen += idx.length
+        o.onBatch?.({ epoch: epoch + 1, batch: b, loss: l })
+        await yieldToEventLoop()
+      }
+      if (control.stopped) return
+      epoch++
+      const val = await evaluate(model, xVal, yVal, loss, classes, t.batchSize)
+      schedule.endEpoch(epoch, val.loss)
+      const improved = val.loss < best - (t.earlyStopping?.minDelta ?? 0)
+      if (improved) {
+        best = val.loss
+        wait = 0
+      } else wait++
+      if (o.checkpoints) {
+        const bytes = await Snapshot.encode({
+          model,
+          optimizer,
+          epoch,
+          counters: { schedule: schedule.state(), early: { best: Number.isFinite(best) ? best : 1e308, wait } }
+        })
+        await Effect.runPromise(o.checkpoints.save(epoch, bytes))
+      }
+      if (control.stopped) return
+      const values: Record<string, number> = { train_loss: sum / seen, val_loss: val.loss, learning_rate: schedule.at(epoch * stepsPerEpoch - 1) }
+      if (val.accuracy !== undefined) values.val_accuracy = val.accuracy
+      if (val.mse !== undefined) values.val_mse = val.mse
+      if (val.mae !== undefined) values.val_mae = val.mae
+      emit({ step: epoch, values })
+      if (t.earlyStopping !== undefined && wait >= t.earlyStopping.patience) return
+      await yieldToEventLoop()
+    }
+  } finally {
+    optimizer.dispose()
+    model.dispose()
+    for (const x of tensors) x.dispose()
+  }
+}
+
+/** Gradients rescaled so that their global L2 norm is at most `clip` (Pascanu et al. 2013). */
+export const clipByGlobalNorm = (grads: ReadonlyArray<tf.Tensor>, clip: number): Array<tf.Tensor> =>
+  tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))))
+    const scale = tf.minimum(1, tf.div(clip, tf.maximum(norm, 1e-12)))
+    return grads.map((g) => tf.mul(g, scale))
+  })
+
+const evaluate = async (
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  loss: Loss.Config,
+  classes: number | undefined,
+  batchSize: number
+): Promise<{ loss: number; accuracy?: number; mse?: number; mae?: number }> => {
+  const n = x.shape[0]
+  const chunk = Math.max(batchSize, 256)
+  // Sums accumulate as tensors and are read once, so that evaluation costs one sync.
+  const sums = tf.tidy(() => {
+    let acc: tf.Tensor = tf.zeros([4])
+    for (let i = 0; i < n; i += chunk) {
+      const k = Math.min(chunk, n - i)
+      const xb = tf.slice(x, i, k)
+      const yb = tf.slice(y, i, k)
+      const out = model.apply(xb, { training: false }) as tf.Tensor
+      const l = tf.mul(Loss.compute(loss, yb, out, classes), k)
+      if (classes !== undefined) {
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), tf.cast(tf.reshape(yb, [-1]), "int32")), "float32"))
+        acc = tf.add(acc, tf.stack([l, correct, tf.scalar(0), tf.scalar(0)]))
+      } else {
+        const e = tf.sub(out, yb)
+        const width = out.shape[1] ?? 1
+        acc = tf.add(acc, tf.stack([l, tf.scalar(0), tf.div(tf.sum(tf.square(e)), width), tf.div(tf.sum(tf.abs(e)), width)]))
+      }
+    }
+    return acc
+  })
+  const [l, correct, se, ae] = await sums.data()
+  sums.dispose()
+  return classes !== undefined ? { loss: l / n, accuracy: correct / n } : { loss: l / n, mse: se / n, mae: ae / n }
+}
