@@ -41,12 +41,20 @@ export const h = (z: number): number => z * normalCdf(z) + normalPdf(z)
 
 const log1mexp = (x: number): number => (x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x)))
 
-/** log h(z), finite for every z (Ament et al. 2023, eq. 9). */
+/** log h(z), finite for every z (Ament et al. 2023, eq. 9, with a continued fraction in the far tail). */
 export const logH = (z: number): number => {
   if (z > -1) return Math.log(h(z))
-  if (z > -1e6) {
+  if (z > -4) {
     // h(z) = phi(z) (1 - |z| Phi(z) / phi(z)) and Phi(z) / phi(z) = sqrt(pi / 2) erfcx(-z / sqrt 2).
     return -0.5 * z * z - LOG_SQRT_2PI + log1mexp(Math.log(erfcxPositive(-z * SQRT1_2) * -z) + LOG_SQRT_PI_2)
+  }
+  if (z > -1e6) {
+    // Laplace's continued fraction of Mills' ratio, m(t) = 1 / (t + T1), T_k = k / (t + T_{k+1}),
+    // gives 1 - t m(t) = T1 / (t + T1) without the cancellation of the difference.
+    const t = -z
+    let tail = 0
+    for (let k = 120; k >= 1; k--) tail = k / (t + tail)
+    return -0.5 * z * z - LOG_SQRT_2PI + Math.log(tail / (t + tail))
   }
   return -0.5 * z * z - LOG_SQRT_2PI - 2 * Math.log(-z)
 }
