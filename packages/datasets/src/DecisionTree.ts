@@ -1,0 +1,92 @@
+/**
+ * A CART decision tree (Breiman, Friedman, Olshen, Stone 1984) for classification (Gini) or
+ * regression (squared error), trained by ml-cart, with scikit-learn's hyperparameters.
+ *
+ * @example
+ * import { DecisionTree, Model, Split, Wine } from "@tunekit/datasets"
+ * const { train, test } = Split.holdout(Wine.load(), { seed: 3, stratify: true })
+ * const tree = DecisionTree.fit(train, { maxDepth: 4, minSamplesLeaf: 2 })
+ * Model.score(tree, test)
+ *
+ * @since 0.1.0
+ */
+import type * as Dataset from "./Dataset.js"
+import { addProba, argmax, shape, trainTree, type Tree, value } from "./internal/cart.js"
+import { checker } from "./internal/params.js"
+import type * as Model from "./Model.js"
+
+/** Hyperparameters (scikit-learn's names in camelCase). */
+export interface Config {
+  /** max_depth: levels of splits below the root; default unlimited. */
+  readonly maxDepth?: number
+  /** min_samples_split: a node with fewer rows is not split; >= 2, default 2. */
+  readonly minSamplesSplit?: number
+  /** min_samples_leaf: every leaf keeps at least this many training rows; >= 1, default 1. */
+  readonly minSamplesLeaf?: number
+  /** min_impurity_decrease (classification): a split must lower the Gini impurity by more; default 0. */
+  readonly minImpurityDecrease?: number
+}
+
+/** The checked, complete hyperparameters. */
+export interface Params {
+  readonly maxDepth: number
+  readonly minSamplesSplit: number
+  readonly minSamplesLeaf: number
+  readonly minImpurityDecrease: number
+}
+
+/**
+ * Checks a config and fills in the defaults; throws `InvalidModelConfig` naming the bad one.
+ *
+ * @example
+ * import { DecisionTree } from "@tunekit/datasets"
+ * DecisionTree.validate({ maxDepth: 0 }) // throws: decisionTree.maxDepth: must be an integer >= 1, got 0
+ */
+export const validate = (config: Config, model = "decisionTree"): Params => {
+  const c = checker(model)
+  return {
+    maxDepth: c.int("maxDepth", config.maxDepth, Infinity, 1, Infinity, true),
+    minSamplesSplit: c.int("minSamplesSplit", config.minSamplesSplit, 2, 2),
+    minSamplesLeaf: c.int("minSamplesLeaf", config.minSamplesLeaf, 1, 1),
+    minImpurityDecrease: c.float("minImpurityDecrease", config.minImpurityDecrease, 0, 0, 1)
+  }
+}
+
+/** A trained tree, with its shape. */
+export type Fitted<D extends Dataset.Tabular> = Model.For<D> & { readonly depth: number; readonly leaves: number }
+
+/**
+ * Trains a tree on a dataset: a classifier for classification data, a regressor for regression.
+ * Throws `InvalidModelConfig` for an impossible config.
+ *
+ * @example
+ * import { DecisionTree, Iris } from "@tunekit/datasets"
+ * const tree = DecisionTree.fit(Iris.load(), { maxDepth: 3 })
+ * tree.predict([[5.1, 3.5, 1.4, 0.2]]) // [0]
+ */
+export const fit = <D extends Dataset.Tabular>(train: D, config: Config = {}): Fitted<D> => {
+  const params = validate(config)
+  const kind = train._tag === "Classification" ? "classification" : "regression"
+  const tree = trainTree(kind, train.x, train.y, params)
+  return wrap(tree, train) as Fitted<D>
+}
+
+const wrap = (tree: Tree, train: Dataset.Tabular): Model.Fitted & { depth: number; leaves: number } => {
+  const s = shape(tree)
+  if (train._tag === "Regression") {
+    return { _tag: "Regressor", predict: (x) => x.map((row) => value(tree, row, undefined)), ...s }
+  }
+  const classes = train.classNames.length
+  const proba = (row: ReadonlyArray<number>) => {
+    const p = new Array<number>(classes).fill(0)
+    addProba(tree, row, undefined, p)
+    return p
+  }
+  return {
+    _tag: "Classifier",
+    classes,
+    predict: (x) => x.map((row) => argmax(proba(row))),
+    predictProba: (x) => x.map(proba),
+    ...s
+  }
+}

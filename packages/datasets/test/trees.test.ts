@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest"
+import { BreastCancer, Dataset, DecisionTree, Diabetes, InvalidModelConfig, Iris, Model, RandomForest, Split, Wine } from "../src/index.js"
+
+const chance = (ds: Dataset.Classification) => Math.max(...Dataset.classCounts(ds)) / ds.y.length
+
+describe("decision tree", () => {
+  it("learns wine and breast cancer well above chance on a holdout", () => {
+    for (const ds of [Wine.load(), BreastCancer.load()]) {
+      const { train, test } = Split.holdout(ds, { testFraction: 0.25, seed: 1, stratify: true })
+      const tree = DecisionTree.fit(train, { maxDepth: 5 })
+      const acc = Model.score(tree, test)
+      expect(acc).toBeGreaterThan(0.85)
+      expect(acc).toBeGreaterThan(chance(test) + 0.2)
+    }
+  })
+
+  it("maxDepth bounds the depth, minSamplesLeaf shrinks the tree", () => {
+    const ds = BreastCancer.load()
+    expect(DecisionTree.fit(ds, { maxDepth: 2 }).depth).toBeLessThanOrEqual(2)
+    const deep = DecisionTree.fit(ds, {})
+    const leafy = DecisionTree.fit(ds, { minSamplesLeaf: 20 })
+    expect(leafy.leaves).toBeLessThan(deep.leaves)
+  })
+
+  it("regression on diabetes beats predicting the mean", () => {
+    const { train, test } = Split.holdout(Diabetes.load(), { seed: 2 })
+    expect(Model.score(DecisionTree.fit(train, { maxDepth: 3, minSamplesLeaf: 10 }), test)).toBeGreaterThan(0.1)
+  })
+
+  it("class probabilities sum to one", () => {
+    const tree = DecisionTree.fit(Iris.load(), { maxDepth: 2 })
+    for (const p of tree.predictProba(Iris.load().x.slice(0, 20))) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10)
+  })
+})
+
+describe("random forest", () => {
+  it("learns breast cancer and wine well above chance on a holdout", () => {
+    for (const ds of [BreastCancer.load(), Wine.load()]) {
+      const { train, test } = Split.holdout(ds, { testFraction: 0.25, seed: 4, stratify: true })
+      const forest = RandomForest.fit(train, { nEstimators: 25, maxDepth: 8, seed: 1 })
+      expect(forest.nEstimators).toBe(25)
+      const acc = Model.score(forest, test)
+      expect(acc).toBeGreaterThan(0.9)
+      expect(acc).toBeGreaterThan(chance(test) + 0.25)
+    }
+  })
+
+  it("regression on diabetes: R² well above zero, and above a single tree's", () => {
+    const { train, test } = Split.holdout(Diabetes.load(), { seed: 2 })
+    const r2 = Model.score(RandomForest.fit(train, { nEstimators: 30, minSamplesLeaf: 5, seed: 1 }), test)
+    expect(r2).toBeGreaterThan(0.3)
+    expect(r2).toBeGreaterThan(Model.score(DecisionTree.fit(train, {}), test))
+  })
+
+  it("the same seed gives the same forest, another seed another", () => {
+    const ds = Wine.load()
+    const a = RandomForest.fit(ds, { nEstimators: 5, seed: 9 })
+    const b = RandomForest.fit(ds, { nEstimators: 5, seed: 9 })
+    const c = RandomForest.fit(ds, { nEstimators: 5, seed: 10 })
+    expect(a.features).toEqual(b.features)
+    expect(a.predictProba(ds.x)).toEqual(b.predictProba(ds.x))
+    expect(a.features).not.toEqual(c.features)
+  })
+
+  it("maxFeatures picks the documented number of features per tree", () => {
+    const ds = BreastCancer.load() // 30 features
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: "sqrt" }).features[0]).toHaveLength(5)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: "log2" }).features[0]).toHaveLength(4)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: 0.5 }).features[0]).toHaveLength(15)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: 7 }).features[0]).toHaveLength(7)
+    expect(RandomForest.featureCount("all", 30)).toBe(30)
+  })
+
+  it("impossible configs throw InvalidModelConfig naming the parameter", () => {
+    const ds = Iris.load()
+    const cases: ReadonlyArray<[RandomForest.Config, string]> = [
+      [{ nEstimators: 0 }, "randomForest.nEstimators: must be an integer >= 1, got 0"],
+      [{ maxDepth: 0 }, "randomForest.maxDepth: must be an integer >= 1, got 0"],
+      [{ minSamplesSplit: 1 }, "randomForest.minSamplesSplit: must be an integer >= 2, got 1"],
+      [{ minSamplesLeaf: 0.5 }, "randomForest.minSamplesLeaf: must be an integer >= 1, got 0.5"],
+      [{ maxFeatures: 9 }, "randomForest.maxFeatures: 9 features asked for, iris has 4"],
+      [{ maxFeatures: -1 }, "randomForest.maxFeatures: must be a fraction in (0, 1], an integer count, \"sqrt\", \"log2\" or \"all\", got -1"],
+      [{ maxSamples: 0 }, "randomForest.maxSamples: must be in (0, 1], got 0"],
+      [{ nEstimators: NaN }, "randomForest.nEstimators: must be an integer >= 1, got NaN"]
+    ]
+    for (const [config, msg] of cases) {
+      let err: unknown
+      try {
+        RandomForest.fit(ds, config)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(InvalidModelConfig)
+      expect((err as Error).message).toBe(msg)
+    }
+  })
+})
