@@ -6,3 +6,4 @@
 export * as Tpe from "./Tpe.js"
 export * as CmaEs from "./CmaEs.js"
 export * as Hypervolume from "./Hypervolume.js"
+export * as Nsga2 from "./Nsga2.js"

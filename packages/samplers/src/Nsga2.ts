@@ -1,0 +1,249 @@
+/**
+ * NSGA-II (Deb, Pratap, Agarwal, Meyarivan 2002) for studies with several objectives (one works
+ * too): elitist survival by fast non-dominated sorting and crowding distance, crowded binary
+ * tournaments, crossover and mutation per distribution.
+ *
+ * Stateless: generations are replayed from the stored history. Generation g holds trial numbers
+ * [g P, (g + 1) P) for a population size P; generation 0 is random, and once a generation has
+ * finished, the parents of the next are the P survivors of the previous parents and its complete
+ * trials. Several workers and a reopened study see the same populations.
+ *
+ * Floats and ints recombine by simulated binary crossover (or uniform crossover) and mutate by
+ * polynomial mutation, in the unit cube (log parameters in log space); categoricals recombine
+ * uniformly and mutate to a random choice. Conditional parameters follow the first parent.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import type { Trial } from "@tunekit/core"
+import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { type Dim, dimOf } from "./internal/cmaSpace.js"
+import * as Nsga from "./internal/nsga.js"
+import { crowdingDistance, nonDominatedSort as sortFronts, toMinimization } from "./internal/pareto.js"
+
+/** Options of the NSGA-II sampler. */
+export interface Options {
+  /** Trials per generation (default 50). */
+  readonly populationSize?: number
+  /** How floats and ints recombine: simulated binary crossover (default) or uniform swapping. */
+  readonly crossover?: "sbx" | "uniform"
+  /** The probability that a child is a crossover of two parents rather than a copy (default 0.9). */
+  readonly crossoverProb?: number
+  /** The probability that each parameter is taken from the second parent or crossed (default 0.5). */
+  readonly swappingProb?: number
+  /** The probability that each parameter mutates (default 1 / the number of parameters). */
+  readonly mutationProb?: number
+  /** The distribution index of simulated binary crossover (default 20). */
+  readonly etaCrossover?: number
+  /** The distribution index of polynomial mutation (default 20). */
+  readonly etaMutation?: number
+}
+
+interface Member extends Nsga.Member {
+  readonly trial: Trial.FrozenTrial
+}
+
+interface Generation {
+  readonly fingerprint: ReadonlyArray<number>
+  readonly parents: ReadonlyArray<Member>
+  ranked?: Nsga.Ranked<Member>
+}
+
+const stateCode = { Waiting: 0, Running: 1, Complete: 2, Pruned: 3, Failed: 4 } as const
+
+/**
+ * An NSGA-II sampler service.
+ *
+ * @example
+ * import { Nsga2 } from "@tunekit/samplers"
+ * const sampler = Nsga2.make({ populationSize: 20 })
+ */
+export const make = (options: Options = {}): Sampler.SamplerService => {
+  const size = options.populationSize ?? 50
+  const crossoverProb = options.crossoverProb ?? 0.9
+  const swappingProb = options.swappingProb ?? 0.5
+  const etaC = options.etaCrossover ?? 20
+  const etaM = options.etaMutation ?? 20
+  const cache = new Map<string, Array<Generation>>()
+  const dims = new WeakMap<Distribution.Distribution, Dim>()
+  const dimFor = (name: string, d: Distribution.FloatDistribution | Distribution.IntDistribution) => {
+    let x = dims.get(d)
+    if (x === undefined) {
+      x = dimOf(name, d)
+      dims.set(d, x)
+    }
+    return x
+  }
+
+  /** The parent population for the next trials, or undefined while generation 0 is open. */
+  const parentsOf = (ctx: Sampler.SampleContext): Generation | undefined => {
+    const directions = ctx.study.directions
+    const key = `${ctx.study.id}\u0000${ctx.study.name}`
+    let gens = cache.get(key)
+    if (gens === undefined) {
+      gens = []
+      cache.set(key, gens)
+    }
+    const byNumber: Array<Trial.FrozenTrial | undefined> = []
+    for (const t of ctx.history) byNumber[t.number] = t
+    let last: Generation | undefined
+    for (let i = 0; ; i++) {
+      const start = i * size
+      const end = start + size
+      if (end > byNumber.length) break
+      const fingerprint: Array<number> = []
+      let closed = true
+      for (let k = start; k < end; k++) {
+        const t = byNumber[k]
+        if (t === undefined || t.state === "Running" || t.state === "Waiting") {
+          closed = false
+          break
+        }
+        fingerprint.push(t.id, stateCode[t.state], ...(t.values ?? []))
+      }
+      if (!closed) break
+      const cached = gens[i]
+      if (cached !== undefined && sameNumbers(cached.fingerprint, fingerprint)) {
+        last = cached
+        continue
+      }
+      gens.length = i
+      const offspring: Array<Member> = []
+      for (let k = start; k < end; k++) {
+        const t = byNumber[k]!
+        if (t.state !== "Complete" || t.values === undefined || t.values.length !== directions.length) continue
+        offspring.push({ id: t.number, objectives: toMinimization(t.values, directions), trial: t })
+      }
+      last = { fingerprint, parents: Nsga.survive([...(last?.parents ?? []), ...offspring], size) }
+      gens.push(last)
+    }
+    return last
+  }
+
+  const child = (ctx: Sampler.SampleContext, space: Sampler.SearchSpace, gen: Generation): Record<string, number> => {
+    const ranked = (gen.ranked ??= Nsga.rank(gen.parents))
+    const rng = ctx.derive("nsga2", ctx.trialNumber)
+    const p1 = Nsga.tournament(ranked, rng).trial
+    const p2 = Nsga.tournament(ranked, rng).trial
+    const cross = rng.next() < crossoverProb
+    const out: Record<string, number> = {}
+    const names = [...space.keys()].filter((k) => p1.params[k] !== undefined && sameAs(p1.distributions[k], space.get(k)!))
+    const pm = options.mutationProb ?? 1 / Math.max(1, names.length)
+    for (const name of names) {
+      const d = space.get(name)!
+      const v1 = p1.params[name]
+      const v2 = p2.params[name] !== undefined && sameAs(p2.distributions[name], d) ? p2.params[name] : undefined
+      const swap = rng.next() < swappingProb
+      if (d._tag === "Categorical") {
+        let v = cross && swap && v2 !== undefined ? v2 : v1
+        if (rng.next() < pm) v = rng.int(d.choices.length)
+        out[name] = v
+        continue
+      }
+      const dim = dimFor(name, d)
+      let u = toCoord(dim, v1)
+      if (cross && swap && v2 !== undefined) {
+        u = options.crossover === "uniform" ? toCoord(dim, v2) : Nsga.sbx(u, toCoord(dim, v2), etaC, rng)[0]
+      }
+      if (rng.next() < pm) u = Nsga.polynomialMutation(u, etaM, rng)
+      out[name] = fromCoord(dim, u)
+    }
+    return out
+  }
+
+  return {
+    name: "nsga2",
+    usesHistory: true,
+    check: () => {
+      const bad = badOption(options)
+      return bad === undefined ? Effect.void : Effect.fail(new SamplerUnsupported({ sampler: "nsga2", reason: bad }))
+    },
+    inferRelativeSpace: (ctx) => ctx.space?.params ?? unionOf(ctx.history),
+    sampleRelative: (ctx, space) => {
+      const gen = parentsOf(ctx)
+      if (gen === undefined || gen.parents.length === 0) return Sampler.noRelative
+      return { params: child(ctx, space, gen) }
+    },
+    sampleIndependent: (ctx, _, d) => Sampler.sampleUniform(ctx.rng, d)
+  }
+}
+
+/**
+ * The NSGA-II sampler as a layer.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Space, Study } from "@tunekit/core"
+ * import { Nsga2 } from "@tunekit/samplers"
+ * const run = Study.optimize({
+ *   study: "two-objectives",
+ *   space: Space.struct({ x: Space.float(0, 1), y: Space.float(0, 1) }),
+ *   objective: (c) => [c.x, 1 - Math.sqrt(c.x) + c.y],
+ *   directions: ["minimize", "minimize"],
+ *   trials: 200
+ * }).pipe(Effect.provide(Nsga2.layer({ populationSize: 20 })))
+ */
+export const layer = (options: Options = {}): Layer.Layer<Sampler.Sampler> => Layer.sync(Sampler.Sampler, () => make(options))
+
+/**
+ * Fast non-dominated sorting of objective vectors under the given directions: the fronts, best
+ * first, as lists of indices.
+ *
+ * @example
+ * import { Nsga2 } from "@tunekit/samplers"
+ * Nsga2.nonDominatedSort([[1, 2], [2, 1], [2, 2], [3, 3]], ["minimize", "minimize"]) // [[0, 1], [2], [3]]
+ */
+export const nonDominatedSort = (
+  values: ReadonlyArray<ReadonlyArray<number>>,
+  directions: ReadonlyArray<Trial.Direction>
+): Array<Array<number>> => sortFronts(values.map((v) => toMinimization(v, directions)))
+
+/**
+ * The crowding distance of each member of one front (indices into `values`), in the front's order.
+ *
+ * @example
+ * import { Nsga2 } from "@tunekit/samplers"
+ * Nsga2.crowding([[0, 4], [1, 2], [4, 0]], [0, 1, 2], ["minimize", "minimize"]) // [Infinity, 2, Infinity]
+ */
+export const crowding = (
+  values: ReadonlyArray<ReadonlyArray<number>>,
+  front: ReadonlyArray<number>,
+  directions: ReadonlyArray<Trial.Direction>
+): Array<number> => crowdingDistance(values.map((v) => toMinimization(v, directions)), front)
+
+const toCoord = (dim: Dim, v: number) => (dim.discrete === undefined ? dim.toUnit(v) : dim.center(dim.cellOfValue(v)))
+const fromCoord = (dim: Dim, u: number) => (dim.discrete === undefined ? dim.fromUnit(u) : dim.valueOf(dim.discrete.cellOf(u)))
+
+const sameAs = (a: Distribution.Distribution | undefined, b: Distribution.Distribution): boolean =>
+  a !== undefined && (a === b || Distribution.equals(a, b))
+
+const sameNumbers = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false
+  return true
+}
+
+/** Define-by-run: every parameter seen in the history, with its latest distribution. */
+const unionOf = (history: ReadonlyArray<Trial.FrozenTrial>): Sampler.SearchSpace => {
+  const out = new Map<string, Distribution.Distribution>()
+  for (const t of history) for (const [k, d] of Object.entries(t.distributions)) out.set(k, d)
+  return out
+}
+
+const badOption = (o: Options): string | undefined => {
+  if (o.populationSize !== undefined && !(Number.isInteger(o.populationSize) && o.populationSize >= 2)) {
+    return `populationSize must be an integer of at least 2, got ${o.populationSize}`
+  }
+  for (const k of ["crossoverProb", "swappingProb", "mutationProb"] as const) {
+    const v = o[k]
+    if (v !== undefined && !(v >= 0 && v <= 1)) return `${k} must be in [0, 1], got ${v}`
+  }
+  for (const k of ["etaCrossover", "etaMutation"] as const) {
+    const v = o[k]
+    if (v !== undefined && !(v >= 0 && Number.isFinite(v))) return `${k} must be a non-negative number, got ${v}`
+  }
+  if (o.crossover !== undefined && o.crossover !== "sbx" && o.crossover !== "uniform") {
+    return `crossover must be "sbx" or "uniform", got ${String(o.crossover)}`
+  }
+  return undefined
+}
