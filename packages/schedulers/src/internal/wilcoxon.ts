@@ -43,9 +43,13 @@ const EXACT_MAX = 50
 
 /**
  * The signed-rank test of the differences `d` against a median of zero. "greater": the
- * differences tend to be positive.
+ * differences tend to be positive. `auto` is exact up to 50 non-zero differences.
  */
-export const signedRank = (d: ReadonlyArray<number>, alternative: Alternative = "two-sided"): Result => {
+export const signedRank = (
+  d: ReadonlyArray<number>,
+  alternative: Alternative = "two-sided",
+  method: "auto" | "exact" | "normal" = "auto"
+): Result => {
   const r = ranks(d)
   let zeroPart = 0
   const nonzero: Array<number> = []
@@ -59,7 +63,7 @@ export const signedRank = (d: ReadonlyArray<number>, alternative: Alternative = 
   }
   const statistic = observed + zeroPart
   if (nonzero.length === 0) return { statistic, pvalue: 1, method: "exact" }
-  if (nonzero.length <= EXACT_MAX) {
+  if (method === "exact" || (method === "auto" && nonzero.length <= EXACT_MAX)) {
     // counts[s]: how many sign patterns give a doubled positive-rank sum of s.
     const doubled = nonzero.map((x) => Math.round(2 * x))
     const total = doubled.reduce((a, b) => a + b, 0)
