@@ -28,8 +28,8 @@ describe("checkpoints", () => {
   it("save and restore give identical predictions, including batch-norm statistics and optimizer state", async () => {
     await Backend.select("wasm")
     const o = options(1)
-    let bytes = new Uint8Array()
-    let before = new Float32Array()
+    let bytes: Uint8Array = new Uint8Array()
+    let before: Float32Array = new Float32Array()
     await Train.withModel(o, async ({ model, optimizer }) => {
       // Take a few optimizer steps so that the state is not the initial one.
       await Train.run({ ...o, checkpoints: { save: (_s, data) => Effect.sync(() => void (bytes = data)), restore: Effect.succeed(Option.none()) } })
@@ -80,7 +80,7 @@ describe("checkpoints", () => {
 
   it("a checkpoint of another model is refused with CheckpointMismatch", async () => {
     await Backend.select("cpu")
-    let bytes = new Uint8Array()
+    let bytes: Uint8Array = new Uint8Array()
     await Train.run({ ...options(1), checkpoints: { save: (_s, data) => Effect.sync(() => void (bytes = data)), restore: Effect.succeed(Option.none()) } })
     const other = options(1)
     await expect(
