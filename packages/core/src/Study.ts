@@ -140,7 +140,8 @@ export interface TrialContext<A> extends AskedTrial<A> {
   readonly signal: AbortSignal
   /**
    * Reports a metric from Promise-based code. Rejects with `TrialPruned` when the scheduler prunes
-   * the trial: let it propagate, and the trial is stored as Pruned.
+   * the trial (let it propagate, and the trial is stored as Pruned), and with `TrialPaused` when
+   * it pauses it (the trial is stored Waiting, to be resumed).
    */
   readonly report: (metric: Metric) => Promise<void>
   readonly setUserAttr: (key: string, value: Json) => Promise<void>
@@ -151,6 +152,17 @@ export class TrialPruned extends Error {
   readonly _tag = "TrialPruned"
   constructor(readonly reason: string) {
     super(`pruned: ${reason}`)
+  }
+}
+
+/**
+ * Thrown by `TrialContext.report` when the scheduler pauses the trial (ASHA promotion, Hyperband):
+ * let it propagate, and the trial is stored Waiting (paused), to be resumed from `resumeFrom`.
+ */
+export class TrialPaused extends Error {
+  readonly _tag = "TrialPaused"
+  constructor() {
+    super("paused by the scheduler")
   }
 }
 

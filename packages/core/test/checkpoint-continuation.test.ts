@@ -106,4 +106,46 @@ describe("continuations (trials that restore another trial's checkpoint)", () =>
     expect(Option.isNone(r.again)).toBe(true)
     expect(r.trials.map((t) => t.state)).toEqual(["Waiting", "Running"])
   })
+
+  it("a Promise objective paused by the scheduler stops, is stored Waiting, and resumes from its own checkpoint", async () => {
+    // Pauses every trial once at step 2; resumes paused trials before new ones.
+    const pausing = Layer.effect(
+      Scheduler.Scheduler,
+      Effect.gen(function*() {
+        return {
+          name: "pausing",
+          decide: (ctx) => Effect.succeed(ctx.metric.step === 2 && ctx.trial.intermediate.length === 2 ? Scheduler.Decision.Pause() : Scheduler.Continue),
+          resume: (ctx) =>
+            Effect.map(ctx.history, (ts) => Option.fromNullable(ts.find((t) => t.state === "Waiting" && t.intermediate.length > 0)?.id))
+        } satisfies Scheduler.SchedulerService
+      })
+    )
+    const runs: Array<{ number: number; resumeFrom?: number; restored?: unknown; steps: Array<number> }> = []
+    const program = Effect.gen(function*() {
+      const checkpoints = yield* Checkpoint.Checkpoint
+      return yield* Study.optimize({
+        study: "pause",
+        space,
+        metric: "loss",
+        trials: 2,
+        objective: async (config, trial) => {
+          const ckpt = Checkpoint.forTrial(checkpoints, trial)
+          const start = await Effect.runPromise(ckpt.restore)
+          const run = { number: trial.number, resumeFrom: trial.resumeFrom, restored: Option.getOrUndefined(Option.map(start, (s) => s.data)), steps: [] as Array<number> }
+          runs.push(run)
+          for (let step = (trial.resumeFrom ?? 0) + 1; step <= 3; step++) {
+            await Effect.runPromise(ckpt.save(step, { step }))
+            run.steps.push(step)
+            await trial.report({ step, values: { loss: config.lr } })
+          }
+          return config.lr
+        }
+      })
+    })
+    const r = await run(program, pausing)
+    // Trial 0 runs steps 1-2 and pauses; the second ask resumes it from step 2 (its checkpoint).
+    expect(runs[0]).toEqual({ number: 0, resumeFrom: undefined, restored: undefined, steps: [1, 2] })
+    expect(runs[1]).toEqual({ number: 0, resumeFrom: 2, restored: { step: 2 }, steps: [3] })
+    expect(r.trials.map((t) => t.state)).toEqual(["Waiting", "Complete"])
+  })
 })

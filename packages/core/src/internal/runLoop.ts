@@ -8,7 +8,7 @@ import * as Sampler from "../Sampler.js"
 import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
 import type { AskedTrial, Handle, OptimizeOptions, Result, Services, StudyError, TellResult, TrialContext } from "../Study.js"
-import { bestOf, open, paretoFrontOf, TrialPruned } from "../Study.js"
+import { bestOf, open, paretoFrontOf, TrialPaused, TrialPruned } from "../Study.js"
 import * as Tracker from "../Tracker.js"
 import type { FrozenTrial, Metric } from "../Trial.js"
 
@@ -143,6 +143,10 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
             abort(new TrialPruned(d.reason))
             throw new TrialPruned(d.reason)
           }
+          if (d._tag === "Pause") {
+            abort(new TrialPaused())
+            throw new TrialPaused()
+          }
         }),
       setUserAttr: (key, value) => Effect.runPromise(study.setUserAttr(trial, key, value))
     }
@@ -177,6 +181,7 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
           const values = lastValues()
           return Effect.succeed({ tell: { state: "Pruned", reason: (err as TrialPruned).reason, ...(values ? { values } : {}) } })
         }
+        if (err instanceof TrialPaused || (err as { _tag?: string })?._tag === "TrialPaused") return Effect.succeed<Outcome>({ paused: true })
         if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
         return Effect.succeed({ tell: { state: "Failed", reason: `the objective failed: ${message(err)}` } })
       })
