@@ -2,13 +2,15 @@
 // Add an entry per sampler (one line each); `npm run bench -- samplers --samplers a,b` picks from these.
 import type { Layer } from "effect"
 import { Sampler } from "@tunekit/core"
-import { Tpe } from "@tunekit/samplers"
+import { CmaEs, Nsga2, Tpe } from "@tunekit/samplers"
 
 export type SamplerFactory = () => Layer.Layer<Sampler.Sampler>
 
 export const samplers: Record<string, SamplerFactory> = {
   random: () => Sampler.layerRandom,
   tpe: () => Tpe.layer(),
+  cmaes: () => CmaEs.layer(),
+  nsga2: () => Nsga2.layer(),
 }
 
 /** The factory for a name, or an error listing the known names. */
