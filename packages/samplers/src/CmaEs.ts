@@ -123,7 +123,8 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       const td = t.distributions[d.name]
       if (t.params[d.name] === undefined || td === undefined || !sameDistribution(td, d.distribution)) return undefined
     }
-    const guess = rawSample(ctx, s, dims, t.number)
+    // Only grid coordinates need the replayed raw sample; continuous ones are stored exactly.
+    const guess = dims.some((d) => d.discrete !== undefined) ? rawSample(ctx, s, dims, t.number) : undefined
     const x = new Float64Array(dims.length)
     dims.forEach((d, j) => {
       const v = t.params[d.name]
@@ -134,7 +135,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       const cell = d.cellOfValue(v)
       // The replayed raw coordinate when it encodes to the stored value; otherwise the point of
       // the stored cell's middle, in raw coordinates (undoing the margin's scaling).
-      x[j] = Cma.encode(s, j, d.discrete, guess[j]) === cell ? guess[j] : s.mean[j] + (d.center(cell) - s.mean[j]) / s.A[j]
+      x[j] = Cma.encode(s, j, d.discrete, guess![j]) === cell ? guess![j] : s.mean[j] + (d.center(cell) - s.mean[j]) / s.A[j]
     })
     return x
   }

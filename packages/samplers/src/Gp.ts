@@ -47,9 +47,14 @@ export interface Options {
   readonly candidates?: number
   /** Best candidates refined by local search (default 4). */
   readonly localStarts?: number
-  /** Random restarts of the hyperparameter fit besides the default start (default 2). */
+  /** Random restarts of the hyperparameter fit besides the default start (default 2; at most 1 past 60 trials). */
   readonly restarts?: number
-  /** The fit of hyperparameters uses at most this many trials (default 160); predictions use all. */
+  /**
+   * A monotone log warp of the objective when its values are strongly skewed (default true):
+   * helps on objectives that span orders of magnitude.
+   */
+  readonly warp?: boolean
+  /** The fit of hyperparameters uses at most this many trials (default 100); predictions use all. */
   readonly maxFitPoints?: number
 }
 
@@ -130,7 +135,8 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     candidates: options.candidates ?? 1024,
     localStarts: options.localStarts ?? 4,
     restarts: options.restarts ?? 2,
-    maxFitPoints: options.maxFitPoints ?? 160
+    maxFitPoints: options.maxFitPoints ?? 100,
+    warp: options.warp ?? true
   }
   const design = options.initialDesign ?? "sobol"
   const startup: Sampler.SamplerService =

@@ -83,7 +83,7 @@ export const negLogPosterior = (
   const g = new Float64Array(dims + 2)
   let chol
   try {
-    chol = Linalg.cholesky(k, n)
+    chol = Linalg.cholesky(k, n, 0, true)
   } catch {
     return { f: Infinity, g }
   }
@@ -105,7 +105,7 @@ export const negLogPosterior = (
     for (let j = 0; j < i; j++) {
       const w = 2 * (alpha[i] * alpha[j] - inv[i * n + j])
       const d2 = r2[i * n + j]
-      gAmp += w * h.amplitude * Kernel.shape(kind, d2)
+      gAmp += w * k[j * n + i] // the signal kernel, kept in the upper triangle
       const c = w * h.amplitude * Kernel.lengthGradient(kind, d2)
       if (c === 0) continue
       const oj = j * dims
@@ -163,7 +163,10 @@ export const fit = (kind: Kernel.Kind, data: Data, rng: Rng.Generator, options: 
   }
   let best: { x: Float64Array; f: number } | undefined
   for (const s of starts) {
-    const r = minimize((t) => negLogPosterior(kind, sub, t), s, lower, upper, { maxIterations: options.maxIterations ?? 60 })
+    const r = minimize((t) => negLogPosterior(kind, sub, t), s, lower, upper, {
+      maxIterations: options.maxIterations ?? 50,
+      tolerance: 1e-4
+    })
     if (Number.isFinite(r.f) && (best === undefined || r.f < best.f)) best = r
   }
   return best ? fromTheta(best.x, dims) : { amplitude: 1, lengthScales: new Float64Array(dims).fill(1), noise: 1e-2 }

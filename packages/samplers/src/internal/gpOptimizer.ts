@@ -100,7 +100,7 @@ export const minimize = (
     const df = cur.f - next.f
     x = xn
     cur = next
-    if (df < 1e-10 * Math.max(1, Math.abs(cur.f))) break
+    if (df < 1e-9 * Math.max(1, Math.abs(cur.f))) break
   }
   return { x, f: cur.f, iterations: it }
 }

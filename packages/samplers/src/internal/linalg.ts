@@ -9,8 +9,9 @@ export class NotPositiveDefinite extends Error {
 }
 
 /**
- * In-place Cholesky factorization A = L L^T of a symmetric n x n matrix (lower triangle used).
- * Returns false when a pivot is not positive.
+ * In-place Cholesky factorization A = L L^T of a symmetric n x n matrix: L overwrites the lower
+ * triangle, the strict upper triangle keeps A (so a failed attempt can be undone). Returns false when
+ * a pivot is not positive. Every routine here reads only the lower triangle of a factor.
  */
 export const choleskyInPlace = (a: Float64Array, n: number): boolean => {
   for (let j = 0; j < n; j++) {
@@ -27,7 +28,6 @@ export const choleskyInPlace = (a: Float64Array, n: number): boolean => {
       for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k]
       a[ri + j] = s * inv
     }
-    for (let i = 0; i < j; i++) a[i * n + j] = 0
   }
   return true
 }
@@ -40,15 +40,24 @@ export const choleskyInPlace = (a: Float64Array, n: number): boolean => {
 export const cholesky = (
   a: Float64Array,
   n: number,
-  minJitter = 0
+  minJitter = 0,
+  inPlace = false
 ): { readonly l: Float64Array; readonly jitter: number } => {
+  const diag = new Float64Array(n)
   let meanDiag = 0
-  for (let i = 0; i < n; i++) meanDiag += a[i * n + i]
+  for (let i = 0; i < n; i++) {
+    diag[i] = a[i * n + i]
+    meanDiag += diag[i]
+  }
   meanDiag = n > 0 ? Math.abs(meanDiag / n) || 1 : 1
+  const l = inPlace ? a : new Float64Array(a)
   let jitter = minJitter
   for (let attempt = 0; attempt < 12; attempt++) {
-    const l = new Float64Array(a)
-    if (jitter > 0) for (let i = 0; i < n; i++) l[i * n + i] += jitter
+    if (attempt > 0) {
+      // Restore the lower triangle from the untouched upper one.
+      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) l[i * n + j] = l[j * n + i]
+    }
+    for (let i = 0; i < n; i++) l[i * n + i] = diag[i] + jitter
     if (choleskyInPlace(l, n)) return { l, jitter }
     jitter = jitter === 0 ? 1e-10 * meanDiag : jitter * 10
   }
@@ -80,29 +89,40 @@ export const solveUpperT = (l: Float64Array, n: number, b: Float64Array): Float6
 export const cholSolve = (l: Float64Array, n: number, b: ArrayLike<number>): Float64Array =>
   solveUpperT(l, n, solveLower(l, n, Float64Array.from(b)))
 
-/** (L L^T)^{-1}, the full symmetric inverse from a Cholesky factor. */
-export const cholInverse = (l: Float64Array, n: number): Float64Array => {
-  // Inverse of L (lower triangular), column by column.
+/** L^{-1} of a lower-triangular L, row by row with contiguous row updates. */
+export const lowerInverse = (l: Float64Array, n: number): Float64Array => {
   const li = new Float64Array(n * n)
-  for (let j = 0; j < n; j++) {
-    li[j * n + j] = 1 / l[j * n + j]
-    for (let i = j + 1; i < n; i++) {
-      const ri = i * n
-      let s = 0
-      for (let k = j; k < i; k++) s -= l[ri + k] * li[k * n + j]
-      li[ri + j] = s / l[ri + i]
-    }
-  }
-  // A^{-1} = L^{-T} L^{-1}: entry (i, j) = sum_k li[k, i] li[k, j], k >= max(i, j).
-  const inv = new Float64Array(n * n)
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0
-      for (let k = i; k < n; k++) s += li[k * n + i] * li[k * n + j]
-      inv[i * n + j] = s
-      inv[j * n + i] = s
+    const ri = i * n
+    // row_i = (e_i - sum_{k<i} L[i,k] row_k) / L[i,i]; row_k is zero past column k.
+    for (let k = 0; k < i; k++) {
+      const c = l[ri + k]
+      if (c === 0) continue
+      const rk = k * n
+      for (let j = 0; j <= k; j++) li[ri + j] -= c * li[rk + j]
+    }
+    li[ri + i] += 1
+    const inv = 1 / l[ri + i]
+    for (let j = 0; j <= i; j++) li[ri + j] *= inv
+  }
+  return li
+}
+
+/** (L L^T)^{-1} = L^{-T} L^{-1}, the full symmetric inverse from a Cholesky factor. */
+export const cholInverse = (l: Float64Array, n: number): Float64Array => {
+  const li = lowerInverse(l, n)
+  const inv = new Float64Array(n * n)
+  // Sum of the outer products of the rows of L^{-1} (lower triangle), then mirrored.
+  for (let k = 0; k < n; k++) {
+    const rk = k * n
+    for (let i = 0; i <= k; i++) {
+      const c = li[rk + i]
+      if (c === 0) continue
+      const ri = i * n
+      for (let j = 0; j <= i; j++) inv[ri + j] += c * li[rk + j]
     }
   }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[j * n + i] = inv[i * n + j]
   return inv
 }
 

@@ -58,6 +58,8 @@ export interface ParzenOptions {
   readonly considerMagicClip: boolean
   readonly considerEndpoints: boolean
   readonly multivariate: boolean
+  /** The multivariate bandwidth's scale (0.2 in Optuna). */
+  readonly bandwidth: number
 }
 
 interface NumericKernels {
@@ -157,7 +159,7 @@ const numericKernels = (
 
   if (options.multivariate) {
     // Scott's rule scaled to the range: one bandwidth for all kernels (Watanabe 2023, sec. 3.3).
-    const s = 0.2 * Math.pow(Math.max(n, 1), -1 / (nParams + 4)) * range
+    const s = options.bandwidth * Math.pow(Math.max(n, 1), -1 / (nParams + 4)) * range
     sigmas.fill(s)
   } else {
     // Univariate: each kernel's bandwidth is the larger gap to its sorted neighbours (the prior
