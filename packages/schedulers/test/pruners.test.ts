@@ -7,7 +7,7 @@ import { Asha, Hyperband, Median, Patience, Percentile, Pruner, SuccessiveHalvin
 import { normalSf, ranks } from "../src/internal/wilcoxon.js"
 import { maximize, minimize, trial } from "./fixtures.js"
 
-const decideAt = (p: Pruner.Pruner, own: Trial.FrozenTrial, history: ReadonlyArray<Trial.FrozenTrial>, objective = minimize) =>
+const decideAt = (p: Pruner.Pruner, own: Trial.FrozenTrial, history: ReadonlyArray<Trial.FrozenTrial> = [], objective: Pruner.Objective = minimize) =>
   p.decide({ trial: own, metric: own.intermediate[own.intermediate.length - 1], history, objective })
 
 const fiveComplete = [0, 1, 2, 3, 4].map((j) => trial(j, Array.from({ length: 12 }, (_, i) => 10 - (i + 1) + j)))

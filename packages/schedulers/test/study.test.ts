@@ -1,0 +1,141 @@
+import { InvalidScheduler, Rng, Sampler, Space, Storage, Study, Tracker } from "@tunekit/core"
+import type { Scheduler, Trial } from "@tunekit/core"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Observable } from "rxjs"
+import { describe, expect, it } from "vitest"
+import { Asha, Budget, Hyperband, Median, Pruner, Threshold } from "../src/index.js"
+import { KEY, levels } from "../src/internal/rungs.js"
+
+const tmpdb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-schedulers-")), "study.db")
+
+const space = Space.struct({ final: Space.float(0, 1), speed: Space.float(1, 10) })
+
+/** A trainer that reports one step per macrotask, so that unsubscribing stops it between steps. */
+const trainer = (produced: Map<number, number>) => (c: { final: number; speed: number }, trial: Study.TrialContext<any>) =>
+  new Observable<Trial.Metric>((s) => {
+    let step = (trial.resumeFrom ?? 0) + 1
+    let timer: NodeJS.Immediate | undefined
+    const tick = () => {
+      if (step > 9) return s.complete()
+      produced.set(trial.number, (produced.get(trial.number) ?? 0) + 1)
+      // curves cross: fast learners start low, slow ones end lower
+      s.next({ step, values: { loss: c.final + (2 - c.final) * Math.exp(-step / c.speed) } })
+      step++
+      timer = setImmediate(tick)
+    }
+    timer = setImmediate(tick)
+    return () => clearImmediate(timer)
+  })
+
+const services = (scheduler: Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>, storage: Layer.Layer<Storage.Storage, any>, seed = 7, sampler = Sampler.layerRandom) =>
+  Layer.mergeAll(scheduler, sampler, Tracker.layerNone, Rng.layer({ seed })).pipe(Layer.provideMerge(storage))
+
+const readBack = (db: string) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const storage = yield* Storage.Storage
+    const info = yield* storage.getStudy("s")
+    return yield* storage.getTrials(info.id)
+  }).pipe(Effect.provide(Storage.layerSqlite(db)))))
+
+describe("schedulers in Study.optimize on SQLite", () => {
+  it("median: pruned trials are stored as Pruned with their last step, value and reason, and their trainers stop", async () => {
+    const db = tmpdb()
+    const produced = new Map<number, number>()
+    await Effect.runPromise(Effect.scoped(
+      Study.optimize({ study: "s", space, metric: "loss", objective: trainer(produced), trials: 24, concurrency: 2 }).pipe(
+        Effect.provide(services(Median.layer({ nStartupTrials: 4, nWarmupSteps: 2 }), Storage.layerSqlite(db)))
+      )
+    ))
+    const trials = await readBack(db)
+    expect(trials.length).toBe(24)
+    const pruned = trials.filter((t) => t.state === "Pruned")
+    expect(pruned.length).toBeGreaterThan(0)
+    for (const t of pruned) {
+      const last = t.intermediate[t.intermediate.length - 1]
+      expect(last.step).toBeGreaterThanOrEqual(2)
+      expect(last.step).toBeLessThan(10)
+      expect(t.reason).toMatch(new RegExp(`^median: best loss [0-9.]+ by step ${last.step} is worse than the median`))
+      expect(t.values).toEqual([last.values.loss])
+      // the trainer made at most the step it was pruned at, plus one already scheduled
+      expect(produced.get(t.number)!).toBeLessThanOrEqual(last.step + 1)
+    }
+    for (const t of trials.filter((t) => t.state === "Complete")) expect(t.intermediate.length).toBe(9)
+  })
+
+  it("ASHA with two workers on one SQLite file: the rungs are shared, and the cap holds", async () => {
+    const db = tmpdb()
+    const options = { minResource: 1, maxResource: 9, reductionFactor: 3 }
+    const produced = new Map<number, number>()
+    const run = (seed: number) =>
+      Effect.scoped(
+        Study.optimize({ study: "s", space, metric: "loss", objective: trainer(produced), trials: 15, concurrency: 2 }).pipe(
+          Effect.provide(services(Asha.layer(options), Storage.layerSqlite(db), seed))
+        )
+      )
+    await Effect.runPromise(Effect.all([run(1), run(2)], { concurrency: 2 }))
+    const trials = await readBack(db)
+    expect(trials.length).toBe(30)
+    expect(new Set(trials.map((t) => t.worker)).size).toBeGreaterThanOrEqual(1)
+    const pruned = trials.filter((t) => t.state === "Pruned")
+    expect(pruned.length).toBeGreaterThan(0)
+    for (const t of pruned) expect(t.reason).toMatch(/^asha: /)
+    levels(options).forEach((r, k) => {
+      const reached = trials.filter((t) => t.intermediate.some((m) => m.step >= r))
+      const past = reached.filter((t) => t.intermediate.some((m) => m.step > r))
+      expect(past.length).toBeLessThanOrEqual(Math.ceil(reached.length / 3))
+      for (const t of past) expect(t.systemAttrs[KEY]).toBeGreaterThan(k)
+    })
+  })
+
+  it("ASHA promotion and Hyperband resume paused trials from their last step", async () => {
+    for (const [name, layer, n] of [
+      ["asha", Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 3, mode: "promotion" }), 12],
+      ["hyperband", Hyperband.layer({ minResource: 1, maxResource: 9, reductionFactor: 3 }), Hyperband.plan({ minResource: 1, maxResource: 9, reductionFactor: 3 }).configurations]
+    ] as const) {
+      const db = tmpdb()
+      const resumed: Array<number> = []
+      const produced = new Map<number, number>()
+      const inner = trainer(produced)
+      await Effect.runPromise(Effect.scoped(
+        Study.optimize({
+          study: "s",
+          space,
+          metric: "loss",
+          objective: (c, t) => {
+            if (t.resumeFrom !== undefined) resumed.push(t.resumeFrom)
+            return inner(c, t)
+          }
+        }).pipe(Effect.provide(services(layer, Storage.layerSqlite(db), 3, Budget.layerConfigurations(n).pipe(Layer.provide(Sampler.layerRandom)))))
+      ))
+      const trials = await readBack(db)
+      expect(trials.length, name).toBe(n)
+      expect(resumed.length, name).toBeGreaterThan(0)
+      expect(resumed.every((s) => s === 1 || s === 3), name).toBe(true)
+      for (const t of trials) expect(t.intermediate.map((m) => m.step)).toEqual(t.intermediate.map((_, i) => i + 1))
+      expect(trials.filter((t) => t.state === "Complete").length, name).toBeGreaterThan(0)
+    }
+  })
+
+  it("refuses bad options when the study starts, before any trial", async () => {
+    const bad: Array<[Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>, string]> = [
+      [Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 1 }), "asha scheduler: reductionFactor must be a number >= 2, got 1"],
+      [Hyperband.layer({ minResource: 10, maxResource: 9 }), "hyperband scheduler: minResource (10) must not exceed maxResource (9)"],
+      [Pruner.layer(Threshold.make({})), "threshold scheduler: give lower, upper or both"]
+    ]
+    for (const [layer, message] of bad) {
+      const db = tmpdb()
+      const r = await Effect.runPromise(Effect.scoped(
+        Effect.either(Study.optimize({ study: "s", space, objective: () => 1, trials: 3 })).pipe(Effect.provide(services(layer, Storage.layerSqlite(db))))
+      ))
+      expect(r._tag).toBe("Left")
+      if (r._tag === "Left") {
+        expect(r.left).toBeInstanceOf(InvalidScheduler)
+        expect(r.left.message).toBe(message)
+      }
+      expect((await readBack(db)).length).toBe(0)
+    }
+  })
+})
