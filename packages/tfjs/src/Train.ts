@@ -61,6 +61,12 @@ export interface Training {
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number }
   /** Seeds the initial weights, the shuffling and the dropout masks (default 0). */
   readonly seed?: number
+  /**
+   * Train on part of the training data (a fidelity for multi-fidelity tuning): a share in (0, 1],
+   * or a share for each epoch (1-based), so that early epochs can cost less. Each epoch uses the
+   * first `ceil(n * share)` rows of one seeded permutation; validation always uses all of its data.
+   */
+  readonly dataFraction?: number | ((epoch: number) => number)
 }
 
 /**
@@ -121,6 +127,9 @@ export const validate = (t: Training, task: Data.Task): InvalidTraining | undefi
   if (t.clipNorm !== undefined && !(t.clipNorm > 0)) return fail("clipNorm", `must be positive, got ${t.clipNorm}`)
   if (t.earlyStopping !== undefined && !(Number.isInteger(t.earlyStopping.patience) && t.earlyStopping.patience >= 1)) {
     return fail("earlyStopping.patience", `must be a positive integer, got ${t.earlyStopping.patience}`)
+  }
+  if (typeof t.dataFraction === "number" && !(t.dataFraction > 0 && t.dataFraction <= 1)) {
+    return fail("dataFraction", `must be in (0, 1], got ${t.dataFraction}`)
   }
   const loss = t.loss ?? defaultLoss(task)
   if (!["crossEntropy", "mse", "mae", "huber"].includes(loss.type)) return fail("loss", `must be crossEntropy, mse, mae or huber, got ${String(loss.type)}`)
@@ -275,6 +284,8 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
   const optimizer = Optimizer.make(t.optimizer)
   const tensors: Array<tf.Tensor> = []
   const keep = <T extends tf.Tensor>(x: T): T => (tensors.push(x), x)
+  // The running sum of this epoch's batch losses (disposed here if the run stops mid-epoch).
+  const live: { sum?: tf.Tensor } = {}
   try {
     const xTrain = keep(tf.tensor(o.train.x, [o.train.n, ...o.train.inputShape]))
     const yTrain = keep(tf.tensor(o.train.y, [o.train.n, o.train.targets]))
@@ -300,16 +311,23 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
       }
     }
 
+    const permutation = Rng.generator(seed, "subset").shuffle(Array.from({ length: o.train.n }, (_, i) => i))
     while (epoch < t.epochs && !control.stopped) {
+      const share = typeof t.dataFraction === "function" ? t.dataFraction(epoch + 1) : t.dataFraction ?? 1
+      if (!(share > 0 && share <= 1)) throw new InvalidTraining({ field: "dataFraction", reason: `must be in (0, 1], got ${share} for epoch ${epoch + 1}` })
+      const rows = share === 1 ? o.train.n : Math.max(1, Math.ceil(o.train.n * share))
+      const batches = Math.ceil(rows / t.batchSize)
       // Per-epoch generators: a run resumed at epoch k shuffles and drops out as an unbroken one.
-      const order = Int32Array.from(Rng.generator(seed, "shuffle", epoch).shuffle(Array.from({ length: o.train.n }, (_, i) => i)))
+      const subset = rows === o.train.n ? Array.from({ length: rows }, (_, i) => i) : permutation.slice(0, rows)
+      const order = Int32Array.from(Rng.generator(seed, "shuffle", epoch).shuffle(subset))
       random.gen = Rng.generator(seed, "dropout", epoch)
-      let sum = 0
+      let sum: tf.Tensor = (live.sum = tf.scalar(0))
       let seen = 0
-      for (let b = 0; b < stepsPerEpoch; b++) {
+      for (let b = 0; b < batches; b++) {
         if (control.stopped) return
-        const idx = order.subarray(b * t.batchSize, Math.min(o.train.n, (b + 1) * t.batchSize))
-        const lr = schedule.at(epoch * stepsPerEpoch + b)
+        const idx = order.subarray(b * t.batchSize, Math.min(rows, (b + 1) * t.batchSize))
+        // On part of the data, the schedule still spans the epoch: it counts in full epochs.
+        const lr = schedule.at(epoch * stepsPerEpoch + Math.floor((b * stepsPerEpoch) / batches))
         const value = tf.tidy(() => {
           const ids = tf.tensor1d(idx, "int32")
           const xb = tf.gather(xTrain, ids)
@@ -321,14 +339,23 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
           optimizer.step(weights, gs, lr, decay)
           return value
         })
-        const l = (await value.data())[0]
-        value.dispose()
-        if (!Number.isFinite(l)) throw new TrainingDiverged({ epoch: epoch + 1, batch: b, loss: l })
-        sum += l * idx.length
         seen += idx.length
-        o.onBatch?.({ epoch: epoch + 1, batch: b, loss: l })
+        const l = o.onBatch ? (await value.data())[0] : undefined
+        // The batch losses add up on the backend and are read once an epoch: a read per batch
+        // would wait for the backend at every step.
+        const next = tf.tidy(() => tf.add(sum, tf.mul(value, idx.length)))
+        sum.dispose()
+        value.dispose()
+        sum = live.sum = next
+        if (l !== undefined) {
+          if (!Number.isFinite(l)) throw new TrainingDiverged({ epoch: epoch + 1, batch: b, loss: l })
+          o.onBatch!({ epoch: epoch + 1, batch: b, loss: l })
+        }
         await yieldToEventLoop()
       }
+      const total = (await sum.data())[0]
+      sum.dispose()
+      if (!Number.isFinite(total)) throw new TrainingDiverged({ epoch: epoch + 1, batch: batches - 1, loss: total })
       if (control.stopped) return
       epoch++
       const val = await evaluate(model, xVal, yVal, loss, classes, t.batchSize)
@@ -348,7 +375,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
         await Effect.runPromise(o.checkpoints.save(epoch, bytes))
       }
       if (control.stopped) return
-      const values: Record<string, number> = { train_loss: sum / seen, val_loss: val.loss, learning_rate: schedule.at(epoch * stepsPerEpoch - 1) }
+      const values: Record<string, number> = { train_loss: total / seen, val_loss: val.loss, learning_rate: schedule.at(epoch * stepsPerEpoch - 1) }
       if (val.accuracy !== undefined) values.val_accuracy = val.accuracy
       if (val.mse !== undefined) values.val_mse = val.mse
       if (val.mae !== undefined) values.val_mae = val.mae
@@ -357,6 +384,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
       await yieldToEventLoop()
     }
   } finally {
+    live.sum?.dispose()
     optimizer.dispose()
     model.dispose()
     for (const x of tensors) x.dispose()

@@ -140,3 +140,25 @@ describe("backends", () => {
     expect(new Set(seen)).toEqual(new Set(["cpu"]))
   })
 })
+
+describe("data fraction", () => {
+  it("an epoch trains on the given share of the rows, which may grow with the epochs", async () => {
+    await Backend.select("wasm")
+    const perEpoch = new Map<number, number>()
+    await Train.run({
+      model: { type: "mlp", layers: 1, width: 4, activation: "relu" },
+      task: { kind: "classification", classes: 10 },
+      ...small,
+      training: { optimizer: { type: "adam", learningRate: 1e-3 }, batchSize: 8, epochs: 3, dataFraction: (e) => Math.min(1, e / 3) },
+      onBatch: ({ epoch }) => void perEpoch.set(epoch, (perEpoch.get(epoch) ?? 0) + 1)
+    })
+    // 96 rows: 32, 64 and 96 rows in batches of 8.
+    expect([...perEpoch.values()]).toEqual([4, 8, 12])
+    await expect(Train.run({
+      model: { type: "mlp", layers: 1, width: 4, activation: "relu" },
+      task: { kind: "classification", classes: 10 },
+      ...small,
+      training: { optimizer: { type: "adam", learningRate: 1e-3 }, batchSize: 8, epochs: 1, dataFraction: 0 }
+    })).rejects.toMatchObject({ _tag: "InvalidTraining", field: "dataFraction" })
+  })
+})

@@ -1,0 +1,59 @@
+// `npm run bench -- trainers [--epochs 15] [--seeds 3] [--backends wasm,cpu,tensorflow,tensorflow-gpu]
+//   [--width 128] [--layers 2] [--batch 32]`
+// Trains the same MLP on the digits on each backend and prints, per backend, the median over seeds
+// of epochs per second (training and the per-epoch validation pass, as a trial runs it) and of the
+// final validation accuracy. Native backends that are not installed are reported and skipped.
+import { Digits, Split } from "@tunekit/datasets"
+import { Backend, Data, Train } from "@tunekit/tfjs"
+import { emit, median, parseArgs, table } from "./_util.js"
+
+/** The digits as tfjs data: a stratified 80/20 holdout, pixels scaled to [0, 1]. */
+export const digitsData = (seed = 0): { train: Data.Dataset; validation: Data.Dataset } => {
+  const { train, test } = Split.holdout(Digits.load(), { testFraction: 0.2, seed, stratify: true })
+  const toData = (d: typeof train) => Data.make({ x: d.x.map((r) => r.map((v) => v / 16)), y: d.y })
+  return { train: toData(train), validation: toData(test) }
+}
+
+export const main = async (args: ReadonlyArray<string>) => {
+  const o = parseArgs(args)
+  const epochs = Number(o.epochs ?? 15)
+  const seeds = Number(o.seeds ?? 3)
+  const width = Number(o.width ?? 128)
+  const layers = Number(o.layers ?? 2)
+  const batchSize = Number(o.batch ?? 32)
+  const backends = String(o.backends ?? "wasm,cpu,tensorflow,tensorflow-gpu").split(",") as Array<Backend.Name>
+  const data = digitsData(0)
+  const rows: Array<Array<unknown>> = []
+  const speed: Record<string, number> = {}
+  for (const backend of backends) {
+    try {
+      await Backend.select(backend)
+    } catch (e) {
+      process.stderr.write(`${backend}: skipped (${(e as Error).message})\n`)
+      continue
+    }
+    const rates: Array<number> = []
+    const accuracies: Array<number> = []
+    for (let seed = 0; seed < seeds; seed++) {
+      const start = performance.now()
+      const last = await Train.run({
+        model: { type: "mlp", layers, width, activation: "relu", dropout: 0.1 },
+        task: { kind: "classification", classes: 10 },
+        ...data,
+        training: { optimizer: { type: "adam", learningRate: 2e-3 }, schedule: { type: "cosine" }, batchSize, epochs, seed }
+      })
+      rates.push(epochs / ((performance.now() - start) / 1000))
+      accuracies.push(last.values.val_accuracy)
+    }
+    const r = { bench: "trainers", model: "mlp-digits", backend, epochs_per_s: median(rates), val_accuracy: median(accuracies) }
+    speed[backend] = r.epochs_per_s
+    emit(r)
+    rows.push([backend, r.epochs_per_s, r.val_accuracy, seeds])
+  }
+  const base = speed.cpu
+  table(
+    `trainers: MLP ${layers}x${width} on digits (${data.train.n} train / ${data.validation.n} validation), batch ${batchSize}, ${epochs} epochs, median of ${seeds} seeds`,
+    ["backend", "epochs/s", "val_accuracy", "seeds", "x cpu"],
+    rows.map((r) => [...r, base === undefined ? "-" : (r[1] as number) / base])
+  )
+}
