@@ -28,7 +28,7 @@ export class InvalidDataset extends Data.TaggedError("InvalidDataset")<{
 
 /**
  * A split or cross-validation scheme cannot be made: more folds than rows, a test fraction
- * outside (0, 1), a class with fewer members than folds.
+ * outside (0, 1), fewer than two folds.
  *
  * @example
  * import { CrossValidation } from "@tunekit/datasets"
