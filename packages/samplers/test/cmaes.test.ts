@@ -1,7 +1,10 @@
 import { Effect, Either, Layer } from "effect"
 import { Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
 import { describe, expect, it } from "vitest"
-import { CmaEs } from "../src/index.js"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { CmaEs, Nsga2 } from "../src/index.js"
 import * as Cma from "../src/internal/cma.js"
 import { dimOf } from "../src/internal/cmaSpace.js"
 
@@ -241,5 +244,34 @@ describe("CMA-ES sampler", () => {
     const converged = xs.findIndex((x) => Math.abs(x) < 1e-6)
     expect(converged).toBeGreaterThan(0)
     expect(xs.slice(converged).some((x) => Math.abs(x) > 0.1)).toBe(true)
+  })
+})
+
+describe("CMA-ES and NSGA-II after a study is reopened from SQLite", () => {
+  const cases = [
+    ["cmaes", () => CmaEs.layer(), ["minimize"]],
+    ["nsga2", () => Nsga2.layer({ populationSize: 8 }), ["minimize", "minimize"]]
+  ] as const
+
+  it.each(cases)("%s: 20 trials, close, reopen, 20 more = 40 trials in one go", async (_, sampler, directions) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-cma-"))
+    const objective = (c: Space.Type<typeof sphereSpace>) => (directions.length === 1 ? sphere(c) : [sphere(c), (c.a + 3) ** 2 + c.b ** 2])
+    const runOn = (file: string, trials: number) =>
+      Effect.runPromise(
+        Effect.scoped(
+          Study.optimize({ study: "reopen", space: sphereSpace, objective, directions: [...directions], trials }).pipe(
+            Effect.provide(servicesWith(sampler(), 11, Storage.layerSqlite(file)))
+          )
+        )
+      )
+    try {
+      const a = path.join(dir, "a.db")
+      const first = await runOn(a, 20)
+      const second = await runOn(a, 20)
+      const whole = await runOn(path.join(dir, "b.db"), 40)
+      expect([...first.trials, ...second.trials].map((t) => t.params)).toEqual(whole.trials.map((t) => t.params))
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
