@@ -2,7 +2,7 @@
 // Add an entry per sampler (one line each); `npm run bench -- samplers --samplers a,b` picks from these.
 import type { Layer } from "effect"
 import { Sampler } from "@tunekit/core"
-import { CmaEs, Nsga2, Tpe } from "@tunekit/samplers"
+import { CmaEs, Gp, Nsga2, Qmc, Tpe } from "@tunekit/samplers"
 
 export type SamplerFactory = () => Layer.Layer<Sampler.Sampler>
 
@@ -11,6 +11,10 @@ export const samplers: Record<string, SamplerFactory> = {
   tpe: () => Tpe.layer(),
   cmaes: () => CmaEs.layer(),
   nsga2: () => Nsga2.layer(),
+  gp: () => Gp.layer(),
+  sobol: () => Qmc.layer({ kind: "sobol" }),
+  halton: () => Qmc.layer({ kind: "halton" }),
+  lhs: () => Qmc.layer({ kind: "lhs" }),
 }
 
 /** The factory for a name, or an error listing the known names. */
