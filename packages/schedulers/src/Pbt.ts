@@ -89,7 +89,7 @@ export const memberOf: (t: Trial.FrozenTrial) => number = internal.memberOf
  * import { Trial } from "@tunekit/core"
  * declare const trials: ReadonlyArray<Trial.FrozenTrial>
  * declare const best: Trial.FrozenTrial
- * const schedule = Pbt.history(trials, best).map((t) => [Study.restorePointOf(t)?.step ?? 0, Trial.paramValues(t)])
+ * const chain = Pbt.history(trials, best).map((t) => [t.number, t.state, Trial.paramValues(t)])
  */
 export const history = (trials: ReadonlyArray<Trial.FrozenTrial>, trial: Trial.FrozenTrial): ReadonlyArray<Trial.FrozenTrial> => {
   const byNumber = new Map(trials.map((t) => [t.number, t]))

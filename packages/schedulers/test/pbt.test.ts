@@ -48,15 +48,20 @@ const trainer = (checkpoints: Checkpoint.CheckpointService, running: { now: numb
     }
   }
 
-const services = (seed: number, scheduler: Layer.Layer<any, never, any>, checkpoints = Checkpoint.layerMemory) =>
+const services = (
+  seed: number,
+  scheduler: Layer.Layer<any, never, any>,
+  checkpoints = Checkpoint.layerMemory,
+  storage: Layer.Layer<Storage.Storage, any> = Storage.layerMemory
+) =>
   Layer.mergeAll(scheduler, Sampler.layerRandom, Tracker.layerNone).pipe(
-    Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, Rng.layer({ seed }), checkpoints))
+    Layer.provideMerge(Layer.mergeAll(storage, Rng.layer({ seed }), checkpoints))
   )
 
 const options: Pbt.Options = { perturbationInterval: 4, quantileFraction: 0.25, hyperparamMutations: { lr: true } }
 const POPULATION = 8
 
-const runPbt = (seed: number, checkpoints = Checkpoint.layerMemory, pbt: Pbt.Options = options) => {
+const runPbt = (seed: number, checkpoints = Checkpoint.layerMemory, storage: Layer.Layer<Storage.Storage, any> = Storage.layerMemory) => {
   const running = { now: 0, max: 0 }
   const program = Effect.gen(function*() {
     const service = yield* Checkpoint.Checkpoint
@@ -71,7 +76,7 @@ const runPbt = (seed: number, checkpoints = Checkpoint.layerMemory, pbt: Pbt.Opt
     })
     return { ...r, all: yield* r.study.trials, running }
   })
-  return Effect.runPromise(program.pipe(Effect.provide(services(seed, Pbt.layer(pbt), checkpoints))) as Effect.Effect<any>) as Promise<{
+  return Effect.runPromise(Effect.scoped(program.pipe(Effect.provide(services(seed, Pbt.layer(options), checkpoints, storage)))) as Effect.Effect<any>) as Promise<{
     best: Option.Option<Trial.FrozenTrial>
     trials: ReadonlyArray<Trial.FrozenTrial>
     all: ReadonlyArray<Trial.FrozenTrial>
@@ -155,6 +160,20 @@ describe("Pbt end to end", () => {
       else expect(l.changes.lr).toBeUndefined()
       expect(Object.keys(l.changes).every((k) => k === "lr")).toBe(true)
     }
+  })
+
+  it("runs on SQLite with checkpoint files: the continuations and their lineage survive a reopen", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-pbt-sqlite-"))
+    const file = path.join(dir, "study.db")
+    const r = await runPbt(8, Checkpoint.layer({ directory: path.join(dir, "ckpt") }), Storage.layerSqlite(file))
+    const reopened = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const s = yield* Storage.Storage
+      return yield* s.getTrials((yield* s.getStudy("decay")).id)
+    }).pipe(Effect.provide(Storage.layerSqlite(file)))))
+    expect(reopened.map((t) => [t.number, t.state, t.systemAttrs])).toEqual(r.all.map((t) => [t.number, t.state, t.systemAttrs]))
+    expect(new Set(reopened.map(Pbt.memberOf)).size).toBe(POPULATION)
+    expect(reopened.filter((t) => t.state === "Complete")).toHaveLength(POPULATION)
+    expect(reopened.filter((t) => Pbt.lineageOf(t) !== undefined).length).toBeGreaterThan(0)
   })
 
   it("is deterministic for a seed", async () => {
