@@ -22,17 +22,25 @@ import { type Bracket, bracketSteps, etaOf, levels, type RungOptions, rungProble
 export interface Options extends RungOptions {
   /** How many brackets, from the most aggressive (default all: s_max + 1). */
   readonly brackets?: number
+  /**
+   * The configurations the study runs in all (use with `Budget.layerConfigurations(limit)`): the
+   * bracket the limit cuts is shortened to the trials it gets, so that it finishes. Default: none,
+   * the study should run whole iterations.
+   */
+  readonly limit?: number
 }
 
-/** One bracket of an iteration. */
+/** One bracket. */
 export interface BracketPlan {
   readonly s: number
+  /** The iteration it belongs to (0 without a limit). */
+  readonly iteration: number
   readonly configurations: number
   readonly rungs: ReadonlyArray<{ readonly resource: number; readonly trials: number }>
   readonly steps: number
 }
 
-/** One iteration of Hyperband. */
+/** One iteration of Hyperband, or with a `limit` every bracket up to the limit. */
 export interface Plan {
   readonly brackets: ReadonlyArray<BracketPlan>
   readonly configurations: number
@@ -46,6 +54,7 @@ const problems = (o: Options): Array<string> => {
     if (!(Number.isInteger(o.brackets) && o.brackets >= 1)) out.push(`brackets must be a positive integer, got ${o.brackets}`)
     else if (out.length === 0 && o.brackets > most) out.push(`brackets (${o.brackets}) exceeds s_max + 1 = ${most}`)
   }
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) out.push(`limit must be a positive integer, got ${o.limit}`)
   return out
 }
 
@@ -59,20 +68,26 @@ const problems = (o: Options): Array<string> => {
  */
 export const plan = (options: Options): Plan => {
   const rs = levels(options)
-  const sMax = rs.length
   const eta = etaOf(options)
-  const count = Math.min(options.brackets ?? sMax + 1, sMax + 1)
   const brackets: Array<BracketPlan> = []
-  for (let s = sMax; s > sMax - count; s--) {
-    const n = Math.ceil(((sMax + 1) / (s + 1)) * eta ** s - 1e-9)
-    const rungs = rs.slice(sMax - s)
-    const ns = sizes(n, rungs.length, eta)
-    brackets.push({
-      s,
-      configurations: n,
-      rungs: [...rungs, options.maxResource].map((resource, i) => ({ resource, trials: ns[i] })),
-      steps: bracketSteps(n, rungs, options.maxResource, eta)
-    })
+  const iteration = layout(options)
+  const size = iteration.reduce((a, b) => a + b.n, 0)
+  const limit = options.limit ?? size
+  for (let it = 0, start = 0; start < limit && size > 0; it++) {
+    for (const b of iteration) {
+      const n = Math.min(b.n, limit - start)
+      if (n <= 0) break
+      const rungs = rs.slice(rs.length - b.s)
+      const ns = sizes(n, rungs.length, eta)
+      brackets.push({
+        s: b.s,
+        iteration: it,
+        configurations: n,
+        rungs: [...rungs, options.maxResource].map((resource, i) => ({ resource, trials: ns[i] })),
+        steps: bracketSteps(n, rungs, options.maxResource, eta)
+      })
+      start += b.n
+    }
   }
   return {
     brackets,
@@ -81,18 +96,29 @@ export const plan = (options: Options): Plan => {
   }
 }
 
+/** The brackets of one iteration: s and n_s (Li et al. 2018, Algorithm 1). */
+const layout = (o: Options): Array<{ readonly s: number; readonly n: number }> => {
+  const sMax = levels(o).length
+  const eta = etaOf(o)
+  const count = Math.min(o.brackets ?? sMax + 1, sMax + 1)
+  const out: Array<{ s: number; n: number }> = []
+  for (let s = sMax; s > sMax - count; s--) out.push({ s, n: Math.ceil(((sMax + 1) / (s + 1)) * eta ** s - 1e-9) })
+  return out
+}
+
 const core = (o: Options) => {
   const rs = levels(o)
-  const p = plan(o)
-  const total = Math.max(1, p.configurations)
+  const iteration = layout(o)
+  const total = Math.max(1, iteration.reduce((a, b) => a + b.n, 0))
   const bracketOf = (number: number): Bracket => {
     const it = Math.floor(number / total)
     let start = it * total
-    for (const b of p.brackets) {
-      if (number < start + b.configurations) {
-        return { key: `hb:${it}:${b.s}`, rungs: rs.slice(rs.length - b.s), members: { start, size: b.configurations } }
+    for (const b of iteration) {
+      if (number < start + b.n) {
+        const size = o.limit !== undefined && start < o.limit ? Math.min(b.n, o.limit - start) : b.n
+        return { key: `hb:${it}:${b.s}`, rungs: rs.slice(rs.length - b.s), members: { start, size } }
       }
-      start += b.configurations
+      start += b.n
     }
     return { key: `hb:${it}:none`, rungs: [], members: { start: it * total, size: total } }
   }

@@ -22,14 +22,24 @@ import { bracketSteps, etaOf, levels, type RungOptions, rungProblems, sizes, syn
 export interface Options extends RungOptions {
   /** Configurations per bracket (default eta^(number of rungs), so that one reaches maxResource). */
   readonly configurations?: number
+  /**
+   * The configurations the study runs in all (use with `Budget.layerConfigurations(limit)`): the
+   * bracket the limit cuts is shortened to the trials it gets, so that it finishes.
+   */
+  readonly limit?: number
 }
 
 /** What one bracket does: the rungs, how many trials reach each, and the steps spent. */
-export interface Plan {
+export interface BracketPlan {
   readonly configurations: number
   /** Resources (rungs, then maxResource) and how many trials train to each. */
   readonly rungs: ReadonlyArray<{ readonly resource: number; readonly trials: number }>
   readonly steps: number
+}
+
+/** One bracket, or with a `limit` every bracket up to the limit, and their totals. */
+export interface Plan extends BracketPlan {
+  readonly brackets: ReadonlyArray<BracketPlan>
 }
 
 const configurationsOf = (o: Options) => o.configurations ?? Math.max(1, Math.round(etaOf(o) ** levels(o).length))
@@ -39,20 +49,12 @@ const problems = (o: Options): Array<string> => {
   if (o.configurations !== undefined && !(Number.isInteger(o.configurations) && o.configurations >= 1)) {
     out.push(`configurations must be a positive integer, got ${o.configurations}`)
   }
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) out.push(`limit must be a positive integer, got ${o.limit}`)
   return out
 }
 
-/**
- * The plan of one bracket.
- *
- * @example
- * import { SuccessiveHalving } from "@tunekit/schedulers"
- * SuccessiveHalving.plan({ minResource: 1, maxResource: 9, reductionFactor: 3 })
- * // { configurations: 9, rungs: [{ resource: 1, trials: 9 }, { resource: 3, trials: 3 }, { resource: 9, trials: 1 }], steps: 21 }
- */
-export const plan = (options: Options): Plan => {
+const bracketPlan = (options: Options, n: number): BracketPlan => {
   const rs = levels(options)
-  const n = configurationsOf(options)
   const ns = sizes(n, rs.length, etaOf(options))
   return {
     configurations: n,
@@ -61,12 +63,35 @@ export const plan = (options: Options): Plan => {
   }
 }
 
+/**
+ * The plan of one bracket, or with a `limit`, of every bracket up to it (`configurations`, `steps`
+ * are then totals and `rungs` those of the first bracket).
+ *
+ * @example
+ * import { SuccessiveHalving } from "@tunekit/schedulers"
+ * SuccessiveHalving.plan({ minResource: 1, maxResource: 9, reductionFactor: 3 }).steps // 9 * 1 + 3 * 2 + 1 * 6 = 21
+ */
+export const plan = (options: Options): Plan => {
+  const n = configurationsOf(options)
+  const limit = options.limit ?? n
+  const brackets: Array<BracketPlan> = []
+  for (let start = 0; start < limit; start += n) brackets.push(bracketPlan(options, Math.min(n, limit - start)))
+  return {
+    ...brackets[0],
+    brackets,
+    configurations: brackets.reduce((a, b) => a + b.configurations, 0),
+    steps: brackets.reduce((a, b) => a + b.steps, 0)
+  }
+}
+
 const core = (o: Options) => {
   const rungs = levels(o)
   const n = configurationsOf(o)
   return synchronous("successive-halving", o, (t) => {
     const it = Math.floor(t.number / n)
-    return { key: `sh:${it}`, rungs, members: { start: it * n, size: n } }
+    const start = it * n
+    const size = o.limit !== undefined && start < o.limit ? Math.min(n, o.limit - start) : n
+    return { key: `sh:${it}`, rungs, members: { start, size } }
   })
 }
 

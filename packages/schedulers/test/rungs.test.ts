@@ -155,34 +155,46 @@ describe("successive halving and Hyperband", () => {
 
   const spent = (trials: ReadonlyArray<Trial.FrozenTrial>) => trials.reduce((a, t) => a + t.intermediate.length, 0)
 
-  test.prop([rungOptions, fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }), fc.integer()], { numRuns: 15 })(
+  test.prop([rungOptions, fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }), fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }), fc.integer()], { numRuns: 15 })(
     "successive halving spends exactly the steps its bracket plan says, and leaves no trial paused",
-    async (o, configurations, seed) => {
-      const options = { ...o, ...(configurations === undefined ? {} : { configurations }) }
+    async (o, configurations, limit, seed) => {
+      const options = { ...o, ...(configurations === undefined ? {} : { configurations }), ...(limit === undefined ? {} : { limit }) }
       const plan = SuccessiveHalving.plan(options)
       fc.pre(plan.configurations <= 100)
       const trials = await optimize(SuccessiveHalving.layer(options), plan.configurations, o.maxResource, seed)
       expect(trials.length).toBe(plan.configurations)
       expect(spent(trials)).toBe(plan.steps)
-      expect(trials.filter((t) => t.state === "Complete").length).toBe(plan.rungs[plan.rungs.length - 1].trials)
+      expect(trials.filter((t) => t.state === "Complete").length).toBe(plan.brackets.reduce((a, b) => a + b.rungs[b.rungs.length - 1].trials, 0))
       expect(trials.every((t) => t.state === "Complete" || t.state === "Pruned")).toBe(true)
       // every trial trained each step once, resuming where it paused
       for (const t of trials) expect(t.intermediate.map((m) => m.step)).toEqual(t.intermediate.map((_, i) => i + 1))
     }
   )
 
-  test.prop([rungOptions, fc.integer()], { numRuns: 10 })(
-    "Hyperband spends exactly the steps its brackets say",
-    async (o, seed) => {
-      const plan = Hyperband.plan(o)
+  test.prop([rungOptions, fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }), fc.integer()], { numRuns: 12 })(
+    "Hyperband spends exactly the steps its brackets say, also when a limit cuts an iteration",
+    async (o, limit, seed) => {
+      const options = { ...o, ...(limit === undefined ? {} : { limit }) }
+      const plan = Hyperband.plan(options)
       fc.pre(plan.configurations <= 150)
-      const trials = await optimize(Hyperband.layer(o), plan.configurations, o.maxResource, seed)
-      expect(trials.length).toBe(plan.configurations)
+      const trials = await optimize(Hyperband.layer(options), plan.configurations, o.maxResource, seed)
+      expect(trials.length).toBe(limit ?? plan.configurations)
       expect(spent(trials)).toBe(plan.steps)
       expect(trials.filter((t) => t.state === "Complete").length).toBe(plan.brackets.reduce((a, b) => a + b.rungs[b.rungs.length - 1].trials, 0))
       expect(trials.every((t) => t.state === "Complete" || t.state === "Pruned")).toBe(true)
     }
   )
+
+  it("a limit shortens the bracket it cuts and drops the ones after it", () => {
+    const p = Hyperband.plan({ minResource: 1, maxResource: 81, reductionFactor: 3, limit: 100 })
+    expect(p.brackets.map((b) => [b.s, b.configurations])).toEqual([[4, 81], [3, 19]])
+    expect(p.brackets[1].rungs.map((r) => r.trials)).toEqual([19, 6, 2, 1])
+    const two = Hyperband.plan({ minResource: 9, maxResource: 81, reductionFactor: 3, limit: 40 })
+    expect(two.brackets.map((b) => [b.iteration, b.s, b.configurations])).toEqual([[0, 2, 9], [0, 1, 5], [0, 0, 3], [1, 2, 9], [1, 1, 5], [1, 0, 3], [2, 2, 6]])
+    const sh = SuccessiveHalving.plan({ minResource: 1, maxResource: 9, reductionFactor: 3, limit: 20 })
+    expect(sh.brackets.map((b) => b.configurations)).toEqual([9, 9, 2])
+    expect(sh.steps).toBe(21 + 21 + (2 * 1 + 1 * 2 + 1 * 6))
+  })
 
   test.prop([rungOptions, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 5 }), fc.integer()], { numRuns: 30 })(
     "synchronous brackets are deterministic for a seed and a history, and keep the top floor(n/eta) at each rung",
