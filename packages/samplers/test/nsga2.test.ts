@@ -1,5 +1,6 @@
 import { Effect, Either, Layer } from "effect"
 import { Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
 import { describe, expect, it } from "vitest"
 import { Hypervolume, Nsga2 } from "../src/index.js"
 import * as Nsga from "../src/internal/nsga.js"
@@ -75,7 +76,7 @@ describe("NSGA-II operators", () => {
 describe("NSGA-II sampler", () => {
   it("improves the hypervolume over random search on ZDT1 over several seeds", async () => {
     const ref = [1.1, 11]
-    const hv = (r: Study.Result<unknown>) => Hypervolume.ofTrials(r.trials, ["minimize", "minimize"], ref)
+    const hv = (r: { readonly trials: ReadonlyArray<Trial.FrozenTrial> }) => Hypervolume.ofTrials(r.trials, ["minimize", "minimize"], ref)
     const nsga: Array<number> = []
     const rnd: Array<number> = []
     for (const seed of [1, 2, 3]) {
