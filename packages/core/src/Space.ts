@@ -114,8 +114,11 @@ export interface Compiled<A> {
   readonly params: ReadonlyMap<string, Distribution.Distribution>
   /** Builds one config, asking `pick` for each parameter on the chosen path. */
   readonly build: (pick: Pick) => { readonly config: A; readonly params: Record<string, number> }
-  /** The parameters (external values by name) of a given config; throws InvalidSpace when it does not fit. */
-  readonly flatten: (config: A) => Record<string, unknown>
+  /**
+   * The parameters (external values by name) of a given config; throws InvalidSpace when it does
+   * not fit. (Method syntax: a `Compiled<A>` is usable wherever a `Compiled<unknown>` is asked.)
+   */
+  flatten(config: A): Record<string, unknown>
 }
 
 const ROOT = "value"

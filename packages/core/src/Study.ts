@@ -98,6 +98,10 @@ export type TellResult =
   | { readonly state: "Failed"; readonly reason: string }
 
 /** An open study: the ask/tell API and the views of its trials. */
+/**
+ * An open study: the ask/tell API and the views of its trials. (Methods take `A` in method syntax,
+ * so that a `Handle<Config>` is usable where a `Handle<unknown>` is asked.)
+ */
 export interface Handle<A> {
   readonly info: StudyInfo
   readonly space: Space.Compiled<A> | undefined
@@ -110,15 +114,15 @@ export interface Handle<A> {
    */
   readonly askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
   /** The trial as stored, with the parameters sampled so far (kept in this process, no storage read). */
-  readonly snapshot: (trial: AskedTrial<A>) => FrozenTrial
+  snapshot(trial: AskedTrial<A>): FrozenTrial
   /** Stores a metric of a running trial and returns the scheduler's decision. */
-  readonly report: (trial: AskedTrial<A>, metric: Metric) => Effect.Effect<Scheduler.Decision, StudyError>
+  report(trial: AskedTrial<A>, metric: Metric): Effect.Effect<Scheduler.Decision, StudyError>
   /** Finishes a trial. Values that are NaN or infinite fail it, with the reason stored. */
-  readonly tell: (trial: AskedTrial<A>, result: TellResult) => Effect.Effect<FrozenTrial, StudyError>
+  tell(trial: AskedTrial<A>, result: TellResult): Effect.Effect<FrozenTrial, StudyError>
   /** Sets a user attribute of a running trial. */
-  readonly setUserAttr: (trial: AskedTrial<A>, key: string, value: Json) => Effect.Effect<void, StudyError>
+  setUserAttr(trial: AskedTrial<A>, key: string, value: Json): Effect.Effect<void, StudyError>
   /** Queues a config to run before any sampled one (manual search, warm starts). */
-  readonly enqueue: (config: A, userAttrs?: Readonly<Record<string, Json>>) => Effect.Effect<FrozenTrial, StudyError>
+  enqueue(config: A, userAttrs?: Readonly<Record<string, Json>>): Effect.Effect<FrozenTrial, StudyError>
   readonly trials: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
   /** The best complete trial (single objective). */
   readonly best: Effect.Effect<Option.Option<FrozenTrial>, StorageError>

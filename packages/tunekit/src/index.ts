@@ -61,7 +61,7 @@ export interface OptimizeResult<A> {
 
 /** An error from tunekit, with the typed error it came from in `cause`. */
 export class TunekitError extends Error {
-  constructor(readonly cause: unknown, message: string) {
+  constructor(override readonly cause: unknown, message: string) {
     super(message)
     this.name = "TunekitError"
   }
