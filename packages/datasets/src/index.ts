@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+export * as Boosting from "./Boosting.js"
 export * as BreastCancer from "./BreastCancer.js"
 export * as Co2 from "./Co2.js"
 export * as CrossValidation from "./CrossValidation.js"
