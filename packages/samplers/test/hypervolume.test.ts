@@ -1,7 +1,8 @@
 import { fc, test } from "@fast-check/vitest"
 import type { Trial } from "@tunekit/core"
 import { describe, expect, it } from "vitest"
-import { Hypervolume, Nsga2 } from "../src/index.js"
+import * as Hypervolume from "../src/Hypervolume.js"
+import * as Nsga2 from "../src/Nsga2.js"
 
 const trial = (number: number, values: ReadonlyArray<number> | undefined, state: Trial.State = "Complete"): Trial.FrozenTrial => ({
   id: number + 1,

@@ -2,7 +2,8 @@ import { Effect, Either, Layer } from "effect"
 import { Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import { describe, expect, it } from "vitest"
-import { Hypervolume, Nsga2 } from "../src/index.js"
+import * as Hypervolume from "../src/Hypervolume.js"
+import * as Nsga2 from "../src/Nsga2.js"
 import * as Nsga from "../src/internal/nsga.js"
 
 const servicesWith = (sampler: Layer.Layer<Sampler.Sampler>, seed: number) =>
