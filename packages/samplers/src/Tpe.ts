@@ -98,6 +98,8 @@ interface Prepared {
   /** How many are complete or pruned. */
   readonly nFinished: number
   groups?: ReadonlyArray<ReadonlyArray<readonly [string, DistributionT.Distribution]>>
+  /** The split of all usable trials, shared by every parameter that all of them have. */
+  splitAll?: { readonly nBelow: number; readonly split: ReturnType<typeof split> }
 }
 
 /**
@@ -111,21 +113,30 @@ export const decompose = (
 ): Array<Array<readonly [string, DistributionT.Distribution]>> => {
   const dist = new Map<string, DistributionT.Distribution>()
   const bad = new Set<string>()
-  let groups: Array<Set<string>> = []
-  let first = true
+  let groups: Array<Set<string>> | undefined
+  // Most trials share their set of parameter names: refine the groups once per distinct set.
+  const seenSets = new Set<string>()
   for (const t of trials) {
     if (t.state !== "Complete" && t.state !== "Pruned") continue
-    const names = new Set<string>()
-    for (const [k, d] of Object.entries(t.distributions)) {
-      if (!(k in t.params) || Distribution.isSingle(d)) continue
+    let signature = ""
+    for (const k in t.params) {
+      const d = t.distributions[k]
+      if (d === undefined) continue
       const prev = dist.get(k)
       if (prev === undefined) dist.set(k, d)
-      else if (!Distribution.equals(prev, d)) bad.add(k)
-      names.add(k)
+      else if (prev !== d && !Distribution.equals(prev, d)) bad.add(k)
+      signature += k + "\u0000"
+    }
+    if (seenSets.has(signature)) continue
+    seenSets.add(signature)
+    const names = new Set<string>()
+    for (const k in t.params) if (t.distributions[k] !== undefined && !Distribution.isSingle(t.distributions[k])) names.add(k)
+    if (groups === undefined) {
+      groups = [names]
+      continue
     }
     if (!group) {
-      groups = first ? [names] : [new Set([...groups[0]].filter((k) => names.has(k)))]
-      first = false
+      groups = [new Set([...groups[0]].filter((k) => names.has(k)))]
       continue
     }
     const next: Array<Set<string>> = []
@@ -142,7 +153,7 @@ export const decompose = (
     if (rest.size > 0) next.push(rest)
     groups = next
   }
-  return groups
+  return (groups ?? [])
     .map((g) => [...g].filter((k) => !bad.has(k)).sort().map((k) => [k, dist.get(k)!] as const))
     .filter((g) => g.length > 0)
 }
@@ -194,14 +205,19 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     const trials = p.usable.filter((t) =>
       params.every(([name, d]) => {
         const v = t.params[name]
-        return v !== undefined && Distribution.contains(d, v)
+        return v !== undefined && (t.distributions[name] === d || Distribution.contains(d, v))
       })
     )
     let nFinished = 0
     for (const t of trials) if (t.state !== "Running") nFinished++
     const directions = ctx.study.directions
     const nBelow = Math.max(0, Math.min(nFinished, Math.floor(o.gamma(nFinished))))
-    const { below, above } = split(trials, directions, nBelow)
+    let parts: ReturnType<typeof split>
+    if (trials.length === p.usable.length) {
+      if (p.splitAll?.nBelow !== nBelow) p.splitAll = { nBelow, split: split(trials, directions, nBelow) }
+      parts = p.splitAll.split
+    } else parts = split(trials, directions, nBelow)
+    const { below, above } = parts
     const obs = (ts: ReadonlyArray<FrozenTrial>) => specs.map((s) => Float64Array.from(ts, (t) => Parzen.transform(s, t.params[s.name])))
     const wBelow = directions.length > 1 ? motpeBelowWeights(below, directions) : o.weights(below.length).slice(0, below.length)
     const wAbove = o.weights(above.length).slice(0, above.length)

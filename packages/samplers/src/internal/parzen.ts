@@ -237,20 +237,23 @@ export const logPdf = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>,
   const K = est.nKernels
   const acc = new Float64Array(K * size)
   for (let k = 0; k < K; k++) acc.fill(est.logWeights[k], k * size, (k + 1) * size)
-  est.dims.forEach((dim, j) => {
+  for (let j = 0; j < est.dims.length; j++) {
+    const dim = est.dims[j]
     const xs = points[j]
     if (dim.kind === "categorical") {
       const C = dim.spec.nChoices
+      const logP = dim.logP
       for (let k = 0; k < K; k++) {
         const row = k * C
         const base = k * size
-        for (let i = 0; i < size; i++) acc[base + i] += dim.logP[row + xs[i]]
+        for (let i = 0; i < size; i++) acc[base + i] += logP[row + xs[i]]
       }
     } else if (dim.kind === "continuous") {
+      const { mus, sigmas, logMass } = dim
       for (let k = 0; k < K; k++) {
-        const mu = dim.mus[k]
-        const inv = 1 / dim.sigmas[k]
-        const c = -Math.log(dim.sigmas[k]) - LOG_SQRT_2PI - dim.logMass[k]
+        const mu = mus[k]
+        const inv = 1 / sigmas[k]
+        const c = -Math.log(sigmas[k]) - LOG_SQRT_2PI - logMass[k]
         const base = k * size
         for (let i = 0; i < size; i++) {
           const z = (xs[i] - mu) * inv
@@ -259,16 +262,15 @@ export const logPdf = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>,
       }
     } else {
       const h = dim.spec.step / 2
+      const { mus, sigmas, logMass } = dim
       for (let k = 0; k < K; k++) {
-        const mu = dim.mus[k]
-        const s = dim.sigmas[k]
+        const mu = mus[k]
+        const s = sigmas[k]
         const base = k * size
-        for (let i = 0; i < size; i++) {
-          acc[base + i] += logGaussMass((xs[i] - h - mu) / s, (xs[i] + h - mu) / s) - dim.logMass[k]
-        }
+        for (let i = 0; i < size; i++) acc[base + i] += logGaussMass((xs[i] - h - mu) / s, (xs[i] + h - mu) / s) - logMass[k]
       }
     }
-  })
+  }
   const out = new Float64Array(size)
   for (let i = 0; i < size; i++) {
     let m = -Infinity
@@ -277,8 +279,13 @@ export const logPdf = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>,
       out[i] = -Infinity
       continue
     }
+    // Kernels more than 40 nats below the largest add under 1e-17 of it: skip their exp.
+    const floor = m - 40
     let s = 0
-    for (let k = 0; k < K; k++) s += Math.exp(acc[k * size + i] - m)
+    for (let k = 0; k < K; k++) {
+      const v = acc[k * size + i]
+      if (v > floor) s += Math.exp(v - m)
+    }
     out[i] = m + Math.log(s)
   }
   return out

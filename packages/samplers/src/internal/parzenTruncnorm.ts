@@ -19,24 +19,24 @@ const SA = [1, 1.96512716674392571292e01, 1.37657754143519042600e02, 4.345658774
 const RB = [-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e01, -1.60636384855821916062e02, -6.37566443368389627722e02, -1.02509513161107724954e03, -4.83519191608651397019e02]
 const SB = [1, 3.03380607434824582924e01, 3.25792512996573918826e02, 1.53672958608443695994e03, 3.19985821950859553908e03, 2.55305040643316442583e03, 4.74528541206955367215e02, -2.24409524465858183362e01]
 
-const poly = (c: ReadonlyArray<number>, x: number): number => {
-  let r = c[c.length - 1]
-  for (let i = c.length - 2; i >= 0; i--) r = r * x + c[i]
-  return r
-}
+// The rational approximations' polynomials, unrolled (Horner) because erfc is the kernels' hot path.
+const pp = (x: number): number => 1.28379167095512558561e-01 + x * (-3.25042107247001499370e-01 + x * (-2.84817495755985104766e-02 + x * (-5.77027029648944159157e-03 + x * (-2.37630166566501626084e-05))))
+const qq = (x: number): number => 1 + x * (3.97917223959155352819e-01 + x * (6.50222499887672944485e-02 + x * (5.08130628187576562776e-03 + x * (1.32494738004321644526e-04 + x * (-3.96022827877536812320e-06)))))
+const pa = (x: number): number => -2.36211856075265944077e-03 + x * (4.14856118683748331666e-01 + x * (-3.72207876035701323847e-01 + x * (3.18346619901161753674e-01 + x * (-1.10894694282396677476e-01 + x * (3.54783043256182359371e-02 + x * (-2.16637559486879084300e-03))))))
+const qa = (x: number): number => 1 + x * (1.06420880400844228286e-01 + x * (5.40397917702171048937e-01 + x * (7.18286544141962662868e-02 + x * (1.26171219808761642112e-01 + x * (1.36370839120290507362e-02 + x * (1.19844998467991074170e-02))))))
+const ra = (x: number): number => -9.86494403484714822705e-03 + x * (-6.93858572707181764372e-01 + x * (-1.05586262253232909814e01 + x * (-6.23753324503260060396e01 + x * (-1.62396669462573470355e02 + x * (-1.84605092906711035994e02 + x * (-8.12874355063065934246e01 + x * (-9.81432934416914548592e00)))))))
+const sa = (x: number): number => 1 + x * (1.96512716674392571292e01 + x * (1.37657754143519042600e02 + x * (4.34565877475229228821e02 + x * (6.45387271733267880336e02 + x * (4.29008140027567833386e02 + x * (1.08635005541779435134e02 + x * (6.57024977031928170135e00 + x * (-6.04244152148580987438e-02))))))))
+const rb = (x: number): number => -9.86494292470009928597e-03 + x * (-7.99283237680523006574e-01 + x * (-1.77579549177547519889e01 + x * (-1.60636384855821916062e02 + x * (-6.37566443368389627722e02 + x * (-1.02509513161107724954e03 + x * (-4.83519191608651397019e02))))))
+const sb = (x: number): number => 1 + x * (3.03380607434824582924e01 + x * (3.25792512996573918826e02 + x * (1.53672958608443695994e03 + x * (3.19985821950859553908e03 + x * (2.55305040643316442583e03 + x * (4.74528541206955367215e02 + x * (-2.24409524465858183362e01)))))))
 
-const view = new DataView(new ArrayBuffer(8))
-// x with the low 32 bits of its mantissa cleared, so that z * z is exact (fdlibm's SET_LOW_WORD).
-const highWord = (x: number): number => {
-  view.setFloat64(0, x)
-  view.setUint32(4, 0)
-  return view.getFloat64(0)
-}
+// x rounded to 24 mantissa bits, so that z * z is exact in a double (the role of fdlibm's
+// SET_LOW_WORD, which clears the low 32 bits).
+const highWord = Math.fround
 
 // exp(-x^2 - 0.5625 + R/S) / x for x in [1.25, 28): the tail factor of erfc.
 const tail = (ax: number): number => {
   const s = 1 / (ax * ax)
-  const rs = ax < 1 / 0.35 ? poly(RA, s) / poly(SA, s) : poly(RB, s) / poly(SB, s)
+  const rs = ax < 1 / 0.35 ? ra(s) / sa(s) : rb(s) / sb(s)
   const z = highWord(ax)
   return (Math.exp(-z * z - 0.5625) * Math.exp((z - ax) * (z + ax) + rs)) / ax
 }
@@ -49,9 +49,9 @@ export const erf = (x: number): number => {
   if (ax < 0.84375) {
     if (ax < 2 ** -28) return x + EFX * x
     const z = x * x
-    return x + x * (poly(PP, z) / poly(QQ, z))
+    return x + x * (pp(z) / qq(z))
   }
-  if (ax < 1.25) return sign * (ERX + poly(PA, ax - 1) / poly(QA, ax - 1))
+  if (ax < 1.25) return sign * (ERX + pa(ax - 1) / qa(ax - 1))
   if (ax >= 6) return sign
   return sign * (1 - tail(ax))
 }
@@ -63,11 +63,11 @@ export const erfc = (x: number): number => {
   if (ax < 0.84375) {
     if (ax < 2 ** -56) return 1 - x
     const z = x * x
-    const y = poly(PP, z) / poly(QQ, z)
+    const y = pp(z) / qq(z)
     return x < 0.25 ? 1 - (x + x * y) : 0.5 - (x * y + (x - 0.5))
   }
   if (ax < 1.25) {
-    const pq = poly(PA, ax - 1) / poly(QA, ax - 1)
+    const pq = pa(ax - 1) / qa(ax - 1)
     return x >= 0 ? 1 - ERX - pq : 1 + ERX + pq
   }
   if (ax < 28) {
@@ -129,8 +129,9 @@ export const logGaussMass = (a: number, b: number): number => {
     b = -t
   }
   if (b <= 0) return logDiff(logNdtr(b), logNdtr(a))
-  // Around the centre, 1 - Phi(a) - Phi(-b) avoids cancellation as the mass nears 1.
-  return Math.log1p(-ndtr(a) - ndtr(-b))
+  // Around the centre, 1 - Phi(a) - Phi(-b) avoids cancellation as the mass nears 1; past 8.3
+  // standard deviations a tail is below 1e-16 and is skipped (most kernels are far from a bound).
+  return Math.log1p(-(a < -8.3 ? 0 : ndtr(a)) - (b > 8.3 ? 0 : ndtr(-b)))
 }
 
 // x such that log Phi(x) = y, for y < -log 2 (x < 0), by Newton from a tail or logistic guess.
@@ -140,7 +141,7 @@ const ndtriExpLeft = (y: number): number => {
     const lp = logNdtr(x)
     const dx = (lp - y) * Math.exp(lp - normLogPdf(x))
     x -= dx
-    if (Math.abs(dx) < 1e-12 * Math.abs(x) || !Number.isFinite(x)) break
+    if (Math.abs(dx) < 1e-12 * Math.max(1, Math.abs(x)) || !Number.isFinite(x)) break
   }
   return x
 }

@@ -35,8 +35,6 @@ export const defaultWeights = (n: number): Array<number> => {
 export const lossOf = (t: FrozenTrial, directions: ReadonlyArray<Direction>): Array<number> =>
   directions.map((d, i) => (d === "minimize" ? t.values![i] : -t.values![i]))
 
-const byNumber = (a: FrozenTrial, b: FrozenTrial) => a.number - b.number
-
 /** Non-domination ranks (0 = the Pareto front) of loss vectors, computed until `needed` are ranked. */
 export const nondominationRanks = (losses: ReadonlyArray<ReadonlyArray<number>>, needed: number): Array<number> => {
   const n = losses.length
@@ -71,53 +69,53 @@ export interface Split {
 
 /**
  * Splits trials (Complete, Pruned, and Running for the constant liar) into the best `nBelow`
- * and the rest, each ordered by trial number.
+ * and the rest, each in the order of `trials` (the history's order, by trial number).
  */
 export const split = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArray<Direction>, nBelow: number): Split => {
-  const complete = trials.filter((t) => t.state === "Complete" && t.values !== undefined)
-  const pruned = trials.filter((t) => t.state === "Pruned")
-  const running = trials.filter((t) => t.state === "Running")
-  let below: Array<FrozenTrial>
-  let above: Array<FrozenTrial>
+  const complete: Array<FrozenTrial> = []
+  const pruned: Array<FrozenTrial> = []
+  for (const t of trials) {
+    if (t.state === "Complete" && t.values !== undefined) complete.push(t)
+    else if (t.state === "Pruned") pruned.push(t)
+  }
+  const isBelow = new Set<FrozenTrial>()
   const k = Math.min(nBelow, complete.length)
   if (directions.length <= 1) {
     const sign = directions[0] === "maximize" ? -1 : 1
-    const sorted = [...complete].sort((a, b) => sign * (a.values![0] - b.values![0]) || a.number - b.number)
-    below = sorted.slice(0, k)
-    above = sorted.slice(k)
+    const keyed = complete.map((t) => ({ t, v: sign * t.values![0] }))
+    keyed.sort((a, b) => a.v - b.v || a.t.number - b.t.number)
+    for (let i = 0; i < k; i++) isBelow.add(keyed[i].t)
     // Pruned trials: the more steps they reached the better, then by their last value.
-    const score = (t: FrozenTrial): [number, number] => {
-      const last = t.intermediate[t.intermediate.length - 1]
-      const v = t.values?.[0]
-      return [last === undefined ? 1 : -last.step, v === undefined ? Infinity : sign * v]
+    if (nBelow > k && pruned.length > 0) {
+      const score = (t: FrozenTrial) => {
+        const last = t.intermediate[t.intermediate.length - 1]
+        const v = t.values?.[0]
+        return { t, step: last === undefined ? 1 : -last.step, v: v === undefined ? Infinity : sign * v }
+      }
+      const sp = pruned.map(score).sort((a, b) => a.step - b.step || a.v - b.v || a.t.number - b.t.number)
+      for (let i = 0; i < Math.min(nBelow - k, sp.length); i++) isBelow.add(sp[i].t)
     }
-    const sp = [...pruned].sort((a, b) => {
-      const [sa, va] = score(a)
-      const [sb, vb] = score(b)
-      return sa - sb || va - vb || a.number - b.number
-    })
-    const kp = Math.min(nBelow - k, sp.length)
-    below.push(...sp.slice(0, kp))
-    above.push(...sp.slice(kp))
-  } else {
+  } else if (k > 0) {
+    // Several objectives: whole fronts while they fit, the last one cut by hypervolume.
     const losses = complete.map((t) => lossOf(t, directions))
     const ranks = nondominationRanks(losses, k)
-    const chosen: Array<number> = []
-    for (let r = 0; chosen.length < k; r++) {
+    let taken = 0
+    for (let r = 0; taken < k; r++) {
       const front = ranks.flatMap((x, i) => (x === r ? [i] : []))
-      if (chosen.length + front.length <= k) chosen.push(...front)
-      else {
+      if (taken + front.length <= k) {
+        for (const i of front) isBelow.add(complete[i])
+        taken += front.length
+      } else {
         const pts = front.map((i) => losses[i])
-        const picked = greedySubset(pts, k - chosen.length, referencePoint(pts))
-        chosen.push(...picked.map((j) => front[j]))
+        for (const j of greedySubset(pts, k - taken, referencePoint(pts))) isBelow.add(complete[front[j]])
+        taken = k
       }
     }
-    const isBelow = new Set(chosen)
-    below = complete.filter((_, i) => isBelow.has(i))
-    above = [...complete.filter((_, i) => !isBelow.has(i)), ...pruned]
   }
-  above.push(...running)
-  return { below: below.sort(byNumber), above: above.sort(byNumber) }
+  const below: Array<FrozenTrial> = []
+  const above: Array<FrozenTrial> = []
+  for (const t of trials) (isBelow.has(t) ? below : above).push(t)
+  return { below, above }
 }
 
 /** MOTPE's weights of the below set: each point's hypervolume contribution, scaled to max 1. */
