@@ -3,6 +3,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { Observable } from "rxjs"
 import { describe, expect, it } from "vitest"
 import { Pbt } from "../src/index.js"
 
@@ -174,6 +175,51 @@ describe("Pbt end to end", () => {
     expect(new Set(reopened.map(Pbt.memberOf)).size).toBe(POPULATION)
     expect(reopened.filter((t) => t.state === "Complete")).toHaveLength(POPULATION)
     expect(reopened.filter((t) => Pbt.lineageOf(t) !== undefined).length).toBeGreaterThan(0)
+  })
+
+  it("works with an Observable trainer (the shape of the TensorFlow.js trainers): stops exploited ones, restores continuations", async () => {
+    let unsubscribed = 0
+    const program = Effect.gen(function*() {
+      const checkpoints = yield* Checkpoint.Checkpoint
+      const r = yield* Study.optimize({
+        study: "obs",
+        space,
+        metric: "loss",
+        direction: "minimize",
+        trials: 6,
+        concurrency: 6,
+        objective: (config, trial) =>
+          new Observable<Trial.Metric>((subscriber) => {
+            let stopped = false
+            let step = 0
+            const ckpt = Checkpoint.forTrial(checkpoints, trial)
+            ;(async () => {
+              const start = await Effect.runPromise(ckpt.restore)
+              step = Option.isSome(start) ? start.value.step : 0
+              let loss = Option.isSome(start) ? (start.value.data as { loss: number }).loss : 1
+              while (step < STEPS && !stopped) {
+                step++
+                loss = advance(loss, config.lr, step)
+                await Effect.runPromise(ckpt.save(step, { loss }))
+                if (!stopped) subscriber.next({ step, values: { loss } })
+              }
+              subscriber.complete()
+            })().catch((e) => subscriber.error(e))
+            // Counts the trainers stopped before their last step: the exploited ones.
+            return () => {
+              if (step < STEPS) unsubscribed++
+              stopped = true
+            }
+          })
+      })
+      return yield* r.study.trials
+    })
+    const all = await Effect.runPromise(program.pipe(Effect.provide(services(2, Pbt.layer(options)))) as Effect.Effect<ReadonlyArray<Trial.FrozenTrial>>)
+    const exploited = all.filter((t) => t.state === "Pruned")
+    expect(exploited.length).toBeGreaterThan(0)
+    expect(unsubscribed).toBe(exploited.length)
+    expect(all.filter((t) => t.state === "Complete")).toHaveLength(6)
+    for (const t of all.filter((t) => Pbt.lineageOf(t))) expect(t.intermediate[0].step).toBe(Study.restorePointOf(t)!.step + 1)
   })
 
   it("is deterministic for a seed", async () => {
