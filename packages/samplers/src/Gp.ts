@@ -54,6 +54,8 @@ export interface Options {
    * helps on objectives that span orders of magnitude.
    */
   readonly warp?: boolean
+  /** The posterior uses at most this many trials (default 400; the best fifth and a seeded choice of the rest). */
+  readonly maxPoints?: number
   /** The fit of hyperparameters uses at most this many trials (default 100); predictions use all. */
   readonly maxFitPoints?: number
 }
@@ -83,7 +85,8 @@ const problems = (o: Options): ReadonlyArray<string> =>
     o.restarts === undefined || (Number.isInteger(o.restarts) && o.restarts >= 0) ? undefined : `restarts must be an integer >= 0, got ${o.restarts}`,
     o.maxFitPoints === undefined || (Number.isInteger(o.maxFitPoints) && o.maxFitPoints >= 2)
       ? undefined
-      : `maxFitPoints must be an integer >= 2, got ${o.maxFitPoints}`
+      : `maxFitPoints must be an integer >= 2, got ${o.maxFitPoints}`,
+    o.maxPoints === undefined || (Number.isInteger(o.maxPoints) && o.maxPoints >= 2) ? undefined : `maxPoints must be an integer >= 2, got ${o.maxPoints}`
   ].filter((p): p is string => p !== undefined)
 
 const complete = (t: Trial.FrozenTrial) => t.state === "Complete" && t.values !== undefined
@@ -136,6 +139,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     localStarts: options.localStarts ?? 4,
     restarts: options.restarts ?? 2,
     maxFitPoints: options.maxFitPoints ?? 100,
+    maxPoints: options.maxPoints ?? 400,
     warp: options.warp ?? true
   }
   const design = options.initialDesign ?? "sobol"

@@ -173,7 +173,7 @@ export const fit = (kind: Kernel.Kind, data: Data, rng: Rng.Generator, options: 
 }
 
 /** At most `max` rows: the best (highest y) fifth always, then a seeded random choice of the rest. */
-const subset = (data: Data, max: number, rng: Rng.Generator): Data => {
+export const subset = (data: Data, max: number, rng: Rng.Generator): Data => {
   if (data.n <= max) return data
   const order = Array.from({ length: data.n }, (_, i) => i).sort((a, b) => data.y[b] - data.y[a])
   const keepBest = Math.floor(max / 5)
