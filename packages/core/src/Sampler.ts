@@ -10,7 +10,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import * as Distribution from "./Distribution.js"
-import { SamplerUnsupported } from "./Errors.js"
+import { InvalidSpace, SamplerUnsupported } from "./Errors.js"
 import type * as Rng from "./Rng.js"
 import type * as Space from "./Space.js"
 import type { StudyInfo } from "./Storage.js"
@@ -204,3 +204,303 @@ export const grid = (options: { readonly shuffle?: boolean } = {}): SamplerServi
 /** The grid sampler as a layer. */
 export const layerGrid = (options: { readonly shuffle?: boolean } = {}): Layer.Layer<Sampler> =>
   Layer.sync(Sampler, () => grid(options))
+
+// ---------------------------------------------------------------------------------------------
+// Combinators: strategies compose like the rest of the pipeline. Each has a service form (a
+// function of services) and a layer form that also takes layers, e.g.
+// `Sampler.sequence(Qmc.layer(), { trials: 16 }, Tpe.layer())`.
+// ---------------------------------------------------------------------------------------------
+
+/** A sampler given either as a service or as a layer. */
+export type SamplerLike = SamplerService | Layer.Layer<Sampler>
+
+const isLayer = (s: SamplerLike): s is Layer.Layer<Sampler> => Layer.isLayer(s)
+
+/** Builds the given samplers (layers in the combined layer's scope) and combines their services. */
+const combined = (parts: ReadonlyArray<SamplerLike>, f: (services: ReadonlyArray<SamplerService>) => SamplerService): Layer.Layer<Sampler> =>
+  Layer.scoped(
+    Sampler,
+    Effect.gen(function*() {
+      const services: Array<SamplerService> = []
+      for (const p of parts) services.push(isLayer(p) ? Context.get(yield* Layer.build(p), Sampler) : p)
+      return f(services)
+    })
+  )
+
+const checkAll = (
+  services: ReadonlyArray<SamplerService>,
+  space: Space.Compiled<any> | undefined,
+  study: StudyInfo
+): Effect.Effect<void, SamplerUnsupported> => Effect.forEach(services, (s) => s.check?.(space, study) ?? Effect.void, { discard: true })
+
+const unsupported = (sampler: string, reason: string) => Effect.fail(new SamplerUnsupported({ sampler, reason }))
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+/** The relative space a sampler infers, or an empty one when it has none. */
+const relativeOf = (s: SamplerService, ctx: SampleContext): SearchSpace => s.inferRelativeSpace?.(ctx) ?? new Map()
+
+/** A sampler's relative sample of a space, or none when it does not sample jointly. */
+const sampleRelativeOf = (s: SamplerService, ctx: SampleContext, space: SearchSpace): Relative =>
+  s.inferRelativeSpace !== undefined && s.sampleRelative !== undefined ? s.sampleRelative(ctx, space) : noRelative
+
+/** Options of `sequence`. */
+export interface SequenceOptions {
+  /** How many trials (the study's first, by trial number) the first sampler serves. */
+  readonly trials: number
+}
+
+/**
+ * A startup design followed by a model: the first sampler serves exactly the trials numbered
+ * below `trials`, the second every trial after.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const s = Sampler.sequenceService(Sampler.random, { trials: 16 }, Sampler.grid())
+ */
+export const sequenceService = (first: SamplerService, options: SequenceOptions, then: SamplerService): SamplerService => {
+  const n = options.trials
+  const pick = (trialNumber: number) => (trialNumber < n ? first : then)
+  return {
+    name: `sequence(${first.name} for ${n}, ${then.name})`,
+    usesHistory: first.usesHistory || then.usesHistory || then.isExhausted !== undefined,
+    // Trials are numbered 0, 1, ... in a study, so the history's length is the next number.
+    isExhausted: (ctx) => (ctx.history.length >= n ? then.isExhausted?.(ctx) ?? false : false),
+    check: (space, study) =>
+      Number.isInteger(n) && n >= 0
+        ? checkAll([first, then], space, study)
+        : unsupported("sequence", `trials must be a non-negative integer, got ${n}`),
+    inferRelativeSpace: (ctx) => relativeOf(pick(ctx.trialNumber), ctx),
+    sampleRelative: (ctx, space) => sampleRelativeOf(pick(ctx.trialNumber), ctx, space),
+    sampleIndependent: (ctx, name, d) => pick(ctx.trialNumber).sampleIndependent(ctx, name, d)
+  }
+}
+
+/**
+ * `sequenceService` as a layer, taking samplers as services or layers.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const layer = Sampler.sequence(Sampler.layerRandom, { trials: 16 }, Sampler.layerGrid())
+ */
+export const sequence = (first: SamplerLike, options: SequenceOptions, then: SamplerLike): Layer.Layer<Sampler> =>
+  combined([first, then], ([a, b]) => sequenceService(a, options, b))
+
+/**
+ * Fixed parameters: the given parameters always take the given (external) values and are never
+ * asked of the inner sampler; every other parameter is the inner sampler's. A fixed name outside
+ * the declared space, or a value outside its distribution, fails when the study starts.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const s = Sampler.withFixedService({ batchSize: 64 }, Sampler.random)
+ */
+export const withFixedService = (fixed: Readonly<Record<string, unknown>>, inner: SamplerService): SamplerService => {
+  const names = Object.keys(fixed)
+  const internal = (name: string, d: Distribution.Distribution): number => {
+    const v = Distribution.toInternal(d, fixed[name])
+    if (!Distribution.contains(d, v)) throw new Error(`${JSON.stringify(fixed[name])} is outside ${Distribution.describe(d)}`)
+    return v
+  }
+  const without = (space: SearchSpace): SearchSpace => {
+    if (!names.some((k) => space.has(k))) return space
+    const out = new Map(space)
+    for (const k of names) out.delete(k)
+    return out
+  }
+  return {
+    name: `withFixed(${inner.name})`,
+    usesHistory: inner.usesHistory,
+    ...(inner.isExhausted ? { isExhausted: inner.isExhausted } : {}),
+    check: (space, study) => {
+      if (space !== undefined) {
+        for (const k of names) {
+          const d = space.params.get(k)
+          if (d === undefined) return unsupported("withFixed", `fixed parameter "${k}" is not in the search space`)
+          try {
+            internal(k, d)
+          } catch (e) {
+            return unsupported("withFixed", `fixed parameter "${k}": ${message(e)}`)
+          }
+        }
+      }
+      return checkAll([inner], space, study)
+    },
+    inferRelativeSpace: (ctx) => without(relativeOf(inner, ctx)),
+    sampleRelative: (ctx, space) => {
+      const r = sampleRelativeOf(inner, ctx, without(space))
+      const params: Record<string, number> = { ...r.params }
+      for (const k of names) {
+        const d = ctx.space?.params.get(k)
+        if (d !== undefined) params[k] = internal(k, d)
+        else delete params[k]
+      }
+      return r.claim === undefined ? { params } : { params, claim: r.claim }
+    },
+    sampleIndependent: (ctx, name, d) => {
+      if (!(name in fixed)) return inner.sampleIndependent(ctx, name, d)
+      try {
+        return internal(name, d)
+      } catch (e) {
+        throw new InvalidSpace({ param: name, reason: `fixed value: ${message(e)}` })
+      }
+    }
+  }
+}
+
+/**
+ * `withFixedService` as a layer.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const layer = Sampler.withFixed({ batchSize: 64 }, Sampler.layerRandom)
+ */
+export const withFixed = (fixed: Readonly<Record<string, unknown>>, inner: SamplerLike): Layer.Layer<Sampler> =>
+  combined([inner], ([s]) => withFixedService(fixed, s))
+
+/**
+ * Warm starts: the given configs run first, once each and in order (each is claimed in storage,
+ * so several workers do not repeat one, nor does a study that is continued), then the inner
+ * sampler takes over. With a declared space a config is a complete config of that space; for
+ * define-by-run it is a record of external values by parameter name (a parameter it leaves out is
+ * the inner sampler's).
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const s = Sampler.warmStartService([{ lr: 0.01, layers: 2 }, { lr: 0.001, layers: 4 }], Sampler.random)
+ */
+export const warmStartService = (configs: ReadonlyArray<unknown>, inner: SamplerService): SamplerService => {
+  const flat = new WeakMap<object, ReadonlyArray<Readonly<Record<string, unknown>>>>()
+  const flatten = (space: Space.Compiled<any> | undefined): ReadonlyArray<Readonly<Record<string, unknown>>> => {
+    if (space === undefined) return configs as ReadonlyArray<Record<string, unknown>>
+    let f = flat.get(space)
+    if (f === undefined) {
+      f = configs.map((c) => space.flatten(c))
+      flat.set(space, f)
+    }
+    return f
+  }
+  const claimOf = (i: number) => `warm:${i}`
+  const nextWarm = (history: ReadonlyArray<FrozenTrial>): number | undefined => {
+    const taken = new Set<unknown>()
+    for (const t of history) taken.add(t.systemAttrs.claim)
+    for (let i = 0; i < configs.length; i++) if (!taken.has(claimOf(i))) return i
+    return undefined
+  }
+  // The warm config a trial's sampling context serves, decided once per context.
+  const serving = new WeakMap<SampleContext, number | undefined>()
+  const servingOf = (ctx: SampleContext) => {
+    if (!serving.has(ctx)) serving.set(ctx, nextWarm(ctx.history))
+    return serving.get(ctx)
+  }
+  return {
+    name: `warmStart(${inner.name})`,
+    usesHistory: true,
+    isExhausted: (ctx) => nextWarm(ctx.history) === undefined && (inner.isExhausted?.(ctx) ?? false),
+    check: (space, study) => {
+      if (space !== undefined) {
+        for (let i = 0; i < configs.length; i++) {
+          try {
+            space.flatten(configs[i])
+          } catch (e) {
+            return unsupported("warmStart", `config ${i}: ${message(e)}`)
+          }
+        }
+      }
+      return checkAll([inner], space, study)
+    },
+    inferRelativeSpace: (ctx) => (servingOf(ctx) === undefined ? relativeOf(inner, ctx) : new Map(ctx.space?.params ?? [])),
+    sampleRelative: (ctx, space) => {
+      const i = servingOf(ctx)
+      if (i === undefined) return sampleRelativeOf(inner, ctx, space)
+      const config = flatten(ctx.space)[i]
+      const params: Record<string, number> = {}
+      for (const [k, v] of Object.entries(config)) {
+        const d = ctx.space?.params.get(k)
+        if (d !== undefined) params[k] = Distribution.toInternal(d, v)
+      }
+      return { params, claim: claimOf(i) }
+    },
+    sampleIndependent: (ctx, name, d) => {
+      const i = servingOf(ctx)
+      const config = i === undefined ? undefined : flatten(ctx.space)[i]
+      if (config === undefined || !(name in config)) return inner.sampleIndependent(ctx, name, d)
+      try {
+        return Distribution.toInternal(d, config[name])
+      } catch (e) {
+        throw new InvalidSpace({ param: name, reason: `warm-start config ${i}: ${message(e)}` })
+      }
+    }
+  }
+}
+
+/**
+ * `warmStartService` as a layer.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const layer = Sampler.warmStart([{ lr: 0.01 }], Sampler.layerRandom)
+ */
+export const warmStart = (configs: ReadonlyArray<unknown>, inner: SamplerLike): Layer.Layer<Sampler> =>
+  combined([inner], ([s]) => warmStartService(configs, s))
+
+/** One group of `perGroup`: the parameters it owns (names, or a test on names) and its sampler. */
+export interface Group<S extends SamplerLike = SamplerService> {
+  readonly params: ReadonlyArray<string> | ((name: string) => boolean)
+  readonly sampler: S
+}
+
+/**
+ * Per-group samplers: each group's sampler samples (jointly, if it can) the parameters the group
+ * owns; `rest` samples every other one. A parameter belongs to the first group that names it.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const s = Sampler.perGroupService([{ params: ["optimizer", "lr"], sampler: Sampler.grid() }], Sampler.random)
+ */
+export const perGroupService = (groups: ReadonlyArray<Group>, rest: SamplerService): SamplerService => {
+  const services = [...groups.map((g) => g.sampler), rest]
+  const owns = groups.map((g) => (typeof g.params === "function" ? g.params : ((names) => (name: string) => names.has(name))(new Set(g.params))))
+  const ownerIndex = (name: string) => {
+    const i = owns.findIndex((f) => f(name))
+    return i < 0 ? groups.length : i
+  }
+  const restrict = (space: SearchSpace, i: number): SearchSpace => new Map([...space].filter(([k]) => ownerIndex(k) === i))
+  return {
+    name: `perGroup(${services.map((s) => s.name).join(", ")})`,
+    usesHistory: services.some((s) => s.usesHistory || s.isExhausted !== undefined),
+    isExhausted: (ctx) => services.some((s) => s.isExhausted?.(ctx) ?? false),
+    check: (space, study) => checkAll(services, space, study),
+    inferRelativeSpace: (ctx) => {
+      const out = new Map<string, Distribution.Distribution>()
+      services.forEach((s, i) => {
+        for (const [k, d] of restrict(relativeOf(s, ctx), i)) out.set(k, d)
+      })
+      return out
+    },
+    sampleRelative: (ctx, space) => {
+      const params: Record<string, number> = {}
+      const claims: Array<string> = []
+      services.forEach((s, i) => {
+        const own = restrict(space, i)
+        if (own.size === 0) return
+        const r = sampleRelativeOf(s, ctx, own)
+        for (const [k, v] of Object.entries(r.params)) if (ownerIndex(k) === i) params[k] = v
+        if (r.claim !== undefined) claims.push(`${i}:${r.claim}`)
+      })
+      return claims.length === 0 ? { params } : { params, claim: claims.join("|") }
+    },
+    sampleIndependent: (ctx, name, d) => services[ownerIndex(name)].sampleIndependent(ctx, name, d)
+  }
+}
+
+/**
+ * `perGroupService` as a layer, taking samplers as services or layers.
+ *
+ * @example
+ * import { Sampler } from "@tunekit/core"
+ * const layer = Sampler.perGroup([{ params: (n) => n.startsWith("optimizer"), sampler: Sampler.layerGrid() }], Sampler.layerRandom)
+ */
+export const perGroup = (groups: ReadonlyArray<Group<SamplerLike>>, rest: SamplerLike): Layer.Layer<Sampler> =>
+  combined([...groups.map((g) => g.sampler), rest], (ss) =>
+    perGroupService(groups.map((g, i) => ({ params: g.params, sampler: ss[i] })), ss[ss.length - 1]))
