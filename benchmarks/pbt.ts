@@ -56,7 +56,7 @@ export const main = async (args: ReadonlyArray<string>) => {
       return Option.getOrThrow(r.best)
     })
     const services = Layer.mergeAll(
-      scheduler === "pbt" ? Pbt.layer({ perturbationInterval: interval, hyperparamMutations: { lr: true } }) : Scheduler.layerNone,
+      scheduler === "pbt" ? Pbt.layer({ perturbationInterval: interval, hyperparamMutations: { lr: true }, maxStep: steps }) : Scheduler.layerNone,
       Sampler.layerRandom,
       Tracker.layerNone
     ).pipe(Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, Rng.layer({ seed }), Checkpoint.layerMemory)))

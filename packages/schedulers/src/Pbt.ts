@@ -30,7 +30,7 @@
  * })
  * declare const train: (config: Space.Type<typeof space>, trial: Study.TrialContext<Space.Type<typeof space>>) => Promise<number>
  * program.pipe(
- *   Effect.provide(Pbt.layer({ perturbationInterval: 5, hyperparamMutations: { lr: true } })),
+ *   Effect.provide(Pbt.layer({ perturbationInterval: 5, hyperparamMutations: { lr: true }, maxStep: 60 })),
  *   Effect.provide(Layer.merge(Study.layerDefaults({ seed: 1 }), Checkpoint.layer({ directory: "checkpoints" })))
  * )
  *
@@ -147,6 +147,9 @@ const invalid = (reason: string) => new InvalidScheduler({ scheduler: NAME, reas
 export const validate = (options: Options, space: Space.Compiled<unknown> | undefined): InvalidScheduler | undefined => {
   const { perturbationInterval: interval, quantileFraction: q = 0.25, resampleProbability: p = 0.25 } = options
   if (!Number.isFinite(interval) || interval <= 0) return invalid(`perturbationInterval must be a positive number, got ${interval}`)
+  if (options.maxStep !== undefined && !(Number.isFinite(options.maxStep) && options.maxStep > 0)) {
+    return invalid(`maxStep must be a positive number, got ${options.maxStep}`)
+  }
   if (!(q > 0 && q <= 0.5)) return invalid(`quantileFraction must be in (0, 0.5], got ${q}`)
   const checkP = (name: string, v: number) => (v >= 0 && v <= 1 ? undefined : invalid(`${name} must be in [0, 1], got ${v}`))
   const checkF = (name: string, f: unknown) =>
@@ -218,6 +221,7 @@ export const make = (
         const metric = options.metric ?? ctx.objectives[0]?.metric ?? "value"
         const direction = options.direction ?? ctx.objectives[0]?.direction ?? "minimize"
         if (ctx.metric.values[metric] === undefined) return Scheduler.Continue
+        if (options.maxStep !== undefined && ctx.metric.step >= options.maxStep) return Scheduler.Continue
         if (!internal.isDue(ctx.trial, ctx.metric.step, options.perturbationInterval)) return Scheduler.Continue
         const p = internal.plan({
           options,

@@ -187,7 +187,7 @@ const simulate = (seed: number, population: number, order: ReadonlyArray<number>
     return { trials: yield* storage.getTrials(info.id), liveCounts, space }
   }).pipe(
     Effect.provide(
-      Layer.mergeAll(Pbt.layer({ perturbationInterval: 3, quantileFraction: q, hyperparamMutations: { lr: true, layers: true, act: { resampleProbability: 0.5 } } }))
+      Layer.mergeAll(Pbt.layer({ perturbationInterval: 3, maxStep, quantileFraction: q, hyperparamMutations: { lr: true, layers: true, act: { resampleProbability: 0.5 } } }))
         .pipe(Layer.provideMerge(Layer.mergeAll(Storage.layerMemory, Checkpoint.layerMemory, Rng.layer({ seed }))))
     ),
     Effect.runPromise
@@ -217,10 +217,13 @@ describe("Pbt laws: the scheduler on a population", () => {
     }
   )
 
-  it("exploits in such a run (the laws above are not vacuous)", async () => {
+  it("exploits in such a run (the laws above are not vacuous), never at or past maxStep", async () => {
     const order = Array.from({ length: 200 }, (_, i) => (i * 7919) % 101)
-    const { trials } = await simulate(3, 6, order, 20, 0.25)
-    expect(trials.filter((t) => Pbt.lineageOf(t) !== undefined).length).toBeGreaterThan(3)
+    const { trials } = await simulate(3, 6, order, 21, 0.25)
+    const continuations = trials.filter((t) => Pbt.lineageOf(t) !== undefined)
+    expect(continuations.length).toBeGreaterThan(3)
+    expect(continuations.every((t) => Pbt.lineageOf(t)!.exploitedAt < 21)).toBe(true)
+    expect(trials.filter((t) => t.state === "Complete").every((t) => t.intermediate.at(-1)!.step === 21)).toBe(true)
   })
 
   test.prop(args, { numRuns: 15 })("is deterministic for a seed and a history", async (seed, population, order, q) => {

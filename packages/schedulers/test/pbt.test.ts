@@ -59,7 +59,7 @@ const services = (
     Layer.provideMerge(Layer.mergeAll(storage, Rng.layer({ seed }), checkpoints))
   )
 
-const options: Pbt.Options = { perturbationInterval: 4, quantileFraction: 0.25, hyperparamMutations: { lr: true } }
+const options: Pbt.Options = { perturbationInterval: 4, quantileFraction: 0.25, hyperparamMutations: { lr: true }, maxStep: STEPS }
 const POPULATION = 8
 
 const runPbt = (seed: number, checkpoints = Checkpoint.layerMemory, storage: Layer.Layer<Storage.Storage, any> = Storage.layerMemory) => {
@@ -254,6 +254,7 @@ describe("Pbt bad input", () => {
     [{ perturbationInterval: 4, quantileFraction: 0.6 }, "quantileFraction must be in (0, 0.5], got 0.6"],
     [{ perturbationInterval: 4, hyperparamMutations: { learningRate: true } }, `hyperparamMutations names "learningRate", which is not a parameter of the space (its parameters: lr, width)`],
     [{ perturbationInterval: 0 }, "perturbationInterval must be a positive number, got 0"],
+    [{ perturbationInterval: 4, maxStep: -1 }, "maxStep must be a positive number, got -1"],
     [{ perturbationInterval: 4, resampleProbability: 2 }, "resampleProbability must be in [0, 1], got 2"],
     [{ perturbationInterval: 4, hyperparamMutations: { lr: { factors: [0.8, -1] } } }, "hyperparamMutations.lr.factors must be two positive numbers"]
   ] as const)("fails when the study starts: %j", async (pbt, message) => {

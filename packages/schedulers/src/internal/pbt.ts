@@ -19,6 +19,12 @@ export interface Mutation {
 export interface Options {
   /** Steps between two perturbations of a member (counted from the step its trial started at). */
   readonly perturbationInterval: number
+  /**
+   * The last step of training, when known: no member is exploited at or past it (a member that
+   * has finished training is not replaced by a copy of its donor, and no continuation is created
+   * with nothing left to train).
+   */
+  readonly maxStep?: number
   /** The parameters that move, and how (`true`: the defaults). Default: every parameter of the space. */
   readonly hyperparamMutations?: Readonly<Record<string, true | Mutation>>
   /** The fraction of the population in the bottom (exploits) and top (donors) quantiles. Default 0.25. */
@@ -218,6 +224,7 @@ export const plan = (input: {
   readonly rng: Rng.Generator
 }): Plan | undefined => {
   const { options, trial } = input
+  if (options.maxStep !== undefined && input.step >= options.maxStep) return undefined
   if (!isDue(trial, input.step, options.perturbationInterval)) return undefined
   const ranked = rank(input.history, trial, input.metric, input.direction)
   const { bottom, top } = quantiles(ranked, options.quantileFraction ?? 0.25)
