@@ -5,3 +5,4 @@
  * @since 0.1.0
  */
 export * as StorageConformance from "./StorageConformance.js"
+export * as SamplerConformance from "./SamplerConformance.js"
