@@ -308,6 +308,10 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
         schedule.restore(restored.counters.schedule ?? {})
         best = restored.counters.early?.best ?? Infinity
         wait = restored.counters.early?.wait ?? 0
+        // A continuation that starts where training ends (a PBT exploit at the last step) has
+        // nothing to train: it reports the metrics of the state it was given.
+        const last = restored.counters.metrics
+        if (epoch >= t.epochs && last !== undefined && Object.keys(last).length > 0) emit({ step: epoch, values: { ...last } })
       }
     }
 
@@ -365,20 +369,20 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
         best = val.loss
         wait = 0
       } else wait++
+      const values: Record<string, number> = { train_loss: total / seen, val_loss: val.loss, learning_rate: schedule.at(epoch * stepsPerEpoch - 1) }
+      if (val.accuracy !== undefined) values.val_accuracy = val.accuracy
+      if (val.mse !== undefined) values.val_mse = val.mse
+      if (val.mae !== undefined) values.val_mae = val.mae
       if (o.checkpoints) {
         const bytes = await Snapshot.encode({
           model,
           optimizer,
           epoch,
-          counters: { schedule: schedule.state(), early: { best: Number.isFinite(best) ? best : 1e308, wait } }
+          counters: { schedule: schedule.state(), early: { best: Number.isFinite(best) ? best : 1e308, wait }, metrics: values }
         })
         await Effect.runPromise(o.checkpoints.save(epoch, bytes))
       }
       if (control.stopped) return
-      const values: Record<string, number> = { train_loss: total / seen, val_loss: val.loss, learning_rate: schedule.at(epoch * stepsPerEpoch - 1) }
-      if (val.accuracy !== undefined) values.val_accuracy = val.accuracy
-      if (val.mse !== undefined) values.val_mse = val.mse
-      if (val.mae !== undefined) values.val_mae = val.mae
       emit({ step: epoch, values })
       if (t.earlyStopping !== undefined && wait >= t.earlyStopping.patience) return
       await yieldToEventLoop()

@@ -90,3 +90,15 @@ describe("checkpoints", () => {
     expect(tf.memory().numTensors).toBe(0)
   })
 })
+
+describe("continuations at the end of training", () => {
+  it("a trial restored at its last epoch reports the metrics of the state it was given", async () => {
+    await Backend.select("wasm")
+    const service = Checkpoint.makeMemory()
+    const donor = await lastValueFrom(Train.fit(options(2, { checkpoints: Checkpoint.forTrial(service, { study: "end", number: 0 }) })).pipe(toArray()))
+    const child = await lastValueFrom(
+      Train.fit(options(2, { checkpoints: Checkpoint.forTrial(service, { study: "end", number: 1, restoreFrom: { trial: 0, step: 2 } }) })).pipe(toArray())
+    )
+    expect(child).toEqual([donor[1]])
+  })
+})

@@ -1,0 +1,90 @@
+// Quickstart with TensorFlow.js: an MLP on the digits, tuned by TPE (Bergstra et al. 2011) with
+// median pruning (Golovin et al. 2017): each trial trains on the wasm backend and streams its
+// validation accuracy per epoch; the pruner stops the trials below the median at the same epoch.
+//
+//   npx tsx --conditions=source examples/quickstart-mlp.ts                 # 40 trials of up to 20 epochs
+//   npx tsx --conditions=source examples/quickstart-mlp.ts --trials 10 --epochs 5 --storage /tmp/q.db
+import { Effect, Layer, Option } from "effect"
+import { Space, Study, Trial } from "@tunekit/core"
+import { Tpe } from "@tunekit/samplers"
+import { Median } from "@tunekit/schedulers"
+import { Backend, Train } from "@tunekit/tfjs"
+import { digits, isMain, numberArg, arg } from "./tfjs-data.js"
+
+export const space = Space.struct({
+  layers: Space.int(1, 3),
+  width: Space.categorical([64, 128, 256] as const),
+  activation: Space.categorical(["relu", "elu", "tanh"] as const),
+  dropout: Space.float(0, 0.4),
+  batchNorm: Space.categorical([false, true]),
+  learningRate: Space.float(3e-4, 1e-2, { log: true }),
+  weightDecay: Space.float(1e-6, 1e-2, { log: true }),
+  batchSize: Space.categorical([32, 64] as const)
+})
+
+export type Config = Space.Type<typeof space>
+
+export interface Options {
+  readonly trials?: number
+  readonly epochs?: number
+  readonly storage?: string
+  readonly seed?: number
+  readonly study?: string
+  readonly progress?: boolean
+  readonly backend?: Backend.Name
+}
+
+export const main = (options: Options = {}) =>
+  Effect.gen(function*() {
+    const backend = yield* Backend.Backend
+    const data = digits()
+    const epochs = options.epochs ?? 20
+    const study = options.study ?? "quickstart-mlp"
+
+    // A trial is a stream of per-epoch metrics; when the pruner says stop, the run loop
+    // unsubscribes and training stops after the current batch.
+    const objective = (c: Config) =>
+      Train.fit({
+        backend,
+        model: { type: "mlp", layers: c.layers, width: c.width, activation: c.activation, dropout: c.dropout, batchNorm: c.batchNorm },
+        task: { kind: "classification", classes: data.classes },
+        train: data.train,
+        validation: data.validation,
+        training: {
+          optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
+          schedule: { type: "cosine", warmup: { ratio: 0.05 } },
+          batchSize: c.batchSize,
+          epochs,
+          seed: options.seed ?? 0
+        }
+      })
+
+    const result = yield* Study.optimize({
+      study,
+      space,
+      objective,
+      metric: "val_accuracy",
+      direction: "maximize",
+      trials: options.trials ?? 40,
+      progress: options.progress ?? true
+    }).pipe(
+      Effect.provide(Layer.mergeAll(Tpe.layer({ nStartupTrials: 8 }), Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }))),
+      Effect.provide(Study.layerDefaults({ seed: options.seed ?? 42, ...(options.storage ? { storage: options.storage } : {}) }))
+    )
+
+    const best = Option.getOrThrow(result.best)
+    const count = (s: Trial.State) => result.trials.filter((t) => t.state === s).length
+    const text = [
+      "",
+      `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}; ${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed)`,
+      `best config ${JSON.stringify(Trial.paramValues(best))}`
+    ].join("\n")
+    return { best, trials: result.trials, text }
+  }).pipe(Effect.provide(Backend.layer(options.backend ?? "wasm")))
+
+if (isMain(import.meta.url)) {
+  const { text } = await Effect.runPromise(
+    main({ trials: numberArg("trials"), epochs: numberArg("epochs"), storage: arg("storage"), backend: arg("backend") as Backend.Name | undefined })
+  )
+  console.log(text)
+}
