@@ -101,7 +101,7 @@ describe("NSGA-II sampler", () => {
     expect(par.paretoFront.length).toBeGreaterThan(0)
   })
 
-  it("children of a mixed space stay on their distributions, and follow their branch", async () => {
+  it("children of a mixed space (SBX crossover) stay on their distributions, and follow their branch", async () => {
     const space = Space.struct({
       lr: Space.float(1e-5, 1e-1, { log: true }),
       layers: Space.int(1, 6),
@@ -117,7 +117,7 @@ describe("NSGA-II sampler", () => {
         objective: (c) => [Math.abs(Math.log10(c.lr) + 3) + c.layers, c.drop + (c.act === "relu" ? 0 : 1) + (c.opt._tag === "sgd" ? c.opt.m : c.opt.b1)],
         directions: ["minimize", "minimize"],
         trials: 80
-      }).pipe(Effect.provide(servicesWith(Nsga2.layer({ populationSize: 10 }), 3)))
+      }).pipe(Effect.provide(servicesWith(Nsga2.layer({ populationSize: 10, crossover: "sbx" }), 3)))
     )
     for (const t of r.trials) {
       for (const [k, v] of Object.entries(t.params)) {
