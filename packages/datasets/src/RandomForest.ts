@@ -1,13 +1,15 @@
 /**
- * Random forests for classification and regression: bagged CART trees (Breiman 2001, "Random
- * Forests", Machine Learning 45) each grown by ml-cart on a bootstrap sample of the rows and a
- * random subset of the features (Ho's random subspaces, drawn once per tree as ml-random-forest
- * does, since ml-cart has no per-split feature sampling). Predictions average the trees' class
+ * Random forests for classification and regression (Breiman 2001, "Random Forests", Machine
+ * Learning 45): CART trees each grown on a bootstrap sample of the rows, choosing each split among
+ * `maxFeatures` features drawn afresh at that split. Predictions average the trees' class
  * frequencies (classification) or values (regression), as scikit-learn does.
  *
- * The bagging is tunekit's own rather than ml-random-forest's, to honour `minSamplesLeaf` (which
- * needs each tree's own sample), to draw features without replacement, and to draw every random
- * choice from the seeded generator of @tunekit/core.
+ * The default engine grows the trees with tunekit's CART (see `DecisionTree`). `engine: "ml-cart"`
+ * grows them with ml-cart instead, which cannot sample features per split: each tree then sees one
+ * random subset of the features (Ho's random subspaces, as ml-random-forest does). Either way the
+ * bagging is tunekit's own rather than ml-random-forest's, to honour `minSamplesLeaf`, to draw
+ * features without replacement, and to draw every random choice from the seeded generator of
+ * @tunekit/core.
  *
  * @example
  * import { BreastCancer, Model, RandomForest, Split } from "@tunekit/datasets"
@@ -20,7 +22,8 @@
 import { Rng } from "@tunekit/core"
 import type * as Dataset from "./Dataset.js"
 import * as DecisionTree from "./DecisionTree.js"
-import { addProba, argmax, trainTree, type Tree, value } from "./internal/cart.js"
+import { addProba, argmax, trainTree, value } from "./internal/cart.js"
+import { columns, grow, leafFor } from "./internal/tree.js"
 import { checker } from "./internal/params.js"
 import type * as Model from "./Model.js"
 
@@ -90,8 +93,8 @@ export const featureCount = (mf: MaxFeatures, d: number): number => {
 /** A trained forest. */
 export type Fitted<D extends Dataset.Tabular> = Model.For<D> & {
   readonly nEstimators: number
-  /** The feature indices each tree saw. */
-  readonly features: ReadonlyArray<ReadonlyArray<number>>
+  /** The features each split chooses among (each tree, with the ml-cart engine). */
+  readonly maxFeatures: number
 }
 
 /**
@@ -113,39 +116,48 @@ export const fit = <D extends Dataset.Tabular>(train: D, config: Config = {}): F
   }
   const k = featureCount(p.maxFeatures, d)
   const draws = Math.max(1, Math.round(p.maxSamples * n))
-  const trees: Array<Tree> = []
-  const features: Array<ReadonlyArray<number>> = []
-  const all = Array.from({ length: d }, (_, j) => j)
-  for (let t = 0; t < p.nEstimators; t++) {
-    const rng = Rng.generator(p.seed, "forest", t)
-    const rows = p.bootstrap ? Array.from({ length: draws }, () => rng.int(n)) : Array.from({ length: n }, (_, i) => i)
-    const cols = k === d ? all : rng.shuffle(all).slice(0, k).sort((a, b) => a - b)
-    const x = rows.map((i) => cols.map((j) => train.x[i][j]))
-    const y = rows.map((i) => train.y[i])
-    trees.push(trainTree(task, x, y, p))
-    features.push(cols)
-  }
-  const base = { nEstimators: p.nEstimators, features }
-  if (train._tag === "Regression") {
-    const predictRow = (row: ReadonlyArray<number>) => {
-      let s = 0
-      for (let t = 0; t < trees.length; t++) s += value(trees[t], row, features[t])
-      return s / trees.length
+  const classes = train._tag === "Classification" ? train.classNames.length : 0
+  const rowsOf = (rng: Rng.Generator) => p.bootstrap ? Array.from({ length: draws }, () => rng.int(n)) : Array.from({ length: n }, (_, i) => i)
+  // One walk per tree: add its vote for a row into `into` (class frequencies, or a value at 0).
+  const trees: Array<(row: ReadonlyArray<number>, into: Array<number>) => void> = []
+  if (p.engine === "tunekit") {
+    const cols = columns(train.x)
+    for (let t = 0; t < p.nEstimators; t++) {
+      const rng = Rng.generator(p.seed, "forest", t)
+      const tree = grow(cols, train.y, rowsOf(rng), { ...p, featuresPerSplit: k, classes }, rng)
+      trees.push(classes === 0
+        ? (row, into) => void (into[0] += leafFor(tree, row).value)
+        : (row, into) => {
+          const pr = leafFor(tree, row).proba!
+          for (let c = 0; c < classes; c++) into[c] += pr[c]
+        })
     }
-    const model: Model.Regressor = { _tag: "Regressor", predict: (x) => x.map(predictRow) }
-    return { ...model, ...base } as unknown as Fitted<D>
+  } else {
+    const all = Array.from({ length: d }, (_, j) => j)
+    for (let t = 0; t < p.nEstimators; t++) {
+      const rng = Rng.generator(p.seed, "forest", t)
+      const rows = rowsOf(rng)
+      const cols = k === d ? all : rng.shuffle(all).slice(0, k).sort((a, b) => a - b)
+      const tree = trainTree(classes === 0 ? "regression" : "classification", rows.map((i) => cols.map((j) => train.x[i][j])), rows.map((i) => train.y[i]), p)
+      trees.push(classes === 0 ? (row, into) => void (into[0] += value(tree, row, cols)) : (row, into) => addProba(tree, row, cols, into))
+    }
   }
-  const classes = train.classNames.length
-  const proba = (row: ReadonlyArray<number>) => {
-    const p = new Array<number>(classes).fill(0)
-    for (let t = 0; t < trees.length; t++) addProba(trees[t], row, features[t], p, 1 / trees.length)
-    return p
+  const base = { nEstimators: p.nEstimators, maxFeatures: k }
+  const vote = (row: ReadonlyArray<number>) => {
+    const acc = new Array<number>(Math.max(1, classes)).fill(0)
+    for (const t of trees) t(row, acc)
+    for (let c = 0; c < acc.length; c++) acc[c] /= trees.length
+    return acc
+  }
+  if (classes === 0) {
+    const model: Model.Regressor = { _tag: "Regressor", predict: (x) => x.map((row) => vote(row)[0]) }
+    return { ...model, ...base } as unknown as Fitted<D>
   }
   const model: Model.Classifier = {
     _tag: "Classifier",
     classes,
-    predict: (x) => x.map((row) => argmax(proba(row))),
-    predictProba: (x) => x.map(proba)
+    predict: (x) => x.map((row) => argmax(vote(row))),
+    predictProba: (x) => x.map(vote)
   }
   return { ...model, ...base } as unknown as Fitted<D>
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { BreastCancer, Dataset, DecisionTree, Diabetes, InvalidModelConfig, Iris, Model, RandomForest, Split, Wine } from "../src/index.js"
+import { BreastCancer, CrossValidation, Dataset, DecisionTree, Diabetes, InvalidModelConfig, Iris, Model, RandomForest, Split, Wine } from "../src/index.js"
+import { columns, grow, type Node, shapeOf } from "../src/internal/tree.js"
 
 const chance = (ds: Dataset.Classification) => Math.max(...Dataset.classCounts(ds)) / ds.y.length
 
@@ -57,17 +58,16 @@ describe("random forest", () => {
     const a = RandomForest.fit(ds, { nEstimators: 5, seed: 9 })
     const b = RandomForest.fit(ds, { nEstimators: 5, seed: 9 })
     const c = RandomForest.fit(ds, { nEstimators: 5, seed: 10 })
-    expect(a.features).toEqual(b.features)
     expect(a.predictProba(ds.x)).toEqual(b.predictProba(ds.x))
-    expect(a.features).not.toEqual(c.features)
+    expect(a.predictProba(ds.x)).not.toEqual(c.predictProba(ds.x))
   })
 
-  it("maxFeatures picks the documented number of features per tree", () => {
+  it("maxFeatures picks the documented number of candidate features", () => {
     const ds = BreastCancer.load() // 30 features
-    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: "sqrt" }).features[0]).toHaveLength(5)
-    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: "log2" }).features[0]).toHaveLength(4)
-    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: 0.5 }).features[0]).toHaveLength(15)
-    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: 7 }).features[0]).toHaveLength(7)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: "sqrt" }).maxFeatures).toBe(5)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: "log2" }).maxFeatures).toBe(4)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: 0.5 }).maxFeatures).toBe(15)
+    expect(RandomForest.fit(ds, { nEstimators: 2, maxFeatures: 7, engine: "ml-cart" }).maxFeatures).toBe(7)
     expect(RandomForest.featureCount("all", 30)).toBe(30)
   })
 
@@ -93,5 +93,46 @@ describe("random forest", () => {
       expect(err).toBeInstanceOf(InvalidModelConfig)
       expect((err as Error).message).toBe(msg)
     }
+  })
+})
+
+describe("tunekit's CART engine", () => {
+  const leaves = (t: Node): Array<Extract<Node, { leaf: true }>> => (t.leaf ? [t] : [...leaves(t.left), ...leaves(t.right)])
+
+  it("splits at the midpoint that separates the classes, and stops when pure", () => {
+    const toy = Dataset.classification({ name: "toy", x: [[1, 5], [2, 5], [3, 5], [4, 5]], y: [0, 0, 1, 1], classNames: ["a", "b"] })
+    const tree = grow(columns(toy.x), toy.y, [0, 1, 2, 3], { maxDepth: Infinity, minSamplesSplit: 2, minSamplesLeaf: 1, minImpurityDecrease: 0, featuresPerSplit: 2, classes: 2 }, undefined)
+    expect(tree.leaf).toBe(false)
+    if (tree.leaf) return
+    expect(tree.feature).toBe(0)
+    expect(tree.threshold).toBe(2.5)
+    expect(tree.left.leaf && tree.right.leaf).toBe(true)
+    expect(DecisionTree.fit(toy).predict([[2.4, 0], [2.6, 0]])).toEqual([0, 1])
+  })
+
+  it("regression leaves hold the mean of their rows", () => {
+    const toy = Dataset.regression({ name: "steps", x: [[0], [1], [2], [10], [11], [12]], y: [1, 2, 3, 10, 11, 12] })
+    const tree = DecisionTree.fit(toy, { maxDepth: 1 })
+    expect(tree.predict([[1], [11]])).toEqual([2, 11])
+  })
+
+  it("every leaf keeps at least minSamplesLeaf rows, and no node deeper than maxDepth", () => {
+    const ds = BreastCancer.load()
+    for (const minLeaf of [1, 7, 20]) {
+      const tree = grow(columns(ds.x), ds.y, ds.y.map((_, i) => i), { maxDepth: 6, minSamplesSplit: 2, minSamplesLeaf: minLeaf, minImpurityDecrease: 0, featuresPerSplit: 30, classes: 2 }, undefined)
+      expect(Math.min(...leaves(tree).map((l) => l.n))).toBeGreaterThanOrEqual(minLeaf)
+      expect(leaves(tree).reduce((a, l) => a + l.n, 0)).toBe(569)
+      expect(shapeOf(tree).depth).toBeLessThanOrEqual(6)
+    }
+  })
+
+  it("scores as ml-cart does in 5-fold CV on breast cancer (same algorithm, another implementation)", () => {
+    const ds = BreastCancer.load()
+    const folds = CrossValidation.stratifiedKFold(ds.y, { k: 5, seed: 1 })
+    const cv = (engine: DecisionTree.Engine) =>
+      folds.reduce((a, f) => a + Model.score(DecisionTree.fit(Dataset.subset(ds, f.train), { engine, maxDepth: 4 }), Dataset.subset(ds, f.test)), 0) / 5
+    const ours = cv("tunekit")
+    expect(ours).toBeGreaterThan(0.9)
+    expect(Math.abs(ours - cv("ml-cart"))).toBeLessThan(0.03)
   })
 })
