@@ -22,6 +22,7 @@
 import { Rng } from "@tunekit/core"
 import type * as Dataset from "./Dataset.js"
 import * as DecisionTree from "./DecisionTree.js"
+import { RandomForestClassifier, RandomForestRegression } from "ml-random-forest"
 import { addProba, argmax, trainTree, value } from "./internal/cart.js"
 import { columns, grow, leafFor } from "./internal/tree.js"
 import { checker } from "./internal/params.js"
@@ -31,7 +32,13 @@ import type * as Model from "./Model.js"
 export type MaxFeatures = number | "sqrt" | "log2" | "all"
 
 /** Hyperparameters (scikit-learn's names in camelCase). */
-export interface Config extends DecisionTree.Config {
+export interface Config extends Omit<DecisionTree.Config, "engine"> {
+  /**
+   * Which implementation grows the forest: "tunekit" (default, fast, features drawn at each
+   * split), "ml-cart" (ml-cart trees, features drawn once a tree) or "ml-random-forest" (the
+   * library as it is: no `minSamplesLeaf`, no `maxSamples` below 1).
+   */
+  readonly engine?: Engine
   /** n_estimators: the number of trees; >= 1, default 100. */
   readonly nEstimators?: number
   /**
@@ -47,8 +54,12 @@ export interface Config extends DecisionTree.Config {
   readonly seed?: number
 }
 
+/** The forest implementations: tunekit's CART, ml-cart trees with tunekit's bagging, or ml-random-forest whole. */
+export type Engine = DecisionTree.Engine | "ml-random-forest"
+
 /** The checked, complete hyperparameters. */
-export interface Params extends DecisionTree.Params {
+export interface Params extends Omit<DecisionTree.Params, "engine"> {
+  readonly engine: Engine
   readonly nEstimators: number
   readonly maxFeatures: MaxFeatures
   readonly bootstrap: boolean
@@ -70,8 +81,17 @@ export const validate = (config: Config, task: "classification" | "regression" =
     c.fail("maxFeatures", `must be a fraction in (0, 1], an integer count, "sqrt", "log2" or "all", got ${JSON.stringify(mf)}`)
   }
   if (config.bootstrap !== undefined && typeof config.bootstrap !== "boolean") c.fail("bootstrap", `must be a boolean, got ${String(config.bootstrap)}`)
+  const engine = config.engine ?? "tunekit"
+  if (!["tunekit", "ml-cart", "ml-random-forest"].includes(engine)) {
+    c.fail("engine", `must be "tunekit", "ml-cart" or "ml-random-forest", got ${JSON.stringify(engine)}`)
+  }
+  if (engine === "ml-random-forest") {
+    if ((config.minSamplesLeaf ?? 1) !== 1) c.fail("minSamplesLeaf", "ml-random-forest has no minimum leaf size; use engine \"tunekit\"")
+    if ((config.maxSamples ?? 1) !== 1) c.fail("maxSamples", "ml-random-forest takes the first rows rather than a sample; use engine \"tunekit\"")
+  }
   return {
-    ...DecisionTree.validate(config, "randomForest"),
+    ...DecisionTree.validate({ ...config, engine: undefined }, "randomForest"),
+    engine,
     nEstimators: c.int("nEstimators", config.nEstimators, 100, 1),
     maxFeatures: mf,
     bootstrap: config.bootstrap ?? true,
@@ -120,7 +140,10 @@ export const fit = <D extends Dataset.Tabular>(train: D, config: Config = {}): F
   const rowsOf = (rng: Rng.Generator) => p.bootstrap ? Array.from({ length: draws }, () => rng.int(n)) : Array.from({ length: n }, (_, i) => i)
   // One walk per tree: add its vote for a row into `into` (class frequencies, or a value at 0).
   const trees: Array<(row: ReadonlyArray<number>, into: Array<number>) => void> = []
-  if (p.engine === "tunekit") {
+  if (p.engine === "ml-random-forest") {
+    const lib = libraryForest(train, p, k)
+    trees.push(lib)
+  } else if (p.engine === "tunekit") {
     const cols = columns(train.x)
     for (let t = 0; t < p.nEstimators; t++) {
       const rng = Rng.generator(p.seed, "forest", t)
@@ -160,4 +183,40 @@ export const fit = <D extends Dataset.Tabular>(train: D, config: Config = {}): F
     predictProba: (x) => x.map(vote)
   }
   return { ...model, ...base } as unknown as Fitted<D>
+}
+
+/**
+ * ml-random-forest as it is, as one voter: the share of its trees predicting each class (its own
+ * `predictProbability` miscounts), or its mean prediction.
+ */
+const libraryForest = (train: Dataset.Tabular, p: Params, k: number) => {
+  const d = train.x[0].length
+  const options = {
+    nEstimators: p.nEstimators,
+    // A number in (0, 1] is a fraction to ml-random-forest, an integer above 1 a count: one
+    // feature must be asked for as a fraction.
+    maxFeatures: k === 1 ? 1.5 / d : k === d ? 1 : k,
+    replacement: false,
+    seed: p.seed | 0,
+    useSampleBagging: p.bootstrap,
+    noOOB: true,
+    treeOptions: {
+      maxDepth: p.maxDepth,
+      minNumSamples: p.minSamplesSplit - 1,
+      ...(train._tag === "Classification" ? { gainThreshold: p.minImpurityDecrease } : {})
+    }
+  }
+  const x = train.x as Array<Array<number>>
+  const y = train.y as Array<number>
+  if (train._tag === "Regression") {
+    const forest = new RandomForestRegression({ ...options, selectionMethod: "mean" })
+    forest.train(x, y)
+    return (row: ReadonlyArray<number>, into: Array<number>) => void (into[0] += forest.predict([row as Array<number>])[0])
+  }
+  const forest = new RandomForestClassifier(options)
+  forest.train(x, y)
+  return (row: ReadonlyArray<number>, into: Array<number>) => {
+    const votes = forest.predictionValues([row as Array<number>]).getRow(0)
+    for (const v of votes) into[v] += 1 / votes.length
+  }
 }

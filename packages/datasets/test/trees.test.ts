@@ -136,3 +136,21 @@ describe("tunekit's CART engine", () => {
     expect(Math.abs(ours - cv("ml-cart"))).toBeLessThan(0.03)
   })
 })
+
+describe("the ml-random-forest engine", () => {
+  it("learns breast cancer on a holdout; probabilities are its trees' vote shares", () => {
+    const { train, test } = Split.holdout(BreastCancer.load(), { testFraction: 0.25, seed: 4, stratify: true })
+    const forest = RandomForest.fit(train, { engine: "ml-random-forest", nEstimators: 10, maxDepth: 6, seed: 1 })
+    expect(Model.score(forest, test)).toBeGreaterThan(0.9)
+    for (const p of forest.predictProba(test.x.slice(0, 10))) {
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10)
+      for (const v of p) expect(Math.round(v * 10)).toBeCloseTo(v * 10, 10) // multiples of 1/10
+    }
+  })
+
+  it("says which options it cannot honour", () => {
+    expect(() => RandomForest.fit(Iris.load(), { engine: "ml-random-forest", minSamplesLeaf: 3 })).toThrow(/randomForest.minSamplesLeaf: ml-random-forest has no minimum leaf size/)
+    expect(() => RandomForest.fit(Iris.load(), { engine: "ml-random-forest", maxSamples: 0.5 })).toThrow(/randomForest.maxSamples/)
+    expect(() => RandomForest.fit(Iris.load(), { engine: "sklearn" as never })).toThrow(/randomForest.engine: must be/)
+  })
+})
