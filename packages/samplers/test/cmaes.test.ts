@@ -199,6 +199,30 @@ describe("CMA-ES sampler", () => {
     expect(best.values![0]).toBeLessThan(rnd.best.pipe((b) => (b._tag === "Some" ? b.value.values![0] : NaN)))
   })
 
+  it("works define-by-run: the space is the numeric parameters every complete trial has", async () => {
+    const best = async (sampler: Layer.Layer<Sampler.Sampler>) => {
+      const r = await Effect.runPromise(
+        Study.optimize({
+          study: "dbr",
+          objective: (_: unknown, t) => {
+            const x = t.suggestFloat("x", -5, 5)
+            const y = t.suggestInt("y", -5, 5)
+            const c = t.suggestCategorical("c", ["a", "b"])
+            return (x - 1) ** 2 + (y - 2) ** 2 + (c === "a" ? 0 : 1)
+          },
+          trials: 120
+        }).pipe(Effect.provide(servicesWith(sampler, 5)))
+      )
+      return { best: r.best.pipe((b) => (b._tag === "Some" ? b.value.values![0] : NaN)), last: r.trials.slice(-20) }
+    }
+    const cma = await best(CmaEs.layer())
+    const rnd = await best(Sampler.layerRandom)
+    expect(cma.best).toBeLessThan(0.01)
+    expect(cma.best).toBeLessThan(rnd.best)
+    // Late trials concentrate around x = 1.
+    expect(median(cma.last.map((t) => Math.abs(t.params.x - 1)))).toBeLessThan(0.5)
+  })
+
   it("says at study start that a space of only categoricals, or several objectives, is unsupported", async () => {
     const only = await Effect.runPromise(
       Effect.either(
