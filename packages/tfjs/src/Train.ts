@@ -80,7 +80,12 @@ export interface Checkpoints {
 
 /** A training run's inputs. */
 export interface Options {
-  readonly model: Model.Config
+  /**
+   * A model config, or a function that builds any `tf.LayersModel` from the context (input shape,
+   * output units, seed, and the random source for `Train`-seeded dropout). The model's last
+   * layer must be linear: logits for classification, values for regression.
+   */
+  readonly model: Model.Config | ((ctx: Model.BuildContext) => tf.LayersModel)
   readonly task: Data.Task
   readonly train: Data.Dataset
   readonly validation: Data.Dataset
@@ -147,7 +152,7 @@ const defaultLoss = (task: Data.Task): Loss.Config => (task.kind === "classifica
 
 /** Checks everything that can be checked before a tensor exists. */
 export const check = (o: Options): InvalidTraining | InvalidData | import("./Errors.js").InvalidModel | undefined => {
-  const model = Model.validate(o.model, o.train?.inputShape ?? [])
+  const model = typeof o.model === "function" ? undefined : Model.validate(o.model, o.train?.inputShape ?? [])
   if (model) return model
   const train = Data.validate(o.train, o.task, "train")
   if (train) return train
@@ -156,7 +161,7 @@ export const check = (o: Options): InvalidTraining | InvalidData | import("./Err
   if (o.validation.inputShape.join("x") !== o.train.inputShape.join("x")) {
     return new InvalidData({ dataset: "validation", reason: `samples have shape [${o.validation.inputShape}], the training samples [${o.train.inputShape}]` })
   }
-  if (o.model.type === "transformer") {
+  if (typeof o.model !== "function" && o.model.type === "transformer") {
     const v = o.model.vocabSize
     for (const [name, d] of [["train", o.train], ["validation", o.validation]] as const) {
       const bad = d.x.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= v)
@@ -251,11 +256,11 @@ export interface Live {
  * const n = await Train.withModel(options, async ({ model }) => model.countParams())
  */
 export const withModel = async <A>(o: Options, f: (live: Live) => Promise<A>): Promise<A> => {
-  const bad = Model.validate(o.model, o.train.inputShape)
+  const bad = typeof o.model === "function" ? undefined : Model.validate(o.model, o.train.inputShape)
   if (bad) throw bad
   if (o.backend) await o.backend.activatePromise()
   const random: RandomSource = { gen: Rng.generator(o.training.seed ?? 0, "dropout") }
-  const model = Model.build(o.model, { inputShape: o.train.inputShape, outputs: outputsOf(o), seed: o.training.seed ?? 0, random })
+  const model = buildModel(o, o.training.seed ?? 0, random)
   const optimizer = Optimizer.make(o.training.optimizer)
   try {
     return await f({ model, optimizer })
@@ -263,6 +268,11 @@ export const withModel = async <A>(o: Options, f: (live: Live) => Promise<A>): P
     optimizer.dispose()
     model.dispose()
   }
+}
+
+const buildModel = (o: Options, seed: number, random: RandomSource): tf.LayersModel => {
+  const ctx: Model.BuildContext = { inputShape: o.train.inputShape, outputs: outputsOf(o), seed, random }
+  return typeof o.model === "function" ? o.model(ctx) : Model.build(o.model, ctx)
 }
 
 const outputsOf = (o: Options) => (o.task.kind === "classification" ? o.task.classes : o.train.targets)
@@ -280,7 +290,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
   const random: RandomSource = { gen: Rng.generator(seed, "dropout") }
 
   // Every tensor of the run is made below and disposed in the `finally`.
-  const model = Model.build(o.model, { inputShape: o.train.inputShape, outputs: outputsOf(o), seed, random })
+  const model = buildModel(o, seed, random)
   const optimizer = Optimizer.make(t.optimizer)
   const tensors: Array<tf.Tensor> = []
   const keep = <T extends tf.Tensor>(x: T): T => (tensors.push(x), x)

@@ -94,3 +94,17 @@ describe("model builders", () => {
     expect(n).toBe(80 + 48 + 4 * 72 + 32 + 108 + 104 + 18)
   })
 })
+
+describe("custom models", () => {
+  it("a function building any LayersModel trains like a config", async () => {
+    await Backend.select("wasm")
+    const d = digits()
+    const l = await losses({
+      ...classify({ type: "mlp", layers: 0, width: 1, activation: "relu" }, d, 10),
+      model: ({ inputShape, outputs }) =>
+        tf.sequential({ layers: [tf.layers.dense({ units: 24, activation: "tanh", inputShape: [...inputShape] }), tf.layers.dense({ units: outputs })] })
+    })
+    expect(l[l.length - 1]).toBeLessThan(l[0] * 0.8)
+    expect(tf.memory().numTensors).toBe(0)
+  })
+})
