@@ -146,6 +146,8 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     let gens = cache.get(key)
     if (gens === undefined) {
       gens = []
+      // A bounded cache: a long-lived process may see many studies.
+      if (cache.size >= 64) cache.delete(cache.keys().next().value!)
       cache.set(key, gens)
     }
     const byNumber: Array<Trial.FrozenTrial | undefined> = []
