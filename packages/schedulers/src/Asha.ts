@@ -29,12 +29,19 @@ export interface Options extends RungOptions {
   readonly mode?: "stopping" | "promotion"
   /** How many brackets (default 1). */
   readonly brackets?: number
+  /**
+   * Promotion: the configurations the study runs in all (with `Budget.layerConfigurations`);
+   * once they all exist, idle workers wait for running trials that may make a paused one
+   * promotable, instead of stopping.
+   */
+  readonly limit?: number
 }
 
 const problems = (o: Options): Array<string> => {
   const out = rungProblems(o)
   if (o.mode !== undefined && o.mode !== "stopping" && o.mode !== "promotion") out.push(`mode must be "stopping" or "promotion", got ${JSON.stringify(o.mode)}`)
   const b = o.brackets ?? 1
+  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) out.push(`limit must be a positive integer, got ${o.limit}`)
   if (!(Number.isInteger(b) && b >= 1)) out.push(`brackets must be a positive integer, got ${b}`)
   else if (out.length === 0 && b > Math.max(1, levels(o).length)) out.push(`brackets (${b}) exceeds the number of rungs (${levels(o).length})`)
   return out
@@ -67,7 +74,7 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("asha", prob
  * const layer = Asha.layer({ minResource: 1, maxResource: 27, reductionFactor: 3, mode: "promotion" })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("asha", problems(options), core(options))
+  rungLayer("asha", problems(options), core(options), options.limit)
 
 /**
  * The rungs of a configuration: the resources where trials are compared.

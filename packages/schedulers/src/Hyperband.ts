@@ -24,8 +24,9 @@ export interface Options extends RungOptions {
   readonly brackets?: number
   /**
    * The configurations the study runs in all (use with `Budget.layerConfigurations(limit)`): the
-   * bracket the limit cuts is shortened to the trials it gets, so that it finishes. Default: none,
-   * the study should run whole iterations.
+   * bracket the limit cuts is shortened to the trials it gets, so that it finishes, and once they
+   * all exist, idle workers wait for the running trials instead of stopping. Default: none, the
+   * study should run whole iterations.
    */
   readonly limit?: number
 }
@@ -142,4 +143,4 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("hyperband",
  * const layer = Hyperband.layer({ minResource: 1, maxResource: 81, reductionFactor: 3 })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("hyperband", problems(options), core(options))
+  rungLayer("hyperband", problems(options), core(options), options.limit)

@@ -24,7 +24,8 @@ export interface Options extends RungOptions {
   readonly configurations?: number
   /**
    * The configurations the study runs in all (use with `Budget.layerConfigurations(limit)`): the
-   * bracket the limit cuts is shortened to the trials it gets, so that it finishes.
+   * bracket the limit cuts is shortened to the trials it gets, so that it finishes, and once
+   * they all exist, idle workers wait for the running trials instead of stopping.
    */
   readonly limit?: number
 }
@@ -112,4 +113,4 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("successive-
  * const layer = SuccessiveHalving.layer({ minResource: 1, maxResource: 27, reductionFactor: 3 })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("successive-halving", problems(options), core(options))
+  rungLayer("successive-halving", problems(options), core(options), options.limit)

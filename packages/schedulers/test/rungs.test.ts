@@ -143,10 +143,21 @@ describe("successive halving and Hyperband", () => {
         objective: (_c, trial) => {
           numberOf.set(trial.id, trial.number)
           return new Observable<Trial.Metric>((s) => {
-            for (let step = (trial.resumeFrom ?? 0) + 1; step <= maxResource && !s.closed; step++) {
-              s.next({ step, values: { value: value(trial.number, step) } })
+            let step = (trial.resumeFrom ?? 0) + 1
+            if (concurrency === 1) {
+              for (; step <= maxResource && !s.closed; step++) s.next({ step, values: { value: value(trial.number, step) } })
+              return s.complete()
             }
-            s.complete()
+            // with several workers, one step per macrotask, so that the trials interleave
+            let timer: NodeJS.Immediate | undefined
+            const tick = () => {
+              if (step > maxResource) return s.complete()
+              s.next({ step, values: { value: value(trial.number, step) } })
+              step++
+              timer = setImmediate(tick)
+            }
+            timer = setImmediate(tick)
+            return () => clearImmediate(timer)
           })
         }
       }).pipe(Effect.flatMap((r) => r.study.trials), Effect.provide(services), Effect.scoped)
@@ -155,13 +166,21 @@ describe("successive halving and Hyperband", () => {
 
   const spent = (trials: ReadonlyArray<Trial.FrozenTrial>) => trials.reduce((a, t) => a + t.intermediate.length, 0)
 
-  test.prop([rungOptions, fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }), fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }), fc.integer()], { numRuns: 15 })(
-    "successive halving spends exactly the steps its bracket plan says, and leaves no trial paused",
-    async (o, configurations, limit, seed) => {
-      const options = { ...o, ...(configurations === undefined ? {} : { configurations }), ...(limit === undefined ? {} : { limit }) }
+  test.prop([
+    rungOptions,
+    fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+    fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer()
+  ], { numRuns: 15 })(
+    "successive halving spends exactly the steps its bracket plan says, and leaves no trial paused, with any number of workers",
+    async (o, configurations, limit, concurrency, seed) => {
+      // several workers need the limit: it is what keeps idle workers waiting for paused trials
+      const lim = limit ?? (concurrency > 1 ? SuccessiveHalving.plan({ ...o, ...(configurations === undefined ? {} : { configurations }) }).configurations : undefined)
+      const options = { ...o, ...(configurations === undefined ? {} : { configurations }), ...(lim === undefined ? {} : { limit: lim }) }
       const plan = SuccessiveHalving.plan(options)
       fc.pre(plan.configurations <= 100)
-      const trials = await optimize(SuccessiveHalving.layer(options), plan.configurations, o.maxResource, seed)
+      const trials = await optimize(SuccessiveHalving.layer(options), plan.configurations, o.maxResource, seed, concurrency)
       expect(trials.length).toBe(plan.configurations)
       expect(spent(trials)).toBe(plan.steps)
       expect(trials.filter((t) => t.state === "Complete").length).toBe(plan.brackets.reduce((a, b) => a + b.rungs[b.rungs.length - 1].trials, 0))
@@ -171,14 +190,15 @@ describe("successive halving and Hyperband", () => {
     }
   )
 
-  test.prop([rungOptions, fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }), fc.integer()], { numRuns: 12 })(
-    "Hyperband spends exactly the steps its brackets say, also when a limit cuts an iteration",
-    async (o, limit, seed) => {
-      const options = { ...o, ...(limit === undefined ? {} : { limit }) }
+  test.prop([rungOptions, fc.option(fc.integer({ min: 1, max: 120 }), { nil: undefined }), fc.integer({ min: 1, max: 3 }), fc.integer()], { numRuns: 10 })(
+    "Hyperband spends exactly the steps its brackets say, also when a limit cuts an iteration, with any number of workers",
+    async (o, limit, concurrency, seed) => {
+      const lim = limit ?? (concurrency > 1 ? Hyperband.plan(o).configurations : undefined)
+      const options = { ...o, ...(lim === undefined ? {} : { limit: lim }) }
       const plan = Hyperband.plan(options)
       fc.pre(plan.configurations <= 150)
-      const trials = await optimize(Hyperband.layer(options), plan.configurations, o.maxResource, seed)
-      expect(trials.length).toBe(limit ?? plan.configurations)
+      const trials = await optimize(Hyperband.layer(options), plan.configurations, o.maxResource, seed, concurrency)
+      expect(trials.length).toBe(lim ?? plan.configurations)
       expect(spent(trials)).toBe(plan.steps)
       expect(trials.filter((t) => t.state === "Complete").length).toBe(plan.brackets.reduce((a, b) => a + b.rungs[b.rungs.length - 1].trials, 0))
       expect(trials.every((t) => t.state === "Complete" || t.state === "Pruned")).toBe(true)

@@ -90,10 +90,12 @@ describe("schedulers in Study.optimize on SQLite", () => {
     })
   })
 
-  it("ASHA promotion and Hyperband resume paused trials from their last step", async () => {
+  it("ASHA promotion and Hyperband resume paused trials from their last step, with two workers", async () => {
+    const hb = { minResource: 1, maxResource: 9, reductionFactor: 3 }
+    const hbTrials = Hyperband.plan(hb).configurations
     for (const [name, layer, n] of [
-      ["asha", Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 3, mode: "promotion" }), 12],
-      ["hyperband", Hyperband.layer({ minResource: 1, maxResource: 9, reductionFactor: 3 }), Hyperband.plan({ minResource: 1, maxResource: 9, reductionFactor: 3 }).configurations]
+      ["asha", Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 3, mode: "promotion", limit: 12 }), 12],
+      ["hyperband", Hyperband.layer({ ...hb, limit: hbTrials }), hbTrials]
     ] as const) {
       const db = tmpdb()
       const resumed: Array<number> = []
@@ -104,6 +106,7 @@ describe("schedulers in Study.optimize on SQLite", () => {
           study: "s",
           space,
           metric: "loss",
+          concurrency: 2,
           objective: (c, t) => {
             if (t.resumeFrom !== undefined) resumed.push(t.resumeFrom)
             return inner(c, t)
@@ -116,6 +119,11 @@ describe("schedulers in Study.optimize on SQLite", () => {
       expect(resumed.every((s) => s === 1 || s === 3), name).toBe(true)
       for (const t of trials) expect(t.intermediate.map((m) => m.step)).toEqual(t.intermediate.map((_, i) => i + 1))
       expect(trials.filter((t) => t.state === "Complete").length, name).toBeGreaterThan(0)
+      expect(trials.filter((t) => t.state === "Running").length, name).toBe(0)
+      if (name === "hyperband") {
+        expect(trials.filter((t) => t.state === "Waiting").length).toBe(0)
+        expect(trials.reduce((a, t) => a + t.intermediate.length, 0)).toBe(Hyperband.plan(hb).steps)
+      }
     }
   })
 

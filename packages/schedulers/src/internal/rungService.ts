@@ -1,7 +1,7 @@
 // The rung schedulers as Scheduler services: the pure decisions of rungs.ts, plus the writes they
 // call for (the mark of a trial let past a rung, the losers of a synchronous rung stored as Pruned).
 import { Effect, Layer, Option } from "effect"
-import { Scheduler, Storage } from "@tunekit/core"
+import { Scheduler, Storage, type StorageError } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
 import { type Core, KEY } from "./rungs.js"
@@ -9,10 +9,17 @@ import { type Core, KEY } from "./rungs.js"
 export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core): Pruner.Pruner =>
   Pruner.make(name, (input) => core.decide(input).decision, { usesHistory: true, problems })
 
+/**
+ * `limit`: the configurations the study runs. Once that many exist, a worker asking for a trial
+ * waits while other trials run, rather than find nothing to do and stop: a running trial may
+ * complete a rung and make a paused trial resumable. (A trial left Running by a dead worker in
+ * another process keeps it waiting until that trial is failed as stale.)
+ */
 export const layer = (
   name: string,
   problems: ReadonlyArray<string>,
-  core: Core
+  core: Core,
+  limit?: number
 ): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
   Layer.effect(
     Scheduler.Scheduler,
@@ -39,8 +46,8 @@ export const layer = (
           })),
         ...(core.resume
           ? {
-            resume: (ctx) =>
-              lock.withPermits(1)(Effect.gen(function*() {
+            resume: (ctx) => {
+              const attempt = lock.withPermits(1)(Effect.gen(function*() {
                 const history: ReadonlyArray<Trial.FrozenTrial> = yield* ctx.history
                 const objective = { metric: ctx.study.metrics[0] ?? "value", direction: ctx.study.directions[0] ?? "minimize" }
                 const plan = core.resume!(history, objective)
@@ -51,10 +58,20 @@ export const layer = (
                   const values = ctx.study.directions.length === 1 && Number.isFinite(r.value) ? { values: [r.value] } : {}
                   yield* ignoreState(Effect.asVoid(storage.finishTrial(r.id, { state: "Pruned", reason: r.reason, ...values })))
                 }
-                if (plan.resume === undefined) return Option.none()
+                if (plan.resume === undefined) {
+                  // a running trial may yet pause, or complete a rung and make a paused one resumable
+                  const wait = limit !== undefined && history.length >= limit && history.some((t) => t.state === "Running")
+                  return wait ? undefined : Option.none<number>()
+                }
                 yield* ignoreState(storage.setTrialAttr(plan.resume.id, "system", KEY, plan.resume.mark))
                 return Option.some(plan.resume.id)
               }))
+              const loop: Effect.Effect<Option.Option<number>, StorageError> = Effect.flatMap(
+                attempt,
+                (r) => (r === undefined ? Effect.zipRight(Effect.sleep("20 millis"), loop) : Effect.succeed(r))
+              )
+              return loop
+            }
           }
           : {})
       }
