@@ -3,16 +3,12 @@
 // Trains the same MLP on the digits on each backend and prints, per backend, the median over seeds
 // of epochs per second (training and the per-epoch validation pass, as a trial runs it) and of the
 // final validation accuracy. Native backends that are not installed are reported and skipped.
-import { Digits, Split } from "@tunekit/datasets"
-import { Backend, Data, Train } from "@tunekit/tfjs"
+import { Backend, Train } from "@tunekit/tfjs"
+import { digits } from "../examples/tfjs-data.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
-/** The digits as tfjs data: a stratified 80/20 holdout, pixels scaled to [0, 1]. */
-export const digitsData = (seed = 0): { train: Data.Dataset; validation: Data.Dataset } => {
-  const { train, test } = Split.holdout(Digits.load(), { testFraction: 0.2, seed, stratify: true })
-  const toData = (d: typeof train) => Data.make({ x: d.x.map((r) => r.map((v) => v / 16)), y: d.y })
-  return { train: toData(train), validation: toData(test) }
-}
+// The same data as the examples: a stratified 80/20 holdout, pixels scaled to [0, 1].
+const digitsData = () => digits({ seed: 0 })
 
 export const main = async (args: ReadonlyArray<string>) => {
   const o = parseArgs(args)
@@ -22,19 +18,22 @@ export const main = async (args: ReadonlyArray<string>) => {
   const layers = Number(o.layers ?? 2)
   const batchSize = Number(o.batch ?? 32)
   const backends = String(o.backends ?? "wasm,cpu,tensorflow,tensorflow-gpu").split(",") as Array<Backend.Name>
-  const data = digitsData(0)
-  const rows: Array<Array<unknown>> = []
-  const speed: Record<string, number> = {}
+  const data = digitsData()
+  const available: Array<Backend.Name> = []
   for (const backend of backends) {
     try {
       await Backend.select(backend)
+      available.push(backend)
     } catch (e) {
       process.stderr.write(`${backend}: skipped (${(e as Error).message})\n`)
-      continue
     }
-    const rates: Array<number> = []
-    const accuracies: Array<number> = []
-    for (let seed = 0; seed < seeds; seed++) {
+  }
+  // Seeds are the outer loop, so that the backends take turns and share the machine's load alike.
+  const rates = new Map<Backend.Name, Array<number>>(available.map((b) => [b, []]))
+  const accuracies = new Map<Backend.Name, Array<number>>(available.map((b) => [b, []]))
+  for (let seed = 0; seed < seeds; seed++) {
+    for (const backend of available) {
+      await Backend.select(backend)
       const start = performance.now()
       const last = await Train.run({
         model: { type: "mlp", layers, width, activation: "relu", dropout: 0.1 },
@@ -42,10 +41,14 @@ export const main = async (args: ReadonlyArray<string>) => {
         ...data,
         training: { optimizer: { type: "adam", learningRate: 2e-3 }, schedule: { type: "cosine" }, batchSize, epochs, seed }
       })
-      rates.push(epochs / ((performance.now() - start) / 1000))
-      accuracies.push(last.values.val_accuracy)
+      rates.get(backend)!.push(epochs / ((performance.now() - start) / 1000))
+      accuracies.get(backend)!.push(last.values.val_accuracy)
     }
-    const r = { bench: "trainers", model: "mlp-digits", backend, epochs_per_s: median(rates), val_accuracy: median(accuracies) }
+  }
+  const rows: Array<Array<unknown>> = []
+  const speed: Record<string, number> = {}
+  for (const backend of available) {
+    const r = { bench: "trainers", model: "mlp-digits", backend, epochs_per_s: median(rates.get(backend)!), val_accuracy: median(accuracies.get(backend)!) }
     speed[backend] = r.epochs_per_s
     emit(r)
     rows.push([backend, r.epochs_per_s, r.val_accuracy, seeds])
