@@ -78,15 +78,23 @@ export const crowdingDistance = (points: ReadonlyArray<ArrayLike<number>>, front
 
 /** The points of a set that no other point of the set dominates, without duplicates. */
 export const nondominated = (points: ReadonlyArray<ReadonlyArray<number>>): Array<ReadonlyArray<number>> => {
+  // In lexicographic order a point can only be dominated by (or equal to) one before it, so each
+  // point is compared with the points kept so far only.
+  const sorted = [...points].sort((a, b) => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i]
+    return 0
+  })
   const out: Array<ReadonlyArray<number>> = []
-  outer: for (let i = 0; i < points.length; i++) {
-    const p = points[i]
-    for (let j = 0; j < points.length; j++) {
-      if (j === i) continue
-      const q = points[j]
-      if (dominates(q, p)) continue outer
-      // Of equal points keep the first.
-      if (j < i && q.every((v, d) => v === p[d])) continue outer
+  outer: for (const p of sorted) {
+    for (const q of out) {
+      let weaklyBetter = true
+      for (let i = 0; i < p.length; i++) {
+        if (q[i] > p[i]) {
+          weaklyBetter = false
+          break
+        }
+      }
+      if (weaklyBetter) continue outer // q dominates or equals p
     }
     out.push(p)
   }

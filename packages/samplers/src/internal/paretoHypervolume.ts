@@ -55,7 +55,8 @@ const wfg = (points: ReadonlyArray<ReadonlyArray<number>>, ref: ReadonlyArray<nu
  */
 export const hypervolume = (points: ReadonlyArray<ReadonlyArray<number>>, ref: ReadonlyArray<number>): number => {
   const inside = points.filter((p) => p.every((v, i) => v < ref[i]))
-  return wfg(nondominated(inside), ref)
+  // The sweep skips dominated points itself.
+  return ref.length === 2 ? sweep2d(inside, ref) : wfg(nondominated(inside), ref)
 }
 
 /**
