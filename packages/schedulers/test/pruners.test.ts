@@ -1,5 +1,5 @@
 import { fc, test } from "@fast-check/vitest"
-import { Scheduler } from "@tunekit/core"
+import { Rng, Scheduler } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
@@ -201,4 +201,38 @@ describe("Threshold and Wilcoxon details", () => {
     expect(decideAt(Wilcoxon.make(), own, [best, worse], minimize)._tag).toBe("Continue") // better than the best
     expect(decideAt(Wilcoxon.make(), own, [], minimize)._tag).toBe("Continue")
   })
+})
+
+describe("determinism", () => {
+  const pruners: ReadonlyArray<Pruner.Pruner> = [
+    Median.make({ nStartupTrials: 2 }),
+    Percentile.make({ percentile: 30, nStartupTrials: 1, intervalSteps: 2 }),
+    Threshold.make({ lower: -5, upper: 5 }),
+    Patience.make({ patience: 2, minDelta: 0.1 }),
+    Wilcoxon.make({ pThreshold: 0.3 }),
+    Pruner.any(Median.make({ nStartupTrials: 1 }), Patience.make({ patience: 3 })),
+    Pruner.all(Threshold.make({ upper: 2 }), Median.make({ nStartupTrials: 1 })),
+    Pruner.patience(Percentile.make({ percentile: 20, nStartupTrials: 1 }), { patience: 2 }),
+    Asha.make({ minResource: 1, maxResource: 8, reductionFactor: 2 }),
+    Asha.make({ minResource: 1, maxResource: 8, reductionFactor: 2, mode: "promotion", brackets: 2 }),
+    SuccessiveHalving.make({ minResource: 1, maxResource: 8, reductionFactor: 2, configurations: 6 }),
+    Hyperband.make({ minResource: 1, maxResource: 8, reductionFactor: 2 })
+  ]
+  const curve = fc.array(fc.oneof(fc.double({ min: -10, max: 10, noNaN: true }), fc.constant(NaN)), { minLength: 1, maxLength: 9 })
+  const stored = fc.record({ values: curve, state: fc.constantFrom<Trial.State>("Complete", "Running", "Pruned", "Waiting") })
+  test.prop([fc.array(stored, { maxLength: 12 }), curve, fc.integer({ min: 0, max: 20 }), fc.integer()])(
+    "every pruner and scheduler gives the same decision for the same history, in any order",
+    (others, own, number, seed) => {
+      const history = others.map((o, i) => trial(i, o.values, { state: o.state }))
+      const me = trial(number + 100, own, { state: "Running" })
+      const shuffled = Rng.generator(seed).shuffle(history)
+      for (const p of pruners) {
+        for (const objective of [minimize, maximize]) {
+          const d = decideAt(p, me, history, objective)
+          expect(decideAt(p, me, history, objective), p.name).toEqual(d)
+          expect(decideAt(p, me, shuffled, objective), p.name).toEqual(d)
+        }
+      }
+    }
+  )
 })

@@ -37,7 +37,8 @@ export const layer = (
         name,
         check: () => Pruner.validate(self),
         decide: (ctx) =>
-          lock.withPermits(1)(Effect.gen(function*() {
+          // Between rungs there is nothing to decide: no history read, no lock.
+          !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : lock.withPermits(1)(Effect.gen(function*() {
             const history = yield* ctx.history
             const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" as const }
             const out = core.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })

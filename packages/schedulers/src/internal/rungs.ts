@@ -157,6 +157,8 @@ export interface ResumePlan {
 }
 
 export interface Core {
+  /** Whether a report crosses a rung (only those need the history). */
+  readonly crosses: (trial: Trial.FrozenTrial, metric: Trial.Metric) => boolean
   readonly decide: (input: Input) => Outcome
   readonly resume?: (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective) => ResumePlan
 }
@@ -164,6 +166,12 @@ export interface Core {
 const next = (rungs: ReadonlyArray<number>, k: number, max: number) => (k + 1 < rungs.length ? rungs[k + 1] : max)
 
 const continueOutcome: Outcome = { decision: Scheduler.Continue }
+
+const crossesWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (trial: Trial.FrozenTrial, metric: Trial.Metric) => {
+  const b = bracketOf(trial)
+  const k = crossing(trial, metric.step, b.rungs)
+  return k !== undefined && markOf(trial) <= k
+}
 
 // ---------------------------------------------------------------------------------------------
 // ASHA
@@ -210,6 +218,7 @@ export const asha = (
     return { retire: [], ...(pick ? { resume: { id: pick.id, mark: pick.mark } } : {}) }
   }
   return {
+    crosses: crossesWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
       const b = bracketOf(trial)
       const k = crossing(trial, metric.step, b.rungs)
@@ -259,6 +268,7 @@ export const synchronous = (name: string, o: RungOptions, bracketOf: (t: Trial.F
   const lost = (position: number, n: number, keep: number, resource: number) =>
     `${name}: ranks ${position} of ${n} at rung ${fmt(resource)}, outside the top ${keep}`
   return {
+    crosses: crossesWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
       const b = bracketOf(trial)
       const k = crossing(trial, metric.step, b.rungs)
