@@ -359,7 +359,14 @@ export interface Service {
   ) => Effect.Effect<(config: C, trial: Reporter) => Promise<number>, InvalidSplit>
 }
 
-/** The CrossValidation service tag. */
+/**
+ * The CrossValidation service tag.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * const folds = Effect.flatMap(CrossValidation.CrossValidation, (cv) => cv.folds(100))
+ */
 export class CrossValidation extends Context.Tag("@tunekit/datasets/CrossValidation")<CrossValidation, Service>() {}
 
 /**

@@ -14,7 +14,13 @@ import * as Dataset from "./Dataset.js"
 import { cached, parseLabelled, readData } from "./internal/files.js"
 import { digitsFeatures } from "./internal/sklearnNames.js"
 
-/** Image height and width. */
+/**
+ * Image height and width.
+ *
+ * @example
+ * import { Digits } from "@tunekit/datasets"
+ * const inputShape = [Digits.side, Digits.side, 1] // for a CNN
+ */
 export const side = 8
 
 /**

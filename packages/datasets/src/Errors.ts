@@ -63,6 +63,11 @@ export class InvalidModelConfig extends Data.TaggedError("InvalidModelConfig")<{
 /**
  * Training a model failed inside its library (for gradient boosting: inside the XGBoost
  * WebAssembly module). The model's memory has been released.
+ *
+ * @example
+ * import { Boosting, Iris } from "@tunekit/datasets"
+ * await Boosting.score(Iris.load(), Iris.load(), { params: { objective: "no:such" } })
+ * // rejects with TrainingFailed: "boosting: training failed: XGBoost failed while training: ... Unknown objective function no:such"
  */
 export class TrainingFailed extends Data.TaggedError("TrainingFailed")<{
   readonly model: string

@@ -100,7 +100,13 @@ export const validate = (config: Config, task: "classification" | "regression" =
   }
 }
 
-/** The number of features each tree sees, for `d` features. */
+/**
+ * The number of candidate features for `d` features (at each split; each tree with ml-cart).
+ *
+ * @example
+ * import { RandomForest } from "@tunekit/datasets"
+ * RandomForest.featureCount("sqrt", 30) // 5
+ */
 export const featureCount = (mf: MaxFeatures, d: number): number => {
   const n = mf === "all" ? d
     : mf === "sqrt" ? Math.sqrt(d)

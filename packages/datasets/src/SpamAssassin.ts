@@ -21,7 +21,13 @@ interface Email {
   readonly text: string
 }
 
-/** The message groups of the corpus. */
+/**
+ * The message groups of the corpus.
+ *
+ * @example
+ * import { SpamAssassin } from "@tunekit/datasets"
+ * SpamAssassin.groups.filter((g) => g.startsWith("spam")) // ["spam-1", "spam-2"]
+ */
 export const groups = ["easy-ham-1", "easy-ham-2", "hard-ham-1", "spam-1", "spam-2"] as const
 
 /** Options of `load`. */

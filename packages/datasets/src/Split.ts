@@ -44,6 +44,10 @@ const checkFraction = (split: string, f: number, n: number) => {
  * Per-class test quotas summing to `nTest`: each class gets its share rounded down, and the rows
  * left over go to the classes with the largest remainders (ties to the larger class, then the
  * lower index), so the test part's class ratios are as close as counts allow.
+ *
+ * @example
+ * import { Split } from "@tunekit/datasets"
+ * Split.allocate([5, 3, 2], 4) // [2, 1, 1]
  */
 export const allocate = (counts: ReadonlyArray<number>, total: number): Array<number> => {
   const n = counts.reduce((a, b) => a + b, 0)
@@ -94,7 +98,13 @@ export const holdoutIndices = (
   return { train: rng.shuffle(train), test: rng.shuffle(test) }
 }
 
-/** The row indices of each class, by class index (classes with no rows are empty). */
+/**
+ * The row indices of each class, by class index (classes with no rows are empty).
+ *
+ * @example
+ * import { Split } from "@tunekit/datasets"
+ * Split.groupByClass([1, 0, 1]) // [[1], [0, 2]]
+ */
 export const groupByClass = (labels: ReadonlyArray<number>): Array<Array<number>> => {
   const groups: Array<Array<number>> = []
   labels.forEach((c, i) => {

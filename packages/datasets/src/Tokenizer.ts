@@ -15,9 +15,21 @@
  */
 import { InvalidDataset } from "./Errors.js"
 
-/** The padding id. */
+/**
+ * The padding id.
+ *
+ * @example
+ * import { Tokenizer } from "@tunekit/datasets"
+ * const mask = [2, 5, Tokenizer.PAD].map((id) => id !== Tokenizer.PAD)
+ */
 export const PAD = 0
-/** The id of a word outside the vocabulary. */
+/**
+ * The id of a word outside the vocabulary.
+ *
+ * @example
+ * import { Tokenizer } from "@tunekit/datasets"
+ * Tokenizer.fit(["a a"]).encode("b")[0] === Tokenizer.UNKNOWN // true
+ */
 export const UNKNOWN = 1
 
 /** Options of `fit`. */
