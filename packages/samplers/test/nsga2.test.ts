@@ -131,6 +131,24 @@ describe("NSGA-II sampler", () => {
     }
   })
 
+  it("maximizing the negated objectives gives exactly the same trials as minimizing them", async () => {
+    const run = (directions: ReadonlyArray<"minimize" | "maximize">, sign: number) =>
+      Effect.runPromise(
+        Study.optimize({
+          study: "zdt1",
+          space: zdtSpace,
+          objective: (c) => zdt1(c).map((v) => sign * v),
+          directions: [...directions],
+          trials: 60
+        }).pipe(Effect.provide(servicesWith(Nsga2.layer({ populationSize: 10 }), 8)))
+      )
+    const min = await run(["minimize", "minimize"], 1)
+    const max = await run(["maximize", "maximize"], -1)
+    expect(max.trials.map((t) => t.params)).toEqual(min.trials.map((t) => t.params))
+    const mixed = await run(["minimize", "maximize"], 1)
+    expect(mixed.trials.map((t) => t.params)).not.toEqual(min.trials.map((t) => t.params))
+  })
+
   it("rejects bad options when the study starts", async () => {
     const r = await Effect.runPromise(
       Effect.either(
