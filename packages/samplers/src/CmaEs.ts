@@ -23,7 +23,13 @@ import { Sampler, SamplerUnsupported } from "@tunekit/core"
 import * as Cma from "./internal/cma.js"
 import { type Dim, dimOf, isNumeric, unconditionalNumeric } from "./internal/cmaSpace.js"
 
-/** Options of the CMA-ES sampler. */
+/**
+ * Options of the CMA-ES sampler.
+ *
+ * @example
+ * import type { CmaEs } from "@tunekit/samplers"
+ * const options: CmaEs.Options = { sigma0: 0.25, populationSize: 6, restart: "none", x0: { lr: 1e-3 } }
+ */
 export interface Options {
   /** The initial step size, as a fraction of each parameter's range in the unit cube (default 1/6). */
   readonly sigma0?: number

@@ -21,7 +21,13 @@ import { type Dim, dimOf } from "./internal/cmaSpace.js"
 import * as Nsga from "./internal/nsga.js"
 import { crowdingDistance, nonDominatedSort as sortFronts, toMinimization } from "./internal/pareto.js"
 
-/** Options of the NSGA-II sampler. */
+/**
+ * Options of the NSGA-II sampler.
+ *
+ * @example
+ * import type { Nsga2 } from "@tunekit/samplers"
+ * const options: Nsga2.Options = { populationSize: 40, crossover: "sbx", mutationProb: 0.2 }
+ */
 export interface Options {
   /**
    * Trials per generation (default 20; Optuna uses 50). On ZDT1, ZDT2 and DTLZ2 with budgets of
