@@ -2,7 +2,7 @@
 // median pruning (Golovin et al. 2017): each trial trains on the wasm backend and streams its
 // validation accuracy per epoch; the pruner stops the trials below the median at the same epoch.
 //
-//   npx tsx --conditions=source examples/quickstart-mlp.ts                 # 40 trials of up to 20 epochs
+//   npx tsx --conditions=source examples/quickstart-mlp.ts                 # 25 trials of up to 15 epochs
 //   npx tsx --conditions=source examples/quickstart-mlp.ts --trials 10 --epochs 5 --storage /tmp/q.db
 import { Effect, Layer, Option } from "effect"
 import { Space, Study, Trial } from "@tunekit/core"
@@ -38,7 +38,7 @@ export const main = (options: Options = {}) =>
   Effect.gen(function*() {
     const backend = yield* Backend.Backend
     const data = digits()
-    const epochs = options.epochs ?? 20
+    const epochs = options.epochs ?? 15
     const study = options.study ?? "quickstart-mlp"
 
     // A trial is a stream of per-epoch metrics; when the pruner says stop, the run loop
@@ -65,7 +65,7 @@ export const main = (options: Options = {}) =>
       objective,
       metric: "val_accuracy",
       direction: "maximize",
-      trials: options.trials ?? 40,
+      trials: options.trials ?? 25,
       progress: options.progress ?? true
     }).pipe(
       Effect.provide(Layer.mergeAll(Tpe.layer({ nStartupTrials: 8 }), Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }))),

@@ -31,7 +31,13 @@ export interface Config {
   readonly dense?: number
 }
 
-/** The image shape `[height, width, channels]` of an input shape, or undefined when it is not an image. */
+/**
+ * The image shape `[height, width, channels]` of an input shape, or undefined when it is not an image.
+ *
+ * @example
+ * import { Cnn } from "@tunekit/tfjs"
+ * Cnn.imageShape([64]) // [8, 8, 1]
+ */
 export const imageShape = (inputShape: ReadonlyArray<number>): [number, number, number] | undefined => {
   if (inputShape.length === 3) return [inputShape[0], inputShape[1], inputShape[2]]
   if (inputShape.length === 2) return [inputShape[0], inputShape[1], 1]

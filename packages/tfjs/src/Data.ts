@@ -70,7 +70,14 @@ export const fromArrays = (
   return { x: xs, y: ys, inputShape, targets, n: Math.floor(ys.length / targets) }
 }
 
-/** The number of values in one sample. */
+/**
+ * The number of values in one sample.
+ *
+ * @example
+ * import { Data } from "@tunekit/tfjs"
+ * declare const images: Data.Dataset // inputShape [8, 8, 1]
+ * Data.sampleSize(images) // 64
+ */
 export const sampleSize = (d: Dataset): number => d.inputShape.reduce((a, b) => a * b, 1)
 
 /**

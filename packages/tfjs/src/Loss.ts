@@ -22,11 +22,17 @@ export type Config =
 /** The names, for search spaces. */
 export type Name = Config["type"]
 
-/** Whether a loss is for classification (labels) or regression (targets). */
+/**
+ * Whether a loss is for classification (labels) or regression (targets).
+ *
+ * @example
+ * import { Loss } from "@tunekit/tfjs"
+ * Loss.isClassification({ type: "huber" }) // false
+ */
 export const isClassification = (c: Config): boolean => c.type === "crossEntropy"
 
 /**
- * The mean loss of a batch. For cross-entropy `target` holds integer labels (shape `[batch]` or
+ * The mean loss of a batch (see the module's example). For cross-entropy `target` holds integer labels (shape `[batch]` or
  * `[batch, 1]`) and `output` the logits; otherwise both are `[batch, targets]`.
  */
 export const compute = (config: Config, target: tf.Tensor, output: tf.Tensor, classes: number | undefined): tf.Scalar =>

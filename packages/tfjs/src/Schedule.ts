@@ -88,7 +88,13 @@ export const validate = (config: Config): InvalidTraining | undefined => {
   return undefined
 }
 
-/** The number of warmup steps for a run. */
+/**
+ * The number of warmup steps for a run.
+ *
+ * @example
+ * import { Schedule } from "@tunekit/tfjs"
+ * Schedule.warmupSteps({ ratio: 0.1 }, 500) // 50
+ */
 export const warmupSteps = (w: Warmup | undefined, totalSteps: number): number =>
   w === undefined ? 0 : "steps" in w ? w.steps : Math.round(w.ratio * totalSteps)
 

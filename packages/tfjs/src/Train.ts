@@ -150,7 +150,15 @@ export const validate = (t: Training, task: Data.Task): InvalidTraining | undefi
 
 const defaultLoss = (task: Data.Task): Loss.Config => (task.kind === "classification" ? { type: "crossEntropy" } : { type: "mse" })
 
-/** Checks everything that can be checked before a tensor exists. */
+/**
+ * Checks everything that can be checked before a tensor exists: the model against the data's
+ * shape, both datasets, token ids against the vocabulary, the training settings.
+ *
+ * @example
+ * import { Train } from "@tunekit/tfjs"
+ * declare const options: Train.Options
+ * const problem = Train.check(options) // undefined, or a typed error
+ */
 export const check = (o: Options): InvalidTraining | InvalidData | import("./Errors.js").InvalidModel | undefined => {
   const model = typeof o.model === "function" ? undefined : Model.validate(o.model, o.train?.inputShape ?? [])
   if (model) return model
@@ -405,7 +413,14 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
   }
 }
 
-/** Gradients rescaled so that their global L2 norm is at most `clip` (Pascanu et al. 2013). */
+/**
+ * Gradients rescaled so that their global L2 norm is at most `clip` (Pascanu et al. 2013).
+ *
+ * @example
+ * import * as tf from "@tensorflow/tfjs"
+ * import { Train } from "@tunekit/tfjs"
+ * Train.clipByGlobalNorm([tf.tensor1d([3]), tf.tensor1d([4])], 1) // [0.6], [0.8]
+ */
 export const clipByGlobalNorm = (grads: ReadonlyArray<tf.Tensor>, clip: number): Array<tf.Tensor> =>
   tf.tidy(() => {
     const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))))
