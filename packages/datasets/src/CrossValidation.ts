@@ -258,7 +258,10 @@ const partsOf = <D extends Dataset.Rows | Dataset.Series>(data: D, fold: Fold): 
 }
 
 /**
- * Scores a config fold by fold as a cold stream of metrics `{ step: fold, values: { score } }`.
+ * Scores a config fold by fold as a cold stream of metrics
+ * `{ step: fold, values: { score, mean_score } }`: the fold's score and the mean so far (so that a
+ * study of this stream with `metric: "mean_score"` ends with the mean over all folds; for the
+ * Wilcoxon pruner, which compares fold by fold, use `objective` with `metric: "score"`).
  * Folds run one at a time, each in its own macrotask: unsubscribing stops before the next fold.
  * A fold whose score is not a finite number, or whose scorer throws, errors the stream.
  *
@@ -274,6 +277,8 @@ export const evaluate = <D extends Dataset.Rows | Dataset.Series, C>(
 ): Observable<Trial.Metric> =>
   new Observable<Trial.Metric>((subscriber) => {
     const metric = options.metric ?? "score"
+    let sum = 0
+    let count = 0
     let stopped = false
     let timer: ReturnType<typeof setImmediate> | undefined
     const run = (i: number) => {
@@ -291,7 +296,9 @@ export const evaluate = <D extends Dataset.Rows | Dataset.Series, C>(
         if (typeof s !== "number" || !Number.isFinite(s)) {
           return subscriber.error(new Error(`fold ${fold.index}: the score is ${String(s)}, not a finite number`))
         }
-        subscriber.next({ step: fold.index, values: { [metric]: s } })
+        sum += s
+        count++
+        subscriber.next({ step: fold.index, values: { [metric]: s, [`mean_${metric}`]: sum / count } })
         timer = setImmediate(() => run(i + 1))
       }
       if (typeof result === "number") next(result)

@@ -128,10 +128,11 @@ describe("the CV objective and the service", () => {
   const score = ({ train, test }: CrossValidation.FoldData<Dataset.Classification>, c: { maxDepth: number }) =>
     Model.score(DecisionTree.fit(train, c), test)
 
-  it("evaluate streams one metric a fold, at the fold's step", async () => {
+  it("evaluate streams one metric a fold, at the fold's step, with the running mean", async () => {
     const ms = await lastValueFrom(CrossValidation.evaluate({ data, folds, score }, { maxDepth: 3 }).pipe(toArray()))
     expect(ms.map((m) => m.step)).toEqual([0, 1, 2, 3, 4])
     expect(ms.every((m) => m.values.score > 0.8 && m.values.score <= 1)).toBe(true)
+    ms.forEach((m, i) => expect(m.values.mean_score).toBeCloseTo(ms.slice(0, i + 1).reduce((a, x) => a + x.values.score, 0) / (i + 1), 12))
   })
 
   it("the objective reports each fold and returns the mean; a prune stops the remaining folds", async () => {
@@ -217,5 +218,36 @@ describe("the CV objective and the service", () => {
     const fs = CrossValidation.folds({ _tag: "TimeSeries", options: { k: 4 } }, s)
     expect(fs).toHaveLength(4)
     expect(fs[3].test.at(-1)).toBe(308)
+  })
+})
+
+describe("evaluate as a study objective (an Observable)", () => {
+  it("with metric mean_score the trial's value is the mean over the folds; unsubscribing stops the folds", async () => {
+    const data = Wine.load()
+    const folds = CrossValidation.stratifiedKFold(data.y, { k: 4, seed: 0 })
+    let fitted = 0
+    const score = ({ train, test }: CrossValidation.FoldData<Dataset.Classification>, c: { maxDepth: number }) => {
+      fitted++
+      return Model.score(DecisionTree.fit(train, c), test)
+    }
+    const result = await Effect.runPromise(Study.optimize({
+      study: "cv-stream",
+      space: Space.struct({ maxDepth: Space.int(1, 4) }),
+      metric: "mean_score",
+      direction: "maximize",
+      trials: 2,
+      objective: (c) => CrossValidation.evaluate({ data, folds, score }, c)
+    }).pipe(Effect.provide(Study.layerDefaults({ seed: 3 }))))
+    for (const t of result.trials) {
+      const scores = t.intermediate.map((m) => m.values.score)
+      expect(scores).toHaveLength(4)
+      expect(t.values![0]).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / 4, 12)
+    }
+    fitted = 0
+    const sub = CrossValidation.evaluate({ data, folds, score }, { maxDepth: 2 }).subscribe((m) => {
+      if (m.step === 0) sub.unsubscribe()
+    })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(fitted).toBe(1)
   })
 })
