@@ -122,5 +122,14 @@ export const pruneWhen = (scheduler: Decide | Pruner.Pruner, options: Options = 
  */
 export const earlyStop = (options: PatienceOptions & Omit<Options, "history">) => pruneWhen(patience(options), options)
 
-/** The reason of a Prune decision, for consumers of `decisions`. */
+/**
+ * The reason of a Prune decision, for consumers of `decisions`.
+ *
+ * @example
+ * import { Operators, Threshold } from "@tunekit/schedulers"
+ * import { of } from "rxjs"
+ * of({ step: 1, values: { value: NaN } })
+ *   .pipe(Operators.decisions(Threshold.make({ upper: 1 })))
+ *   .subscribe(({ decision }) => console.log(Operators.reasonOf(decision))) // "threshold: value at step 1 is NaN"
+ */
 export const reasonOf = (d: Scheduler.Decision): string | undefined => (d._tag === "Prune" ? d.reason : undefined)

@@ -21,7 +21,7 @@ export interface Options extends StepOptions {
   readonly nMinTrials?: number
 }
 
-export const problems = (o: Options, name = "percentile"): Array<string> => {
+const problems = (o: Options, name: string): Array<string> => {
   const out = stepProblems(o)
   if (name === "percentile" && !(o.percentile > 0 && o.percentile <= 100)) out.push(`percentile must be in (0, 100], got ${o.percentile}`)
   if (o.nStartupTrials !== undefined && !(Number.isInteger(o.nStartupTrials) && o.nStartupTrials >= 0)) {

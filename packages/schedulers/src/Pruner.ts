@@ -52,7 +52,14 @@ export const make = (
   options: { readonly usesHistory?: boolean; readonly problems?: ReadonlyArray<string> } = {}
 ): Pruner => ({ name, decide, usesHistory: options.usesHistory ?? false, problems: options.problems ?? [] })
 
-/** The problems of a pruner as the typed error a study fails with at start. */
+/**
+ * The problems of a pruner as the typed error a study fails with at start.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Pruner, Threshold } from "@tunekit/schedulers"
+ * Effect.runSync(Effect.either(Pruner.validate(Threshold.make({})))) // Left(InvalidScheduler: give lower, upper or both)
+ */
 export const validate = (pruner: Pruner): Effect.Effect<void, InvalidScheduler> =>
   pruner.problems.length === 0
     ? Effect.void

@@ -11,10 +11,25 @@ import { Scheduler } from "@tunekit/core"
 import type { Layer } from "effect"
 import type { Trial } from "@tunekit/core"
 import { better, fmt, seriesOf } from "./internal/series.js"
-import { signedRank } from "./internal/wilcoxon.js"
+import { signedRank as test } from "./internal/wilcoxon.js"
 import * as Pruner from "./Pruner.js"
 
-export { type Alternative, type Result, signedRank } from "./internal/wilcoxon.js"
+export type { Alternative, Result } from "./internal/wilcoxon.js"
+
+/**
+ * The Wilcoxon signed-rank test of paired differences against a median of zero: exact up to 50
+ * non-zero differences (ties and zeros included), the normal approximation above.
+ *
+ * @example
+ * import { Wilcoxon } from "@tunekit/schedulers"
+ * // scipy.stats.wilcoxon's example: statistic 96, two-sided p = 0.041259765625
+ * Wilcoxon.signedRank([6, 8, 14, 16, 23, 24, 28, 29, 41, -48, 49, 56, 60, -67, 75])
+ */
+export const signedRank: (
+  d: ReadonlyArray<number>,
+  alternative?: "greater" | "less" | "two-sided",
+  method?: "auto" | "exact" | "normal"
+) => import("./internal/wilcoxon.js").Result = test
 
 /** Options of the Wilcoxon pruner. */
 export interface Options {
@@ -62,12 +77,12 @@ export const make = (options: Options = {}): Pruner.Pruner =>
     const meanDiff = diffs.reduce((a, b) => a + b, 0) / diffs.length
     // Never prune a trial that is on average as good as the best: it may become the best.
     if (!(meanDiff > 0)) return Scheduler.Continue
-    const test = signedRank(diffs, "greater")
+    const result = test(diffs, "greater")
     const threshold = options.pThreshold ?? 0.1
-    return test.pvalue < threshold
+    return result.pvalue < threshold
       ? Scheduler.Decision.Prune({
         reason: `wilcoxon: worse than trial ${best.number} on ${diffs.length} shared steps (mean ${fmt(meanDiff)} worse, p = ${
-          fmt(test.pvalue)
+          fmt(result.pvalue)
         } < ${fmt(threshold)})`
       })
       : Scheduler.Continue
