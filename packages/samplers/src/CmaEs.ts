@@ -18,8 +18,8 @@
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
-import type { Distribution, Trial } from "@tunekit/core"
-import { Sampler, SamplerUnsupported } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
 import * as Cma from "./internal/cma.js"
 import { type Dim, dimOf, isNumeric, unconditionalNumeric } from "./internal/cmaSpace.js"
 
@@ -233,6 +233,17 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
             reason: `the space has ${kinds} parameters (${[...space.params.keys()].join(", ")}); CMA-ES needs at least one float or int outside a branch; use TPE or random search`
           })
         )
+      }
+      for (const [k, v] of Object.entries(options.x0 ?? {})) {
+        const d = space?.params.get(k)
+        if (space !== undefined && (d === undefined || d._tag === "Categorical" || !(v >= d.low && v <= d.high))) {
+          return Effect.fail(
+            new SamplerUnsupported({
+              sampler: "cmaes",
+              reason: `x0.${k} = ${v} is not a value of a numeric parameter of the space${d ? ` (${Distribution.describe(d)})` : ""}`
+            })
+          )
+        }
       }
       return Effect.void
     },

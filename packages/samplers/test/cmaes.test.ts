@@ -118,6 +118,11 @@ describe("CMA-ES numerics (Hansen 2016)", () => {
   })
 })
 
+const runSphereWith = (sampler: Layer.Layer<Sampler.Sampler>, seed: number, trials: number) =>
+  Effect.runPromise(
+    Study.optimize({ study: "sphere", space: sphereSpace, objective: sphere, trials }).pipe(Effect.provide(servicesWith(sampler, seed)))
+  )
+
 describe("CMA-ES sampler", () => {
   const runSphere = (sampler: Layer.Layer<Sampler.Sampler>, seed: number, trials: number) =>
     Effect.runPromise(
@@ -216,6 +221,12 @@ describe("CMA-ES sampler", () => {
     }
   })
 
+  it("starts from x0 with step sigma0", async () => {
+    const r = await runSphereWith(CmaEs.layer({ x0: { a: 1, b: 1, c: -2, d: 3, e: 0 }, sigma0: 0.01 }), 1, 10)
+    // A step of 0.01 of the range (0.1 in each coordinate): every first trial is near the optimum.
+    for (const t of r.trials) expect(t.values![0]).toBeLessThan(5 * 0.1 ** 2 * 9)
+  })
+
   it("works define-by-run: the space is the numeric parameters every complete trial has", async () => {
     const best = async (sampler: Layer.Layer<Sampler.Sampler>) => {
       const r = await Effect.runPromise(
@@ -260,6 +271,12 @@ describe("CMA-ES sampler", () => {
       )
     )
     expect(Either.isLeft(bad) && bad.left.message).toMatch(/sigma0 must be in \(0, 1\], got 0/)
+    const x0 = await Effect.runPromise(
+      Effect.either(Study.optimize({ study: "b", space: sphereSpace, objective: sphere, trials: 3 })).pipe(
+        Effect.provide(servicesWith(CmaEs.layer({ x0: { a: 7 } }), 1))
+      )
+    )
+    expect(Either.isLeft(x0) && x0.left.message).toMatch(/x0.a = 7 is not a value of a numeric parameter of the space \(float \[-5, 5\]\)/)
   })
 
   it("maximizes, restarts with a larger population (IPOP) once converged, and samples conditional parameters", async () => {
