@@ -241,3 +241,24 @@ describe("successive halving and Hyperband", () => {
     }
   )
 })
+
+describe("ASHA brackets", () => {
+  it("assigns trial n to bracket n mod brackets, starting bracket b at minResource * eta^b, and compares within a bracket", () => {
+    const asha = Asha.make({ minResource: 1, maxResource: 9, reductionFactor: 3, brackets: 2 })
+    const at = (number: number, values: ReadonlyArray<number>, state: Trial.State = "Running"): Trial.FrozenTrial => ({
+      id: 1000 + number, number, state, params: {}, distributions: {}, values: undefined,
+      intermediate: values.map((v, i) => ({ step: i + 1, values: { value: v } })),
+      userAttrs: {}, systemAttrs: {}, startedAt: 0, finishedAt: undefined, worker: undefined, reason: undefined
+    })
+    const history = [at(0, [1, 1, 1]), at(2, [1, 1, 1]), at(4, [1, 1, 1]), at(3, [20, 20, 10]), at(5, [20, 20, 11])]
+    const objective = { metric: "value", direction: "minimize" as const }
+    const decide = (t: Trial.FrozenTrial) => asha.decide({ trial: t, metric: t.intermediate[t.intermediate.length - 1], history, objective })._tag
+    // odd trials have no rung at 1: the worst value there goes on
+    expect(decide(at(7, [50]))).toBe("Continue")
+    // at 3, trial 7 is compared with 3 and 5 only: the best of three goes on
+    expect(decide(at(7, [50, 50, 9]))).toBe("Continue")
+    expect(decide(at(7, [50, 50, 12]))).toBe("Prune")
+    // even trials are compared at 1 with the even ones: 0, 2 and 4 all have 1
+    expect(decide(at(6, [2]))).toBe("Prune")
+  })
+})
