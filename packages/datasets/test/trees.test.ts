@@ -126,6 +126,28 @@ describe("tunekit's CART engine", () => {
     }
   })
 
+  it("regression trees do not depend on the scale of the target", () => {
+    const ds = Diabetes.load()
+    const shapeAt = (scale: number) => {
+      const tree = DecisionTree.fit(Dataset.regression({ ...ds, y: ds.y.map((v) => v * scale) }), { maxDepth: 5 })
+      return { shape: [tree.depth, tree.leaves], pred: tree.predict(ds.x.slice(0, 20)).map((v) => v / scale) }
+    }
+    const a = shapeAt(1), b = shapeAt(1e-9)
+    expect(b.shape).toEqual(a.shape)
+    b.pred.forEach((v, i) => expect(v).toBeCloseTo(a.pred[i], 6))
+  })
+
+  it("a split whose drawn features are all constant draws more (as scikit-learn), so forests still split", () => {
+    // feature 0 is constant, feature 1 separates the classes; one candidate feature a split
+    const x = Array.from({ length: 40 }, (_, i) => [7, i])
+    const ds = Dataset.classification({ name: "half-constant", x, y: x.map((r) => (r[1] < 20 ? 0 : 1)), classNames: ["a", "b"] })
+    const forest = RandomForest.fit(ds, { nEstimators: 20, maxFeatures: 0.5, bootstrap: false, seed: 2 })
+    expect(forest.maxFeatures).toBe(1)
+    expect(Model.score(forest, ds)).toBe(1)
+    // every tree split on feature 1 (a tree stuck at its root would vote 0.5 / 0.5)
+    expect(forest.predictProba(ds.x).every((p) => p[0] === 0 || p[0] === 1)).toBe(true)
+  })
+
   it("scores as ml-cart does in 5-fold CV on breast cancer (same algorithm, another implementation)", () => {
     const ds = BreastCancer.load()
     const folds = CrossValidation.stratifiedKFold(ds.y, { k: 5, seed: 1 })

@@ -85,21 +85,18 @@ export const grow = (
     return g
   }
 
+  /** Whether every row has the same target (nothing left to separate). */
+  const constant = (rs: ReadonlyArray<number>): boolean => {
+    const first = y[rs[0]]
+    for (const r of rs) if (y[r] !== first) return false
+    return true
+  }
+
   const node = (rs: Array<number>, depth: number): Node => {
     const n = rs.length
+    if (depth >= p.maxDepth || n < p.minSamplesSplit || n < 2 * p.minSamplesLeaf || constant(rs)) return leafOf(rs)
     const impurity = impurityOf(rs)
-    if (depth >= p.maxDepth || n < p.minSamplesSplit || n < 2 * p.minSamplesLeaf || impurity <= 1e-12) return leafOf(rs)
-
-    // Candidate features: a partial Fisher-Yates draw of featuresPerSplit of them.
-    const m = p.featuresPerSplit
-    if (m < d && rng !== undefined) {
-      for (let i = 0; i < m; i++) {
-        const j = i + rng.int(d - i)
-        const t = featureIds[i]
-        featureIds[i] = featureIds[j]
-        featureIds[j] = t
-      }
-    }
+    const m = Math.min(p.featuresPerSplit, d)
 
     let bestGain = -Infinity
     let bestFeature = -1
@@ -115,7 +112,16 @@ export const grow = (
       countsT.fill(0)
       for (const r of rs) countsT[y[r]]++
     }
-    for (let fi = 0; fi < Math.min(m, d); fi++) {
+    // Candidate features come from a lazy Fisher-Yates draw. As scikit-learn, the search goes on
+    // past `m` features while none of those drawn gives a valid split (say, all constant here).
+    for (let fi = 0; fi < d; fi++) {
+      if (fi >= m && bestFeature >= 0) break
+      if (m < d && rng !== undefined) {
+        const j = fi + rng.int(d - fi)
+        const t = featureIds[fi]
+        featureIds[fi] = featureIds[j]
+        featureIds[j] = t
+      }
       const f = featureIds[fi]
       const col = cols[f]
       sorted = rs.slice().sort((a, b) => col[a] - col[b])
@@ -146,7 +152,7 @@ export const grow = (
           childImpurity = (nL - gl / nL + nR - gr / nR) / n
         }
         const gain = impurity - childImpurity
-        if (gain > bestGain + 1e-12) {
+        if (gain > bestGain) {
           bestGain = gain
           bestFeature = f
           // The midpoint, unless rounding lands it on the upper value (as scikit-learn).
@@ -157,7 +163,7 @@ export const grow = (
       }
     }
     // scikit-learn's min_impurity_decrease weighs the decrease by the node's share of the rows.
-    if (bestFeature < 0 || bestGain <= 0 || (n / total) * bestGain < p.minImpurityDecrease) return leafOf(rs)
+    if (bestFeature < 0 || !(bestGain > 0) || (n / total) * bestGain < p.minImpurityDecrease) return leafOf(rs)
     const col = cols[bestFeature]
     const left: Array<number> = []
     const right: Array<number> = []
