@@ -46,6 +46,13 @@ export interface Options {
   readonly group?: boolean
   /** The multivariate kernels' bandwidth, as a fraction of each range before the n^(-1/(d+4)) shrink. Default 0.1 (Optuna: 0.2). */
   readonly bandwidth?: number
+  /**
+   * Let the good estimator l(x) sharpen as the study learns: its magic clip counts half of all
+   * observations (not only the good ones), and in multivariate groups without categoricals its
+   * bandwidth follows the spread of the good trials (4 standard deviations, between half the range
+   * and the range) rather than the range. Default true; false gives Optuna's estimator.
+   */
+  readonly adaptive?: boolean
   /** Count running trials as bad observations (parallel workers). Default true. */
   readonly constantLiar?: boolean
 }
@@ -53,9 +60,27 @@ export interface Options {
 type Resolved = Required<Options>
 
 /**
+ * Optuna 3.x's TPESampler defaults (univariate, gamma 10%, bandwidth 0.2, no adaptive estimator, no
+ * constant liar), for comparisons.
+ *
+ * @example
+ * import { Tpe } from "@tunekit/samplers"
+ * const layer = Tpe.layer(Tpe.optunaOptions)
+ */
+export const optunaOptions: Options = {
+  multivariate: false,
+  group: false,
+  gamma: optunaGamma,
+  bandwidth: 0.2,
+  adaptive: false,
+  constantLiar: false
+}
+
+/**
  * The defaults. They depart from Optuna's where the benchmark (docs/benchmarks-tpe.md) says so:
- * multivariate kernels, a narrower multivariate bandwidth (0.1 of the range, not 0.2) and a good set
- * of 15% rather than 10%; the constant liar is on because the run loop is parallel.
+ * multivariate kernels, a narrower multivariate bandwidth (0.1 of the range, not 0.2), a good set
+ * of 15% rather than 10%, and the adaptive good estimator; the constant liar is on because the run
+ * loop is parallel.
  */
 export const defaults: Resolved = {
   nStartupTrials: 10,
@@ -68,6 +93,7 @@ export const defaults: Resolved = {
   considerEndpoints: false,
   multivariate: true,
   bandwidth: 0.1,
+  adaptive: true,
   group: true,
   constantLiar: true
 }
@@ -191,7 +217,9 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     considerMagicClip: o.considerMagicClip,
     considerEndpoints: o.considerEndpoints,
     multivariate,
-    bandwidth: o.bandwidth
+    bandwidth: o.bandwidth,
+    spread: 0,
+    spreadFloor: 0
   })
 
   /** One TPE step over a set of parameters modelled jointly (or one parameter alone). */
@@ -222,7 +250,13 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     const wBelow = directions.length > 1 ? motpeBelowWeights(below, directions) : o.weights(below.length).slice(0, below.length)
     const wAbove = o.weights(above.length).slice(0, above.length)
     const po = parzenOptions(multivariate)
-    const l = Parzen.build(specs, obs(below), wBelow, po)
+    const adaptive = o.adaptive
+      ? {
+        clipCount: Math.round((below.length + above.length) / 2),
+        ...(multivariate && specs.every((x) => x.kind !== "categorical") ? { spread: 4, spreadFloor: 0.5 } : {})
+      }
+      : {}
+    const l = Parzen.build(specs, obs(below), wBelow, { ...po, ...adaptive })
     const g = Parzen.build(specs, obs(above), wAbove, po)
     const n = o.nEiCandidates
     const candidates = Parzen.sample(l, ctx.rng, n)
