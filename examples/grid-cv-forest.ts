@@ -55,8 +55,7 @@ export const main = (options: Options = {}) =>
       trials: options.trials,
       progress: options.progress ?? true
     })
-    const all = yield* result.study.trials
-    const table = CrossValidation.results(all, { direction: "maximize" })
+    const table = yield* CrossValidation.studyResults(result.study)
     const best = Option.getOrThrow(result.best)
     const top = [...table].filter((r) => r.rank_test_score !== null).sort((a, b) => a.rank_test_score! - b.rank_test_score!).slice(0, 5)
     const csvPath = path.join(path.dirname(storage), `${study}.cv_results.csv`)

@@ -28,7 +28,7 @@
  *
  * @since 0.1.0
  */
-import type { Trial } from "@tunekit/core"
+import type { StorageError, Study as StudyM, Trial } from "@tunekit/core"
 import { Rng, Trial as TrialM } from "@tunekit/core"
 import { Context, Effect, Layer } from "effect"
 import { Observable } from "rxjs"
@@ -439,7 +439,8 @@ export const results = (
   options: { readonly direction: Trial.Direction; readonly metric?: string }
 ): ReadonlyArray<ResultRow> => {
   const metric = options.metric ?? "score"
-  const nFolds = Math.max(0, ...trials.flatMap((t) => TrialM.series(t, metric).map(([s]) => s + 1)))
+  let nFolds = 0
+  for (const t of trials) for (const [step] of TrialM.series(t, metric)) if (Number.isInteger(step) && step + 1 > nFolds) nFolds = step + 1
   const rows = trials.map((t) => {
     const splits: Array<number | null> = new Array(nFolds).fill(null)
     for (const [step, v] of TrialM.series(t, metric)) if (Number.isInteger(step) && step >= 0) splits[step] = v
@@ -458,6 +459,24 @@ export const results = (
   })
   return rows.map((r) => ({ ...r, rank_test_score: rank.get(r.number) ?? null }))
 }
+
+/**
+ * The results table of an open study, read from its storage, with its objective's metric and
+ * direction (a study that names no metric: the fold scores are read as "score", as `objective`
+ * reports them).
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Study } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * declare const study: Study.Handle<unknown>
+ * const csv = Effect.map(CrossValidation.studyResults(study), CrossValidation.resultsToCsv)
+ */
+export const studyResults = <A>(study: StudyM.Handle<A>): Effect.Effect<ReadonlyArray<ResultRow>, StorageError> =>
+  Effect.map(study.trials, (trials) => {
+    const objective = study.objectives[0]
+    return results(trials, { direction: objective.direction, metric: objective.metric === "value" ? "score" : objective.metric })
+  })
 
 const cell = (v: unknown): string => {
   if (v === null || v === undefined) return ""

@@ -185,6 +185,7 @@ describe("the CV objective and the service", () => {
     expect(byDepth.size).toBe(3)
 
     const table = CrossValidation.results(result.trials, { direction: "maximize" })
+    expect(await Effect.runPromise(CrossValidation.studyResults(result.study))).toEqual(table)
     for (const row of table) {
       const t = result.trials.find((x) => x.number === row.number)!
       const scores = t.intermediate.map((m) => m.values.score)
