@@ -137,37 +137,53 @@ export const decompose = (
   trials: ReadonlyArray<FrozenTrial>,
   group: boolean
 ): Array<Array<readonly [string, DistributionT.Distribution]>> => {
+  const d = decomposer(group)
+  for (const t of trials) d.add(t)
+  return d.groups()
+}
+
+/**
+ * The decomposition, built one finished trial at a time. The result does not depend on the order
+ * of the trials (two parameters share a group when the same trials have them), so a sampler keeps
+ * one per study and adds the trials that finished since its last suggestion.
+ */
+const decomposer = (group: boolean) => {
   const dist = new Map<string, DistributionT.Distribution>()
   const bad = new Set<string>()
-  let groups: Array<Set<string>> | undefined
+  let sets: Array<Set<string>> | undefined
   // Most trials share their set of parameter names: refine the groups once per distinct set.
   const seenSets = new Set<string>()
-  for (const t of trials) {
-    if (t.state !== "Complete" && t.state !== "Pruned") continue
+  let cached: Array<Array<readonly [string, DistributionT.Distribution]>> | undefined
+  const add = (t: FrozenTrial) => {
+    if (t.state !== "Complete" && t.state !== "Pruned") return
     let signature = ""
     for (const k in t.params) {
       const d = t.distributions[k]
       if (d === undefined) continue
       const prev = dist.get(k)
       if (prev === undefined) dist.set(k, d)
-      else if (prev !== d && !Distribution.equals(prev, d)) bad.add(k)
+      else if (prev !== d && !Distribution.equals(prev, d) && !bad.has(k)) {
+        bad.add(k)
+        cached = undefined
+      }
       signature += k + "\u0000"
     }
-    if (seenSets.has(signature)) continue
+    if (seenSets.has(signature)) return
     seenSets.add(signature)
+    cached = undefined
     const names = new Set<string>()
     for (const k in t.params) if (t.distributions[k] !== undefined && !Distribution.isSingle(t.distributions[k])) names.add(k)
-    if (groups === undefined) {
-      groups = [names]
-      continue
+    if (sets === undefined) {
+      sets = [names]
+      return
     }
     if (!group) {
-      groups = [new Set([...groups[0]].filter((k) => names.has(k)))]
-      continue
+      sets = [new Set([...sets[0]].filter((k) => names.has(k)))]
+      return
     }
     const next: Array<Set<string>> = []
     const seen = new Set<string>()
-    for (const g of groups) {
+    for (const g of sets) {
       const inter = new Set<string>()
       const diff = new Set<string>()
       for (const k of g) (names.has(k) ? inter : diff).add(k)
@@ -177,11 +193,13 @@ export const decompose = (
     }
     const rest = new Set([...names].filter((k) => !seen.has(k)))
     if (rest.size > 0) next.push(rest)
-    groups = next
+    sets = next
   }
-  return (groups ?? [])
-    .map((g) => [...g].filter((k) => !bad.has(k)).sort().map((k) => [k, dist.get(k)!] as const))
-    .filter((g) => g.length > 0)
+  const groups = () =>
+    (cached ??= (sets ?? [])
+      .map((g) => [...g].filter((k) => !bad.has(k)).sort().map((k) => [k, dist.get(k)!] as const))
+      .filter((g) => g.length > 0))
+  return { add, groups }
 }
 
 /**
@@ -246,7 +264,14 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       parts = p.splitAll.split
     } else parts = split(trials, directions, nBelow)
     const { below, above } = parts
-    const obs = (ts: ReadonlyArray<FrozenTrial>) => specs.map((s) => Float64Array.from(ts, (t) => Parzen.transform(s, t.params[s.name])))
+    const obs = (ts: ReadonlyArray<FrozenTrial>) =>
+      specs.map((s) => {
+        const out = new Float64Array(ts.length)
+        const name = s.name
+        if (s.distribution._tag !== "Categorical" && s.distribution.log) for (let i = 0; i < ts.length; i++) out[i] = Math.log(ts[i].params[name])
+        else for (let i = 0; i < ts.length; i++) out[i] = ts[i].params[name]
+        return out
+      })
     const wBelow = directions.length > 1 ? motpeBelowWeights(below, directions) : o.weights(below.length).slice(0, below.length)
     const wAbove = o.weights(above.length).slice(0, above.length)
     const po = parzenOptions(multivariate)
@@ -270,9 +295,23 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   }
 
   const startup = (ctx: Sampler.SampleContext) => prepare(ctx).nFinished < o.nStartupTrials
+  // One decomposition per study, fed the trials that finished since the last suggestion.
+  const decomposers = new Map<string, { readonly d: ReturnType<typeof decomposer>; readonly seen: Set<number> }>()
   const groupsOf = (ctx: Sampler.SampleContext) => {
     const p = prepare(ctx)
-    return (p.groups ??= decompose(ctx.history, o.group))
+    if (p.groups === undefined) {
+      const key = `${ctx.study.id}:${ctx.study.name}:${ctx.study.createdAt}`
+      let entry = decomposers.get(key)
+      if (entry === undefined) decomposers.set(key, (entry = { d: decomposer(o.group), seen: new Set() }))
+      for (const t of ctx.history) {
+        if ((t.state === "Complete" || t.state === "Pruned") && !entry.seen.has(t.id)) {
+          entry.seen.add(t.id)
+          entry.d.add(t)
+        }
+      }
+      p.groups = entry.d.groups()
+    }
+    return p.groups
   }
 
   const service: Sampler.SamplerService = {

@@ -16,6 +16,7 @@ export interface Settings {
   readonly acquisition: Acquisition
   readonly kappa: number
   readonly xi: number
+  readonly exploreXi: number
   readonly liar: Liar
   readonly candidates: number
   readonly localStarts: number
@@ -160,6 +161,10 @@ export const sampleRelative = (
     post = Gp.posterior(s.kernel, { x: ax, y: ay, n: base.n + pending.length, dims: D }, hyper)
   }
 
+  // Every other trial (odd numbers) uses the larger margin exploreXi: a two-member portfolio of
+  // a greedy and an exploring EI (in the spirit of Hoffman, Brochu & de Freitas 2011), which keeps
+  // the precision of the greedy one near the optimum and escapes local optima more often.
+  const xi = ctx.trialNumber % 2 === 1 ? Math.max(s.xi, s.exploreXi) : s.xi
   const feat = new Float64Array(D)
   const acquisition = (v: ArrayLike<number>): number => {
     encode(enc, v, feat)
@@ -167,11 +172,11 @@ export const sampleRelative = (
     const sigma = Math.sqrt(variance)
     switch (s.acquisition) {
       case "ei":
-        return Acq.expectedImprovement(mu, sigma, best, s.xi)
+        return Acq.expectedImprovement(mu, sigma, best, xi)
       case "logei":
-        return Acq.logExpectedImprovement(mu, sigma, best, s.xi)
+        return Acq.logExpectedImprovement(mu, sigma, best, xi)
       case "pi":
-        return Acq.logProbabilityOfImprovement(mu, sigma, best, s.xi)
+        return Acq.logProbabilityOfImprovement(mu, sigma, best, xi)
       case "ucb":
         return Acq.upperConfidenceBound(mu, sigma, s.kappa)
     }

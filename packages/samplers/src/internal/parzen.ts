@@ -254,6 +254,7 @@ export const sample = (est: Estimator, rng: Rng.Generator, size: number): Array<
 /** The log density (log mass on grids and categoricals) of each point under the mixture. */
 export const logPdf = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>, size: number): Float64Array => {
   const K = est.nKernels
+  if (est.dims.every((d) => d.kind === "continuous")) return logPdfContinuous(est, points, size)
   const acc = new Float64Array(K * size)
   for (let k = 0; k < K; k++) acc.fill(est.logWeights[k], k * size, (k + 1) * size)
   for (let j = 0; j < est.dims.length; j++) {
@@ -290,22 +291,67 @@ export const logPdf = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>,
       }
     }
   }
-  const out = new Float64Array(size)
-  for (let i = 0; i < size; i++) {
-    let m = -Infinity
-    for (let k = 0; k < K; k++) if (acc[k * size + i] > m) m = acc[k * size + i]
-    if (m === -Infinity) {
-      out[i] = -Infinity
-      continue
-    }
-    // Kernels more than 40 nats below the largest add under 1e-17 of it: skip their exp.
-    const floor = m - 40
-    let s = 0
-    for (let k = 0; k < K; k++) {
-      const v = acc[k * size + i]
-      if (v > floor) s += Math.exp(v - m)
-    }
-    out[i] = m + Math.log(s)
+  // log-sum-exp over kernels, row by row (contiguous): the maxima first, then the sums.
+  const max = new Float64Array(size).fill(-Infinity)
+  for (let k = 0; k < K; k++) {
+    const base = k * size
+    for (let i = 0; i < size; i++) if (acc[base + i] > max[i]) max[i] = acc[base + i]
   }
+  const sum = new Float64Array(size)
+  for (let k = 0; k < K; k++) {
+    const base = k * size
+    for (let i = 0; i < size; i++) {
+      // Kernels more than 40 nats below the largest add under 1e-17 of it: skip their exp.
+      const v = acc[base + i] - max[i]
+      if (v > -40) sum[i] += Math.exp(v)
+    }
+  }
+  const out = new Float64Array(size)
+  for (let i = 0; i < size; i++) out[i] = max[i] === -Infinity ? -Infinity : max[i] + Math.log(sum[i])
   return out
+}
+
+// The common all-continuous case, fused: one pass over kernels with an online log-sum-exp (the
+// running maximum rarely changes, so rescaling exps are rare), no kernel-by-point matrix.
+const logPdfContinuous = (est: Estimator, points: ReadonlyArray<ArrayLike<number>>, size: number): Float64Array => {
+  const K = est.nKernels
+  const D = est.dims.length
+  const dims = est.dims as ReadonlyArray<NumericKernels>
+  // Per kernel and dimension: mean, 1/sigma, and the log normalizing constant, interleaved.
+  const mu = new Float64Array(K * D)
+  const inv = new Float64Array(K * D)
+  let consts = Float64Array.from(est.logWeights)
+  for (let j = 0; j < D; j++) {
+    const d = dims[j]
+    for (let k = 0; k < K; k++) {
+      mu[k * D + j] = d.mus[k]
+      inv[k * D + j] = 1 / d.sigmas[k]
+      consts[k] += -Math.log(d.sigmas[k]) - LOG_SQRT_2PI - d.logMass[k]
+    }
+  }
+  const xs = new Float64Array(size * D)
+  for (let i = 0; i < size; i++) for (let j = 0; j < D; j++) xs[i * D + j] = points[j][i]
+  const max = new Float64Array(size).fill(-Infinity)
+  const sum = new Float64Array(size)
+  for (let k = 0; k < K; k++) {
+    const kb = k * D
+    const c = consts[k]
+    for (let i = 0; i < size; i++) {
+      const ib = i * D
+      let q = 0
+      for (let j = 0; j < D; j++) {
+        const z = (xs[ib + j] - mu[kb + j]) * inv[kb + j]
+        q += z * z
+      }
+      const v = c - 0.5 * q
+      const m = max[i]
+      if (v > m) {
+        sum[i] = (m === -Infinity ? 0 : sum[i] * Math.exp(m - v)) + 1
+        max[i] = v
+      } else if (v - m > -40) sum[i] += Math.exp(v - m)
+    }
+  }
+  consts = new Float64Array(size)
+  for (let i = 0; i < size; i++) consts[i] = max[i] === -Infinity ? -Infinity : max[i] + Math.log(sum[i])
+  return consts
 }

@@ -82,9 +82,23 @@ export const split = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyAr
   const k = Math.min(nBelow, complete.length)
   if (directions.length <= 1) {
     const sign = directions[0] === "maximize" ? -1 : 1
-    const keyed = complete.map((t) => ({ t, v: sign * t.values![0] }))
-    keyed.sort((a, b) => a.v - b.v || a.t.number - b.t.number)
-    for (let i = 0; i < k; i++) isBelow.add(keyed[i].t)
+    // The best k by a bounded insertion (k is at most gamma(n), small): cheaper than a full sort.
+    // Ties go to the older trial (the history is in trial order and the comparison is strict).
+    const top: Array<FrozenTrial> = []
+    const vals: Array<number> = []
+    for (const t of complete) {
+      const v = sign * t.values![0]
+      if (top.length === k && !(v < vals[k - 1])) continue
+      let i = top.length === k ? k - 1 : top.length
+      while (i > 0 && (v < vals[i - 1] || (v === vals[i - 1] && t.number < top[i - 1].number))) {
+        top[i] = top[i - 1]
+        vals[i] = vals[i - 1]
+        i--
+      }
+      top[i] = t
+      vals[i] = v
+    }
+    for (const t of top) isBelow.add(t)
     // Pruned trials: the more steps they reached the better, then by their last value.
     if (nBelow > k && pruned.length > 0) {
       const score = (t: FrozenTrial) => {
