@@ -1,7 +1,7 @@
 // Sample efficiency: each sampler on each problem of benchmarks/_problems.ts, several seeds, a
 // budget of trials through the core ask/tell API on memory storage (pure CPU). One JSON line per
-// run, then the median final best per problem and sampler, beside Optuna 3.1's TPE as quoted in
-// issue 3 (a quoted figure, not measured here).
+// run, then the median final best per problem and sampler (and after half the budget), beside
+// Optuna 3.1's TPE as quoted in issue 3 (a quoted figure, not measured here).
 //   npm run bench -- samplers [--budget 100] [--seeds 10] [--problems a,b] [--samplers random,tpe]
 import { Effect, Layer, Option } from "effect"
 import { Rng, Scheduler, Storage, Study, Tracker } from "@tunekit/core"
@@ -40,6 +40,7 @@ export const main = async (args: ReadonlyArray<string>) => {
   for (const p of problemNames) if (!(p in problems)) throw new Error(`unknown problem "${p}"; known: ${Object.keys(problems).join(", ")}`)
   for (const s of samplerNames) samplerByName(s)
   const finals = new Map<string, Array<number>>()
+  const halves = new Map<string, Array<number>>()
   const walls = new Map<string, Array<number>>()
   for (const p of problemNames) {
     for (const s of samplerNames) {
@@ -48,6 +49,7 @@ export const main = async (args: ReadonlyArray<string>) => {
         emit({ bench: "samplers", problem: p, sampler: s, seed, best_curve: curve, wall_s: wall })
         const key = `${p}/${s}`
         finals.set(key, [...(finals.get(key) ?? []), curve[curve.length - 1]])
+        halves.set(key, [...(halves.get(key) ?? []), curve[Math.max(0, Math.floor(budget / 2) - 1)]])
         walls.set(key, [...(walls.get(key) ?? []), wall])
       }
     }
@@ -60,6 +62,11 @@ export const main = async (args: ReadonlyArray<string>) => {
     optunaTpeQuoted[p] ?? "-"
   ])
   table(`median final best after ${budget} trials over ${seeds} seeds (minimize)`, header, rows)
+  table(
+    `median best after ${Math.floor(budget / 2)} trials (half the budget) over ${seeds} seeds`,
+    ["problem", ...samplerNames, `optuna-tpe at ${budget} (quoted)`],
+    problemNames.map((p) => [p, ...samplerNames.map((s) => median(halves.get(`${p}/${s}`)!)), optunaTpeQuoted[p] ?? "-"])
+  )
   table(
     "median wall seconds per run",
     ["problem", ...samplerNames],
