@@ -124,8 +124,15 @@ export const grow = (
       }
       const f = featureIds[fi]
       const col = cols[f]
+      // A feature constant in this node (the digits' border pixels) is skipped before sorting.
+      let lo = Infinity, hi = -Infinity
+      for (const r of rs) {
+        const v = col[r]
+        if (v < lo) lo = v
+        if (v > hi) hi = v
+      }
+      if (lo === hi) continue
       sorted = rs.slice().sort((a, b) => col[a] - col[b])
-      if (col[sorted[0]] === col[sorted[n - 1]]) continue
       let sumL = 0, sum2L = 0
       if (k > 0) countsL.fill(0)
       for (let i = 1; i < n; i++) {
