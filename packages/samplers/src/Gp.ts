@@ -35,7 +35,7 @@ export interface Options {
   /** EI and PI's margin xi, in standard deviations of the objective (default 0). */
   readonly xi?: number
   /**
-   * The margin xi of odd-numbered trials (default 0.02): every other trial explores a little more,
+   * The margin xi of odd-numbered trials (default 0.1): every other trial explores a little more,
    * which escapes local optima more often at little cost in precision. 0 turns it off.
    */
   readonly exploreXi?: number
@@ -142,7 +142,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     acquisition: options.acquisition ?? "logei",
     kappa: options.kappa ?? 2,
     xi: options.xi ?? 0,
-    exploreXi: options.exploreXi ?? 0.02,
+    exploreXi: options.exploreXi ?? 0.1,
     liar: options.liar ?? "believer",
     candidates: options.candidates ?? 1024,
     localStarts: options.localStarts ?? 4,
