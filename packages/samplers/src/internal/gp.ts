@@ -215,8 +215,20 @@ export const posterior = (kind: Kernel.Kind, data: Data, hyper: Hyper): Posterio
     predict: (xq) => {
       for (let p = 0; p < dims; p++) q[p] = xq[p]
       let mean = 0
+      const amp = hyper.amplitude
+      const matern = kind === "matern52"
       for (let i = 0; i < n; i++) {
-        const v = hyper.amplitude * Kernel.shape(kind, Kernel.scaledDistance2(q, 0, x, i, invL2, dims))
+        let r2 = 0
+        const oi = i * dims
+        for (let p = 0; p < dims; p++) {
+          const d = q[p] - x[oi + p]
+          r2 += d * d * invL2[p]
+        }
+        let v: number
+        if (matern) {
+          const r = Math.sqrt(5 * r2)
+          v = amp * (1 + r + (r * r) / 3) * Math.exp(-r)
+        } else v = amp * Math.exp(-0.5 * r2)
         kv[i] = v
         mean += v * alpha[i]
       }

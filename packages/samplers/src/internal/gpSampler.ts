@@ -130,7 +130,7 @@ export const sampleRelative = (
   const data: Gp.Data = { x, y, n, dims: D }
   const rng = ctx.rng.fork("gp")
   // Fewer random restarts once the data pin the hyperparameters down: the fit's cost grows as n^3.
-  const restarts = n > 60 ? Math.min(s.restarts, 1) : s.restarts
+  const restarts = n > 120 ? 0 : n > 60 ? Math.min(s.restarts, 1) : s.restarts
   const hyper = Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints })
   // Past `maxPoints` trials the posterior uses a subset too (the best fifth kept): its cost grows as n^3.
   let post = Gp.posterior(s.kernel, Gp.subset(data, s.maxPoints, rng.fork("subset")), hyper)
@@ -188,7 +188,9 @@ export const sampleRelative = (
   const add = (v: Float64Array) => cands.push({ v, a: acquisition(v) })
   const sobol = Sobol.make((j) => rng.fork("candidates", j))
   const sobolDims = Math.min(P, Sobol.MAX_DIM)
-  for (let i = 0; i < s.candidates; i++) {
+  // Each candidate costs O(n^2): long histories score fewer (the local search does the fine work).
+  const nCandidates = n > 120 ? Math.max(64, Math.round((s.candidates * 120) / n)) : s.candidates
+  for (let i = 0; i < nCandidates; i++) {
     const v = new Float64Array(P)
     for (let p = 0; p < P; p++) v[p] = Distribution.fromUnit(enc.dists[p], p < sobolDims ? sobol.coordinate(i, p) : rng.next())
     add(v)
