@@ -2,9 +2,14 @@
 // Add an entry per sampler (one line each); `npm run bench -- samplers --samplers a,b` picks from these.
 import type { Layer } from "effect"
 import { Sampler } from "@tunekit/core"
-import { CmaEs, Gp, Nsga2, Qmc, Tpe } from "@tunekit/samplers"
+import { Auto, CmaEs, Gp, Nsga2, Qmc, Tpe } from "@tunekit/samplers"
 
-export type SamplerFactory = () => Layer.Layer<Sampler.Sampler>
+/** What a run tells the factory: its budget of trials (Auto chooses by it; others may ignore it). */
+export interface RunInfo {
+  readonly budget: number
+}
+
+export type SamplerFactory = (run?: RunInfo) => Layer.Layer<Sampler.Sampler>
 
 export const samplers: Record<string, SamplerFactory> = {
   random: () => Sampler.layerRandom,
@@ -17,6 +22,7 @@ export const samplers: Record<string, SamplerFactory> = {
   sobol: () => Qmc.layer({ kind: "sobol" }),
   halton: () => Qmc.layer({ kind: "halton" }),
   lhs: () => Qmc.layer({ kind: "lhs" }),
+  auto: (run) => Auto.layer({ trials: run?.budget }),
 }
 
 /** The factory for a name, or an error listing the known names. */

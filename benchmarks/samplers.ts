@@ -11,7 +11,7 @@ import { samplerByName, samplers } from "./_samplers.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
 const runOnce = async (problem: Problem, sampler: string, seed: number, budget: number) => {
-  const layer = Layer.mergeAll(Storage.layerMemory, samplerByName(sampler)(), Scheduler.layerNone, Tracker.layerNone, Rng.layer({ seed }))
+  const layer = Layer.mergeAll(Storage.layerMemory, samplerByName(sampler)({ budget }), Scheduler.layerNone, Tracker.layerNone, Rng.layer({ seed }))
   const program = Effect.gen(function*() {
     const study = yield* Study.open({ study: `${problem.name}-${sampler}-${seed}`, space: problem.space, direction: "minimize" })
     const curve: Array<number> = []
