@@ -21,10 +21,22 @@ import { Effect, Layer } from "effect"
 import * as Qmc from "./Qmc.js"
 import * as GpSampler from "./internal/gpSampler.js"
 
-/** The acquisition functions. */
+/**
+ * The acquisition functions.
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * const a: Gp.Acquisition = "ucb"
+ */
 export type Acquisition = GpSampler.Acquisition
 
-/** Options of the GP sampler. */
+/**
+ * Options of the GP sampler.
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * const options: Gp.Options = { kernel: "rbf", acquisition: "ucb", kappa: 3, initialDesign: "lhs" }
+ */
 export interface Options {
   /** "matern52" (default) or "rbf". */
   readonly kernel?: "matern52" | "rbf"
@@ -103,6 +115,11 @@ const complete = (t: Trial.FrozenTrial) => t.state === "Complete" && t.values !=
  * The parameters every completed trial has, with the same distribution (Optuna's intersection
  * search space), in the declared order when there is a space and by name otherwise. Parameters
  * with a single value are left out.
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * declare const ctx: import("@tunekit/core").Sampler.SampleContext
+ * const modelled = Gp.intersectionSpace(ctx) // Map { "lr" => ..., "layers" => ... }
  */
 export const intersectionSpace = (ctx: Sampler.SampleContext): Sampler.SearchSpace => {
   let common: Map<string, Distribution.Distribution> | undefined

@@ -16,10 +16,22 @@ import * as Halton from "./internal/halton.js"
 import * as Lhs from "./internal/lhs.js"
 import * as Sobol from "./internal/sobol.js"
 
-/** The sequences on offer. */
+/**
+ * The sequences on offer.
+ *
+ * @example
+ * import { Qmc } from "@tunekit/samplers"
+ * const k: Qmc.Kind = "halton"
+ */
 export type Kind = "sobol" | "halton" | "lhs"
 
-/** Options of the QMC samplers. */
+/**
+ * Options of the QMC samplers.
+ *
+ * @example
+ * import { Qmc } from "@tunekit/samplers"
+ * const options: Qmc.Options = { kind: "lhs", size: 50 }
+ */
 export interface Options {
   /** Which sequence (default "sobol"). */
   readonly kind?: Kind
@@ -33,7 +45,14 @@ export interface Options {
   readonly centered?: boolean
 }
 
-/** A sequence's coordinate function. */
+/**
+ * A sequence's coordinate function.
+ *
+ * @example
+ * import { Qmc } from "@tunekit/samplers"
+ * const s: Qmc.Sequence = Qmc.sequence({ kind: "halton", seed: 1 })
+ * s.coordinate(3, 0) // the first coordinate of the fourth point
+ */
 export interface Sequence {
   /** Coordinate `dim` (0-based) of point `index`, in [0, 1). */
   readonly coordinate: (index: number, dim: number) => number
@@ -41,7 +60,13 @@ export interface Sequence {
   readonly point: (index: number, dims: number) => Array<number>
 }
 
-/** The most dimensions a Sobol' sequence supports here (Joe & Kuo's direction numbers embedded). */
+/**
+ * The most dimensions a Sobol' sequence supports here (Joe & Kuo's direction numbers embedded).
+ *
+ * @example
+ * import { Qmc } from "@tunekit/samplers"
+ * Qmc.sobolMaxDimensions // 46
+ */
 export const sobolMaxDimensions: number = Sobol.MAX_DIM
 
 /**
