@@ -20,6 +20,7 @@ import type { Trial } from "@tunekit/core"
 import { Effect, Layer } from "effect"
 import * as Qmc from "./Qmc.js"
 import * as GpSampler from "./internal/gpSampler.js"
+import { NotPositiveDefinite } from "./internal/linalg.js"
 
 /**
  * The acquisition functions.
@@ -192,7 +193,17 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       return Effect.void
     },
     inferRelativeSpace: (ctx) => (inStartup(ctx) ? new Map() : intersectionSpace(ctx)),
-    sampleRelative: (ctx, space) => (space.size === 0 ? Sampler.noRelative : { params: GpSampler.sampleRelative(ctx, space, settings) }),
+    sampleRelative: (ctx, space) => {
+      if (space.size === 0) return Sampler.noRelative
+      try {
+        return { params: GpSampler.sampleRelative(ctx, space, settings) }
+      } catch (e) {
+        // A kernel matrix that no jitter makes positive definite (values of wildly different
+        // scales): this trial is sampled independently rather than failing the study.
+        if (e instanceof NotPositiveDefinite) return Sampler.noRelative
+        throw e
+      }
+    },
     // The initial design, and parameters outside the shared space (conditional ones) after it.
     sampleIndependent: (ctx, name, d) =>
       inStartup(ctx) ? startup.sampleIndependent(ctx, name, d) : Sampler.sampleUniform(ctx.rng, d)

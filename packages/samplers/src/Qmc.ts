@@ -118,7 +118,7 @@ const validate = (name: string, options: Options): void => {
  */
 export const make = (options: Options = {}): Sampler.SamplerService => {
   const kind = options.kind ?? "sobol"
-  const name = kind === "lhs" ? "lhs" : kind
+  const name = kind
   let invalid: SamplerUnsupported | undefined
   try {
     validate(name, options)
