@@ -1,3 +1,4 @@
+import { fc, test as propTest } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { BreastCancer, CrossValidation, Dataset, DecisionTree, Diabetes, InvalidModelConfig, Iris, Model, RandomForest, Split, Wine } from "../src/index.js"
 import { columns, grow, type Node, shapeOf } from "../src/internal/tree.js"
@@ -174,5 +175,40 @@ describe("the ml-random-forest engine", () => {
     expect(() => RandomForest.fit(Iris.load(), { engine: "ml-random-forest", minSamplesLeaf: 3 })).toThrow(/randomForest.minSamplesLeaf: ml-random-forest has no minimum leaf size/)
     expect(() => RandomForest.fit(Iris.load(), { engine: "ml-random-forest", maxSamples: 0.5 })).toThrow(/randomForest.maxSamples/)
     expect(() => RandomForest.fit(Iris.load(), { engine: "sklearn" as never })).toThrow(/randomForest.engine: must be/)
+  })
+})
+
+describe("CART laws", () => {
+  const rows = fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }), fc.integer({ min: 0, max: 2 })), { minLength: 2, maxLength: 40 })
+
+  propTest.prop([rows])("a fully grown classification tree fits its training rows (where no equal rows disagree)", (data) => {
+    // keep the first label of each distinct row, so the data is consistent
+    const seen = new Map<string, number>()
+    const clean = data.filter(([x, c]) => {
+      const k = x.join(",")
+      if (seen.has(k)) return seen.get(k) === c
+      seen.set(k, c)
+      return true
+    })
+    const ds = Dataset.classification({ name: "law", x: clean.map(([x]) => x), y: clean.map(([, c]) => c), classNames: ["a", "b", "c"] })
+    const tree = DecisionTree.fit(ds)
+    expect(tree.predict(ds.x)).toEqual(ds.y)
+  })
+
+  propTest.prop([rows])("a fully grown regression tree predicts the mean target of the equal rows", (data) => {
+    const ds = Dataset.regression({ name: "law", x: data.map(([x]) => x), y: data.map(([, c]) => c * 1.5) })
+    const tree = DecisionTree.fit(ds)
+    const pred = tree.predict(ds.x)
+    ds.x.forEach((x, i) => {
+      const same = ds.y.filter((_, j) => ds.x[j].join(",") === x.join(","))
+      expect(pred[i]).toBeCloseTo(same.reduce((a, b) => a + b, 0) / same.length, 10)
+    })
+  })
+
+  propTest.prop([rows, fc.integer({ min: 1, max: 4 })])("maxDepth bounds every tree, and a forest's probabilities sum to one", (data, depth) => {
+    const ds = Dataset.classification({ name: "law", x: data.map(([x]) => x), y: data.map(([, c]) => c), classNames: ["a", "b", "c"] })
+    expect(DecisionTree.fit(ds, { maxDepth: depth }).depth).toBeLessThanOrEqual(depth)
+    const forest = RandomForest.fit(ds, { nEstimators: 3, maxDepth: depth, seed: depth })
+    for (const p of forest.predictProba(ds.x)) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10)
   })
 })
