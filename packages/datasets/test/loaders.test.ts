@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { BreastCancer, Co2, Dataset, Diabetes, Digits, InvalidDataset, Iris, SpamAssassin, Sunspots, Wine } from "../src/index.js"
-import { dataPath } from "../src/internal/files.js"
+import { dataPath, parseLabelled, readData } from "../src/internal/files.js"
 
 const finite = (x: Dataset.Matrix) => x.every((r) => r.every(Number.isFinite))
 
@@ -134,6 +134,12 @@ describe("bad data gets a clear, typed error", () => {
     expect(w.x[3]).toEqual(v.slice(3, 8))
     expect(w.y[3]).toBe(v[8 + 1])
     expect(() => Dataset.windows(Sunspots.load(), { length: 0 })).toThrow(/window length/)
+  })
+
+  it("a missing or corrupt data file names the file, the line and the column", () => {
+    expect(() => readData("ghost", "ghost.csv")).toThrow(/ghost: cannot read its data file .*data\/ghost\.csv/)
+    expect(() => parseLabelled("toy", "1,2,0\n3,x,1\n", 0)).toThrow('toy: line 2, column 2: "x" is not a finite number')
+    expect(() => parseLabelled("toy", "1,,0\n", 0)).toThrow('toy: line 1, column 2: "" is not a finite number')
   })
 
   it("subsets check their indices", () => {
