@@ -17,12 +17,17 @@
  *
  * @since 0.1.0
  */
+import type { Trial } from "@tunekit/core"
 import { Effect, type Scope } from "effect"
+import { Observable } from "rxjs"
 import type * as Dataset from "./Dataset.js"
 import { InvalidModelConfig, TrainingFailed } from "./Errors.js"
 import { checker } from "./internal/params.js"
 import { counters, instance, type Instance, retire, type XgbModel } from "./internal/xgboost.js"
+import * as Metrics from "./Metrics.js"
 import * as Model from "./Model.js"
+
+type Metric = Trial.Metric
 
 /** Hyperparameters (scikit-learn's XGBoost wrapper's names in camelCase). */
 export interface Config {
@@ -149,7 +154,7 @@ const makeBooster = (inst: Instance, m: XgbModel, train: Dataset.Tabular, p: Par
       freeOnce(inst, m)
     }
   }
-  const base = { nEstimators: p.nEstimators, [releaseKey]: release }
+  const base = { nEstimators: p.nEstimators, [releaseKey]: release, [handleKey]: () => ({ inst, model: m.model! }) }
   if (train._tag === "Regression") {
     return { _tag: "Regressor", predict: (x) => raw(x) as Array<number>, ...base }
   }
@@ -166,7 +171,9 @@ const makeBooster = (inst: Instance, m: XgbModel, train: Dataset.Tabular, p: Par
 }
 
 const releaseKey = Symbol.for("@tunekit/datasets/Boosting/release")
+const handleKey = Symbol.for("@tunekit/datasets/Boosting/handle")
 const release = (b: Booster) => (b as unknown as Record<symbol, () => void>)[releaseKey]()
+const handleOf = (b: Booster) => (b as unknown as Record<symbol, () => { inst: Instance; model: number }>)[handleKey]()
 
 /** Trains a booster; the caller must release it. */
 const train = async (data: Dataset.Tabular, config: Config): Promise<Booster> => {
@@ -247,6 +254,98 @@ export const fit = (
     }),
     (b) => Effect.sync(() => release(b))
   )
+
+/** Options of `stream`. */
+export interface StreamOptions {
+  /** Rounds between two reports; default 10. */
+  readonly every?: number
+}
+
+/**
+ * Trains round by round as a cold stream of validation metrics: every `every` rounds (and after
+ * the last) `{ step: rounds, values }` where values are `accuracy`, `log_loss` (classification)
+ * or `r2`, `rmse` (regression), and `score` (accuracy or R²). Each chunk of rounds runs in its own
+ * macrotask, so unsubscribing (a pruner's decision, a timeout) stops training before the next
+ * chunk; the model is freed when the stream completes, fails or is unsubscribed. Rounds added in
+ * chunks give the same model as all at once.
+ *
+ * @example
+ * import { Boosting, Split, Wine } from "@tunekit/datasets"
+ * const { train, test } = Split.holdout(Wine.load(), { seed: 1, stratify: true })
+ * // Study.optimize({ ..., metric: "log_loss", direction: "minimize",
+ * //   objective: (c) => Boosting.stream(train, test, c, { every: 20 }) })
+ * Boosting.stream(train, test, { nEstimators: 100 }).subscribe((m) => console.log(m.step, m.values.accuracy))
+ */
+export const stream = (
+  trainData: Dataset.Tabular,
+  validation: Dataset.Tabular,
+  config: Config,
+  options: StreamOptions = {}
+): Observable<Metric> =>
+  new Observable<Metric>((subscriber) => {
+    const every = options.every ?? 10
+    let booster: Booster | undefined
+    let stopped = false
+    let timer: ReturnType<typeof setImmediate> | undefined
+    const finish = () => {
+      if (booster !== undefined) release(booster)
+      booster = undefined
+    }
+    const fail = (e: unknown) => {
+      finish()
+      subscriber.error(e)
+    }
+    const report = (b: Booster, rounds: number) => {
+      const values: Record<string, number> = {}
+      if (b._tag === "Classifier") {
+        const proba = b.predictProba(validation.x)
+        values.accuracy = Metrics.accuracy(validation.y, proba.map((p) => p.indexOf(Math.max(...p))))
+        values.log_loss = Metrics.logLoss(validation.y, proba)
+        values.score = values.accuracy
+      } else {
+        const pred = b.predict(validation.x)
+        values.r2 = Metrics.r2(validation.y, pred)
+        values.rmse = Metrics.rmse(validation.y, pred)
+        values.score = values.r2
+      }
+      subscriber.next({ step: rounds, values })
+    }
+    const start = async () => {
+      if (!Number.isInteger(every) || every < 1) {
+        throw new InvalidModelConfig({ model: "boosting", param: "every", reason: `must be an integer >= 1, got ${every}` })
+      }
+      const p = validate(config)
+      const first = Math.min(every, p.nEstimators)
+      const b = await train(trainData, { ...config, nEstimators: first })
+      if (stopped) return release(b)
+      booster = b
+      let rounds = first
+      const step = () => {
+        if (stopped || booster === undefined) return
+        try {
+          report(booster, rounds)
+          if (rounds >= p.nEstimators) {
+            finish()
+            return subscriber.complete()
+          }
+          const more = Math.min(every, p.nEstimators - rounds)
+          const { inst, model } = handleOf(booster)
+          guarded(inst, "training", () => inst.trainMore(model, more))
+          rounds += more
+          timer = setImmediate(step)
+        } catch (e) {
+          fail(e)
+        }
+      }
+      step()
+    }
+    start().catch(fail)
+    return () => {
+      stopped = true
+      if (timer !== undefined) clearImmediate(timer)
+      finish()
+    }
+  })
 
 /** What the WebAssembly side holds, for leak checks. */
 export interface MemoryInfo {

@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import { lastValueFrom, toArray } from "rxjs"
 import { describe, expect, it } from "vitest"
 import { Boosting, BreastCancer, Dataset, Diabetes, InvalidModelConfig, Iris, Model, Split, TrainingFailed, Wine } from "../src/index.js"
 
@@ -116,4 +117,46 @@ describe("gradient boosting (ml-xgboost, WebAssembly)", () => {
     const failed = await Effect.runPromise(Effect.either(Effect.scoped(Boosting.fit(ds, { maxDepth: -1 }))))
     expect(failed._tag === "Left" && failed.left._tag).toBe("InvalidModelConfig")
   })
+
+  it("stream: a report every few rounds, the same model as training all at once, freed at the end", async () => {
+    const { train, test } = Split.holdout(BreastCancer.load(), { seed: 3, stratify: true })
+    const cfg = { nEstimators: 25, maxDepth: 3, learningRate: 0.3 }
+    const before = await Boosting.memory()
+    const ms = await lastValueFrom(Boosting.stream(train, test, cfg, { every: 10 }).pipe(toArray()))
+    expect(ms.map((m) => m.step)).toEqual([10, 20, 25])
+    expect(ms[2].values.accuracy).toBe(await Boosting.score(train, test, cfg))
+    expect(ms[0].values.log_loss).toBeGreaterThan(ms[2].values.log_loss)
+    const after = await Boosting.memory()
+    expect(after.liveModels).toBe(0)
+    expect(after.created - before.created).toBe(2)
+    // with row and column subsampling too: chunks of 7 rounds give the model of 30 at once
+    const sub = { nEstimators: 30, maxDepth: 3, subsample: 0.6, colsampleBytree: 0.5, seed: 4 }
+    const chunked = await lastValueFrom(Boosting.stream(train, test, sub, { every: 7 }).pipe(toArray()))
+    const whole = await lastValueFrom(Boosting.stream(train, test, sub, { every: 30 }).pipe(toArray()))
+    expect(chunked.map((m) => m.step)).toEqual([7, 14, 21, 28, 30])
+    expect(chunked.at(-1)!.values).toEqual(whole.at(-1)!.values)
+    const reg = Split.holdout(Diabetes.load(), { seed: 1 })
+    const rs = await lastValueFrom(Boosting.stream(reg.train, reg.test, { nEstimators: 40, maxDepth: 2, learningRate: 0.1 }, { every: 20 }).pipe(toArray()))
+    expect(rs.map((m) => Object.keys(m.values).sort())).toEqual([["r2", "rmse", "score"], ["r2", "rmse", "score"]])
+    expect(rs[1].values.rmse).toBeLessThan(rs[0].values.rmse)
+  })
+
+  it("stream: unsubscribing stops training and frees the model", async () => {
+    const { train, test } = Split.holdout(BreastCancer.load(), { seed: 3, stratify: true })
+    const steps: Array<number> = []
+    await new Promise<void>((resolve) => {
+      const sub = Boosting.stream(train, test, { nEstimators: 1000, maxDepth: 3 }, { every: 5 }).subscribe((m) => {
+        steps.push(m.step)
+        if (m.step === 10) {
+          sub.unsubscribe()
+          setTimeout(resolve, 50)
+        }
+      })
+    })
+    expect(steps).toEqual([5, 10])
+    expect((await Boosting.memory()).liveModels).toBe(0)
+    const err = await lastValueFrom(Boosting.stream(train, test, { nEstimators: 10 }, { every: 0 })).then(() => undefined, (e) => e)
+    expect(err).toBeInstanceOf(InvalidModelConfig)
+  })
 })
+

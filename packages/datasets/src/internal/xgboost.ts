@@ -18,7 +18,14 @@ export interface XgbModel {
 export interface Instance {
   readonly XGBoost: new (options: Record<string, string | number>) => XgbModel
   /** The Emscripten module: its heap and its allocator's break. */
-  readonly wasm: { readonly HEAPU8: Uint8Array; _sbrk(n: number): number; printErr: (s: string) => void }
+  readonly wasm: {
+    readonly HEAPU8: Uint8Array
+    _sbrk(n: number): number
+    printErr: (s: string) => void
+    cwrap(name: string, ret: null, args: ReadonlyArray<string>): (...args: ReadonlyArray<number>) => void
+  }
+  /** Adds boosting rounds to a trained model (ml-xgboost's own train always starts a new one). */
+  readonly trainMore: (model: number, rounds: number) => void
   /** Models trained on this instance and not yet freed. */
   live: number
   /** What the module printed to stderr during the current call (its error messages). */
@@ -51,7 +58,8 @@ const loadFresh = async (): Promise<Instance> => {
   }
   const XGBoost = await (require(libPath) as Promise<Instance["XGBoost"]>)
   counters.instances++
-  return Object.assign(inst, { XGBoost, wasm }) as Instance
+  const trainMore = wasm.cwrap("train_full_model", null, ["number", "number"])
+  return Object.assign(inst, { XGBoost, wasm, trainMore }) as Instance
 }
 
 /** The live instance (loaded on first use). */
