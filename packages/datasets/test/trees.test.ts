@@ -179,6 +179,13 @@ describe("the ml-random-forest engine", () => {
 })
 
 describe("CART laws", () => {
+  it("takes a split that gains nothing when the next one needs it (an XOR, found by the law below)", () => {
+    const x = [[3, 2, 4], [3, 4, 4], [4, 2, 2], [4, 4, 2], [0, 0, 0], [0, 0, 0]]
+    const y = [1, 0, 0, 1, 0, 0]
+    const ds = Dataset.classification({ name: "xor", x, y, featureNames: ["a", "b", "c"], classNames: ["n", "p"] })
+    expect(DecisionTree.fit(ds, {}).predict(x)).toEqual(y)
+  })
+
   const rows = fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }), fc.integer({ min: 0, max: 2 })), { minLength: 2, maxLength: 40 })
 
   propTest.prop([rows])("a fully grown classification tree fits its training rows (where no equal rows disagree)", (data) => {

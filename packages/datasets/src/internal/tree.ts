@@ -169,8 +169,10 @@ export const grow = (
         }
       }
     }
-    // scikit-learn's min_impurity_decrease weighs the decrease by the node's share of the rows.
-    if (bestFeature < 0 || !(bestGain > 0) || (n / total) * bestGain < p.minImpurityDecrease) return leafOf(rs)
+    // scikit-learn's min_impurity_decrease weighs the decrease by the node's share of the rows. As
+    // scikit-learn, a split that gains nothing is still taken (an XOR needs one before the next
+    // can gain), with a tolerance for rounding in the gain.
+    if (bestFeature < 0 || (n / total) * bestGain + 1e-12 < p.minImpurityDecrease) return leafOf(rs)
     const col = cols[bestFeature]
     const left: Array<number> = []
     const right: Array<number> = []
