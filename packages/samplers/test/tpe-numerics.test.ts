@@ -88,7 +88,7 @@ describe("normal and truncated-normal functions", () => {
   })
 })
 
-const opts: Parzen.ParzenOptions = { considerPrior: true, priorWeight: 1, considerMagicClip: true, considerEndpoints: false, multivariate: false, bandwidth: 0.2 }
+const opts: Parzen.ParzenOptions = { considerPrior: true, priorWeight: 1, considerMagicClip: true, considerEndpoints: false, multivariate: false, bandwidth: 0.2, spread: 0, spreadFloor: 0 }
 
 describe("Parzen estimators", () => {
   it("univariate bandwidths: neighbour gaps, the prior's range, and the magic clip", () => {

@@ -4,6 +4,7 @@ import { Effect, Layer, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { hypervolume, contributions, greedySubset } from "../src/internal/tpeHypervolume.js"
 import { defaultWeights, nondominationRanks, split } from "../src/internal/tpeSplit.js"
+import * as Qmc from "../src/Qmc.js"
 import * as Tpe from "../src/Tpe.js"
 
 const median = (xs: ReadonlyArray<number>) => {
@@ -198,5 +199,42 @@ describe("MOTPE", () => {
     const tpe = median(await Promise.all(seeds.map((s) => hv(Tpe.layer(), s))))
     const rnd = median(await Promise.all(seeds.map((s) => hv(Sampler.layerRandom, s))))
     expect(tpe).toBeGreaterThan(rnd)
+  })
+})
+
+describe("TPE in compositions and define-by-run studies", () => {
+  const services = (sampler: Layer.Layer<Sampler.Sampler>, seed = 3) =>
+    Layer.mergeAll(Storage.layerMemory, sampler, Scheduler.layerNone, Tracker.layerNone, Rng.layer({ seed }))
+
+  it("models define-by-run parameters, conditional ones included", async () => {
+    const objective = (_: unknown, t: Study.TrialContext<Record<string, unknown>>) => {
+      const kind = t.suggestCategorical("kind", ["a", "b"])
+      const x = t.suggestFloat("x", -5, 5)
+      const y = kind === "a" ? t.suggestFloat("ya", -5, 5) : t.suggestInt("yb", -5, 5)
+      return (x - 1) ** 2 + (y - 2) ** 2 + (kind === "a" ? 0 : 0.5)
+    }
+    const best = (layer: Layer.Layer<Sampler.Sampler>, seed: number) =>
+      Effect.runPromise(Effect.scoped(Study.optimize({ study: "dbr", objective, trials: 50 }).pipe(
+        Effect.map((r) => Option.getOrThrow(r.best).values![0]),
+        Effect.provide(services(layer, seed))
+      )))
+    const seeds = [1, 2, 3, 4, 5]
+    const tpe = median(await Promise.all(seeds.map((s) => best(Tpe.layer(), s))))
+    const rnd = median(await Promise.all(seeds.map((s) => best(Sampler.layerRandom, s))))
+    expect(tpe).toBeLessThan(rnd / 2)
+  })
+
+  it("follows a startup design given by Sampler.sequence, then models", async () => {
+    const params = (layer: Layer.Layer<Sampler.Sampler>) =>
+      Effect.runPromise(Effect.scoped(Study.optimize({ study: "seq", space: sphere, objective: sphereF, trials: 30 }).pipe(
+        Effect.map((r) => r.trials.map((t) => t.params)),
+        Effect.provide(services(layer))
+      )))
+    const composed = await params(Sampler.sequence(Qmc.layer({ kind: "sobol" }), { trials: 12 }, Tpe.layer()))
+    const qmcOnly = await params(Qmc.layer({ kind: "sobol" }))
+    expect(composed.slice(0, 12)).toEqual(qmcOnly.slice(0, 12))
+    expect(composed.slice(12)).not.toEqual(qmcOnly.slice(12))
+    const fixed = await params(Sampler.withFixed({ c: 0 }, Tpe.layer()))
+    expect(fixed.every((p) => p.c === 0)).toBe(true)
   })
 })
