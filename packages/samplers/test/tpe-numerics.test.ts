@@ -120,6 +120,20 @@ describe("Parzen estimators", () => {
     expect(sig(1).slice(0, 4).every((s) => Math.abs(s - 2 * f) < 1e-12)).toBe(true)
   })
 
+  it("the adaptive rule scales multivariate bandwidths by the observations' spread, within [floor, 1] of the range", () => {
+    const sx = Parzen.specOf("x", Distribution.float("x", 0, 1))
+    const o = { ...opts, multivariate: true, considerMagicClip: false, bandwidth: 0.1, spread: 4, spreadFloor: 0.5 }
+    const sigma = (obs: Array<number>) => (Parzen.build([sx], [obs], obs.map(() => 1), o).dims[0] as unknown as { sigmas: Float64Array }).sigmas[0]
+    const std = Math.sqrt(((0.4 - 0.5) ** 2 + (0.6 - 0.5) ** 2) / 1)
+    expect(sigma([0.4, 0.6])).toBeCloseTo(0.1 * 2 ** (-1 / 5) * 4 * std, 12)
+    // Tightly gathered: held at half the range; widely spread: at most the range.
+    expect(sigma([0.5, 0.51])).toBeCloseTo(0.1 * 2 ** (-1 / 5) * 0.5, 12)
+    expect(sigma([0, 1])).toBeCloseTo(0.1 * 2 ** (-1 / 5) * 1, 12)
+    // The clip count can be set apart from the kernel count.
+    const clipped = Parzen.build([sx], [[0.5, 0.51]], [1, 1], { ...o, considerMagicClip: true, clipCount: 9 })
+    expect((clipped.dims[0] as unknown as { sigmas: Float64Array }).sigmas[0]).toBeCloseTo(1 / 10, 12)
+  })
+
   it("the density is the weighted sum of truncated-normal kernels and integrates to 1", () => {
     const spec = Parzen.specOf("x", Distribution.float("x", 0, 1))
     // One observation at 0.3 (sigma: gap 0.2 to the prior, clipped up to 1/3) and the prior N(0.5, 1).
