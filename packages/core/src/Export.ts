@@ -61,7 +61,8 @@ const rankOf = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArray<Di
 /** The rows as JSON (an array, pretty-printed). */
 export const toJson = (rs: ReadonlyArray<Row>): string => JSON.stringify(rs, null, 2)
 
-const csvCell = (v: unknown): string => {
+/** One CSV cell: empty for null, JSON for objects, quoted where it holds a comma, quote or newline. */
+export const csvCell = (v: unknown): string => {
   if (v === null || v === undefined) return ""
   const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v)
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s

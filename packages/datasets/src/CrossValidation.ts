@@ -29,7 +29,7 @@
  * @since 0.1.0
  */
 import type { StorageError, Study as StudyM, Trial } from "@tunekit/core"
-import { Rng, Trial as TrialM } from "@tunekit/core"
+import { Export, Rng, Trial as TrialM } from "@tunekit/core"
 import { Context, Effect, Layer } from "effect"
 import { Observable } from "rxjs"
 import * as Dataset from "./Dataset.js"
@@ -478,12 +478,6 @@ export const studyResults = <A>(study: StudyM.Handle<A>): Effect.Effect<Readonly
     return results(trials, { direction: objective.direction, metric: objective.metric === "value" ? "score" : objective.metric })
   })
 
-const cell = (v: unknown): string => {
-  if (v === null || v === undefined) return ""
-  const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v)
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
 /**
  * The results table as flat records with scikit-learn's column names: `number`, `state`,
  * `param_NAME`..., `split0_test_score`..., `mean_test_score`, `std_test_score`, `rank_test_score`.
@@ -517,5 +511,5 @@ export const resultsToRecords = (table: ReadonlyArray<ResultRow>): Array<Record<
 export const resultsToCsv = (table: ReadonlyArray<ResultRow>): string => {
   const recs = resultsToRecords(table)
   const cols = [...new Set(recs.flatMap((r) => Object.keys(r)))]
-  return [cols.join(","), ...recs.map((r) => cols.map((c) => cell(r[c])).join(","))].join("\n") + "\n"
+  return [cols.join(","), ...recs.map((r) => cols.map((c) => Export.csvCell(r[c])).join(","))].join("\n") + "\n"
 }
