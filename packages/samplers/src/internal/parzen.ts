@@ -183,16 +183,34 @@ const numericKernels = (
   } else {
     // Univariate: each kernel's bandwidth is the larger gap to its sorted neighbours (the prior
     // counts as a neighbour; the bounds too when endpoints are considered).
-    const order = Array.from({ length: K }, (_, i) => i).sort((a, b) => mus[a] - mus[b])
-    const sorted = order.map((i) => mus[i])
-    const withEnds = [low, ...sorted, high]
+    // Each kernel's rank by a native sort of the values and a binary search; equal values take
+    // consecutive ranks in kernel order (what a stable sort of the indices would give).
+    const withEnds = new Float64Array(K + 2)
+    withEnds.set(mus, 1)
+    withEnds.subarray(1, K + 1).sort()
+    withEnds[0] = low
+    withEnds[K + 1] = high
+    const taken = new Uint8Array(K)
+    const rankOf = new Int32Array(K)
+    for (let k = 0; k < K; k++) {
+      let lo = 0
+      let hi = K
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (withEnds[mid + 1] < mus[k]) lo = mid + 1
+        else hi = mid
+      }
+      while (taken[lo]) lo++
+      taken[lo] = 1
+      rankOf[k] = lo
+    }
     const ss = new Float64Array(K)
     for (let i = 0; i < K; i++) ss[i] = Math.max(withEnds[i + 1] - withEnds[i], withEnds[i + 2] - withEnds[i + 1])
-    if (!options.considerEndpoints && withEnds.length >= 4) {
+    if (!options.considerEndpoints && K >= 2) {
       ss[0] = withEnds[2] - withEnds[1]
       ss[K - 1] = withEnds[K] - withEnds[K - 1]
     }
-    for (let i = 0; i < K; i++) sigmas[order[i]] = ss[i]
+    for (let k = 0; k < K; k++) sigmas[k] = ss[rankOf[k]]
   }
   // The "magic clip" (Bergstra et al.'s hyperopt): no kernel narrower than range / min(100, K + 1).
   const maxSigma = range
