@@ -10,7 +10,7 @@ import { Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
-import { Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
+import { Export, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { BreastCancer, CrossValidation, Dataset, Model, RandomForest } from "@tunekit/datasets"
 import { Pruner, Wilcoxon } from "@tunekit/schedulers"
 
@@ -55,11 +55,11 @@ export const main = (options: Options = {}) =>
       trials: options.trials,
       progress: options.progress ?? true
     })
-    const table = yield* CrossValidation.studyResults(result.study)
+    const table = yield* Export.cvRowsOf(result.study)
     const best = Option.getOrThrow(result.best)
     const top = [...table].filter((r) => r.rank_test_score !== null).sort((a, b) => a.rank_test_score! - b.rank_test_score!).slice(0, 5)
     const csvPath = path.join(path.dirname(storage), `${study}.cv_results.csv`)
-    fs.writeFileSync(csvPath, CrossValidation.resultsToCsv(table))
+    fs.writeFileSync(csvPath, Export.cvToCsv(table))
     const pruned = result.trials.filter((t) => t.state === "Pruned").length
     const text = [
       "",

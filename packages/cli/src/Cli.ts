@@ -5,7 +5,7 @@
  * tunekit studies                      [--storage FILE] [--json]
  * tunekit trials STUDY                 [--storage FILE] [--json]
  * tunekit best STUDY                   [--storage FILE] [--json]
- * tunekit export STUDY --format csv|json [--storage FILE] [--output FILE]
+ * tunekit export STUDY --format csv|json|cv [--storage FILE] [--output FILE]
  * ```
  *
  * @since 0.1.0
@@ -36,6 +36,7 @@ export const USAGE = `usage:
   tunekit trials STUDY                     list a study's trials
   tunekit best STUDY                       the best trial (or the Pareto front)
   tunekit export STUDY --format csv|json   every trial, one row each
+  tunekit export STUDY --format cv         cross-validation scores (cv_results_) as CSV
 options:
   --storage FILE   the SQLite file (default ${DEFAULT_STORAGE})
   --json           machine-readable output
@@ -147,14 +148,18 @@ const commands = {
     Effect.gen(function*() {
       const { info, trials } = yield* load(yield* studyName(p))
       const format = p.format ?? (p.json ? "json" : undefined)
-      if (format !== "csv" && format !== "json") {
-        return yield* new UsageError({ reason: `export needs --format csv or --format json${format ? `, not ${format}` : ""}` })
+      if (format !== "csv" && format !== "json" && format !== "cv") {
+        return yield* new UsageError({ reason: `export needs --format csv, json or cv${format ? `, not ${format}` : ""}` })
       }
-      const rows = Export.rows(trials, info.directions)
-      const text = format === "csv" ? Export.toCsv(rows, info.directions.length) : Export.toJson(rows) + "\n"
+      const metric = info.metrics[0] ?? "score"
+      const text = format === "cv"
+        ? Export.cvToCsv(Export.cvRows(trials, { direction: info.directions[0], metric }))
+        : format === "csv"
+        ? Export.toCsv(Export.rows(trials, info.directions), info.directions.length)
+        : Export.toJson(Export.rows(trials, info.directions)) + "\n"
       if (p.output === undefined) return text.trimEnd()
       fs.writeFileSync(p.output, text)
-      return `wrote ${rows.length} trials to ${p.output}`
+      return `wrote ${trials.length} trials to ${p.output}`
     })
 }
 

@@ -73,6 +73,28 @@ describe("tunekit CLI", () => {
     expect(fs.readFileSync(out, "utf8").trimEnd()).toBe(csv)
   })
 
+  it("exports the cross-validation table of a study that reports folds as steps", async () => {
+    const layer = Study.layerDefaults({ seed: 1, storage: file })
+    await Effect.runPromise(Effect.scoped(Effect.provide(Study.optimize({
+      study: "cv",
+      space: Space.struct({ depth: Space.int(1, 3) }),
+      metric: "score",
+      direction: "maximize",
+      objective: async (c, t) => {
+        const folds = [0.5, 0.6, 0.7].map((s) => s + c.depth / 10)
+        for (const [i, s] of folds.entries()) await t.report({ step: i, values: { score: s } })
+        return folds.reduce((a, b) => a + b) / 3
+      },
+      trials: 2
+    }), layer)))
+    const [header, first] = (await run("export", "cv", "--format", "cv")).split("\n")
+    expect(header).toBe("number,state,param_depth,split0_test_score,split1_test_score,split2_test_score,mean_test_score,std_test_score,rank_test_score")
+    const cells = first.split(",")
+    const depth = Number(cells[2])
+    expect(Number(cells[6])).toBeCloseTo(0.6 + depth / 10, 12)
+    expect(Number(cells[7])).toBeCloseTo(Math.sqrt(2 / 300), 12)
+  })
+
   it("says clearly what is missing", async () => {
     expect((await Effect.runPromise(Effect.flip(Cli.run(["trials", "nope", "--storage", file])))).message).toBe('no study named "nope" in this storage')
     const missing = await fail("studies", "--storage", path.join(dir, "absent.db"))
@@ -80,7 +102,7 @@ describe("tunekit CLI", () => {
     expect(missing.message).toContain("absent.db")
     expect(fs.existsSync(path.join(dir, "absent.db"))).toBe(false)
     expect((await fail("trials", "--storage", file))._tag).toBe("UsageError")
-    expect((await fail("export", "demo", "--storage", file, "--format", "xml")).message).toContain("not xml")
+    expect((await fail("export", "demo", "--storage", file, "--format", "xml")).message).toContain("csv, json or cv, not xml")
     expect((await fail("frobnicate", "--storage", file)).message).toContain("unknown command frobnicate")
   })
 

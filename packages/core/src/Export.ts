@@ -4,7 +4,11 @@
  *
  * @since 0.1.0
  */
-import type { Direction, FrozenTrial, Json } from "./Trial.js"
+import type { Effect } from "effect"
+import { Effect as E } from "effect"
+import type { StorageError } from "./Errors.js"
+import type { Handle } from "./Study.js"
+import type { Direction, FrozenTrial, Json, State } from "./Trial.js"
 import * as Trial from "./Trial.js"
 
 /** One exported trial. */
@@ -29,7 +33,7 @@ export interface Row {
  * const rows = Export.rows(trials, ["minimize"])
  */
 export const rows = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArray<Direction>): ReadonlyArray<Row> => {
-  const ranks = rankOf(trials, directions)
+  const ranks = rankBy(trials, (t) => (t.state === "Complete" ? t.values?.[0] : undefined), directions[0])
   return trials.map((t) => {
     const d = Trial.duration(t)
     return {
@@ -37,7 +41,7 @@ export const rows = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArr
       state: t.state,
       params: Trial.paramValues(t),
       values: t.values === undefined ? null : [...t.values],
-      rank: ranks.get(t.id) ?? null,
+      rank: ranks.get(t) ?? null,
       duration_s: d === undefined ? null : d / 1000,
       user_attrs: t.userAttrs,
       reason: t.reason ?? null
@@ -45,16 +49,15 @@ export const rows = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArr
   })
 }
 
-/** Ranks complete trials by the first objective (ties share the lower rank, as scikit-learn's "min"). */
-const rankOf = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArray<Direction>) => {
-  const sign = directions[0] === "maximize" ? -1 : 1
-  const done = trials.filter((t) => t.state === "Complete" && t.values !== undefined)
-  const sorted = [...done].sort((a, b) => sign * (a.values![0] - b.values![0]))
-  const out = new Map<number, number>()
-  sorted.forEach((t, i) => {
-    const prev = sorted[i - 1]
-    out.set(t.id, prev !== undefined && prev.values![0] === t.values![0] ? out.get(prev.id)! : i + 1)
-  })
+/** Ranks the items that have a score, best first; ties share the lower rank (scikit-learn's "min"). */
+const rankBy = <T>(items: ReadonlyArray<T>, score: (t: T) => number | null | undefined, direction: Direction): Map<T, number> => {
+  const sign = direction === "maximize" ? -1 : 1
+  const scored = items.flatMap((t) => {
+    const v = score(t)
+    return v === null || v === undefined ? [] : [{ t, v }]
+  }).sort((a, b) => sign * (a.v - b.v))
+  const out = new Map<T, number>()
+  scored.forEach(({ t, v }, i) => out.set(t, i > 0 && scored[i - 1].v === v ? out.get(scored[i - 1].t)! : i + 1))
   return out
 }
 
@@ -91,4 +94,90 @@ export const toCsv = (rs: ReadonlyArray<Row>, objectives = 1): string => {
     ].map(csvCell).join(",")
   )
   return [header.map(csvCell).join(","), ...lines].join("\n") + "\n"
+}
+
+/** One row of the cross-validation results table (scikit-learn's `cv_results_`). */
+export interface CvRow {
+  readonly number: number
+  readonly state: State
+  readonly params: Readonly<Record<string, unknown>>
+  /** Each fold's score, by fold index; null where the fold was not reached (a pruned trial). */
+  readonly splits: ReadonlyArray<number | null>
+  /** Mean and population standard deviation of the scores reported (as numpy's `std`). */
+  readonly mean_test_score: number | null
+  readonly std_test_score: number | null
+  /** 1 for the best complete trial; ties share the lower rank; null for trials not complete. */
+  readonly rank_test_score: number | null
+}
+
+const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
+
+/**
+ * The trials of a cross-validated study as scikit-learn's `cv_results_`: each fold's score from
+ * the stored metric at steps 0, 1, ... (`split0_test_score`, ...), their mean and standard
+ * deviation, and the rank of the complete trials by mean, best first in the study's direction.
+ *
+ * @example
+ * import { Export } from "@tunekit/core"
+ * declare const trials: ReadonlyArray<import("@tunekit/core").Trial.FrozenTrial>
+ * const table = Export.cvRows(trials, { direction: "maximize", metric: "score" })
+ * console.log(Export.cvToCsv(table))
+ */
+export const cvRows = (
+  trials: ReadonlyArray<FrozenTrial>,
+  options: { readonly direction: Direction; readonly metric?: string }
+): ReadonlyArray<CvRow> => {
+  const metric = options.metric ?? "score"
+  let folds = 0
+  for (const t of trials) for (const [step] of Trial.series(t, metric)) if (Number.isInteger(step) && step + 1 > folds) folds = step + 1
+  const table = trials.map((t) => {
+    const splits: Array<number | null> = new Array(folds).fill(null)
+    for (const [step, v] of Trial.series(t, metric)) if (Number.isInteger(step) && step >= 0) splits[step] = v
+    const seen = splits.filter((v): v is number => v !== null)
+    const m = seen.length === 0 ? null : mean(seen)
+    const std = m === null ? null : Math.sqrt(mean(seen.map((v) => (v - m) ** 2)))
+    return { number: t.number, state: t.state, params: Trial.paramValues(t), splits, mean_test_score: m, std_test_score: std }
+  })
+  const ranks = rankBy(table, (r) => (r.state === "Complete" ? r.mean_test_score : undefined), options.direction)
+  return table.map((r) => ({ ...r, rank_test_score: ranks.get(r) ?? null }))
+}
+
+/**
+ * The cross-validation table of an open study, with its objective's metric and direction (a
+ * study that names no metric: the fold scores are read as "score").
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Export, Study } from "@tunekit/core"
+ * declare const study: Study.Handle<unknown>
+ * const csv = Effect.map(Export.cvRowsOf(study), Export.cvToCsv)
+ */
+export const cvRowsOf = <A>(study: Handle<A>): Effect.Effect<ReadonlyArray<CvRow>, StorageError> =>
+  E.map(study.trials, (trials) => {
+    const objective = study.objectives[0]
+    return cvRows(trials, { direction: objective.direction, metric: objective.metric === "value" ? "score" : objective.metric })
+  })
+
+/**
+ * The table as flat records with scikit-learn's column names: `number`, `state`, `param_NAME`...,
+ * `split0_test_score`..., `mean_test_score`, `std_test_score`, `rank_test_score`.
+ */
+export const cvRecords = (table: ReadonlyArray<CvRow>): Array<Record<string, unknown>> => {
+  const params = [...new Set(table.flatMap((r) => Object.keys(r.params)))]
+  return table.map((r) => {
+    const rec: Record<string, unknown> = { number: r.number, state: r.state }
+    for (const p of params) rec[`param_${p}`] = r.params[p] ?? null
+    r.splits.forEach((v, i) => (rec[`split${i}_test_score`] = v))
+    rec.mean_test_score = r.mean_test_score
+    rec.std_test_score = r.std_test_score
+    rec.rank_test_score = r.rank_test_score
+    return rec
+  })
+}
+
+/** The table as CSV, with the columns of `cvRecords`. */
+export const cvToCsv = (table: ReadonlyArray<CvRow>): string => {
+  const recs = cvRecords(table)
+  const cols = [...new Set(recs.flatMap((r) => Object.keys(r)))]
+  return [cols.join(","), ...recs.map((r) => cols.map((c) => csvCell(r[c])).join(","))].join("\n") + "\n"
 }

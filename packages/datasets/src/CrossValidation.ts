@@ -1,8 +1,8 @@
 /**
  * Cross-validation: k-fold, stratified k-fold, repeated, and time-series (expanding window)
  * splits, seeded; an objective that reports each fold's score as a step, so that pruners (median,
- * Wilcoxon) can stop a bad config after one or two folds, and returns the mean; and the study's
- * results as scikit-learn's `cv_results_` table.
+ * Wilcoxon) can stop a bad config after one or two folds, and returns the mean. The study's
+ * `cv_results_` table is `Export.cvRows` in @tunekit/core (`tunekit export STUDY --format cv`).
  *
  * The splits follow scikit-learn's `KFold`, `StratifiedKFold`, `RepeatedKFold` and
  * `TimeSeriesSplit` (sklearn/model_selection/_split.py), with tunekit's seeded generator for the
@@ -28,8 +28,8 @@
  *
  * @since 0.1.0
  */
-import type { StorageError, Study as StudyM, Trial } from "@tunekit/core"
-import { Export, Rng, Trial as TrialM } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import { Rng } from "@tunekit/core"
 import { Context, Effect, Layer } from "effect"
 import { Observable } from "rxjs"
 import * as Dataset from "./Dataset.js"
@@ -408,108 +408,3 @@ export const make = (scheme: Scheme): Service => {
  * }).pipe(Effect.provide(CrossValidation.layer({ _tag: "StratifiedKFold", options: { k: 5 } })))
  */
 export const layer = (scheme: Scheme): Layer.Layer<CrossValidation> => Layer.succeed(CrossValidation, make(scheme))
-
-/** One row of the cross-validation results table. */
-export interface ResultRow {
-  readonly number: number
-  readonly state: Trial.State
-  readonly params: Readonly<Record<string, unknown>>
-  /** Each fold's score, by fold index; null where the fold was not reached (a pruned trial). */
-  readonly splits: ReadonlyArray<number | null>
-  /** Mean and population standard deviation of the scores reported (as numpy's `std`). */
-  readonly mean_test_score: number | null
-  readonly std_test_score: number | null
-  /** 1 for the best complete trial; ties share the lower rank; null for trials not complete. */
-  readonly rank_test_score: number | null
-}
-
-/**
- * The study's trials as scikit-learn's `cv_results_`: each fold's score from the stored
- * intermediate values (`split0_test_score`, ...), their mean and standard deviation, and the rank
- * of the complete trials by mean (best first, in the study's direction).
- *
- * @example
- * import { CrossValidation } from "@tunekit/datasets"
- * declare const trials: ReadonlyArray<import("@tunekit/core").Trial.FrozenTrial>
- * const table = CrossValidation.results(trials, { direction: "maximize" })
- * console.log(CrossValidation.resultsToCsv(table))
- */
-export const results = (
-  trials: ReadonlyArray<Trial.FrozenTrial>,
-  options: { readonly direction: Trial.Direction; readonly metric?: string }
-): ReadonlyArray<ResultRow> => {
-  const metric = options.metric ?? "score"
-  let nFolds = 0
-  for (const t of trials) for (const [step] of TrialM.series(t, metric)) if (Number.isInteger(step) && step + 1 > nFolds) nFolds = step + 1
-  const rows = trials.map((t) => {
-    const splits: Array<number | null> = new Array(nFolds).fill(null)
-    for (const [step, v] of TrialM.series(t, metric)) if (Number.isInteger(step) && step >= 0) splits[step] = v
-    const seen = splits.filter((v): v is number => v !== null)
-    const m = seen.length === 0 ? null : mean(seen)
-    const std = m === null ? null : Math.sqrt(mean(seen.map((v) => (v - m) ** 2)))
-    return { number: t.number, state: t.state, params: TrialM.paramValues(t), splits, mean_test_score: m, std_test_score: std }
-  })
-  const sign = options.direction === "maximize" ? -1 : 1
-  const ranked = rows.filter((r) => r.state === "Complete" && r.mean_test_score !== null)
-    .sort((a, b) => sign * (a.mean_test_score! - b.mean_test_score!))
-  const rank = new Map<number, number>()
-  ranked.forEach((r, i) => {
-    const prev = ranked[i - 1]
-    rank.set(r.number, prev !== undefined && prev.mean_test_score === r.mean_test_score ? rank.get(prev.number)! : i + 1)
-  })
-  return rows.map((r) => ({ ...r, rank_test_score: rank.get(r.number) ?? null }))
-}
-
-/**
- * The results table of an open study, read from its storage, with its objective's metric and
- * direction (a study that names no metric: the fold scores are read as "score", as `objective`
- * reports them).
- *
- * @example
- * import { Effect } from "effect"
- * import { Study } from "@tunekit/core"
- * import { CrossValidation } from "@tunekit/datasets"
- * declare const study: Study.Handle<unknown>
- * const csv = Effect.map(CrossValidation.studyResults(study), CrossValidation.resultsToCsv)
- */
-export const studyResults = <A>(study: StudyM.Handle<A>): Effect.Effect<ReadonlyArray<ResultRow>, StorageError> =>
-  Effect.map(study.trials, (trials) => {
-    const objective = study.objectives[0]
-    return results(trials, { direction: objective.direction, metric: objective.metric === "value" ? "score" : objective.metric })
-  })
-
-/**
- * The results table as flat records with scikit-learn's column names: `number`, `state`,
- * `param_NAME`..., `split0_test_score`..., `mean_test_score`, `std_test_score`, `rank_test_score`.
- *
- * @example
- * import { CrossValidation } from "@tunekit/datasets"
- * declare const table: ReadonlyArray<CrossValidation.ResultRow>
- * console.table(CrossValidation.resultsToRecords(table))
- */
-export const resultsToRecords = (table: ReadonlyArray<ResultRow>): Array<Record<string, unknown>> => {
-  const params = [...new Set(table.flatMap((r) => Object.keys(r.params)))]
-  return table.map((r) => {
-    const rec: Record<string, unknown> = { number: r.number, state: r.state }
-    for (const p of params) rec[`param_${p}`] = r.params[p] ?? null
-    r.splits.forEach((v, i) => (rec[`split${i}_test_score`] = v))
-    rec.mean_test_score = r.mean_test_score
-    rec.std_test_score = r.std_test_score
-    rec.rank_test_score = r.rank_test_score
-    return rec
-  })
-}
-
-/**
- * The results table as CSV, with the columns of `resultsToRecords`.
- *
- * @example
- * import { CrossValidation } from "@tunekit/datasets"
- * declare const table: ReadonlyArray<CrossValidation.ResultRow>
- * process.stdout.write(CrossValidation.resultsToCsv(table))
- */
-export const resultsToCsv = (table: ReadonlyArray<ResultRow>): string => {
-  const recs = resultsToRecords(table)
-  const cols = [...new Set(recs.flatMap((r) => Object.keys(r)))]
-  return [cols.join(","), ...recs.map((r) => cols.map((c) => Export.csvCell(r[c])).join(","))].join("\n") + "\n"
-}

@@ -2,7 +2,7 @@ import { fc, test as propTest } from "@fast-check/vitest"
 import { Effect, Layer, Option } from "effect"
 import { lastValueFrom, toArray } from "rxjs"
 import { describe, expect, it } from "vitest"
-import { Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
+import { Export, Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
 import { CrossValidation, Dataset, DecisionTree, InvalidSplit, Iris, Model, Sunspots, Wine } from "../src/index.js"
 
 const sorted = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)
@@ -184,8 +184,8 @@ describe("the CV objective and the service", () => {
     for (const t of complete) expect(t.intermediate.map((m) => m.step)).toEqual([0, 1, 2, 3, 4])
     expect(byDepth.size).toBe(3)
 
-    const table = CrossValidation.results(result.trials, { direction: "maximize" })
-    expect(await Effect.runPromise(CrossValidation.studyResults(result.study))).toEqual(table)
+    const table = Export.cvRows(result.trials, { direction: "maximize" })
+    expect(await Effect.runPromise(Export.cvRowsOf(result.study))).toEqual(table)
     for (const row of table) {
       const t = result.trials.find((x) => x.number === row.number)!
       const scores = t.intermediate.map((m) => m.values.score)
@@ -202,7 +202,7 @@ describe("the CV objective and the service", () => {
     expect(ranks[0].rank_test_score).toBe(1)
     expect(ranks[0].mean_test_score!).toBeGreaterThanOrEqual(ranks[1].mean_test_score!)
     expect(Option.getOrThrow(result.best).number).toBe(ranks[0].number)
-    const csv = CrossValidation.resultsToCsv(table).split("\n")
+    const csv = Export.cvToCsv(table).split("\n")
     expect(csv[0]).toBe("number,state,param_maxDepth,split0_test_score,split1_test_score,split2_test_score,split3_test_score,split4_test_score,mean_test_score,std_test_score,rank_test_score")
     expect(csv).toHaveLength(3 + 2)
   })
