@@ -4,6 +4,7 @@ import { Matrix, CholeskyDecomposition } from "ml-matrix"
 import { describe, expect, it } from "vitest"
 import { Distribution, Rng, Sampler, SamplerUnsupported, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
 import * as Gp from "../src/Gp.js"
+import * as Qmc from "../src/Qmc.js"
 import * as Acq from "../src/internal/acquisition.js"
 import * as GpModel from "../src/internal/gp.js"
 import * as Linalg from "../src/internal/linalg.js"
@@ -208,6 +209,21 @@ describe("Gp sampler", () => {
     }
     const values = r.trials.map((t) => t.values![0])
     expect(Math.min(...values.slice(15))).toBeLessThan(Math.min(...values.slice(0, 8)))
+  })
+
+  it("starts with its initial design: Sobol' points by trial number, or a Latin hypercube over the startup trials", async () => {
+    const sobol = await run(Study.optimize({ study: "s", space: branin, objective: braninF, trials: 8 }), Gp.make({ nStartupTrials: 8 }), 5)
+    const seq = Qmc.sequence({ kind: "sobol", generator: (dim, block = 0) => Rng.generator(5, "s", "qmc", "sobol", dim, block) })
+    const compiled = Space.compile(branin)
+    for (const t of sobol.trials) {
+      expect(t.params.x1).toBe(Distribution.fromUnit(compiled.params.get("x1")!, seq.coordinate(t.number, 0)))
+      expect(t.params.x2).toBe(Distribution.fromUnit(compiled.params.get("x2")!, seq.coordinate(t.number, 1)))
+    }
+    const lhs = await run(Study.optimize({ study: "l", space: branin, objective: braninF, trials: 12 }), Gp.make({ nStartupTrials: 12, initialDesign: "lhs" }), 5)
+    for (const k of ["x1", "x2"]) {
+      const strata = lhs.trials.map((t) => Math.floor(Distribution.toUnit(compiled.params.get(k)!, t.params[k]) * 12))
+      expect(new Set(strata).size).toBe(12)
+    }
   })
 
   it("is reproducible: the same seed gives the same suggestions, another seed others", async () => {
