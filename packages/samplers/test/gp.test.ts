@@ -7,6 +7,7 @@ import * as Gp from "../src/Gp.js"
 import * as Qmc from "../src/Qmc.js"
 import * as Acq from "../src/internal/acquisition.js"
 import * as GpModel from "../src/internal/gp.js"
+import * as GpSampler from "../src/internal/gpSampler.js"
 import * as Linalg from "../src/internal/linalg.js"
 
 const services = (sampler: Sampler.SamplerService, seed = 1) =>
@@ -116,6 +117,33 @@ describe("GP posterior", () => {
     const h = GpModel.fit("matern52", { x, y, n, dims: 2 }, Rng.generator(1))
     expect(h.lengthScales[1]).toBeGreaterThan(3 * h.lengthScales[0])
     expect(h.noise).toBeLessThan(1e-2)
+  })
+})
+
+describe("output warp", () => {
+  test.prop([fc.array(fc.integer({ min: 0, max: 10_000_000 }).map((k) => k / 7), { minLength: 8, maxLength: 40 })])(
+    "is monotone (keeps the order of every pair, hence the best trial) and applies only to right-skewed losses",
+    (losses) => {
+      const raw = Float64Array.from(losses, (l) => -l)
+      const before = Array.from(raw)
+      const applied = GpSampler.warpInPlace(raw)
+      const n = losses.length
+      const m = losses.reduce((a, b) => a + b, 0) / n
+      const m2 = losses.reduce((a, b) => a + (b - m) ** 2, 0) / n
+      const m3 = losses.reduce((a, b) => a + (b - m) ** 3, 0) / n
+      expect(applied).toBe(m2 > 0 && m3 / m2 ** 1.5 > 1)
+      if (!applied) expect(Array.from(raw)).toEqual(before)
+      for (let i = 0; i < n; i++) {
+        expect(Number.isFinite(raw[i])).toBe(true)
+        for (let j = 0; j < n; j++) if (before[i] > before[j]) expect(raw[i]).toBeGreaterThanOrEqual(raw[j])
+      }
+    }
+  )
+
+  it("compresses a Rosenbrock-like spread of orders of magnitude", () => {
+    const raw = Float64Array.from([1, 2, 5, 10, 100, 1e3, 1e4, 1e5, 1e6], (l) => -l)
+    expect(GpSampler.warpInPlace(raw)).toBe(true)
+    expect(raw[0] - raw[8]).toBeLessThan(20)
   })
 })
 
