@@ -4,26 +4,26 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, type Effect, Layer } from "effect"
 import type { StudyInfo } from "./Storage.js"
 import type { FrozenTrial, Metric } from "./Trial.js"
 
-/** The tracker service. Failures of a tracker are logged, never fail a trial. */
+/**
+ * The tracker service: each event is optional, and a tracker leaves out those it does not follow
+ * (the run loop then skips preparing them). A tracker's effects cannot fail: a tracker that talks
+ * to a server handles its own errors, so that tracking never fails a trial.
+ */
 export interface TrackerService {
-  readonly trialStarted: (study: StudyInfo, trial: FrozenTrial) => Effect.Effect<void>
-  readonly metricReported: (study: StudyInfo, trial: FrozenTrial, metric: Metric) => Effect.Effect<void>
-  readonly trialFinished: (study: StudyInfo, trial: FrozenTrial) => Effect.Effect<void>
+  readonly trialStarted?: (study: StudyInfo, trial: FrozenTrial) => Effect.Effect<void>
+  readonly metricReported?: (study: StudyInfo, trial: FrozenTrial, metric: Metric) => Effect.Effect<void>
+  readonly trialFinished?: (study: StudyInfo, trial: FrozenTrial) => Effect.Effect<void>
 }
 
 /** The Tracker service tag. */
 export class Tracker extends Context.Tag("@tunekit/core/Tracker")<Tracker, TrackerService>() {}
 
 /** A tracker that records nothing. */
-export const none: TrackerService = {
-  trialStarted: () => Effect.void,
-  metricReported: () => Effect.void,
-  trialFinished: () => Effect.void
-}
+export const none: TrackerService = {}
 
 /**
  * The no-op tracker as a layer.

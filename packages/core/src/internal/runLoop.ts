@@ -54,7 +54,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       const done = yield* runTrial(study, trial, options).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
       ran.push(done)
       progress?.finished(done)
-      yield* tracker.trialFinished(study.info, done)
+      if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
       for (const cb of options.callbacks ?? []) {
         const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
         if (r._tag === "Left") yield* Effect.logWarning(`a callback failed after trial ${done.number}: ${message(r.left)}`)
@@ -107,7 +107,7 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
   Effect.gen(function*() {
     const tracker = yield* Tracker.Tracker
     const storage = yield* Storage.Storage
-    yield* tracker.trialStarted(study.info, study.snapshot(trial))
+    if (tracker.trialStarted) yield* tracker.trialStarted(study.info, study.snapshot(trial))
     // Made on first use: most quick objectives never look at their signal.
     let controller: AbortController | undefined
     const abort = (reason: unknown) => {
@@ -120,7 +120,7 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
       Effect.gen(function*() {
         for (const [k, v] of Object.entries(metric.values)) last[k] = v
         const decision = yield* study.report(trial, metric)
-        yield* tracker.metricReported(study.info, study.snapshot(trial), metric)
+        if (tracker.metricReported) yield* tracker.metricReported(study.info, study.snapshot(trial), metric)
         return decision
       })
 
