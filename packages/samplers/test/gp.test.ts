@@ -282,6 +282,51 @@ describe("Gp sampler", () => {
     })
   }
 
+  it("moves away from a running trial's point: kriging believer and constant liars", () => {
+    const d = Distribution.float("x", 0, 1)
+    const study = { id: 1, name: "s", directions: ["minimize"] as const, metrics: [], userAttrs: {}, systemAttrs: {}, createdAt: 0 }
+    const trial = (number: number, x: number, y: number, state: "Complete" | "Running", value?: number) => ({
+      id: number, number, state, params: { x, y }, distributions: { x: d, y: d }, values: value === undefined ? undefined : [value],
+      intermediate: [], userAttrs: {}, systemAttrs: {}, startedAt: 0, finishedAt: 0, worker: undefined, reason: undefined
+    })
+    const g = Rng.generator(9)
+    const f = (x: number, y: number) => (x - 0.3) ** 2 + (y - 0.6) ** 2
+    const done = Array.from({ length: 12 }, (_, i) => {
+      const [x, y] = [g.next(), g.next()]
+      return trial(i, x, y, "Complete", f(x, y))
+    })
+    const ctxOf = (history: ReadonlyArray<ReturnType<typeof trial>>): Sampler.SampleContext => ({
+      study, trialNumber: 20, rng: Rng.generator(1, "t"), derive: (...k) => Rng.generator(1, ...k), history, space: undefined
+    })
+    for (const liar of ["believer", "min", "mean"] as const) {
+      const gp = Gp.make({ nStartupTrials: 5, liar, exploreXi: 0 })
+      const alone = gp.sampleRelative!(ctxOf(done), gp.inferRelativeSpace!(ctxOf(done))).params
+      const busy = [...done, trial(12, alone.x, alone.y, "Running")]
+      const next = gp.sampleRelative!(ctxOf(busy), gp.inferRelativeSpace!(ctxOf(busy))).params
+      expect(Math.hypot(next.x - alone.x, next.y - alone.y), liar).toBeGreaterThan(1e-3)
+      // Without the running trial the suggestion is a pure function of the history and the generator.
+      expect(gp.sampleRelative!(ctxOf(done), gp.inferRelativeSpace!(ctxOf(done))).params).toEqual(alone)
+    }
+  })
+
+  it("models the parameters every completed trial shares (the intersection space)", () => {
+    const f = Distribution.float("a", 0, 1)
+    const other = Distribution.float("a", 0, 2)
+    const single = Distribution.categorical("s", ["only"])
+    const mk = (number: number, params: Record<string, number>, dists: Record<string, Distribution.Distribution>, state: "Complete" | "Failed" = "Complete") => ({
+      id: number, number, state, params, distributions: dists, values: state === "Complete" ? [0] : undefined,
+      intermediate: [], userAttrs: {}, systemAttrs: {}, startedAt: 0, finishedAt: 0, worker: undefined, reason: undefined
+    })
+    const history = [
+      mk(0, { a: 0.1, b: 0.2, s: 0, c: 0.5 }, { a: f, b: f, s: single, c: f }),
+      mk(1, { a: 0.3, b: 0.4, s: 0 }, { a: f, b: f, s: single }),
+      mk(2, { a: 0.3 }, { a: other }, "Failed"),
+      mk(3, { z: 0.5, a: 0.2, b: 0.9, s: 0 }, { z: f, a: f, b: f, s: single })
+    ]
+    const ctx = { history, space: undefined } as unknown as Sampler.SampleContext
+    expect([...Gp.intersectionSpace(ctx).keys()]).toEqual(["a", "b"])
+  })
+
   it("works define-by-run, and with every acquisition and kernel", async () => {
     for (const [acquisition, kernel] of [["ei", "rbf"], ["pi", "matern52"], ["ucb", "rbf"], ["logei", "matern52"]] as const) {
       const r = await run(
