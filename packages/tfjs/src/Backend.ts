@@ -27,7 +27,7 @@ import { Context, Effect, Layer } from "effect"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import { BackendUnavailable } from "./Errors.js"
-import { registerWasmKernels } from "./internal/kernels.js"
+import { registerCpuKernels, registerWasmKernels } from "./internal/kernels.js"
 
 /** The backends tunekit knows how to load. */
 export type Name = "wasm" | "cpu" | "tensorflow" | "tensorflow-gpu"
@@ -103,7 +103,8 @@ export const select = async (name: Name): Promise<void> => {
   if (name === "wasm") {
     prepareWasm()
     registerWasmKernels()
-  } else if (name !== "cpu") await loadNative(name)
+  } else if (name === "cpu") registerCpuKernels()
+  else await loadNative(name)
   if (tf.getBackend() === name) return
   let ok: boolean
   try {

@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs"
 import type { InvalidModel } from "./Errors.js"
 import { type BuildContext, checker, firstError, glorot, heNormal, seeds } from "./internal/build.js"
-import { MultiHeadSelfAttention, PositionEmbedding, SeededDropout } from "./internal/layers.js"
+import { LayerNorm, MultiHeadSelfAttention, PositionEmbedding, SeededDropout } from "./internal/layers.js"
 
 /** A transformer encoder's architecture. */
 export interface Config {
@@ -82,10 +82,10 @@ export const build = (config: Config, ctx: BuildContext): tf.LayersModel => {
   const dropout = (x: tf.SymbolicTensor) => (drop > 0 ? (new SeededDropout(drop, ctx.random).apply(x) as tf.SymbolicTensor) : x)
   for (let l = 0; l < config.layers; l++) {
     const attended = new MultiHeadSelfAttention(config.heads, config.attentionDropout ?? 0, ctx.random, next()).apply(h) as tf.SymbolicTensor
-    h = tf.layers.layerNormalization().apply(tf.layers.add().apply([h, dropout(attended)])) as tf.SymbolicTensor
+    h = new LayerNorm().apply(tf.layers.add().apply([h, dropout(attended)])) as tf.SymbolicTensor
     const ff1 = tf.layers.dense({ units: config.ffWidth, activation: "relu", kernelInitializer: heNormal(next) }).apply(h) as tf.SymbolicTensor
     const ff2 = tf.layers.dense({ units: config.modelWidth, kernelInitializer: glorot(next) }).apply(ff1) as tf.SymbolicTensor
-    h = tf.layers.layerNormalization().apply(tf.layers.add().apply([h, dropout(ff2)])) as tf.SymbolicTensor
+    h = new LayerNorm().apply(tf.layers.add().apply([h, dropout(ff2)])) as tf.SymbolicTensor
   }
   h = tf.layers.globalAveragePooling1d().apply(h) as tf.SymbolicTensor
   const out = tf.layers.dense({ units: ctx.outputs, kernelInitializer: glorot(next) }).apply(h) as tf.SymbolicTensor

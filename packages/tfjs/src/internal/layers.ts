@@ -117,6 +117,44 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
   }
 }
 
-for (const c of [SeededDropout, PositionEmbedding, MultiHeadSelfAttention]) {
+/**
+ * Layer normalization over the last axis (Ba, Kiros & Hinton 2016), from plain ops. tfjs-layers'
+ * own layer goes through the fused batch-norm kernel, whose gradient for a `[batch, length,
+ * width]` input slices every position one by one (thousands of kernels a step).
+ */
+export class LayerNorm extends tf.layers.Layer {
+  static className = "TunekitLayerNorm"
+  private gamma: tf.LayerVariable | undefined
+  private beta: tf.LayerVariable | undefined
+  constructor(readonly epsilon = 1e-5, name?: string) {
+    super(name === undefined ? {} : { name })
+  }
+  override build(shape: tf.Shape | Array<tf.Shape>) {
+    const s = shape as tf.Shape
+    const width = s[s.length - 1]!
+    this.gamma = this.addWeight("gamma", [width], "float32", tf.initializers.ones())
+    this.beta = this.addWeight("beta", [width], "float32", tf.initializers.zeros())
+    this.built = true
+  }
+  override call(inputs: tf.Tensor | Array<tf.Tensor>): tf.Tensor {
+    return tf.tidy(() => {
+      const x = single(inputs)
+      const axis = x.rank - 1
+      const mean = tf.mean(x, axis, true)
+      const centered = tf.sub(x, mean)
+      const variance = tf.mean(tf.square(centered), axis, true)
+      const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, this.epsilon)))
+      return tf.add(tf.mul(normed, this.gamma!.read()), this.beta!.read())
+    })
+  }
+  override computeOutputShape(shape: tf.Shape | Array<tf.Shape>) {
+    return shape
+  }
+  override getConfig() {
+    return { ...super.getConfig(), epsilon: this.epsilon }
+  }
+}
+
+for (const c of [SeededDropout, PositionEmbedding, MultiHeadSelfAttention, LayerNorm]) {
   tf.serialization.registerClass(c as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>)
 }
