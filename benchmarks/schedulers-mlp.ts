@@ -1,0 +1,96 @@
+// The schedulers benchmark repeated on a real trainer: an MLP on the digits (TensorFlow.js, wasm),
+// one step an epoch. Random search with full training ("none") against the median pruner, ASHA
+// and Hyperband on the same configurations (trial n's config depends on the seed and n only).
+// `best_final` is the final validation accuracy of the best configuration trained to the last
+// epoch; `steps_used` counts the epochs trained by all trials (resumed trials restore their
+// checkpoint, so an epoch is never counted twice).
+//
+//   npm run bench -- schedulers-mlp [--seeds 3] [--configurations 27] [--epochs 27] [--schedulers none,median,asha,hyperband]
+import { Checkpoint, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
+import type { Scheduler } from "@tunekit/core"
+import { Asha, Budget, Hyperband, Median, Pruner } from "@tunekit/schedulers"
+import { Backend, Train } from "@tunekit/tfjs"
+import { Effect, Layer } from "effect"
+import { digits } from "../examples/tfjs-data.js"
+import { emit, median, parseArgs, table } from "./_util.js"
+
+const space = Space.struct({
+  layers: Space.int(1, 3),
+  width: Space.categorical([32, 64, 128] as const),
+  dropout: Space.float(0, 0.5),
+  learningRate: Space.float(1e-4, 1e-1, { log: true }),
+  momentum: Space.float(0.5, 0.99)
+})
+type Config = Space.Type<typeof space>
+
+type Factory = (epochs: number, configurations: number) => Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>
+const schedulers: Record<string, Factory> = {
+  none: () => Pruner.layer(Pruner.make("none", () => ({ _tag: "Continue" }))),
+  median: () => Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }),
+  asha: (epochs) => Asha.layer({ minResource: 3, maxResource: epochs, reductionFactor: 3 }),
+  hyperband: (epochs, configurations) => Hyperband.layer({ minResource: 3, maxResource: epochs, reductionFactor: 3, limit: configurations })
+}
+
+const once = (name: string, seed: number, epochs: number, configurations: number) =>
+  Effect.gen(function*() {
+    const backend = yield* Backend.Backend
+    const checkpoints = yield* Checkpoint.Checkpoint
+    const data = digits()
+    const services = Layer.mergeAll(
+      schedulers[name](epochs, configurations),
+      Budget.layerConfigurations(configurations).pipe(Layer.provide(Sampler.layerRandom)),
+      Tracker.layerNone,
+      Rng.layer({ seed })
+    ).pipe(Layer.provideMerge(Storage.layerMemory))
+    const result = yield* Study.optimize({
+      study: "schedulers-mlp",
+      space,
+      metric: "val_accuracy",
+      direction: "maximize",
+      objective: (c: Config, trial) =>
+        Train.fit({
+          backend,
+          model: { type: "mlp", layers: c.layers, width: c.width, activation: "relu", dropout: c.dropout },
+          task: { kind: "classification", classes: data.classes },
+          train: data.train,
+          validation: data.validation,
+          training: { optimizer: { type: "sgd", learningRate: c.learningRate, momentum: c.momentum }, batchSize: 64, epochs, seed },
+          checkpoints: Checkpoint.forTrial(checkpoints, trial)
+        })
+    }).pipe(Effect.provide(services))
+    const trials = yield* result.study.trials
+    let best: number | undefined
+    for (const t of trials) {
+      if (t.state !== "Complete" || Trial.lastStep(t) !== epochs) continue
+      if (best === undefined || t.values![0] > best) best = t.values![0]
+    }
+    return { best_final: best ?? NaN, steps_used: trials.reduce((a, t) => a + t.intermediate.length, 0), configurations: trials.length }
+  }).pipe(Effect.provide(Layer.merge(Backend.layerWasm, Checkpoint.layerMemory)))
+
+export const main = async (args: ReadonlyArray<string>) => {
+  const opts = parseArgs(args)
+  const seeds = Number(opts.seeds ?? 3)
+  const epochs = Number(opts.epochs ?? 27)
+  const configurations = Number(opts.configurations ?? 27)
+  const names = String(opts.schedulers ?? Object.keys(schedulers).join(",")).split(",")
+  for (const n of names) if (!(n in schedulers)) throw new Error(`unknown scheduler ${n}; known: ${Object.keys(schedulers).join(", ")}`)
+  const results = new Map<string, Array<{ best_final: number; steps_used: number }>>()
+  for (let seed = 1; seed <= seeds; seed++) {
+    // Seed by seed, so that the machine's load falls alike on every scheduler.
+    for (const name of names) {
+      const r = await Effect.runPromise(Effect.scoped(once(name, seed, epochs, configurations)))
+      emit({ bench: "schedulers", problem: "mlp-digits", scheduler: name, direction: "maximize", seed, best_final: r.best_final, steps_used: r.steps_used })
+      results.set(name, [...(results.get(name) ?? []), r])
+    }
+  }
+  const base = results.get("none")
+  table(
+    `schedulers on the digits MLP: ${configurations} configurations, ${epochs} epochs max, eta 3, medians over ${seeds} seeds`,
+    ["scheduler", "best_final", "gap (median of seeds)", "steps_used", "steps_vs_none"],
+    [...results].map(([name, rs]) => {
+      const gaps = base ? rs.map((r, i) => (100 * (base[i].best_final - r.best_final)) / base[i].best_final) : []
+      const ratios = base ? rs.map((r, i) => r.steps_used / base[i].steps_used) : []
+      return [name, median(rs.map((r) => r.best_final)), base ? `${median(gaps).toFixed(2)}%` : "", median(rs.map((r) => r.steps_used)), base ? median(ratios).toFixed(3) : ""]
+    })
+  )
+}
