@@ -3,11 +3,11 @@
 // Trains the same MLP on the digits on each backend and prints, per backend, the median over seeds
 // of epochs per second (training and the per-epoch validation pass, as a trial runs it) and of the
 // final validation accuracy. Native backends that are not installed are reported and skipped.
-// With --quickstart SEEDS, also runs examples/quickstart-mlp.ts (TPE + median pruning, its default
+// With --quickstart SEEDS, also runs examples/quickstart.ts (TPE + median pruning, its default
 // budget) with each seed and prints its best validation accuracy in a table (stderr only).
 import { Backend, Train } from "@tunekit/tfjs"
 import { Effect } from "effect"
-import * as quickstart from "../examples/quickstart-mlp.js"
+import * as quickstart from "../examples/quickstart.js"
 import { digits } from "../examples/tfjs-data.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
@@ -68,10 +68,10 @@ export const main = async (args: ReadonlyArray<string>) => {
     const out: Array<Array<unknown>> = []
     for (const seed of qs) {
       const start = performance.now()
-      const r = await Effect.runPromise(quickstart.main({ seed, progress: false }))
+      const r = await Effect.runPromise(quickstart.main({ seed, progress: false, storage: "memory" }))
       out.push([seed, r.best.values![0], r.trials.filter((t) => t.state === "Pruned").length, r.trials.length, (performance.now() - start) / 1000])
     }
     out.push(["median", median(out.map((r) => r[1] as number)), "", "", median(out.map((r) => r[4] as number))])
-    table("quickstart-mlp: best validation accuracy (TPE + median pruning, 25 trials of up to 15 epochs, wasm)", ["seed", "best val_accuracy", "pruned", "trials", "seconds"], out)
+    table("quickstart: best validation accuracy (TPE + median pruning, 25 trials of up to 15 epochs, wasm)", ["seed", "best val_accuracy", "pruned", "trials", "seconds"], out)
   }
 }

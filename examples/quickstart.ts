@@ -1,65 +1,96 @@
-// Quickstart: random search over a random forest on the breast-cancer data, scored by holdout
-// accuracy, stored in an SQLite file with a progress line. `npm start` runs it.
+// Quickstart with TensorFlow.js: an MLP on the digits, tuned by TPE (Bergstra et al. 2011) with
+// median pruning (Golovin et al. 2017): each trial trains on the wasm backend and streams its
+// validation accuracy per epoch; the pruner stops the trials below the median at the same epoch.
 //
-//   npm start                      # 30 trials into ./tunekit.db
-//   npm start -- --trials 10 --storage /tmp/q.db
-import { Effect, Option } from "effect"
-import { pathToFileURL } from "node:url"
+// It is `npm start`: the study is stored in ./tunekit.db (`--storage memory` keeps it in memory),
+// with a progress line, and ends with the best config and the CLI command that lists the study.
+//
+//   npm start                                               # 25 trials of up to 15 epochs
+//   npm start -- --trials 10 --epochs 5 --storage /tmp/q.db
+import { Effect, Layer, Option } from "effect"
 import { Space, Study, Trial } from "@tunekit/core"
-import { BreastCancer, Model, RandomForest, Split } from "@tunekit/datasets"
+import { Tpe } from "@tunekit/samplers"
+import { Median } from "@tunekit/schedulers"
+import { Backend, Train } from "@tunekit/tfjs"
+import { digits, isMain, numberArg, arg } from "./tfjs-data.js"
 
 export const space = Space.struct({
-  nEstimators: Space.int(10, 200, { log: true }),
-  maxDepth: Space.int(2, 16),
-  minSamplesLeaf: Space.int(1, 10),
-  maxFeatures: Space.categorical(["sqrt", "log2", "all"]),
-  bootstrap: Space.categorical([true, false])
+  layers: Space.int(1, 3),
+  width: Space.categorical([64, 128, 256] as const),
+  activation: Space.categorical(["relu", "elu", "tanh"] as const),
+  dropout: Space.float(0, 0.4),
+  batchNorm: Space.categorical([false, true]),
+  learningRate: Space.float(3e-4, 1e-2, { log: true }),
+  weightDecay: Space.float(1e-6, 1e-2, { log: true }),
+  batchSize: Space.categorical([32, 64] as const)
 })
 
 export type Config = Space.Type<typeof space>
 
 export interface Options {
   readonly trials?: number
+  readonly epochs?: number
+  /** An SQLite file (default tunekit.db), or "memory". */
   readonly storage?: string
   readonly seed?: number
   readonly study?: string
   readonly progress?: boolean
+  readonly backend?: Backend.Name
 }
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const storage = options.storage ?? "tunekit.db"
+    const backend = yield* Backend.Backend
+    const data = digits()
+    const epochs = options.epochs ?? 15
     const study = options.study ?? "quickstart"
-    // The test part is held out once (stratified, seeded); every trial is scored on it.
-    const { train, test } = Split.holdout(BreastCancer.load(), { testFraction: 0.25, seed: 0, stratify: true })
-    const objective = (config: Config) => Model.score(RandomForest.fit(train, { ...config, seed: 0 }), test)
+    const storage = options.storage ?? "tunekit.db"
+
+    // A trial is a stream of per-epoch metrics; when the pruner says stop, the run loop
+    // unsubscribes and training stops after the current batch.
+    const objective = (c: Config) =>
+      Train.fit({
+        backend,
+        model: { type: "mlp", layers: c.layers, width: c.width, activation: c.activation, dropout: c.dropout, batchNorm: c.batchNorm },
+        task: { kind: "classification", classes: data.classes },
+        train: data.train,
+        validation: data.validation,
+        training: {
+          optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
+          schedule: { type: "cosine", warmup: { ratio: 0.05 } },
+          batchSize: c.batchSize,
+          epochs,
+          seed: options.seed ?? 0
+        }
+      })
 
     const result = yield* Study.optimize({
       study,
       space,
       objective,
+      metric: "val_accuracy",
       direction: "maximize",
-      trials: options.trials ?? 30,
+      trials: options.trials ?? 25,
       progress: options.progress ?? true
-    }).pipe(Effect.provide(Study.layerDefaults({ seed: options.seed ?? 42, storage })))
+    }).pipe(
+      Effect.provide(Layer.mergeAll(Tpe.layer({ nStartupTrials: 8 }), Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }))),
+      Effect.provide(Study.layerDefaults({ seed: options.seed ?? 42, ...(storage === "memory" ? {} : { storage }) }))
+    )
 
     const best = Option.getOrThrow(result.best)
+    const count = (s: Trial.State) => result.trials.filter((t) => t.state === s).length
     const text = [
       "",
-      `best holdout accuracy ${best.values![0].toFixed(4)}, trial ${best.number} (this run: ${result.trials.length} trials)`,
+      `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}; ${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed)`,
       `best config ${JSON.stringify(Trial.paramValues(best))}`,
-      `list the study: npx tunekit trials ${study}${storage === "tunekit.db" ? "" : ` --storage ${storage}`}`
+      ...(storage === "memory" ? [] : [`list the study: npx tunekit trials ${study}${storage === "tunekit.db" ? "" : ` --storage ${storage}`}`])
     ].join("\n")
     return { best, trials: result.trials, text }
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.provide(Backend.layer(options.backend ?? "wasm")))
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const args = process.argv.slice(2)
-  const arg = (name: string) => {
-    const i = args.indexOf(`--${name}`)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  const trials = arg("trials")
-  const { text } = await Effect.runPromise(main({ trials: trials === undefined ? undefined : Number(trials), storage: arg("storage") }))
+if (isMain(import.meta.url)) {
+  const { text } = await Effect.runPromise(
+    main({ trials: numberArg("trials"), epochs: numberArg("epochs"), storage: arg("storage"), backend: arg("backend") as Backend.Name | undefined })
+  )
   console.log(text)
 }

@@ -10,18 +10,28 @@ import * as bayes from "../examples/mlp-bayes.js"
 import * as multiFidelity from "../examples/multi-fidelity.js"
 import * as nlp from "../examples/nlp-text.js"
 import * as pbt from "../examples/pbt-mlp.js"
-import * as quickstart from "../examples/quickstart-mlp.js"
+import * as quickstart from "../examples/quickstart.js"
+import { Cli } from "@tunekit/cli"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as timeseries from "../examples/timeseries-lstm.js"
 import * as vision from "../examples/vision-cnn.js"
 
 const states = (trials: ReadonlyArray<Trial.FrozenTrial>) => trials.map((t) => t.state)
 
 describe("TensorFlow.js examples", () => {
-  it("quickstart-mlp: TPE with median pruning on the digits", async () => {
-    const r = await Effect.runPromise(quickstart.main({ trials: 3, epochs: 2, progress: false }))
+  it("quickstart (npm start): TPE with median pruning on the digits, stored in SQLite, listed by the CLI", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-quickstart-"))
+    const storage = path.join(dir, "q.db")
+    const r = await Effect.runPromise(quickstart.main({ trials: 3, epochs: 2, progress: false, storage }))
     expect(r.trials).toHaveLength(3)
     expect(r.best.values![0]).toBeGreaterThan(0.5)
     expect(r.text).toMatch(/best validation accuracy/)
+    expect(r.text).toContain(`npx tunekit trials quickstart --storage ${storage}`)
+    const listed = await Effect.runPromise(Cli.run(["trials", "quickstart", "--storage", storage]))
+    expect(listed.split("\n").length).toBe(2 + 3)
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it("mlp-bayes: GP-BO over an MLP", async () => {
