@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The `tunekit` executable: prints what Cli.run gives, or the error and a non-zero exit code.
 import { Effect } from "effect"
 import * as Cli from "./Cli.js"

@@ -115,4 +115,9 @@ describe("tunekit CLI", () => {
     expect(bad.stderr).toBe('tunekit: no study named "nope" in this storage\n')
     expect(spawnSync(process.execPath, [...args, "what"], { encoding: "utf8" }).status).toBe(2)
   })
+
+  it("the installed launcher runs the compiled CLI (npm test builds it first)", () => {
+    const launcher = path.join(path.dirname(fileURLToPath(import.meta.url)), "../bin/tunekit.js")
+    expect(execFileSync(process.execPath, [launcher, "studies", "--storage", file], { encoding: "utf8" })).toMatch(/^study\s+directions/)
+  })
 })
