@@ -25,7 +25,7 @@ const once = async (storage: "memory" | "sqlite", trials: number): Promise<numbe
 export const main = async (args: ReadonlyArray<string>) => {
   const opts = parseArgs(args)
   const trials = Number(opts.trials ?? 1000)
-  const repeats = Number(opts.repeats ?? 5)
+  const repeats = Number(opts.repeats ?? 9)
   const rows: Array<Array<unknown>> = []
   for (const storage of ["memory", "sqlite"] as const) {
     // Warm the JIT with full-size runs first: the steady state is what a long study sees.
