@@ -22,6 +22,7 @@ import type { Trial } from "@tunekit/core"
 import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
 import * as Cma from "./internal/cma.js"
 import { type Dim, dimOf, isNumeric, unconditionalNumeric } from "./internal/cmaSpace.js"
+import * as ReplayCache from "./internal/replayCache.js"
 
 /**
  * Options of the CMA-ES sampler.
@@ -79,7 +80,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   const restart = options.restart ?? "ipop"
   const inc = options.incPopSize ?? 2
   // Replayed generations per study (and per relative space), reused while the history agrees.
-  const cache = new Map<string, Array<Generation>>()
+  const generationsOf = ReplayCache.make<Generation>()
   const declared = new WeakMap<object, Sampler.SearchSpace>()
 
   const dimsOf = (space: Sampler.SearchSpace): ReadonlyArray<Dim> =>
@@ -149,13 +150,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   const replay = (ctx: Sampler.SampleContext, space: Sampler.SearchSpace, dims: ReadonlyArray<Dim>): Replay => {
     const n = dims.length
     const key = `${ctx.study.id}\u0000${ctx.study.name}\u0000${[...space.keys()].join("\u0000")}`
-    let gens = cache.get(key)
-    if (gens === undefined) {
-      gens = []
-      // A bounded cache: a long-lived process may see many studies.
-      if (cache.size >= 64) cache.delete(cache.keys().next().value!)
-      cache.set(key, gens)
-    }
+    const gens = generationsOf(key)
     const byNumber: Array<Trial.FrozenTrial | undefined> = []
     for (const t of ctx.history) byNumber[t.number] = t
     const sign = ctx.study.directions[0] === "maximize" ? -1 : 1
@@ -179,7 +174,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       }
       if (!closed) break
       const cached = gens[i]
-      if (cached !== undefined && cached.start === start && sameNumbers(cached.fingerprint, fingerprint)) {
+      if (cached !== undefined && cached.start === start && ReplayCache.sameNumbers(cached.fingerprint, fingerprint)) {
         state = cached.after
         run = cached.run
         start = end
@@ -306,12 +301,6 @@ const sameDistribution = (a: Distribution.Distribution, b: Distribution.Distribu
   a === b ||
   (a._tag === b._tag && a._tag !== "Categorical" && b._tag !== "Categorical" &&
     a.low === b.low && a.high === b.high && a.log === b.log && a.step === b.step)
-
-const sameNumbers = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false
-  return true
-}
 
 /** Define-by-run: the numeric parameters every complete trial has, with the same distribution. */
 const intersection = (history: ReadonlyArray<Trial.FrozenTrial>): Sampler.SearchSpace => {

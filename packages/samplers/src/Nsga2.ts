@@ -20,6 +20,7 @@ import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
 import { type Dim, dimOf } from "./internal/cmaSpace.js"
 import * as Nsga from "./internal/nsga.js"
 import { crowdingDistance, nonDominatedSort as sortFronts, toMinimization } from "./internal/pareto.js"
+import * as ReplayCache from "./internal/replayCache.js"
 
 /**
  * Options of the NSGA-II sampler.
@@ -76,7 +77,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   const swappingProb = options.swappingProb ?? 0.5
   const etaC = options.etaCrossover ?? 20
   const etaM = options.etaMutation ?? 20
-  const cache = new Map<string, Array<Generation>>()
+  const generationsOf = ReplayCache.make<Generation>()
   const dims = new WeakMap<Distribution.Distribution, Dim>()
   const dimFor = (name: string, d: Distribution.FloatDistribution | Distribution.IntDistribution) => {
     let x = dims.get(d)
@@ -91,13 +92,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   const parentsOf = (ctx: Sampler.SampleContext): Generation | undefined => {
     const directions = ctx.study.directions
     const key = `${ctx.study.id}\u0000${ctx.study.name}`
-    let gens = cache.get(key)
-    if (gens === undefined) {
-      gens = []
-      // A bounded cache: a long-lived process may see many studies.
-      if (cache.size >= 64) cache.delete(cache.keys().next().value!)
-      cache.set(key, gens)
-    }
+    const gens = generationsOf(key)
     const byNumber: Array<Trial.FrozenTrial | undefined> = []
     for (const t of ctx.history) byNumber[t.number] = t
     let last: Generation | undefined
@@ -117,7 +112,7 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       }
       if (!closed) break
       const cached = gens[i]
-      if (cached !== undefined && sameNumbers(cached.fingerprint, fingerprint)) {
+      if (cached !== undefined && ReplayCache.sameNumbers(cached.fingerprint, fingerprint)) {
         last = cached
         continue
       }
@@ -230,12 +225,6 @@ const fromCoord = (dim: Dim, u: number) => (dim.discrete === undefined ? dim.fro
 
 const sameAs = (a: Distribution.Distribution | undefined, b: Distribution.Distribution): boolean =>
   a !== undefined && (a === b || Distribution.equals(a, b))
-
-const sameNumbers = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): boolean => {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false
-  return true
-}
 
 /** Define-by-run: every parameter seen in the history, with its latest distribution. */
 const unionOf = (history: ReadonlyArray<Trial.FrozenTrial>): Sampler.SearchSpace => {
