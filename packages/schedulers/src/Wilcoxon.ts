@@ -60,9 +60,12 @@ export const make = (options: Options = {}): Pruner.Pruner =>
   Pruner.make("wilcoxon", ({ history, objective, trial }) => {
     const { direction, metric: name } = objective
     let best: Trial.FrozenTrial | undefined
+    // The best complete trial with a finite value; ties go to the lower number, so that the
+    // choice does not depend on the order of the history.
     for (const t of history) {
-      if (t.state !== "Complete" || t.id === trial.id || t.values === undefined) continue
-      if (best === undefined || better(t.values[0], best.values![0], direction)) best = t
+      if (t.state !== "Complete" || t.id === trial.id || t.values === undefined || !Number.isFinite(t.values[0])) continue
+      const v = t.values[0]
+      if (best === undefined || better(v, best.values![0], direction) || (v === best.values![0] && t.number < best.number)) best = t
     }
     if (best === undefined) return Scheduler.Continue
     const theirs = new Map(seriesOf(best, name))

@@ -204,6 +204,15 @@ describe("Threshold and Wilcoxon details", () => {
 })
 
 describe("determinism", () => {
+  it("wilcoxon picks the same best trial in any order, skipping NaN values (found by the law below)", () => {
+    const history = [trial(0, [0, NaN], { final: NaN }), trial(1, [NaN], { final: NaN }), trial(2, [3, 3], { final: 3 }), trial(3, [3, 1], { final: 3 })]
+    const me = trial(100, [0, NaN], { state: "Running" })
+    const w = Wilcoxon.make({ pThreshold: 0.3 })
+    const d = decideAt(w, me, history, minimize)
+    expect(decideAt(w, me, [...history].reverse(), minimize)).toEqual(d)
+    expect(d).toEqual(Scheduler.Decision.Prune({ reason: "wilcoxon: value is NaN at step 2" }))
+  })
+
   const pruners: ReadonlyArray<Pruner.Pruner> = [
     Median.make({ nStartupTrials: 2 }),
     Percentile.make({ percentile: 30, nStartupTrials: 1, intervalSteps: 2 }),
