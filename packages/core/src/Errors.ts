@@ -87,17 +87,6 @@ export class InvalidScheduler extends Data.TaggedError("InvalidScheduler")<{
   }
 }
 
-/** The objective failed for one trial: it threw, rejected, or produced NaN or Infinity. */
-export class ObjectiveError extends Data.TaggedError("ObjectiveError")<{
-  readonly trial: number
-  readonly reason: string
-  readonly cause?: unknown
-}> {
-  override get message() {
-    return `trial ${this.trial}: ${this.reason}`
-  }
-}
-
 /** Options given to `Study.optimize` or the facade are invalid. */
 export class InvalidOptions extends Data.TaggedError("InvalidOptions")<{
   readonly reason: string

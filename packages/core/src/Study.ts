@@ -22,7 +22,7 @@ import { Duration, Effect, Layer, Option } from "effect"
 import type { Observable } from "rxjs"
 import type { RestorePoint } from "./Checkpoint.js"
 import * as Distribution from "./Distribution.js"
-import type { ClaimTaken, InvalidScheduler, ObjectiveError, SamplerUnsupported, StorageError, StudyMismatch, TrialStateError } from "./Errors.js"
+import type { ClaimTaken, InvalidScheduler, SamplerUnsupported, StorageError, StudyMismatch, TrialStateError } from "./Errors.js"
 import { InvalidOptions, InvalidSpace } from "./Errors.js"
 import { runOptimize } from "./internal/runLoop.js"
 import * as Rng from "./Rng.js"
@@ -581,4 +581,3 @@ export const layerDefaults = (
     Rng.layer({ seed: options.seed })
   )
 
-export type { ObjectiveError }
