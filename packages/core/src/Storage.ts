@@ -104,6 +104,12 @@ export interface StorageService {
   readonly pauseTrial: (trialId: number) => Effect.Effect<void, StorageError | TrialStateError>
   /** Finishes a running trial; a finished trial never changes again. */
   readonly finishTrial: (trialId: number, end: TrialEnd) => Effect.Effect<FrozenTrial, StorageError | TrialStateError>
+  /**
+   * Takes a key unique in the study (the same keys as `setParams`' claims): true when this call
+   * took it, false when some trial or worker holds it already. Schedulers use it for places that
+   * workers in several processes must not both take (a place past an ASHA rung).
+   */
+  readonly claim: (studyId: number, key: string) => Effect.Effect<boolean, StorageError>
   /** Marks running trials alive now. */
   readonly heartbeat: (trialIds: ReadonlyArray<number>) => Effect.Effect<void, StorageError>
   readonly getTrial: (trialId: number) => Effect.Effect<FrozenTrial, StorageError | TrialStateError>

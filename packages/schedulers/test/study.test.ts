@@ -1,6 +1,6 @@
-import { InvalidScheduler, Rng, Sampler, Space, Storage, Study, Tracker } from "@tunekit/core"
-import type { Scheduler, Trial } from "@tunekit/core"
-import { Effect, Layer } from "effect"
+import { InvalidScheduler, Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
+import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -145,5 +145,34 @@ describe("schedulers in Study.optimize on SQLite", () => {
       }
       expect((await readBack(db)).length).toBe(0)
     }
+  })
+})
+
+describe("ASHA across processes", () => {
+  it("a worker whose history is stale cannot take a place past a rung that another process took", async () => {
+    const db = tmpdb()
+    const options = { minResource: 1, maxResource: 9, reductionFactor: 3 }
+    // Two connections to one file stand for two processes, each with its own ASHA layer.
+    const decideIn = (tookPlaceElsewhere: boolean) =>
+      Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        const other = Context.get(yield* Layer.build(Storage.layerSqlite(db)), Storage.Storage)
+        const storage = yield* Storage.Storage
+        const asha = Context.get(yield* Layer.build(Asha.layer(options).pipe(Layer.provide(Layer.succeed(Storage.Storage, storage)))), Scheduler.Scheduler)
+        const study = yield* storage.createStudy(tookPlaceElsewhere ? "taken" : "free", { directions: ["minimize"], metrics: ["loss"] })
+        const created = yield* storage.createTrial(study.id, { state: "Running", worker: "here:1" })
+        const metric = { step: 1, values: { loss: 0.5 } }
+        yield* storage.report(created.id, metric)
+        const trial = { ...created, intermediate: [metric] }
+        if (tookPlaceElsewhere) expect(yield* other.claim(study.id, "asha:0:rung0:0")).toBe(true)
+        // The history this worker read shows no one else past the rung: by it, the trial may go on.
+        const decision = yield* asha.decide({ study, trial, metric, history: Effect.succeed([trial]), objectives: [{ metric: "loss", direction: "minimize" }] })
+        const placeFree = yield* other.claim(study.id, "asha:0:rung0:0")
+        return { decision, placeFree }
+      }).pipe(Effect.provide(Storage.layerSqlite(db)))))
+    const free = await decideIn(false)
+    expect(free.decision._tag).toBe("Continue")
+    expect(free.placeFree).toBe(false) // this worker took it
+    const taken = await decideIn(true)
+    expect(taken.decision).toEqual({ _tag: "Prune", reason: "asha: the 1 places past rung 1 (top 1/3 of 1) are taken" })
   })
 })

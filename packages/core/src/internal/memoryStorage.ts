@@ -220,6 +220,13 @@ export const makeMemory = (): StorageService => {
         touch(t)
         return freeze(t)
       }),
+    claim: (studyId, key) =>
+      Effect.sync(() => {
+        const s = studyOf(studyId)
+        if (s.claims.has(key)) return false
+        s.claims.add(key)
+        return true
+      }),
     heartbeat: (ids) =>
       Effect.sync(() => {
         const now = Date.now()

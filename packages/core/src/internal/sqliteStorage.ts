@@ -363,6 +363,7 @@ const build = (file: string, db: Database.Database): StorageService => {
         ) as TrialRow
         return toTrial(row, intermediateOf(trialId))
       }),
+    claim: (studyId, key) => run("claim", () => q.claim.run(studyId, key).changes > 0),
     heartbeat: (ids) =>
       run(
         "heartbeat",

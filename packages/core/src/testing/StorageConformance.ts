@@ -141,6 +141,20 @@ export const suite = (name: string, make: () => Promise<Subject>): void => {
       expect((await run(s.getTrial(t0.id))).systemAttrs.claim).toBe("grid:0")
     }))
 
+    it("gives a claimed key to one caller only, sharing the keys of setParams", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const other = await run(s.createStudy("b", { directions: ["minimize"] }))
+      expect(await run(s.claim(st.id, "asha:0:0"))).toBe(true)
+      expect(await run(s.claim(st.id, "asha:0:0"))).toBe(false)
+      expect(await run(s.claim(other.id, "asha:0:0"))).toBe(true)
+      const t = await run(s.createTrial(st.id, { state: "Running" }))
+      await run(s.setParams(t.id, { x: 0.1 }, { x }, "grid:3"))
+      expect(await run(s.claim(st.id, "grid:3"))).toBe(false)
+      expect(await run(s.claim(st.id, "grid:4"))).toBe(true)
+      const t2 = await run(s.createTrial(st.id, { state: "Running" }))
+      expect((await fail(s.setParams(t2.id, { x: 0.2 }, { x }, "grid:4")))._tag).toBe("ClaimTaken")
+    }))
+
     it("keeps studies apart", withStorage(async (s) => {
       const a = await run(s.createStudy("a", { directions: ["minimize"] }))
       const b = await run(s.createStudy("b", { directions: ["minimize"] }))

@@ -4,7 +4,7 @@ import { Effect, Layer, Option } from "effect"
 import { Scheduler, Storage, type StorageError } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
-import { type Core, KEY } from "./rungs.js"
+import { type Core, KEY, type Place } from "./rungs.js"
 
 export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core): Pruner.Pruner =>
   Pruner.make(name, (input) => core.decide(input).decision, { usesHistory: true, problems })
@@ -33,6 +33,14 @@ export const layer = (
       // A trial that finished meanwhile (another worker) needs no mark.
       const ignoreState = <E extends { readonly _tag: string }>(e: Effect.Effect<void, E>) =>
         Effect.catchIf(e, (x): x is Extract<E, { _tag: "TrialStateError" }> => x._tag === "TrialStateError", () => Effect.void)
+      // Claims the first free place past a rung, so that workers in other processes, deciding from
+      // histories read at other times, never let more than the quota past it.
+      const takePlace = (studyId: number, place: Place | undefined) =>
+        Effect.gen(function*() {
+          if (place === undefined) return true
+          for (let i = place.from; i < place.quota; i++) if (yield* storage.claim(studyId, `${place.key}:${i}`)) return true
+          return false
+        })
       const service: Scheduler.SchedulerService = {
         name,
         check: () => Pruner.validate(self),
@@ -42,7 +50,9 @@ export const layer = (
             const history = yield* ctx.history
             const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" as const }
             const out = core.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })
-            if (out.mark !== undefined) yield* ignoreState(storage.setTrialAttr(ctx.trial.id, "system", KEY, out.mark))
+            if (out.mark === undefined) return out.decision
+            if (!(yield* takePlace(ctx.study.id, out.place))) return out.place!.fallback
+            yield* ignoreState(storage.setTrialAttr(ctx.trial.id, "system", KEY, out.mark))
             return out.decision
           })),
         ...(core.resume
@@ -59,7 +69,7 @@ export const layer = (
                   const values = ctx.study.directions.length === 1 && Number.isFinite(r.value) ? { values: [r.value] } : {}
                   yield* ignoreState(Effect.asVoid(storage.finishTrial(r.id, { state: "Pruned", reason: r.reason, ...values })))
                 }
-                if (plan.resume === undefined) {
+                if (plan.resume === undefined || !(yield* takePlace(ctx.study.id, plan.resume.place))) {
                   // a running trial may yet pause, or complete a rung and make a paused one resumable
                   const wait = limit !== undefined && history.length >= limit && history.some((t) => t.state === "Running")
                   return wait ? undefined : Option.none<number>()

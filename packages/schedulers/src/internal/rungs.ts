@@ -144,14 +144,29 @@ const rungReached = (t: Trial.FrozenTrial, rungs: ReadonlyArray<number>): number
 
 const isPaused = (t: Trial.FrozenTrial) => t.state === "Waiting" && t.intermediate.length > 0
 
+/**
+ * A place past a rung that must be claimed in storage before a trial takes it: one of the keys
+ * `${key}:${i}` for i in [from, quota). Workers of several processes decide from histories read
+ * at different times; the claim is what keeps them from letting more than the quota past.
+ */
+export interface Place {
+  readonly key: string
+  readonly from: number
+  readonly quota: number
+  /** The decision when every place is taken. */
+  readonly fallback: Scheduler.Decision
+}
+
 export interface Outcome {
   readonly decision: Scheduler.Decision
   /** A new mark to store on the deciding trial. */
   readonly mark?: number
+  /** The place to claim before the decision and the mark stand. */
+  readonly place?: Place
 }
 
 export interface ResumePlan {
-  readonly resume?: { readonly id: number; readonly mark: number }
+  readonly resume?: { readonly id: number; readonly mark: number; readonly place?: Place }
   /** Paused trials that lost their rung: to be stored as Pruned. */
   readonly retire: ReadonlyArray<{ readonly id: number; readonly reason: string; readonly value: number }>
 }
@@ -198,9 +213,15 @@ export const asha = (
     const position = members.findIndex((m) => m.trial.id === me.id) + 1
     return { n: members.length, quota, gone, position, ok: position >= 1 && position <= quota && gone < quota }
   }
+  const placeOf = (b: Bracket, k: number, s: { readonly gone: number; readonly quota: number }, fallback: Scheduler.Decision): Place => ({
+    key: `${b.key}:rung${k}`,
+    from: s.gone,
+    quota: s.quota,
+    fallback
+  })
   const resume = (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective): ResumePlan => {
     // Highest rung first (Algorithm 2's get_job); within a rung, the best-ranked candidate.
-    let pick: { id: number; mark: number; resource: number; value: number; number: number } | undefined
+    let pick: { id: number; mark: number; resource: number; value: number; number: number; place: Place } | undefined
     for (const t of history) {
       if (!isPaused(t)) continue
       const b = bracketOf(t)
@@ -209,13 +230,14 @@ export const asha = (
       const s = state(history, t, b, k, objective)
       if (!s.ok) continue
       const value = atRung(t, objective.metric, b.rungs[k])!.value
-      const cand = { id: t.id, mark: k + 1, resource: b.rungs[k], value, number: t.number }
+      const place = placeOf(b, k, s, Scheduler.Decision.Pause())
+      const cand = { id: t.id, mark: k + 1, resource: b.rungs[k], value, number: t.number, place }
       if (
         pick === undefined || cand.resource > pick.resource ||
         (cand.resource === pick.resource && (better(value, pick.value, objective.direction) || (value === pick.value && t.number < pick.number)))
       ) pick = cand
     }
-    return { retire: [], ...(pick ? { resume: { id: pick.id, mark: pick.mark } } : {}) }
+    return { retire: [], ...(pick ? { resume: { id: pick.id, mark: pick.mark, place: pick.place } } : {}) }
   }
   return {
     crosses: crossesWith(bracketOf),
@@ -227,12 +249,17 @@ export const asha = (
       const me = trials.find((t) => t.id === trial.id)!
       const s = state(trials, me, b, k, objective)
       const to = next(b.rungs, k, o.maxResource)
-      if (s.ok) return { decision: mode === "stopping" ? Scheduler.Continue : Scheduler.Decision.Promote({ toStep: to }), mark: k + 1 }
-      if (mode === "promotion") return { decision: Scheduler.Decision.Pause() }
-      const why = s.position > s.quota
-        ? `ranks ${s.position} of ${s.n} at rung ${fmt(b.rungs[k])}, outside the top ${s.quota}`
-        : `the ${s.quota} places past rung ${fmt(b.rungs[k])} (top 1/${fmt(eta)} of ${s.n}) are taken`
-      return { decision: Scheduler.Decision.Prune({ reason: `${name}: ${why}` }) }
+      const full = mode === "promotion"
+        ? Scheduler.Decision.Pause()
+        : Scheduler.Decision.Prune({ reason: `${name}: the ${s.quota} places past rung ${fmt(b.rungs[k])} (top 1/${fmt(eta)} of ${s.n}) are taken` })
+      if (s.ok) {
+        const decision = mode === "stopping" ? Scheduler.Continue : Scheduler.Decision.Promote({ toStep: to })
+        return { decision, mark: k + 1, place: placeOf(b, k, s, full) }
+      }
+      if (s.position > s.quota && mode === "stopping") {
+        return { decision: Scheduler.Decision.Prune({ reason: `${name}: ranks ${s.position} of ${s.n} at rung ${fmt(b.rungs[k])}, outside the top ${s.quota}` }) }
+      }
+      return { decision: full }
     },
     ...(mode === "promotion" ? { resume } : {})
   }
