@@ -9,7 +9,8 @@ import { Effect, Layer, Option } from "effect"
 import { Checkpoint, Sampler, Space, Study, Trial } from "@tunekit/core"
 import { Asha, Budget } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { digits, isMain, numberArg } from "./tfjs-data.js"
+import { isMain, numberArg } from "./_cli.js"
+import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
   layers: Space.int(1, 3),

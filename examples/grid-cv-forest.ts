@@ -9,7 +9,7 @@
 import { Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { arg, isMain, listCommand, numberArg } from "./_cli.js"
 import { Export, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { BreastCancer, CrossValidation, Dataset, Model, RandomForest } from "@tunekit/datasets"
 import { Pruner, Wilcoxon } from "@tunekit/schedulers"
@@ -70,7 +70,7 @@ export const main = (options: Options = {}) =>
       ...top.map((r) => `${String(r.rank_test_score).padEnd(5)} ${r.mean_test_score!.toFixed(4)}  ${r.std_test_score!.toFixed(4)}  ${JSON.stringify(r.params)}`),
       "",
       `the full cv_results_ table: ${csvPath}`,
-      `list the study: npx tunekit trials ${study}${storage === "tunekit.db" ? "" : ` --storage ${storage}`}`
+      listCommand(study, storage)
     ].join("\n")
     return { best, trials: result.trials, table, csvPath, text }
   }).pipe(
@@ -85,16 +85,10 @@ export const main = (options: Options = {}) =>
     Effect.scoped
   )
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const args = process.argv.slice(2)
-  const arg = (name: string) => {
-    const i = args.indexOf(`--${name}`)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  const trials = arg("trials")
+if (isMain(import.meta.url)) {
   const trees = arg("trees")
   const { text } = await Effect.runPromise(main({
-    trials: trials === undefined ? undefined : Number(trials),
+    trials: numberArg("trials"),
     trees: trees === undefined ? undefined : trees.split(",").map(Number),
     storage: arg("storage")
   }))

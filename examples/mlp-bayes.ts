@@ -7,7 +7,8 @@ import { Effect, Option } from "effect"
 import { Space, Study, Trial } from "@tunekit/core"
 import { Gp } from "@tunekit/samplers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { digits, isMain, numberArg } from "./tfjs-data.js"
+import { isMain, numberArg } from "./_cli.js"
+import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
   learningRate: Space.float(1e-4, 3e-2, { log: true }),

@@ -9,7 +9,8 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg, spam } from "./tfjs-data.js"
+import { isMain, numberArg } from "./_cli.js"
+import { spam } from "./tfjs-data.js"
 
 export const space = Space.struct({
   layers: Space.int(1, 2),

@@ -8,7 +8,8 @@ import { Effect, Layer, Option } from "effect"
 import { Checkpoint, Space, Study, Trial } from "@tunekit/core"
 import { Pbt } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { digits, isMain, numberArg } from "./tfjs-data.js"
+import { isMain, numberArg } from "./_cli.js"
+import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
   learningRate: Space.float(1e-4, 1e-2, { log: true }),

@@ -12,7 +12,8 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { digits, isMain, numberArg, arg } from "./tfjs-data.js"
+import { arg, isMain, listCommand, numberArg } from "./_cli.js"
+import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
   layers: Space.int(1, 3),
@@ -83,7 +84,7 @@ export const main = (options: Options = {}) =>
       "",
       `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}; ${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed)`,
       `best config ${JSON.stringify(Trial.paramValues(best))}`,
-      ...(storage === "memory" ? [] : [`list the study: npx tunekit trials ${study}${storage === "tunekit.db" ? "" : ` --storage ${storage}`}`])
+      ...(storage === "memory" ? [] : [listCommand(study, storage)])
     ].join("\n")
     return { best, trials: result.trials, text }
   }).pipe(Effect.provide(Backend.layer(options.backend ?? "wasm")))

@@ -6,7 +6,7 @@
 //   npx tsx --conditions=source examples/random-boosting.ts                 # 40 trials into ./tunekit.db
 //   npx tsx --conditions=source examples/random-boosting.ts --trials 10 --storage /tmp/b.db
 import { Effect, Option } from "effect"
-import { pathToFileURL } from "node:url"
+import { arg, isMain, listCommand, numberArg } from "./_cli.js"
 import { Space, Study, Trial } from "@tunekit/core"
 import { Boosting, CrossValidation, Dataset, Diabetes, Metrics, Model, Split } from "@tunekit/datasets"
 
@@ -65,18 +65,12 @@ export const main = (options: Options = {}) =>
       `best 3-fold CV RMSE ${best.values![0].toFixed(2)}, trial ${best.number} (this run: ${result.trials.length} trials)`,
       `best config ${JSON.stringify(config)}`,
       `refit on the training part, on the held-out test part: RMSE ${holdout.rmse.toFixed(2)}, R² ${holdout.r2.toFixed(3)}`,
-      `list the study: npx tunekit trials ${study}${storage === "tunekit.db" ? "" : ` --storage ${storage}`}`
+      listCommand(study, storage)
     ].join("\n")
     return { best, trials: result.trials, holdout, text }
   }).pipe(Effect.scoped)
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const args = process.argv.slice(2)
-  const arg = (name: string) => {
-    const i = args.indexOf(`--${name}`)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  const trials = arg("trials")
-  const { text } = await Effect.runPromise(main({ trials: trials === undefined ? undefined : Number(trials), storage: arg("storage") }))
+if (isMain(import.meta.url)) {
+  const { text } = await Effect.runPromise(main({ trials: numberArg("trials"), storage: arg("storage") }))
   console.log(text)
 }

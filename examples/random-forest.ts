@@ -4,7 +4,7 @@
 //   npx tsx --conditions=source examples/random-forest.ts                 # 30 trials into ./tunekit.db
 //   npx tsx --conditions=source examples/random-forest.ts --trials 10 --storage /tmp/q.db
 import { Effect, Option } from "effect"
-import { pathToFileURL } from "node:url"
+import { arg, isMain, listCommand, numberArg } from "./_cli.js"
 import { Space, Study, Trial } from "@tunekit/core"
 import { BreastCancer, Model, RandomForest, Split } from "@tunekit/datasets"
 
@@ -48,18 +48,12 @@ export const main = (options: Options = {}) =>
       "",
       `best holdout accuracy ${best.values![0].toFixed(4)}, trial ${best.number} (this run: ${result.trials.length} trials)`,
       `best config ${JSON.stringify(Trial.paramValues(best))}`,
-      `list the study: npx tunekit trials ${study}${storage === "tunekit.db" ? "" : ` --storage ${storage}`}`
+      listCommand(study, storage)
     ].join("\n")
     return { best, trials: result.trials, text }
   }).pipe(Effect.scoped)
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const args = process.argv.slice(2)
-  const arg = (name: string) => {
-    const i = args.indexOf(`--${name}`)
-    return i >= 0 ? args[i + 1] : undefined
-  }
-  const trials = arg("trials")
-  const { text } = await Effect.runPromise(main({ trials: trials === undefined ? undefined : Number(trials), storage: arg("storage") }))
+if (isMain(import.meta.url)) {
+  const { text } = await Effect.runPromise(main({ trials: numberArg("trials"), storage: arg("storage") }))
   console.log(text)
 }

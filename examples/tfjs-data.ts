@@ -3,22 +3,6 @@
 // transformation (standardization, vocabulary) is fitted on the training part only.
 import { Dataset, Digits, Scaler, SpamAssassin, Split, Sunspots, Tokenizer } from "@tunekit/datasets"
 import { Data } from "@tunekit/tfjs"
-import { pathToFileURL } from "node:url"
-
-/** Whether a module is the script node was started with. */
-export const isMain = (url: string): boolean => url === pathToFileURL(process.argv[1] ?? "").href
-
-/** The value of `--name` on the command line, if given. */
-export const arg = (name: string): string | undefined => {
-  const args = process.argv.slice(2)
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : undefined
-}
-
-export const numberArg = (name: string): number | undefined => {
-  const v = arg(name)
-  return v === undefined ? undefined : Number(v)
-}
 
 /**
  * The digits: a stratified, seeded 80/20 holdout, pixels scaled from 0..16 to [0, 1] (a fixed

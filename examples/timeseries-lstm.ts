@@ -10,7 +10,8 @@ import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { map } from "rxjs"
-import { isMain, numberArg, sunspots } from "./tfjs-data.js"
+import { isMain, numberArg } from "./_cli.js"
+import { sunspots } from "./tfjs-data.js"
 
 export const space = Space.struct({
   cell: Space.categorical(["lstm", "gru"] as const),

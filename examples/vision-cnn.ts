@@ -8,7 +8,8 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { digits, isMain, numberArg } from "./tfjs-data.js"
+import { isMain, numberArg } from "./_cli.js"
+import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
   blocks: Space.int(1, 2),
