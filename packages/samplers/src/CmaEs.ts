@@ -66,8 +66,6 @@ interface Replay {
 }
 
 const MAX_RESAMPLE = 100
-const stateCode = { Waiting: 0, Running: 1, Complete: 2, Pruned: 3, Failed: 4 } as const
-
 /**
  * A CMA-ES sampler service.
  *
@@ -162,17 +160,8 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     for (let i = 0; ; i++) {
       const end = start + state.p.lambda
       if (end > byNumber.length) break
-      const fingerprint: Array<number> = []
-      let closed = true
-      for (let k = start; k < end; k++) {
-        const t = byNumber[k]
-        if (t === undefined || t.state === "Running" || t.state === "Waiting") {
-          closed = false
-          break
-        }
-        fingerprint.push(t.id, stateCode[t.state], t.values?.[0] ?? NaN)
-      }
-      if (!closed) break
+      const fingerprint = ReplayCache.fingerprint(byNumber, start, end)
+      if (fingerprint === undefined) break
       const cached = gens[i]
       if (cached !== undefined && cached.start === start && ReplayCache.sameNumbers(cached.fingerprint, fingerprint)) {
         state = cached.after

@@ -62,8 +62,6 @@ interface Generation {
   ranked?: Nsga.Ranked<Member>
 }
 
-const stateCode = { Waiting: 0, Running: 1, Complete: 2, Pruned: 3, Failed: 4 } as const
-
 /**
  * An NSGA-II sampler service.
  *
@@ -100,17 +98,8 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       const start = i * size
       const end = start + size
       if (end > byNumber.length) break
-      const fingerprint: Array<number> = []
-      let closed = true
-      for (let k = start; k < end; k++) {
-        const t = byNumber[k]
-        if (t === undefined || t.state === "Running" || t.state === "Waiting") {
-          closed = false
-          break
-        }
-        fingerprint.push(t.id, stateCode[t.state], ...(t.values ?? []))
-      }
-      if (!closed) break
+      const fingerprint = ReplayCache.fingerprint(byNumber, start, end)
+      if (fingerprint === undefined) break
       const cached = gens[i]
       if (cached !== undefined && ReplayCache.sameNumbers(cached.fingerprint, fingerprint)) {
         last = cached
