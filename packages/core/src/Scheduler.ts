@@ -55,6 +55,16 @@ export interface SchedulerService {
     readonly study: StudyInfo
     readonly history: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
   }) => Effect.Effect<Option.Option<number>, StorageError>
+  /**
+   * Asked when `Study.optimize` ends (its trial budget, deadline or sampler spent, or a callback's
+   * stop) and no trial of the study is Running in storage (the last worker to end asks): nothing
+   * will resume a paused trial now, so a scheduler that pauses trials ends them, stored as Pruned
+   * with their metrics and a reason. Schedulers that never pause leave it out.
+   */
+  readonly finish?: (ctx: {
+    readonly study: StudyInfo
+    readonly history: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
+  }) => Effect.Effect<void, StorageError>
 }
 
 /** The Scheduler service tag. */

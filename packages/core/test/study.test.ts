@@ -121,6 +121,30 @@ describe("Study.optimize", () => {
     expect(unsubscribedAt).toBeLessThan(6)
   })
 
+  it("asks the scheduler to finish when the run ends and no trial of the study is Running, not before", async () => {
+    // A scheduler that pauses every trial at step 1 and records what its finish hook sees.
+    const seen: Array<{ waiting: number; running: number }> = []
+    const pauser: Scheduler.SchedulerService = {
+      name: "pauser",
+      decide: () => Effect.succeed(Scheduler.Decision.Pause()),
+      finish: (ctx) =>
+        Effect.map(ctx.history, (ts) => void seen.push({ waiting: ts.filter((t) => t.state === "Waiting").length, running: ts.filter((t) => t.state === "Running").length }))
+    }
+    const objective = () => new Observable<Trial.Metric>((s) => s.next({ step: 1, values: { value: 1 } }))
+    const db = tmpdb()
+    const layer = { scheduler: Layer.succeed(Scheduler.Scheduler, pauser), storage: Storage.layerSqlite(db) }
+    await run(Study.optimize({ study: "paused", objective, trials: 3, concurrency: 2 }), layer)
+    expect(seen).toEqual([{ waiting: 3, running: 0 }])
+    // Another worker's trial is Running in storage: this run is not the last to end, so no finish.
+    await run(Effect.gen(function*() {
+      const storage = yield* Storage.Storage
+      const info = yield* storage.getStudy("paused")
+      yield* storage.createTrial(info.id, { state: "Running", worker: "elsewhere:1" })
+    }), layer)
+    await run(Study.optimize({ study: "paused", objective, trials: 2 }), layer)
+    expect(seen).toHaveLength(1)
+  })
+
   it("lets Promise code report and be pruned through TrialPruned, and aborts its signal", async () => {
     let aborted = false
     const prune: Scheduler.SchedulerService = {

@@ -9,7 +9,9 @@
  * - `promotion` (the paper's Algorithm 2): a trial pauses at each rung; it is promoted (resumed
  *   from its checkpoint: the objective sees `trial.resumeFrom`) when it is in the top
  *   floor(n/eta) and fewer than floor(n/eta) were promoted. Promotions to the highest rung come
- *   first. Trials never promoted stay paused (Waiting).
+ *   first. When the study ends (`Study.optimize` returns and no trial of the study runs), the
+ *   trials never promoted are stored as Pruned, "paused at rung r (step s) and not promoted
+ *   before the study ended", with their last value.
  *
  * `brackets` > 1 runs several ASHA brackets (bracket b starts at minResource * eta^b) and assigns
  * trial number t to bracket t mod brackets; a trial is only compared within its bracket.

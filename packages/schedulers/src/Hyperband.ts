@@ -8,7 +8,8 @@
  * only the most aggressive ones.
  *
  * Pauses need the objective to resume from `trial.resumeFrom`. A study should run whole
- * iterations: `Budget.layerConfigurations(plan(options).configurations)`.
+ * iterations: `Budget.layerConfigurations(plan(options).configurations)`. Trials still paused
+ * when the study ends (a bracket cut by the `trials` of `Study.optimize`) are stored as Pruned.
  *
  * @since 0.1.0
  */

@@ -1,6 +1,6 @@
 import { InvalidScheduler, Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -145,6 +145,103 @@ describe("schedulers in Study.optimize on SQLite", () => {
       }
       expect((await readBack(db)).length).toBe(0)
     }
+  })
+})
+
+describe("the end of a study", () => {
+  const ended = /^(asha|hyperband): paused at rung (\d+) \(step (\d+)\) and not promoted before the study ended$/
+  /** The layer without its finish hook: the study as it ended before paused trials were finished. */
+  const withoutFinish = (layer: Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>) =>
+    Layer.map(layer, (ctx) => {
+      const { finish: _, ...rest } = Context.get(ctx, Scheduler.Scheduler)
+      return Context.make(Scheduler.Scheduler, rest)
+    })
+  const promotion = (limit: number) => Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 3, mode: "promotion", limit })
+  const runStudy = (layer: Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>, storage: Layer.Layer<Storage.Storage, any>, opts: { configurations?: number; trials?: number; concurrency?: number }) =>
+    Effect.runPromise(Effect.scoped(
+      Study.optimize({ study: "s", space, metric: "loss", objective: trainer(new Map()), concurrency: opts.concurrency ?? 1, ...(opts.trials === undefined ? {} : { trials: opts.trials }) }).pipe(
+        Effect.flatMap((r) => Effect.map(r.study.trials, (trials) => ({ trials, best: r.best }))),
+        Effect.provide(services(layer, storage, 5, opts.configurations === undefined ? Sampler.layerRandom : Budget.layerConfigurations(opts.configurations).pipe(Layer.provide(Sampler.layerRandom))))
+      )
+    ))
+  /** Every paused trial was finished as Pruned with its last step and value, and nothing else changed. */
+  const expectFinished = (before: ReadonlyArray<Trial.FrozenTrial>, after: ReadonlyArray<Trial.FrozenTrial>) => {
+    expect(before.filter((t) => t.state === "Waiting").length).toBeGreaterThan(0)
+    expect(after.map((t) => t.number)).toEqual(before.map((t) => t.number))
+    for (const [i, t] of after.entries()) {
+      const b = before[i]
+      expect(t.intermediate).toEqual(b.intermediate)
+      if (b.state !== "Waiting") {
+        expect([t.state, t.values, t.reason]).toEqual([b.state, b.values, b.reason])
+        continue
+      }
+      const last = t.intermediate[t.intermediate.length - 1]
+      expect(t.state).toBe("Pruned")
+      expect(t.values).toEqual([last.values.loss])
+      const m = ended.exec(t.reason ?? "")
+      expect(m, t.reason).not.toBeNull()
+      expect(Number(m![3])).toBe(last.step)
+      expect([1, 3]).toContain(Number(m![2]))
+    }
+  }
+
+  for (const [label, storage] of [["memory", () => Storage.layerMemory], ["SQLite", () => Storage.layerSqlite(tmpdb())]] as const) {
+    it(`ASHA promotion run to its end on ${label} storage leaves no trial Waiting, and the best trial is unchanged`, async () => {
+      const before = await runStudy(withoutFinish(promotion(20)), storage(), { configurations: 20 })
+      const after = await runStudy(promotion(20), storage(), { configurations: 20 })
+      expectFinished(before.trials, after.trials)
+      expect(after.trials.filter((t) => t.state === "Waiting")).toEqual([])
+      const bestOf = (r: typeof after) => Option.map(r.best, (t) => [t.number, t.values])
+      expect(Option.isSome(after.best)).toBe(true)
+      expect(bestOf(after)).toEqual(bestOf(before))
+    })
+  }
+
+  it("when the optimize call's trial budget is spent: ASHA promotion and Hyperband end their paused trials", async () => {
+    for (const layer of [promotion(1000), Hyperband.layer({ minResource: 1, maxResource: 9, reductionFactor: 3 })]) {
+      const before = await runStudy(withoutFinish(layer), Storage.layerMemory, { trials: 14 })
+      const after = await runStudy(layer, Storage.layerMemory, { trials: 14 })
+      expectFinished(before.trials, after.trials)
+      expect(after.trials.filter((t) => t.state === "Waiting")).toEqual([])
+    }
+  })
+
+  it("with two optimize calls on one SQLite file, paused trials are finished only once no trial runs", async () => {
+    const db = tmpdb()
+    let live = 0
+    const atFinish: Array<number> = []
+    // Count the trainers alive across both calls, and what that count is when a finish hook ends trials.
+    const counting = Layer.map(promotion(24), (ctx) => {
+      const s = Context.get(ctx, Scheduler.Scheduler)
+      return Context.make(Scheduler.Scheduler, { ...s, finish: (c) => Effect.zipRight(Effect.sync(() => atFinish.push(live)), s.finish!(c)) })
+    })
+    const inner = trainer(new Map())
+    const objective = (c: { final: number; speed: number }, t: Study.TrialContext<any>) =>
+      new Observable<Trial.Metric>((s) => {
+        live++
+        const sub = inner(c, t).subscribe(s)
+        return () => {
+          live--
+          sub.unsubscribe()
+        }
+      })
+    // The first call's trial budget runs out while the second still trains.
+    const run = (seed: number, trials?: number) =>
+      Effect.scoped(
+        Study.optimize({ study: "s", space, metric: "loss", objective, concurrency: 2, ...(trials === undefined ? {} : { trials }) }).pipe(
+          Effect.provide(services(counting, Storage.layerSqlite(db), seed, Budget.layerConfigurations(24).pipe(Layer.provide(Sampler.layerRandom))))
+        )
+      )
+    await Effect.runPromise(Effect.all([run(1, 6), run(2)], { concurrency: 2 }))
+    const trials = await readBack(db)
+    expect(trials.length).toBe(24)
+    expect(trials.filter((t) => t.state === "Waiting" || t.state === "Running")).toEqual([])
+    expect(atFinish.length).toBeGreaterThan(0)
+    expect(atFinish.every((n) => n === 0)).toBe(true)
+    const finished = trials.filter((t) => ended.test(t.reason ?? ""))
+    expect(finished.length).toBeGreaterThan(0)
+    const lastOther = Math.max(...trials.filter((t) => !finished.includes(t)).map((t) => t.finishedAt!))
+    for (const t of finished) expect(t.finishedAt!).toBeGreaterThanOrEqual(lastOther)
   })
 })
 

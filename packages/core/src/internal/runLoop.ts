@@ -84,6 +84,11 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.ensuring(Fiber.interrupt(heartbeat)),
       Effect.ensuring(Effect.sync(() => progress?.close()))
     )
+    // The run is over: when no worker anywhere (other processes included) runs a trial of the
+    // study, paused trials would wait forever; the scheduler ends them.
+    if (scheduler.finish && (yield* storage.getTrials(study.info.id, { states: ["Running"] })).length === 0) {
+      yield* scheduler.finish({ study: study.info, history: study.trials })
+    }
     const all = yield* study.trials
     return {
       study,

@@ -4,7 +4,8 @@ import { Effect, Layer, Option } from "effect"
 import { Scheduler, Storage, type StorageError } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
-import { type Core, KEY, type Place } from "./rungs.js"
+import { type Core, isPaused, KEY, type Place } from "./rungs.js"
+import { fmt, valueOf } from "./series.js"
 
 export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core): Pruner.Pruner =>
   Pruner.make(name, (input) => core.decide(input).decision, { usesHistory: true, problems })
@@ -83,6 +84,28 @@ export const layer = (
               )
               return loop
             }
+          }
+          : {}),
+        ...(core.resume
+          ? {
+            // The study has ended: no trial will complete a rung now, so no paused trial can be
+            // promoted. End them as Pruned, with their metrics, rather than leave them Waiting.
+            finish: (ctx) =>
+              lock.withPermits(1)(Effect.gen(function*() {
+                const metric = ctx.study.metrics[0] ?? "value"
+                for (const t of yield* ctx.history) {
+                  if (!isPaused(t)) continue
+                  const taken = yield* storage.claimWaiting(ctx.study.id, worker, t.id)
+                  if (Option.isNone(taken)) continue
+                  const last = t.intermediate[t.intermediate.length - 1]
+                  const rung = core.rungOf(t)
+                  const at = rung === undefined ? `step ${fmt(last.step)}` : `rung ${fmt(rung)} (step ${fmt(last.step)})`
+                  const value = valueOf(last, metric)
+                  const values = ctx.study.directions.length === 1 && value !== undefined && Number.isFinite(value) ? { values: [value] } : {}
+                  const reason = `${name}: paused at ${at} and not promoted before the study ended`
+                  yield* ignoreState(Effect.asVoid(storage.finishTrial(t.id, { state: "Pruned", reason, ...values })))
+                }
+              }))
           }
           : {})
       }

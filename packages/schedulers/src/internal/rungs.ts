@@ -5,7 +5,7 @@
 // A rung is a resource (a step) where trials are compared. How far a trial may train is kept in
 // storage, in its system attribute KEY: the index of the rung it was let past, plus one. That is
 // what lets concurrent trials and workers on one storage count the trials already let past a rung.
-import { Scheduler } from "@tunekit/core"
+import { Scheduler, Study } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import type { Input, Objective } from "../Pruner.js"
 import { better, fmt, valueOf } from "./series.js"
@@ -142,7 +142,8 @@ const rungReached = (t: Trial.FrozenTrial, rungs: ReadonlyArray<number>): number
   return k
 }
 
-const isPaused = (t: Trial.FrozenTrial) => t.state === "Waiting" && t.intermediate.length > 0
+/** Stored Waiting after training some steps: paused by a rung scheduler (not enqueued, not a continuation). */
+export const isPaused = (t: Trial.FrozenTrial) => t.state === "Waiting" && t.intermediate.length > 0 && t.systemAttrs[Study.RESTORE_FROM] === undefined
 
 /**
  * A place past a rung that must be claimed in storage before a trial takes it: one of the keys
@@ -176,11 +177,19 @@ export interface Core {
   readonly crosses: (trial: Trial.FrozenTrial, metric: Trial.Metric) => boolean
   readonly decide: (input: Input) => Outcome
   readonly resume?: (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective) => ResumePlan
+  /** The resource of the highest rung of its bracket a trial has reached (where it paused), if any. */
+  readonly rungOf: (trial: Trial.FrozenTrial) => number | undefined
 }
 
 const next = (rungs: ReadonlyArray<number>, k: number, max: number) => (k + 1 < rungs.length ? rungs[k + 1] : max)
 
 const continueOutcome: Outcome = { decision: Scheduler.Continue }
+
+const rungOfWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (t: Trial.FrozenTrial) => {
+  const b = bracketOf(t)
+  const k = rungReached(t, b.rungs)
+  return k < 0 ? undefined : b.rungs[k]
+}
 
 const crossesWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (trial: Trial.FrozenTrial, metric: Trial.Metric) => {
   const b = bracketOf(trial)
@@ -241,6 +250,7 @@ export const asha = (
   }
   return {
     crosses: crossesWith(bracketOf),
+    rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
       const b = bracketOf(trial)
       const k = crossing(trial, metric.step, b.rungs)
@@ -296,6 +306,7 @@ export const synchronous = (name: string, o: RungOptions, bracketOf: (t: Trial.F
     `${name}: ranks ${position} of ${n} at rung ${fmt(resource)}, outside the top ${keep}`
   return {
     crosses: crossesWith(bracketOf),
+    rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
       const b = bracketOf(trial)
       const k = crossing(trial, metric.step, b.rungs)
