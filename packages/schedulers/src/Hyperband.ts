@@ -24,10 +24,11 @@ export interface Options extends RungOptions {
   /** How many brackets, from the most aggressive (default all: s_max + 1). */
   readonly brackets?: number
   /**
-   * The configurations the study runs in all (use with `Budget.layerConfigurations(limit)`): the
-   * bracket the limit cuts is shortened to the trials it gets, so that it finishes, and once they
-   * all exist, idle workers wait for the running trials instead of stopping. Default: none, the
-   * study should run whole iterations.
+   * The configurations the study runs in all (use with `Budget.layerConfigurations(limit)`):
+   * whole iterations, then a partial one in which every bracket gets its share of the
+   * configurations left (so that the last iteration still runs every bracket, and finishes).
+   * Once they all exist, idle workers wait for the running trials instead of stopping.
+   * Default: none, the study should run whole iterations.
    */
   readonly limit?: number
 }
@@ -74,28 +75,65 @@ export const plan = (options: Options): Plan => {
   const brackets: Array<BracketPlan> = []
   const iteration = layout(options)
   const size = iteration.reduce((a, b) => a + b.n, 0)
-  const limit = options.limit ?? size
-  for (let it = 0, start = 0; start < limit && size > 0; it++) {
-    for (const b of iteration) {
-      const n = Math.min(b.n, limit - start)
-      if (n <= 0) break
-      const rungs = rs.slice(rs.length - b.s)
-      const ns = sizes(n, rungs.length, eta)
-      brackets.push({
-        s: b.s,
-        iteration: it,
-        configurations: n,
-        rungs: [...rungs, options.maxResource].map((resource, i) => ({ resource, trials: ns[i] })),
-        steps: bracketSteps(n, rungs, options.maxResource, eta)
-      })
-      start += b.n
-    }
+  const placed = options.limit === undefined ? iteration.map((b) => ({ ...b, iteration: 0, start: 0 })) : fill(iteration, options.limit)
+  for (const b of size > 0 ? placed : []) {
+    const rungs = rs.slice(rs.length - b.s)
+    const ns = sizes(b.n, rungs.length, eta)
+    brackets.push({
+      s: b.s,
+      iteration: b.iteration,
+      configurations: b.n,
+      rungs: [...rungs, options.maxResource].map((resource, i) => ({ resource, trials: ns[i] })),
+      steps: bracketSteps(b.n, rungs, options.maxResource, eta)
+    })
   }
   return {
     brackets,
     configurations: brackets.reduce((a, b) => a + b.configurations, 0),
     steps: brackets.reduce((a, b) => a + b.steps, 0)
   }
+}
+
+interface Placed {
+  readonly s: number
+  readonly n: number
+  readonly iteration: number
+  /** The first trial number of the bracket. */
+  readonly start: number
+}
+
+/**
+ * The brackets of `limit` configurations: whole iterations, then a last, partial one that keeps
+ * every bracket, each with its share of the configurations left (n_s in proportion, rounded by
+ * largest remainder). That is Algorithm 1's n_s = ceil(B / R * eta^s / (s + 1)) with a smaller
+ * budget B: a short iteration still hedges over every bracket, rather than running only the
+ * most aggressive ones (which would make a study of fewer configurations than one iteration
+ * plain successive halving from minResource).
+ */
+const fill = (iteration: ReadonlyArray<{ readonly s: number; readonly n: number }>, limit: number): Array<Placed> => {
+  const total = iteration.reduce((a, b) => a + b.n, 0)
+  const out: Array<Placed> = []
+  if (total === 0) return out
+  const whole = Math.floor(limit / total)
+  let start = 0
+  for (let it = 0; it < whole; it++) {
+    for (const b of iteration) {
+      out.push({ s: b.s, n: b.n, iteration: it, start })
+      start += b.n
+    }
+  }
+  const left = limit - start
+  const shares = iteration.map((b) => (left * b.n) / total)
+  const ns = shares.map(Math.floor)
+  // the configurations rounding left out go to the largest remainders (ties: the more aggressive bracket)
+  const order = iteration.map((_, i) => i).sort((a, b) => (shares[b] - ns[b]) - (shares[a] - ns[a]) || a - b)
+  for (let k = 0, missing = left - ns.reduce((a, b) => a + b, 0); k < missing; k++) ns[order[k]]++
+  iteration.forEach((b, i) => {
+    if (ns[i] === 0) return
+    out.push({ s: b.s, n: ns[i], iteration: whole, start })
+    start += ns[i]
+  })
+  return out
 }
 
 /** The brackets of one iteration: s and n_s (Li et al. 2018, Algorithm 1). */
@@ -112,17 +150,21 @@ const core = (o: Options) => {
   const rs = levels(o)
   const iteration = layout(o)
   const total = Math.max(1, iteration.reduce((a, b) => a + b.n, 0))
+  const limited = o.limit === undefined ? [] : fill(iteration, o.limit)
+  const bracket = (b: Placed): Bracket => ({ key: `hb:${b.iteration}:${b.s}`, rungs: rs.slice(rs.length - b.s), members: { start: b.start, size: b.n } })
   const bracketOf = (number: number): Bracket => {
-    const it = Math.floor(number / total)
-    let start = it * total
+    const within = limited.find((b) => number >= b.start && number < b.start + b.n)
+    if (within !== undefined) return bracket(within)
+    // Past the limit (or without one): whole iterations, numbered on from the limit's.
+    const offset = o.limit === undefined ? 0 : o.limit
+    const first = o.limit === undefined ? 0 : (limited[limited.length - 1]?.iteration ?? -1) + 1
+    const it = Math.floor((number - offset) / total)
+    let start = offset + it * total
     for (const b of iteration) {
-      if (number < start + b.n) {
-        const size = o.limit !== undefined && start < o.limit ? Math.min(b.n, o.limit - start) : b.n
-        return { key: `hb:${it}:${b.s}`, rungs: rs.slice(rs.length - b.s), members: { start, size } }
-      }
+      if (number < start + b.n) return bracket({ s: b.s, n: b.n, iteration: first + it, start })
       start += b.n
     }
-    return { key: `hb:${it}:none`, rungs: [], members: { start: it * total, size: total } }
+    return { key: `hb:${first + it}:none`, rungs: [], members: { start: offset + it * total, size: total } }
   }
   return synchronous("hyperband", o, (t) => bracketOf(t.number))
 }

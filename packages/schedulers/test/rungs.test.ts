@@ -205,15 +205,33 @@ describe("successive halving and Hyperband", () => {
     }
   )
 
-  it("a limit shortens the bracket it cuts and drops the ones after it", () => {
+  it("a limit runs whole iterations, then every bracket with its share of the configurations left", () => {
+    // 100 of one iteration's 81 + 34 + 15 + 8 + 5 = 143: shares 56.6, 23.8, 10.5, 5.6, 3.5, rounded by largest remainder
     const p = Hyperband.plan({ minResource: 1, maxResource: 81, reductionFactor: 3, limit: 100 })
-    expect(p.brackets.map((b) => [b.s, b.configurations])).toEqual([[4, 81], [3, 19]])
-    expect(p.brackets[1].rungs.map((r) => r.trials)).toEqual([19, 6, 2, 1])
+    expect(p.brackets.map((b) => [b.s, b.configurations])).toEqual([[4, 57], [3, 24], [2, 10], [1, 6], [0, 3]])
+    expect(p.brackets[1].rungs.map((r) => r.trials)).toEqual([24, 8, 2, 1])
+    // two iterations of 9 + 5 + 3, then 6 left: shares 3.2, 1.8, 1.1
     const two = Hyperband.plan({ minResource: 9, maxResource: 81, reductionFactor: 3, limit: 40 })
-    expect(two.brackets.map((b) => [b.iteration, b.s, b.configurations])).toEqual([[0, 2, 9], [0, 1, 5], [0, 0, 3], [1, 2, 9], [1, 1, 5], [1, 0, 3], [2, 2, 6]])
+    expect(two.brackets.map((b) => [b.iteration, b.s, b.configurations])).toEqual([
+      [0, 2, 9], [0, 1, 5], [0, 0, 3], [1, 2, 9], [1, 1, 5], [1, 0, 3], [2, 2, 3], [2, 1, 2], [2, 0, 1]
+    ])
+    expect(Hyperband.plan({ minResource: 9, maxResource: 81, reductionFactor: 3, limit: 2 }).brackets.map((b) => [b.s, b.configurations])).toEqual([[2, 1], [1, 1]])
     const sh = SuccessiveHalving.plan({ minResource: 1, maxResource: 9, reductionFactor: 3, limit: 20 })
     expect(sh.brackets.map((b) => b.configurations)).toEqual([9, 9, 2])
     expect(sh.steps).toBe(21 + 21 + (2 * 1 + 1 * 2 + 1 * 6))
+  })
+
+  test.prop([rungOptions, fc.integer({ min: 1, max: 400 })])("a limit of L configurations: L in all, each bracket of the last iteration within one of its share", (o, limit) => {
+    const iteration = Hyperband.plan(o).brackets
+    const total = iteration.reduce((a, b) => a + b.configurations, 0)
+    const p = Hyperband.plan({ ...o, limit })
+    expect(p.configurations).toBe(limit)
+    const whole = Math.floor(limit / total)
+    for (const b of p.brackets) {
+      const full = iteration.find((x) => x.s === b.s)!.configurations
+      const share = b.iteration < whole ? full : ((limit - whole * total) * full) / total
+      expect(Math.abs(b.configurations - share)).toBeLessThan(1)
+    }
   })
 
   test.prop([rungOptions, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 5 }), fc.integer()], { numRuns: 30 })(
