@@ -5,7 +5,13 @@
 // epoch; `steps_used` counts the epochs trained by all trials (resumed trials restore their
 // checkpoint, so an epoch is never counted twice).
 //
-//   npm run bench -- schedulers-mlp [--seeds 3] [--configurations 27] [--epochs 27] [--schedulers none,median,asha,hyperband]
+//   npm run bench -- schedulers-mlp [--seeds 3] [--first-seed 1] [--configurations 27] [--epochs 27]
+//                                   [--asha-min 3] [--hyperband-min 1] [--hyperband-brackets N]
+//                                   [--schedulers none,median,asha,hyperband]
+//
+// Hyperband's default minResource is 1 (s_max = 3 with 27 epochs and eta 3): with s_max = 2
+// (minResource 3) every arrangement of its brackets spends about 0.45 of full training's epochs
+// (docs/benchmarks-schedulers.md).
 import { Checkpoint, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
 import type { Scheduler } from "@tunekit/core"
 import { Asha, Budget, Hyperband, Median, Pruner } from "@tunekit/schedulers"
@@ -23,21 +29,36 @@ const space = Space.struct({
 })
 type Config = Space.Type<typeof space>
 
-type Factory = (epochs: number, configurations: number) => Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>
+interface Setup {
+  readonly epochs: number
+  readonly configurations: number
+  readonly ashaMin: number
+  readonly hyperbandMin: number
+  readonly hyperbandBrackets: number | undefined
+}
+type Factory = (s: Setup) => Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>
 const schedulers: Record<string, Factory> = {
   none: () => Pruner.layer(Pruner.make("none", () => ({ _tag: "Continue" }))),
   median: () => Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }),
-  asha: (epochs) => Asha.layer({ minResource: 3, maxResource: epochs, reductionFactor: 3 }),
-  hyperband: (epochs, configurations) => Hyperband.layer({ minResource: 3, maxResource: epochs, reductionFactor: 3, limit: configurations })
+  asha: (s) => Asha.layer({ minResource: s.ashaMin, maxResource: s.epochs, reductionFactor: 3 }),
+  hyperband: (s) =>
+    Hyperband.layer({
+      minResource: s.hyperbandMin,
+      maxResource: s.epochs,
+      reductionFactor: 3,
+      limit: s.configurations,
+      ...(s.hyperbandBrackets === undefined ? {} : { brackets: s.hyperbandBrackets })
+    })
 }
 
-const once = (name: string, seed: number, epochs: number, configurations: number) =>
+const once = (name: string, seed: number, setup: Setup) =>
   Effect.gen(function*() {
+    const { configurations, epochs } = setup
     const backend = yield* Backend.Backend
     const checkpoints = yield* Checkpoint.Checkpoint
     const data = digits()
     const services = Layer.mergeAll(
-      schedulers[name](epochs, configurations),
+      schedulers[name](setup),
       Budget.layerConfigurations(configurations).pipe(Layer.provide(Sampler.layerRandom)),
       Tracker.layerNone,
       Rng.layer({ seed })
@@ -70,22 +91,32 @@ const once = (name: string, seed: number, epochs: number, configurations: number
 export const main = async (args: ReadonlyArray<string>) => {
   const opts = parseArgs(args)
   const seeds = Number(opts.seeds ?? 3)
+  const firstSeed = Number(opts["first-seed"] ?? 1)
   const epochs = Number(opts.epochs ?? 27)
   const configurations = Number(opts.configurations ?? 27)
+  const setup: Setup = {
+    epochs,
+    configurations,
+    ashaMin: Number(opts["asha-min"] ?? 3),
+    hyperbandMin: Number(opts["hyperband-min"] ?? 1),
+    hyperbandBrackets: opts["hyperband-brackets"] === undefined ? undefined : Number(opts["hyperband-brackets"])
+  }
   const names = String(opts.schedulers ?? Object.keys(schedulers).join(",")).split(",")
   for (const n of names) if (!(n in schedulers)) throw new Error(`unknown scheduler ${n}; known: ${Object.keys(schedulers).join(", ")}`)
   const results = new Map<string, Array<{ best_final: number; steps_used: number }>>()
-  for (let seed = 1; seed <= seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     // Seed by seed, so that the machine's load falls alike on every scheduler.
     for (const name of names) {
-      const r = await Effect.runPromise(Effect.scoped(once(name, seed, epochs, configurations)))
+      const r = await Effect.runPromise(Effect.scoped(once(name, seed, setup)))
       emit({ bench: "schedulers", problem: "mlp-digits", scheduler: name, direction: "maximize", seed, best_final: r.best_final, steps_used: r.steps_used })
       results.set(name, [...(results.get(name) ?? []), r])
     }
   }
   const base = results.get("none")
   table(
-    `schedulers on the digits MLP: ${configurations} configurations, ${epochs} epochs max, eta 3, medians over ${seeds} seeds`,
+    `schedulers on the digits MLP: ${configurations} configurations, ${epochs} epochs max, eta 3, minResource asha ${setup.ashaMin} hyperband ${setup.hyperbandMin}${
+      setup.hyperbandBrackets === undefined ? "" : ` (${setup.hyperbandBrackets} brackets)`
+    }, medians over seeds ${firstSeed}-${firstSeed + seeds - 1}`,
     ["scheduler", "best_final", "gap (median of seeds)", "steps_used", "steps_vs_none"],
     [...results].map(([name, rs]) => {
       const gaps = base ? rs.map((r, i) => (100 * (base[i].best_final - r.best_final)) / base[i].best_final) : []
