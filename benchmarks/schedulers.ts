@@ -93,6 +93,8 @@ export const main = async (args: ReadonlyArray<string>) => {
         const r = await once(name, direction, seed, setup, noise)
         emit({ bench: "schedulers", scheduler: name, direction, seed, best_final: r.best_final, steps_used: r.steps_used })
         if (r.configurations !== configurations) process.stderr.write(`warning: ${name} seed ${seed} ran ${r.configurations} configurations\n`)
+        // the study's end stores paused trials as Pruned (Scheduler.finish): none may stay Waiting
+        if (r.paused_left > 0) process.stderr.write(`warning: ${name} seed ${seed} left ${r.paused_left} trials paused\n`)
         rs.push({ ...r, seed })
       }
       results.set(name, rs)
