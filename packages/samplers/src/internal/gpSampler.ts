@@ -24,6 +24,7 @@ export interface Settings {
   readonly maxFitPoints: number
   readonly maxPoints: number
   readonly warp: boolean
+  readonly additive: boolean
 }
 
 /**
@@ -134,7 +135,7 @@ export const sampleRelative = (
   const rng = ctx.rng.fork("gp")
   // Fewer random restarts once the data pin the hyperparameters down: the fit's cost grows as n^3.
   const restarts = n > 120 ? 0 : n > 60 ? Math.min(s.restarts, 1) : s.restarts
-  const hyper = Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints })
+  const hyper = Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints, additive: s.additive })
   // Past `maxPoints` trials the posterior uses a subset too (the best fifth kept): its cost grows as n^3.
   let post = Gp.posterior(s.kernel, Gp.subset(data, s.maxPoints, rng.fork("subset")), hyper)
   let best = -Infinity

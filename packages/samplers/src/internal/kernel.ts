@@ -25,6 +25,20 @@ export const lengthGradient = (kind: Kind, r2: number): number => {
   return (5 / 3) * (1 + SQRT5 * r) * Math.exp(-SQRT5 * r)
 }
 
+/** g(r) and h(r) (see `lengthGradient`) together into `out`, sharing the exponential. */
+export const shapeAndLengthGradient = (kind: Kind, r2: number, out: Float64Array): void => {
+  if (kind === "rbf") {
+    const e = Math.exp(-0.5 * r2)
+    out[0] = e
+    out[1] = e
+    return
+  }
+  const r = SQRT5 * Math.sqrt(r2)
+  const e = Math.exp(-r)
+  out[0] = (1 + r + (r * r) / 3) * e
+  out[1] = (5 / 3) * (1 + r) * e
+}
+
 /** r^2 between row i of `a` and row j of `b` (both with `dims` columns), scaled by 1 / l^2. */
 export const scaledDistance2 = (
   a: Float64Array,
