@@ -130,6 +130,50 @@ describe("GP posterior", () => {
     expect(h.noise).toBeLessThan(1e-2)
   })
 
+  it("prefers a mostly additive fit by leave-one-out likelihood where the marginal likelihood keeps the full kernel", () => {
+    // Styblinski-Tang in 8 dimensions, 40 random points: a sum of one-dimensional quartics whose
+    // walls dominate the values, so that the marginal likelihood favours the full kernel.
+    const dims = 8
+    const n = 40
+    const g = Rng.generator(40)
+    const f = (u: ArrayLike<number>) => Array.from(u).reduce((a, v) => a + ((10 * v - 5) ** 4 - 16 * (10 * v - 5) ** 2 + 5 * (10 * v - 5)) / 2, 0)
+    const x = Float64Array.from({ length: n * dims }, () => g.next())
+    const raw = Array.from({ length: n }, (_, i) => -f(x.subarray(i * dims, (i + 1) * dims)))
+    const m = raw.reduce((a, b) => a + b) / n
+    const sd = Math.sqrt(raw.reduce((a, b) => a + (b - m) ** 2, 0) / n)
+    const data: GpModel.Data = { x, y: Float64Array.from(raw, (v) => (v - m) / sd), n, dims }
+    const full = GpModel.fit("matern52", data, Rng.generator(1))
+    const chosen = GpModel.fit("matern52", data, Rng.generator(1), { additive: true })
+    expect(chosen.amplitude).toBeCloseTo(1e-2, 6)
+    expect(chosen.additive!).toBeGreaterThan(1)
+    expect(GpModel.looLogLikelihood("matern52", data, chosen)).toBeGreaterThan(GpModel.looLogLikelihood("matern52", data, full))
+    expect(GpModel.negLogPosterior("matern52", data, GpModel.toTheta(chosen)).f).toBeGreaterThan(GpModel.negLogPosterior("matern52", data, GpModel.toTheta(full)).f)
+  })
+
+  it("leave-one-out likelihood in closed form equals refitting without each point in turn", () => {
+    const g = Rng.generator(8)
+    const n = 10
+    const dims = 2
+    const x = Float64Array.from({ length: n * dims }, () => g.next())
+    const y = Float64Array.from({ length: n }, () => g.normal())
+    const h = { ...hyper(1.2, [0.4, 0.7], 0.03), additive: 0.5 }
+    let brute = 0
+    for (let i = 0; i < n; i++) {
+      const keep = Array.from({ length: n }, (_, j) => j).filter((j) => j !== i)
+      const rest: GpModel.Data = {
+        x: Float64Array.from(keep.flatMap((j) => Array.from(x.subarray(j * dims, (j + 1) * dims)))),
+        y: Float64Array.from(keep, (j) => y[j]),
+        n: n - 1,
+        dims
+      }
+      // The predictive density of the noisy observation: the latent variance plus the noise.
+      const p = GpModel.posterior("matern52", rest, h).predict(x.subarray(i * dims, (i + 1) * dims))
+      const v = p.variance + h.noise
+      brute += -0.5 * Math.log(2 * Math.PI * v) - (y[i] - p.mean) ** 2 / (2 * v)
+    }
+    expect(GpModel.looLogLikelihood("matern52", { x, y, n, dims }, h)).toBeCloseTo(brute, 8)
+  })
+
   it("weights the additive component on an additive objective, and predicts it better than the full kernel alone", () => {
     // A sum of one-dimensional effects in 8 dimensions (Duvenaud et al. 2011's case for additive kernels).
     const dims = 8

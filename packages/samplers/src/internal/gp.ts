@@ -4,7 +4,8 @@
 // are fitted by maximizing the log marginal likelihood plus a weak log prior (type-II MAP), with
 // the analytic gradient (R&W eq. 5.9), in log space, by projected L-BFGS from several starts. The
 // prior is Optuna's (optuna/_gp/prior.py): it keeps length scales near the unit cube's scale and the
-// noise small when the data do not ask for more.
+// noise small when the data do not ask for more. With the additive component, one more fit pins
+// the full kernel at its smallest amplitude, and the two compete by leave-one-out likelihood.
 import type { Rng } from "@tunekit/core"
 import * as Kernel from "./kernel.js"
 import * as Linalg from "./linalg.js"
@@ -198,7 +199,7 @@ export const negLogPosterior = (
 
 /** Options of `fit`. */
 export interface FitOptions {
-  /** Restarts besides the default start (default 2): with `additive`, the first from a mostly additive kernel. */
+  /** Restarts besides the default start (default 2): with `additive`, the first fits a mostly additive kernel. */
   readonly restarts?: number
   readonly maxIterations?: number
   /** Fit on at most this many points (a seeded subset keeping the best ones); the posterior uses all. */
@@ -221,32 +222,63 @@ export const fit = (kind: Kernel.Kind, data: Data, rng: Rng.Generator, options: 
       ? toTheta(options.initial)
       : [0, ...Array(dims).fill(0), Math.log(1e-2), ...(add ? [Math.log(0.1)] : [])]
   ]
-  for (let r = 0; r < (options.restarts ?? 2); r++) {
-    // The additive optimum is rarely reached from where the full kernel explains the data: the
-    // first restart starts from a mostly additive kernel.
-    starts.push(
-      add && r === 0
-        ? [Math.log(0.05), ...Array(dims).fill(Math.log(0.3)), Math.log(1e-2), 0]
-        : [
-          rng.uniform(Math.log(0.3), Math.log(3)),
-          ...Array.from({ length: dims }, () => rng.uniform(Math.log(0.1), Math.log(2))),
-          rng.uniform(Math.log(1e-5), Math.log(1e-1)),
-          ...(add ? [rng.uniform(Math.log(1e-2), Math.log(1))] : [])
-        ]
-    )
+  // With the additive component, the first restart fits a mostly additive kernel (the full one
+  // pinned at its smallest amplitude): on few trials the marginal likelihood keeps choosing the
+  // full kernel even where it predicts worse, so that fit competes by leave-one-out predictive
+  // likelihood instead (Rasmussen & Williams 2006, section 5.4.2).
+  const restarts = options.restarts ?? 2
+  const pinned = add && restarts > 0
+  for (let r = pinned ? 1 : 0; r < restarts; r++) {
+    starts.push([
+      rng.uniform(Math.log(0.3), Math.log(3)),
+      ...Array.from({ length: dims }, () => rng.uniform(Math.log(0.1), Math.log(2))),
+      rng.uniform(Math.log(1e-5), Math.log(1e-1)),
+      ...(add ? [rng.uniform(Math.log(1e-2), Math.log(1))] : [])
+    ])
   }
+  const run = (start: ArrayLike<number>, hi: ArrayLike<number>) =>
+    minimize((t) => negLogPosterior(kind, sub, t), start, lower, hi, { maxIterations: options.maxIterations ?? 50, tolerance: 1e-4 })
   let best: { x: Float64Array; f: number } | undefined
   for (const s of starts) {
-    const r = minimize((t) => negLogPosterior(kind, sub, t), s, lower, upper, {
-      maxIterations: options.maxIterations ?? 50,
-      tolerance: 1e-4
-    })
+    const r = run(s, upper)
     if (Number.isFinite(r.f) && (best === undefined || r.f < best.f)) best = r
+  }
+  if (pinned) {
+    const floor = BOUNDS.amplitude[0]
+    const additive = run([floor, ...Array(dims).fill(Math.log(0.3)), Math.log(1e-2), 0], [floor, ...upper.slice(1)])
+    if (
+      Number.isFinite(additive.f) &&
+      (best === undefined || looLogLikelihood(kind, sub, fromTheta(additive.x, dims)) > looLogLikelihood(kind, sub, fromTheta(best.x, dims)))
+    ) best = additive
   }
   if (best === undefined) return { amplitude: 1, lengthScales: new Float64Array(dims).fill(1), noise: 1e-2, additive: 0 }
   const h = fromTheta(best.x, dims)
   // An additive component at its lower bound changes no prediction, and would double their cost.
   return (h.additive ?? 0) < 1e-3 * h.amplitude ? { ...h, additive: 0 } : h
+}
+
+/**
+ * The leave-one-out predictive log likelihood of the data under the hyperparameters, in closed
+ * form from K^-1 (Rasmussen & Williams 2006, eqs. 5.10-5.12); -Infinity when K cannot be factored.
+ */
+export const looLogLikelihood = (kind: Kernel.Kind, data: Data, h: Hyper): number => {
+  const { n, y } = data
+  const { k } = kernelMatrix(kind, data, h)
+  for (let i = 0; i < n; i++) k[i * n + i] += h.noise
+  let l: Float64Array
+  try {
+    l = Linalg.cholesky(k, n, 0, true).l
+  } catch {
+    return -Infinity
+  }
+  const inv = Linalg.cholInverse(l, n)
+  const alpha = Linalg.cholSolve(l, n, y)
+  let s = 0
+  for (let i = 0; i < n; i++) {
+    const kii = inv[i * n + i]
+    s += 0.5 * Math.log(kii) - (alpha[i] * alpha[i]) / (2 * kii) - 0.5 * LOG_2PI
+  }
+  return s
 }
 
 /** At most `max` rows: the best (highest y) fifth always, then a seeded random choice of the rest. */
