@@ -17,7 +17,7 @@ export interface Hyper {
   readonly lengthScales: Float64Array
   readonly noise: number
   /**
-   * The variance of the first-order additive component (amplitude / dims) sum_p g(r_p): it lets
+   * The variance of the first-order additive component, (additive / dims) sum_p g(r_p): it lets
    * the model learn each parameter's effect from every trial, which pays where the objective is
    * close to a sum of one-parameter effects, as hyperparameter objectives often are.
    */
@@ -210,7 +210,10 @@ export interface FitOptions {
   readonly additive?: boolean
 }
 
-/** Type-II MAP hyperparameters, multi-start in log space. */
+/**
+ * Type-II MAP hyperparameters, multi-start in log space; with `additive`, a mostly additive fit
+ * replaces the best one when its leave-one-out likelihood is higher.
+ */
 export const fit = (kind: Kernel.Kind, data: Data, rng: Rng.Generator, options: FitOptions = {}): Hyper => {
   const dims = data.dims
   const sub = subset(data, options.maxPoints ?? 160, rng)
@@ -218,7 +221,7 @@ export const fit = (kind: Kernel.Kind, data: Data, rng: Rng.Generator, options: 
   const lower = [BOUNDS.amplitude[0], ...Array(dims).fill(BOUNDS.length[0]), BOUNDS.noise[0], ...(add ? [BOUNDS.additive[0]] : [])]
   const upper = [BOUNDS.amplitude[1], ...Array(dims).fill(BOUNDS.length[1]), BOUNDS.noise[1], ...(add ? [BOUNDS.additive[1]] : [])]
   const starts: Array<ArrayLike<number>> = [
-    options.initial && (options.initial.additive ?? 0) > 0 === add
+    options.initial && ((options.initial.additive ?? 0) > 0) === add
       ? toTheta(options.initial)
       : [0, ...Array(dims).fill(0), Math.log(1e-2), ...(add ? [Math.log(0.1)] : [])]
   ]
