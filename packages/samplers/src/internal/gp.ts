@@ -73,25 +73,26 @@ const additiveSum = (kind: Kernel.Kind, a: Float64Array, i: number, b: Float64Ar
 const invL2Of = (h: Hyper) => Float64Array.from(h.lengthScales, (l) => 1 / (l * l))
 
 /**
- * The signal kernel matrix between the rows of `data.x` (no noise), with the scaled squared
- * distances. For an additive kernel, also the additive component alone (lower triangle) and, per
- * pair below the diagonal and dimension, its derivative in log l_p (for the likelihood's gradient).
+ * The signal kernel matrix between the rows of `data.x` (no noise). With `forGradient`, also what
+ * the likelihood's gradient reads below the diagonal: the scaled squared distances and, for an
+ * additive kernel, the additive component alone and, per pair and dimension, its derivative in
+ * log l_p.
  */
-const kernelMatrix = (kind: Kernel.Kind, data: Data, h: Hyper) => {
+const kernelMatrix = (kind: Kernel.Kind, data: Data, h: Hyper, forGradient = false) => {
   const { n, dims, x } = data
   const invL2 = invL2Of(h)
   const addWeight = (h.additive ?? 0) / dims
   const k = new Float64Array(n * n)
-  const r2 = new Float64Array(n * n)
-  const ka = addWeight > 0 ? new Float64Array(n * n) : undefined
-  const kaLength = addWeight > 0 ? new Float64Array(((n * (n - 1)) / 2) * dims) : undefined
+  const r2 = forGradient ? new Float64Array(n * n) : undefined
+  const ka = forGradient && addWeight > 0 ? new Float64Array(n * n) : undefined
+  const kaLength = ka !== undefined ? new Float64Array(((n * (n - 1)) / 2) * dims) : undefined
   const g = new Float64Array(2)
   for (let i = 0; i < n; i++) {
     k[i * n + i] = h.amplitude + (h.additive ?? 0)
     for (let j = 0; j < i; j++) {
       const d2 = Kernel.scaledDistance2(x, i, x, j, invL2, dims)
       let v = h.amplitude * Kernel.shape(kind, d2)
-      if (ka !== undefined) {
+      if (kaLength !== undefined) {
         let sum = 0
         const at = ((i * (i - 1)) / 2 + j) * dims
         for (let p = 0; p < dims; p++) {
@@ -99,18 +100,24 @@ const kernelMatrix = (kind: Kernel.Kind, data: Data, h: Hyper) => {
           const rp2 = d * d * invL2[p]
           Kernel.shapeAndLengthGradient(kind, rp2, g)
           sum += g[0]
-          kaLength![at + p] = addWeight * g[1] * rp2
+          kaLength[at + p] = addWeight * g[1] * rp2
         }
-        ka[i * n + j] = addWeight * sum
+        ka![i * n + j] = addWeight * sum
         v += addWeight * sum
-      }
+      } else if (addWeight > 0) v += addWeight * additiveSum(kind, x, i, x, j, invL2, dims)
       k[i * n + j] = v
       k[j * n + i] = v
-      r2[i * n + j] = d2
-      r2[j * n + i] = d2
+      if (r2 !== undefined) r2[i * n + j] = d2
     }
   }
   return { k, r2, invL2, ka, kaLength }
+}
+
+/** The Cholesky factor of K + noise I (with jitter when needed); throws `NotPositiveDefinite`. */
+const factor = (kind: Kernel.Kind, data: Data, h: Hyper) => {
+  const { k, invL2 } = kernelMatrix(kind, data, h)
+  for (let i = 0; i < data.n; i++) k[i * data.n + i] += h.noise
+  return { ...Linalg.cholesky(k, data.n, 0, true), invL2 }
 }
 
 /**
@@ -126,7 +133,7 @@ export const negLogPosterior = (
 ): { f: number; g: Float64Array } => {
   const { n, dims, x, y } = data
   const h = fromTheta(theta, dims)
-  const { k, r2, invL2, ka, kaLength } = kernelMatrix(kind, data, h)
+  const { k, r2, invL2, ka, kaLength } = kernelMatrix(kind, data, h, true)
   for (let i = 0; i < n; i++) k[i * n + i] += h.noise
   const g = new Float64Array(theta.length)
   let chol
@@ -154,7 +161,7 @@ export const negLogPosterior = (
     const oi = i * dims
     for (let j = 0; j < i; j++) {
       const w = 2 * (alpha[i] * alpha[j] - inv[i * n + j])
-      const d2 = r2[i * n + j]
+      const d2 = r2![i * n + j]
       // The signal kernel is kept in the upper triangle.
       const kAdd = ka === undefined ? 0 : ka[i * n + j]
       gAmp += w * (k[j * n + i] - kAdd)
@@ -266,11 +273,9 @@ export const fit = (kind: Kernel.Kind, data: Data, rng: Rng.Generator, options: 
  */
 export const looLogLikelihood = (kind: Kernel.Kind, data: Data, h: Hyper): number => {
   const { n, y } = data
-  const { k } = kernelMatrix(kind, data, h)
-  for (let i = 0; i < n; i++) k[i * n + i] += h.noise
   let l: Float64Array
   try {
-    l = Linalg.cholesky(k, n, 0, true).l
+    l = factor(kind, data, h).l
   } catch {
     return -Infinity
   }
@@ -313,9 +318,7 @@ export interface Posterior {
 /** The posterior of a GP with given hyperparameters on `data` (noise added to the diagonal). */
 export const posterior = (kind: Kernel.Kind, data: Data, hyper: Hyper): Posterior => {
   const { n, dims, x } = data
-  const { k, invL2 } = kernelMatrix(kind, data, hyper)
-  for (let i = 0; i < n; i++) k[i * n + i] += hyper.noise
-  const { l, jitter } = Linalg.cholesky(k, n)
+  const { l, jitter, invL2 } = factor(kind, data, hyper)
   const alpha = Linalg.cholSolve(l, n, data.y)
   const kv = new Float64Array(n)
   const q = new Float64Array(dims)
