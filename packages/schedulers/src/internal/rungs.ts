@@ -191,11 +191,15 @@ const rungOfWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (t: Trial.F
   return k < 0 ? undefined : b.rungs[k]
 }
 
-const crossesWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (trial: Trial.FrozenTrial, metric: Trial.Metric) => {
+/** The bracket and the rung k that this metric crosses, when the trial has not been let past it already. */
+const rungCrossed = (bracketOf: (t: Trial.FrozenTrial) => Bracket, trial: Trial.FrozenTrial, metric: Trial.Metric) => {
   const b = bracketOf(trial)
   const k = crossing(trial, metric.step, b.rungs)
-  return k !== undefined && markOf(trial) <= k
+  return k === undefined || markOf(trial) > k ? undefined : { b, k }
 }
+
+const crossesWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (trial: Trial.FrozenTrial, metric: Trial.Metric) =>
+  rungCrossed(bracketOf, trial, metric) !== undefined
 
 // ---------------------------------------------------------------------------------------------
 // ASHA
@@ -252,9 +256,9 @@ export const asha = (
     crosses: crossesWith(bracketOf),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
-      const b = bracketOf(trial)
-      const k = crossing(trial, metric.step, b.rungs)
-      if (k === undefined || markOf(trial) > k) return continueOutcome
+      const crossed = rungCrossed(bracketOf, trial, metric)
+      if (crossed === undefined) return continueOutcome
+      const { b, k } = crossed
       const trials = withFresh(history, trial)
       const me = trials.find((t) => t.id === trial.id)!
       const s = state(trials, me, b, k, objective)
@@ -308,9 +312,9 @@ export const synchronous = (name: string, o: RungOptions, bracketOf: (t: Trial.F
     crosses: crossesWith(bracketOf),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
-      const b = bracketOf(trial)
-      const k = crossing(trial, metric.step, b.rungs)
-      if (k === undefined || markOf(trial) > k) return continueOutcome
+      const crossed = rungCrossed(bracketOf, trial, metric)
+      if (crossed === undefined) return continueOutcome
+      const { b, k } = crossed
       const trials = withFresh(history, trial)
       const v = verdict(trials, b, k, objective)
       if (v === undefined) return { decision: Scheduler.Decision.Pause() }
