@@ -12,12 +12,13 @@
 // Hyperband's default minResource is 1 (s_max = 3 with 27 epochs and eta 3): with s_max = 2
 // (minResource 3) every arrangement of its brackets spends about 0.45 of full training's epochs
 // (docs/benchmarks-schedulers.md).
-import { Checkpoint, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
-import type { Scheduler } from "@tunekit/core"
-import { Asha, Budget, Hyperband, Median, Pruner } from "@tunekit/schedulers"
+import { Checkpoint, Space, Study, Trial } from "@tunekit/core"
+import type { Scheduler, Storage } from "@tunekit/core"
+import { Asha, Hyperband, Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { Effect, Layer } from "effect"
 import { digits } from "../examples/tfjs-data.js"
+import { comparisonServices, noScheduler } from "./_scheduling.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
 const space = Space.struct({
@@ -38,7 +39,7 @@ interface Setup {
 }
 type Factory = (s: Setup) => Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>
 const schedulers: Record<string, Factory> = {
-  none: () => Pruner.layer(Pruner.make("none", () => ({ _tag: "Continue" }))),
+  none: noScheduler,
   median: () => Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }),
   asha: (s) => Asha.layer({ minResource: s.ashaMin, maxResource: s.epochs, reductionFactor: 3 }),
   hyperband: (s) =>
@@ -57,12 +58,7 @@ const once = (name: string, seed: number, setup: Setup) =>
     const backend = yield* Backend.Backend
     const checkpoints = yield* Checkpoint.Checkpoint
     const data = digits()
-    const services = Layer.mergeAll(
-      schedulers[name](setup),
-      Budget.layerConfigurations(configurations).pipe(Layer.provide(Sampler.layerRandom)),
-      Tracker.layerNone,
-      Rng.layer({ seed })
-    ).pipe(Layer.provideMerge(Storage.layerMemory))
+    const services = comparisonServices(schedulers[name](setup), configurations, seed)
     const result = yield* Study.optimize({
       study: "schedulers-mlp",
       space,

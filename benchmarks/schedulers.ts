@@ -8,11 +8,12 @@
 //                               [--asha-min 9] [--hyperband-min 3] [--min-resource N (both)] [--median-warmup 9]
 //                               [--schedulers none,median,asha,asha-promotion,hyperband]
 //                               [--directions minimize,maximize]
-import { Rng, Sampler, Space, Storage, Study, Tracker } from "@tunekit/core"
-import type { Scheduler, Trial } from "@tunekit/core"
-import { Asha, Budget, Hyperband, Median, Pruner } from "@tunekit/schedulers"
+import { Space, Study } from "@tunekit/core"
+import type { Scheduler, Storage, Trial } from "@tunekit/core"
+import { Asha, Hyperband, Median } from "@tunekit/schedulers"
 import { Effect, Layer } from "effect"
 import { type Config, type Direction, MAX_STEPS, metricOf, space, trainer, trueFinal } from "./_curves.js"
+import { comparisonServices, noScheduler } from "./_scheduling.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
 interface Rungs {
@@ -29,7 +30,7 @@ interface Setup {
 }
 
 const schedulers: Record<string, (s: Setup) => Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>> = {
-  none: () => Pruner.layer(Pruner.make("none", () => ({ _tag: "Continue" }))),
+  none: noScheduler,
   median: (s) => Median.layer({ nStartupTrials: 5, nWarmupSteps: s.medianWarmup }),
   asha: (s) => Asha.layer(s.asha),
   "asha-promotion": (s) => Asha.layer({ ...s.asha, mode: "promotion" }),
@@ -39,12 +40,7 @@ const schedulers: Record<string, (s: Setup) => Layer.Layer<Scheduler.Scheduler, 
 const once = async (name: string, direction: Direction, seed: number, setup: Setup, noise: number) => {
   const configurations = setup.configurations
   const compiled = Effect.runSync(Space.validate(space))
-  const services = Layer.mergeAll(
-    schedulers[name](setup),
-    Budget.layerConfigurations(configurations).pipe(Layer.provide(Sampler.layerRandom)),
-    Tracker.layerNone,
-    Rng.layer({ seed })
-  ).pipe(Layer.provideMerge(Storage.layerMemory))
+  const services = comparisonServices(schedulers[name](setup), configurations, seed)
   const objective = trainer(seed, direction, noise)
   const trials = await Effect.runPromise(Effect.scoped(
     Study.optimize({ study: "curves", space, direction, metric: metricOf(direction), objective: (c, t) => objective(c, t) }).pipe(
