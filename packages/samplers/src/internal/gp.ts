@@ -117,7 +117,7 @@ const kernelMatrix = (kind: Kernel.Kind, data: Data, h: Hyper, forGradient = fal
 const factor = (kind: Kernel.Kind, data: Data, h: Hyper) => {
   const { k, invL2 } = kernelMatrix(kind, data, h)
   for (let i = 0; i < data.n; i++) k[i * data.n + i] += h.noise
-  return { ...Linalg.cholesky(k, data.n, 0, true), invL2 }
+  return { ...Linalg.cholesky(k, data.n, true), invL2 }
 }
 
 /**
@@ -138,7 +138,7 @@ export const negLogPosterior = (
   const g = new Float64Array(theta.length)
   let chol
   try {
-    chol = Linalg.cholesky(k, n, 0, true)
+    chol = Linalg.cholesky(k, n, true)
   } catch {
     return { f: Infinity, g }
   }

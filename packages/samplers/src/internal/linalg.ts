@@ -34,14 +34,14 @@ export const choleskyInPlace = (a: Float64Array, n: number): boolean => {
 }
 
 /**
- * The Cholesky factor of A + jitter I. Starts with no jitter (or `minJitter`) and grows it tenfold
- * from 1e-10 times the mean diagonal until the factorization succeeds: a nearly singular kernel
- * matrix (duplicate points, tiny noise) then still gives a usable, slightly regularized factor.
+ * The Cholesky factor of A + jitter I. Starts with no jitter and grows it tenfold from 1e-10 times
+ * the mean diagonal until the factorization succeeds: a nearly singular kernel matrix (duplicate
+ * points, tiny noise) then still gives a usable, slightly regularized factor. `inPlace` overwrites
+ * the lower triangle of `a`.
  */
 export const cholesky = (
   a: Float64Array,
   n: number,
-  minJitter = 0,
   inPlace = false
 ): { readonly l: Float64Array; readonly jitter: number } => {
   const diag = new Float64Array(n)
@@ -52,7 +52,7 @@ export const cholesky = (
   }
   meanDiag = n > 0 ? Math.abs(meanDiag / n) || 1 : 1
   const l = inPlace ? a : new Float64Array(a)
-  let jitter = minJitter
+  let jitter = 0
   for (let attempt = 0; attempt < 12; attempt++) {
     if (attempt > 0) {
       // Restore the lower triangle from the untouched upper one.
