@@ -87,11 +87,19 @@ export class InvalidScheduler extends Data.TaggedError("InvalidScheduler")<{
   }
 }
 
-/** Options given to `Study.optimize` or the facade are invalid. */
+/**
+ * Options given to `Study.optimize`, the facade or another tunekit function are invalid. `path`
+ * names the field (`training.optimizer.learningRate`) when the problem is in one.
+ *
+ * @example
+ * import { InvalidOptions } from "@tunekit/core"
+ * new InvalidOptions({ path: "trials", reason: "expected an integer >= 0, got -1" }).message // "trials: expected an integer >= 0, got -1"
+ */
 export class InvalidOptions extends Data.TaggedError("InvalidOptions")<{
   readonly reason: string
+  readonly path?: string | undefined
 }> {
   override get message() {
-    return this.reason
+    return this.path === undefined || this.path === "" ? this.reason : `${this.path}: ${this.reason}`
   }
 }
