@@ -142,7 +142,10 @@ export type EvaluationResult = number | Readonly<Record<string, number>>
  * (skipping those a resumed trial has done) and reports it at `step = resource`, waiting for the
  * scheduler's decision before the next (more expensive) level starts. When the scheduler prunes
  * or pauses the trial, no further level runs, and the signal aborts the evaluation in flight.
- * Returns the value at `maxResource`.
+ * The objective is an Effect that succeeds with the value at `maxResource` (and fails with
+ * `TrialPruned` or `TrialPaused` when the scheduler stops the trial): an evaluation given as an
+ * Effect runs in the trial's fiber, so interrupting the study interrupts it. Outside a study,
+ * run it with `Effect.runPromise`.
  *
  * @example
  * import { Fidelity } from "@tunekit/schedulers"
@@ -162,33 +165,40 @@ export const objective = <A, F>(
     readonly startAt?: (trial: Study.TrialContext<A>) => number
   } = {}
 ) =>
-async (config: A, trial: Study.TrialContext<A>): Promise<number> => {
-  const metric = options.metric ?? "value"
-  const start = trial.resumeFrom ?? -Infinity
-  const first = options.startAt?.(trial) ?? -Infinity
-  let previous: { resource: number; fidelity: F } | undefined
-  let last: number | undefined
-  for (const resource of fidelity.levels) {
-    if (resource < first) continue
-    if (resource <= start) {
-      previous = { resource, fidelity: fidelity.at(resource) }
-      continue
+(config: A, trial: Study.TrialContext<A>): Effect.Effect<number, unknown> =>
+  // An Effect, run by the run loop in the trial's fiber: an evaluation that is an Effect runs
+  // there too, with the study's services, and interrupting the study interrupts it.
+  Effect.gen(function*() {
+    const metric = options.metric ?? "value"
+    const start = trial.resumeFrom ?? -Infinity
+    const first = options.startAt?.(trial) ?? -Infinity
+    let previous: { resource: number; fidelity: F } | undefined
+    let last: number | undefined
+    for (const resource of fidelity.levels) {
+      if (resource < first) continue
+      if (resource <= start) {
+        previous = { resource, fidelity: fidelity.at(resource) }
+        continue
+      }
+      if (trial.signal.aborted) return yield* Effect.fail(trial.signal.reason as unknown)
+      const f = fidelity.at(resource)
+      const evaluation: Evaluation<F, A> = { fidelity: f, resource, previous, restoreFrom: trial.restoreFrom, trial, signal: trial.signal }
+      const value = yield* Effect.flatMap(
+        Effect.try({ try: () => evaluate(config, evaluation), catch: (e) => e }),
+        (r) => Effect.isEffect(r) ? r : isPromiseLike(r) ? Effect.tryPromise({ try: () => Promise.resolve(r), catch: (e) => e }) : Effect.succeed(r)
+      )
+      const values = typeof value === "number" ? { [metric]: value } : value
+      last = values[metric]
+      // Fails with TrialPruned or TrialPaused when the scheduler stops the trial here.
+      yield* Effect.tryPromise({ try: () => trial.report({ step: resource, values }), catch: (e) => e })
+      previous = { resource, fidelity: f }
     }
-    trial.signal.throwIfAborted()
-    const f = fidelity.at(resource)
-    const result = evaluate(config, { fidelity: f, resource, previous, restoreFrom: trial.restoreFrom, trial, signal: trial.signal })
-    const value = Effect.isEffect(result)
-      ? await Effect.runPromise(result as Effect.Effect<EvaluationResult, unknown>, { signal: trial.signal })
-      : await result
-    const values = typeof value === "number" ? { [metric]: value } : value
-    last = values[metric]
-    // Rejects with TrialPruned or TrialPaused when the scheduler stops the trial here.
-    await trial.report({ step: resource, values })
-    previous = { resource, fidelity: f }
-  }
-  if (last === undefined) throw new Error(`the evaluation did not return the metric "${metric}"`)
-  return last
-}
+    if (last === undefined) return yield* Effect.fail(new Error(`the evaluation did not return the metric "${metric}"`))
+    return last
+  })
+
+const isPromiseLike = (r: unknown): r is PromiseLike<EvaluationResult> =>
+  r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function"
 
 /**
  * Where each trial starts under Hyperband: bracket s begins at the rung r_(s_max - s), so a trial

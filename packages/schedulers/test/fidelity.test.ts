@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { Rng, Sampler, Space, Storage, Study, Tracker, type Trial } from "@tunekit/core"
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Exit, Fiber, FiberRef, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { Asha, Budget, Fidelity, Hyperband } from "../src/index.js"
 
@@ -70,7 +70,7 @@ describe("Fidelity.objective", () => {
       return Promise.resolve(c.x / e.fidelity)
     }, { metric: "loss" })
     const { trial, reports } = fakeTrial(0)
-    expect(await objective({ x: 54 }, trial)).toBe(2)
+    expect(await Effect.runPromise(objective({ x: 54 }, trial))).toBe(2)
     expect(reports).toEqual([1, 3, 9, 27].map((r) => ({ step: r, values: { loss: 54 / r } })))
     expect(seen).toEqual([[1, undefined], [3, 1], [9, 3], [27, 9]])
   })
@@ -79,7 +79,7 @@ describe("Fidelity.objective", () => {
     let calls = 0
     const objective = Fidelity.objective(epochs, (_: { x: number }, e) => (calls++, Effect.succeed(e.fidelity)))
     const { trial, reports } = fakeTrial(0, { pruneAt: 2 })
-    await expect(objective({ x: 1 }, trial)).rejects.toBeInstanceOf(Study.TrialPruned)
+    expect(await Effect.runPromise(Effect.flip(objective({ x: 1 }, trial)))).toBeInstanceOf(Study.TrialPruned)
     expect(reports.map((m) => m.step)).toEqual([1, 3])
     expect(calls).toBe(2)
   })
@@ -88,10 +88,30 @@ describe("Fidelity.objective", () => {
     const seen: Array<[number, number | undefined]> = []
     const objective = Fidelity.objective(epochs, (_: { x: number }, e) => (seen.push([e.resource, e.previous?.resource]), { value: e.fidelity, other: 1 }))
     const { trial, reports } = fakeTrial(0, { resumeFrom: 3 })
-    expect(await objective({ x: 1 }, trial)).toBe(27)
+    expect(await Effect.runPromise(objective({ x: 1 }, trial))).toBe(27)
     expect(reports.map((m) => m.step)).toEqual([9, 27])
     expect(reports[0].values).toEqual({ value: 9, other: 1 })
     expect(seen).toEqual([[9, 3], [27, 9]])
+  })
+
+  it("runs an evaluation given as an Effect in the objective's own fiber: it sees the caller's fiber refs, and interruption reaches it", async () => {
+    const level = FiberRef.unsafeMake(0)
+    const objective = Fidelity.objective(epochs, () => FiberRef.get(level))
+    const { trial, reports } = fakeTrial(0)
+    expect(await Effect.runPromise(objective({ x: 1 }, trial).pipe(Effect.locally(level, 7)))).toBe(7)
+    expect(reports.map((m) => m.values.value)).toEqual([7, 7, 7, 7])
+
+    let interrupted = false
+    const started = Effect.runSync(Deferred.make<void>())
+    const stuck = Fidelity.objective(epochs, () =>
+      Deferred.succeed(started, undefined).pipe(Effect.zipRight(Effect.never), Effect.onInterrupt(() => Effect.sync(() => void (interrupted = true)))))
+    const exit = await Effect.runPromise(Effect.gen(function*() {
+      const fiber = yield* Effect.fork(stuck({ x: 1 }, fakeTrial(1).trial))
+      yield* Deferred.await(started)
+      return yield* Fiber.interrupt(fiber)
+    }))
+    expect(Exit.isInterrupted(exit)).toBe(true)
+    expect(interrupted).toBe(true)
   })
 
   it("hyperbandStart starts each trial at its bracket's first rung", () => {
