@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
+import { Either, Schema } from "effect"
 import { InvalidSpace } from "./Errors.js"
+import * as Options from "./Options.js"
 
 /** A value a categorical can hold. */
 export type Choice = string | number | boolean | null
@@ -44,35 +46,124 @@ export interface NumericOptions {
   readonly step?: number
 }
 
+/**
+ * The Schema of `NumericOptions`.
+ *
+ * @example
+ * import { Distribution } from "@tunekit/core"
+ * import { Options } from "@tunekit/core"
+ * Options.decodeEither(Distribution.NumericOptionsSchema)({ lg: true }) // Left: lg is not an option here
+ */
+export const NumericOptionsSchema: Schema.Schema<NumericOptions> = Schema.Struct({
+  log: Schema.optional(Options.Boolean),
+  step: Schema.optional(Schema.Number)
+})
+
 const EPS = 1e-8
 
-const checkBounds = (param: string, low: number, high: number, opts: NumericOptions, allowEqual: boolean) => {
-  if (!Number.isFinite(low) || !Number.isFinite(high)) {
-    throw new InvalidSpace({ param, reason: `bounds must be finite numbers, got [${low}, ${high}]` })
+// The rules of a numeric distribution, in the order a person fixes them; `path` is the field
+// a problem is in.
+const boundsProblem = (d: FloatDistribution | IntDistribution): { readonly path: ReadonlyArray<string>; readonly message: string } | undefined => {
+  const { high, log, low, step } = d
+  const problem = (message: string, path: ReadonlyArray<string> = []) => ({ path, message })
+  if (d._tag === "Int") {
+    if (!Number.isInteger(low) || !Number.isInteger(high)) return problem(`integer bounds must be integers, got [${low}, ${high}]`)
+    if (!Number.isInteger(step)) return problem(`expected an integer, got ${step}`, ["step"])
   }
-  if (allowEqual ? low > high : low >= high) {
-    throw new InvalidSpace({ param, reason: `low (${low}) must be below high (${high})` })
-  }
-  if (opts.log && opts.step !== undefined) {
-    throw new InvalidSpace({ param, reason: "log and step cannot be used together" })
-  }
-  if (opts.log && low <= 0) {
-    throw new InvalidSpace({ param, reason: `a log scale needs low > 0, got low = ${low}` })
-  }
-  if (opts.step !== undefined) {
-    const step = opts.step
-    if (!Number.isFinite(step) || step <= 0) {
-      throw new InvalidSpace({ param, reason: `step must be a positive finite number, got ${step}` })
-    }
+  if (!Number.isFinite(low) || !Number.isFinite(high)) return problem(`bounds must be finite numbers, got [${low}, ${high}]`)
+  if (low >= high) return problem(`low (${low}) must be below high (${high})`)
+  if (log && step !== undefined && !(d._tag === "Int" && step === 1)) return problem("log and step cannot be used together")
+  if (log && low <= 0) return problem(`a log scale needs low > 0, got low = ${low}`)
+  if (step !== undefined) {
+    if (!Number.isFinite(step) || step <= 0) return problem(`expected a positive finite number, got ${step}`, ["step"])
     const n = (high - low) / step
     if (Math.abs(n - Math.round(n)) > EPS * Math.max(1, Math.abs(n))) {
-      throw new InvalidSpace({
-        param,
-        reason: `step ${step} does not divide the range [${low}, ${high}] (${n.toPrecision(6)} steps)`
-      })
+      return problem(`${step} does not divide the range [${low}, ${high}] (${n.toPrecision(6)} steps)`, ["step"])
     }
   }
+  return undefined
 }
+
+const numericRules = <A extends FloatDistribution | IntDistribution>(self: Schema.Schema<A, any>) =>
+  self.pipe(Schema.filter((d) => boundsProblem(d) ?? true))
+
+/**
+ * The Schema of a float distribution (its stored JSON form too), with every rule `float` checks.
+ *
+ * @example
+ * import { Distribution, Options } from "@tunekit/core"
+ * Options.decodeEither(Distribution.FloatSchema)({ _tag: "Float", low: 1, high: 0, log: false }) // Left: low (1) must be below high (0)
+ */
+export const FloatSchema: Schema.Schema<FloatDistribution, { readonly _tag: "Float"; readonly low: number; readonly high: number; readonly log: boolean; readonly step?: number | undefined }> =
+  numericRules(Schema.Struct({
+    _tag: Schema.Literal("Float"),
+    low: Schema.Number,
+    high: Schema.Number,
+    log: Options.Boolean,
+    // JSON leaves out an undefined step: absent and undefined are the same.
+    step: Schema.optionalWith(Schema.UndefinedOr(Schema.Number), { default: () => undefined })
+  }))
+
+/**
+ * The Schema of an int distribution (its stored JSON form too), with every rule `int` checks.
+ *
+ * @example
+ * import { Distribution, Options } from "@tunekit/core"
+ * Options.decodeEither(Distribution.IntSchema)({ _tag: "Int", low: 0, high: 10, log: false, step: 3 }) // Left: step: 3 does not divide the range [0, 10]
+ */
+export const IntSchema: Schema.Schema<IntDistribution> = numericRules(Schema.Struct({
+  _tag: Schema.Literal("Int"),
+  low: Schema.Number,
+  high: Schema.Number,
+  log: Options.Boolean,
+  step: Schema.Number
+}))
+
+const ChoiceSchema: Schema.Schema<Choice> = Schema.Union(Schema.String, Options.Finite, Schema.Boolean, Schema.Null).annotations(
+  Options.expecting("a string, finite number, boolean or null")
+)
+
+/**
+ * The Schema of a categorical distribution (its stored JSON form too): at least one choice, each
+ * a string, finite number, boolean or null, none twice.
+ *
+ * @example
+ * import { Distribution, Options } from "@tunekit/core"
+ * Options.decodeEither(Distribution.CategoricalSchema)({ _tag: "Categorical", choices: ["a", "a"] }) // Left: choices: "a" appears twice
+ */
+export const CategoricalSchema: Schema.Schema<CategoricalDistribution> = Schema.Struct({
+  _tag: Schema.Literal("Categorical"),
+  choices: Schema.Array(ChoiceSchema).pipe(Schema.filter((cs) => {
+    if (cs.length === 0) return "a categorical needs at least one choice"
+    const seen = new Set<unknown>()
+    for (const c of cs) {
+      if (seen.has(c)) return `${JSON.stringify(c)} appears twice`
+      seen.add(c)
+    }
+    return true
+  }))
+})
+
+/**
+ * The Schema of any distribution: how distributions are stored (as JSON) and read back.
+ *
+ * @example
+ * import { Distribution, Options } from "@tunekit/core"
+ * const read = Options.decodeEither(Distribution.DistributionSchema)
+ * read(JSON.parse('{"_tag":"Int","low":1,"high":6,"log":false,"step":1}')) // Right(int [1, 6])
+ */
+export const DistributionSchema: Schema.Schema<Distribution, any> = Schema.Union(FloatSchema, IntSchema, CategoricalSchema)
+
+// Builds a distribution through its Schema: the constructors and stored JSON obey one set of rules.
+const decodeOrThrow = <A>(schema: Schema.Schema<A, any>) => {
+  const run = Options.decodeEither(schema)
+  return (param: string, input: unknown): A =>
+    Either.getOrThrowWith(run(input), (p) => new InvalidSpace({ param, reason: Options.format(p) }))
+}
+const numericOptions = decodeOrThrow(NumericOptionsSchema)
+const floatOf = decodeOrThrow(FloatSchema)
+const intOf = decodeOrThrow(IntSchema)
+const categoricalOf = decodeOrThrow(CategoricalSchema)
 
 /**
  * A float distribution.
@@ -82,8 +173,8 @@ const checkBounds = (param: string, low: number, high: number, opts: NumericOpti
  * const lr = Distribution.float("lr", 1e-5, 1e-1, { log: true })
  */
 export const float = (param: string, low: number, high: number, opts: NumericOptions = {}): FloatDistribution => {
-  checkBounds(param, low, high, opts, false)
-  return { _tag: "Float", low, high, log: opts.log ?? false, step: opts.step }
+  const o = numericOptions(param, opts)
+  return floatOf(param, { _tag: "Float", low, high, log: o.log ?? false, step: o.step })
 }
 
 /**
@@ -94,14 +185,9 @@ export const float = (param: string, low: number, high: number, opts: NumericOpt
  * const layers = Distribution.int("layers", 1, 6)
  */
 export const int = (param: string, low: number, high: number, opts: NumericOptions = {}): IntDistribution => {
-  if (!Number.isInteger(low) || !Number.isInteger(high)) {
-    throw new InvalidSpace({ param, reason: `integer bounds must be integers, got [${low}, ${high}]` })
-  }
-  if (opts.step !== undefined && !Number.isInteger(opts.step)) {
-    throw new InvalidSpace({ param, reason: `integer step must be an integer, got ${opts.step}` })
-  }
-  checkBounds(param, low, high, opts, false)
-  return { _tag: "Int", low, high, log: opts.log ?? false, step: opts.step ?? 1 }
+  const o = numericOptions(param, opts)
+  if (o.log && o.step !== undefined) throw new InvalidSpace({ param, reason: "log and step cannot be used together" })
+  return intOf(param, { _tag: "Int", low, high, log: o.log ?? false, step: o.step ?? 1 })
 }
 
 /**
@@ -114,19 +200,7 @@ export const int = (param: string, low: number, high: number, opts: NumericOptio
 export const categorical = <const A extends Choice>(
   param: string,
   choices: ReadonlyArray<A>
-): CategoricalDistribution<A> => {
-  if (!Array.isArray(choices) || choices.length === 0) {
-    throw new InvalidSpace({ param, reason: "a categorical needs at least one choice" })
-  }
-  const seen = new Set<unknown>()
-  for (const c of choices) {
-    const ok = c === null || typeof c === "string" || typeof c === "boolean" || (typeof c === "number" && Number.isFinite(c))
-    if (!ok) throw new InvalidSpace({ param, reason: `choice ${String(c)} is not a string, finite number, boolean or null` })
-    if (seen.has(c)) throw new InvalidSpace({ param, reason: `choice ${JSON.stringify(c)} appears twice` })
-    seen.add(c)
-  }
-  return { _tag: "Categorical", choices: [...choices] }
-}
+): CategoricalDistribution<A> => categoricalOf(param, { _tag: "Categorical", choices }) as CategoricalDistribution<A>
 
 /** Whether two distributions are the same. */
 export const equals = (a: Distribution, b: Distribution): boolean => {

@@ -11,7 +11,7 @@ import { Data } from "effect"
  *
  * @example
  * import { Space } from "@tunekit/core"
- * Space.float(1, 0) // throws InvalidSpace: "lr: low (1) must be below high (0)"
+ * Space.float(1, 0) // throws InvalidSpace where it is written: "Space.float(1, 0): low (1) must be below high (0)"
  */
 export class InvalidSpace extends Data.TaggedError("InvalidSpace")<{
   readonly param: string

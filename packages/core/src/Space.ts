@@ -21,6 +21,7 @@
 import { Effect } from "effect"
 import * as Distribution from "./Distribution.js"
 import { InvalidSpace } from "./Errors.js"
+import * as Options from "./Options.js"
 
 const TypeId: unique symbol = Symbol.for("@tunekit/core/Space")
 
@@ -47,38 +48,57 @@ const make = <A>(node: Node): Space<A> => ({ [TypeId]: { _A: (_: never) => _ as 
 /** Whether a value is a space. */
 export const isSpace = (u: unknown): u is Space<unknown> => typeof u === "object" && u !== null && TypeId in u
 
+// The constructors check their arguments where they are written (the parameter's name is not
+// known yet: the error names the call), and `compile` checks them again under their names.
+const call = (name: string, args: ReadonlyArray<unknown>) => `Space.${name}(${args.map((a) => Options.show(a)).join(", ")})`
+
 /**
- * A float in [low, high]; `log` samples uniformly in log space, `step` on a grid.
+ * A float in [low, high]; `log` samples uniformly in log space, `step` on a grid. Throws
+ * `InvalidSpace` at once when the bounds or options are invalid.
  *
  * @example
  * import { Space } from "@tunekit/core"
  * const dropout = Space.float(0, 0.5, { step: 0.1 })
+ * Space.float(1, 0) // throws InvalidSpace: "Space.float(1, 0): low (1) must be below high (0)"
  */
-export const float = (low: number, high: number, opts: Distribution.NumericOptions = {}): Space<number> =>
-  make({ _tag: "Float", low, high, opts })
+export const float = (low: number, high: number, opts: Distribution.NumericOptions = {}): Space<number> => {
+  Distribution.float(call("float", [low, high]), low, high, opts)
+  return make({ _tag: "Float", low, high, opts })
+}
 
 /**
- * An integer in [low, high]; `log` samples uniformly in log space, `step` on a grid.
+ * An integer in [low, high]; `log` samples uniformly in log space, `step` on a grid. Throws
+ * `InvalidSpace` at once when the bounds or options are invalid.
  *
  * @example
  * import { Space } from "@tunekit/core"
  * const layers = Space.int(1, 6)
  */
-export const int = (low: number, high: number, opts: Distribution.NumericOptions = {}): Space<number> =>
-  make({ _tag: "Int", low, high, opts })
+export const int = (low: number, high: number, opts: Distribution.NumericOptions = {}): Space<number> => {
+  Distribution.int(call("int", [low, high]), low, high, opts)
+  return make({ _tag: "Int", low, high, opts })
+}
 
 /**
- * One of a list of choices; the config type is the union of the literal choices.
+ * One of a list of choices; the config type is the union of the literal choices. Throws
+ * `InvalidSpace` at once for no choices, a choice twice, or a choice that is not a string, finite
+ * number, boolean or null.
  *
  * @example
  * import { Space } from "@tunekit/core"
  * const activation = Space.categorical(["relu", "tanh", "gelu"])  // "relu" | "tanh" | "gelu"
  */
-export const categorical = <const A extends Distribution.Choice>(choices: ReadonlyArray<A>): Space<A> =>
-  make({ _tag: "Categorical", choices })
+export const categorical = <const A extends Distribution.Choice>(choices: ReadonlyArray<A>): Space<A> => {
+  Distribution.categorical("Space.categorical", choices)
+  return make({ _tag: "Categorical", choices })
+}
+
+const isEmptyStruct = (s: Space<unknown>) => s.node._tag === "Struct" && Object.keys(s.node.fields).length === 0
 
 /**
- * A record of sub-spaces; nesting is allowed.
+ * A record of sub-spaces; nesting is allowed. Throws `InvalidSpace` at once when a field is not a
+ * space, or is an empty struct (it would hold no parameter). An empty struct is a branch case
+ * without parameters; as a study's whole space it is refused by `compile`.
  *
  * @example
  * import { Space } from "@tunekit/core"
@@ -86,7 +106,14 @@ export const categorical = <const A extends Distribution.Choice>(choices: Readon
  */
 export const struct = <F extends Record<string, Space<any>>>(
   fields: F
-): Space<Simplify<{ readonly [K in keyof F]: Type<F[K]> }>> => make({ _tag: "Struct", fields })
+): Space<Simplify<{ readonly [K in keyof F]: Type<F[K]> }>> => {
+  if (typeof fields !== "object" || fields === null) throw new InvalidSpace({ param: "Space.struct", reason: `expected an object of spaces, got ${Options.show(fields)}` })
+  for (const [k, f] of Object.entries(fields)) {
+    if (!isSpace(f)) throw new InvalidSpace({ param: k, reason: `is not a space (use Space.float, Space.int, ...), got ${Options.show(f)}` })
+    if (isEmptyStruct(f)) throw new InvalidSpace({ param: k, reason: "an empty Space.struct has no parameters" })
+  }
+  return make({ _tag: "Struct", fields })
+}
 
 /**
  * Conditional sub-spaces: one case is chosen (a categorical parameter), then only that case's
@@ -101,8 +128,16 @@ export const struct = <F extends Record<string, Space<any>>>(
  */
 export const branch = <C extends Record<string, Space<Record<string, unknown>>>>(
   cases: C
-): Space<{ [K in keyof C & string]: Simplify<{ readonly _tag: K } & Type<C[K]>> }[keyof C & string]> =>
-  make({ _tag: "Branch", cases })
+): Space<{ [K in keyof C & string]: Simplify<{ readonly _tag: K } & Type<C[K]>> }[keyof C & string]> => {
+  const keys = typeof cases === "object" && cases !== null ? Object.keys(cases) : []
+  if (keys.length === 0) throw new InvalidSpace({ param: "Space.branch", reason: "a branch needs at least one case" })
+  for (const k of keys) {
+    const c = cases[k]
+    if (!isSpace(c) || c.node._tag !== "Struct") throw new InvalidSpace({ param: k, reason: "each branch case must be a Space.struct" })
+    if ("_tag" in c.node.fields) throw new InvalidSpace({ param: k, reason: "_tag is reserved for the branch's case" })
+  }
+  return make({ _tag: "Branch", cases })
+}
 
 /** Picks the internal value of a parameter; the run loop asks the sampler, a replay reads storage. */
 export type Pick = (name: string, distribution: Distribution.Distribution) => number
@@ -172,6 +207,7 @@ export const compile = <A>(space: Space<A>): Compiled<A> => {
     register(path || ROOT, leafDistribution(path || ROOT, node)!)
   }
   walk("", space)
+  if (params.size === 0) throw new InvalidSpace({ param: ROOT, reason: "the space has no parameters (an empty Space.struct)" })
 
   const build = (pick: Pick) => {
     const out: Record<string, number> = {}

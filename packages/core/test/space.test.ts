@@ -68,23 +68,41 @@ describe("Distribution", () => {
 
 describe("Space validation", () => {
   it.each([
-    ["low >= high", () => Space.compile(Space.struct({ lr: Space.float(1, 0) })), "lr", "must be below"],
-    ["log with low <= 0", () => Space.compile(Space.struct({ lr: Space.float(0, 1, { log: true }) })), "lr", "low > 0"],
-    ["step not dividing the range", () => Space.compile(Space.struct({ d: Space.float(0, 1, { step: 0.3 }) })), "d", "does not divide"],
-    ["empty categorical", () => Space.compile(Space.struct({ act: Space.categorical([]) })), "act", "at least one"],
-    ["non-finite bounds", () => Space.compile(Space.struct({ x: Space.float(0, Infinity) })), "x", "finite"],
-    ["NaN bound", () => Space.compile(Space.struct({ x: Space.int(NaN, 3) })), "x", "integers"],
-    ["log and step", () => Space.compile(Space.struct({ x: Space.float(1, 2, { log: true, step: 0.5 }) })), "x", "log and step"],
-    ["nested names", () => Space.compile(Space.struct({ opt: Space.branch({ sgd: Space.struct({ m: Space.float(1, 1) }) }) })), "opt.sgd.m", "must be below"]
-  ])("%s is an InvalidSpace naming the parameter", (_, f, param, reason) => {
+    ["low >= high", () => Space.float(1, 0), "Space.float(1, 0)", "must be below"],
+    ["log with low <= 0", () => Space.float(0, 1, { log: true }), "Space.float(0, 1)", "low > 0"],
+    ["step not dividing the range", () => Space.float(0, 1, { step: 0.3 }), "Space.float(0, 1)", "step: 0.3 does not divide"],
+    ["empty categorical", () => Space.categorical([]), "Space.categorical", "at least one"],
+    ["a choice twice", () => Space.categorical(["a", "b", "a"]), "Space.categorical", "\"a\" appears twice"],
+    ["non-finite bounds", () => Space.float(0, Infinity), "Space.float(0, Infinity)", "finite"],
+    ["NaN bound", () => Space.int(NaN, 3), "Space.int(NaN, 3)", "integers"],
+    ["log and step", () => Space.float(1, 2, { log: true, step: 0.5 }), "Space.float(1, 2)", "log and step"],
+    ["an unknown option", () => Space.int(1, 8, { lg: true } as never), "Space.int(1, 8)", "lg: is not an option"],
+    ["a field that is not a space", () => Space.struct({ lr: 0.1 as never }), "lr", "is not a space"],
+    ["an empty struct as a field", () => Space.struct({ head: Space.struct({}) }), "head", "no parameters"],
+    ["a branch without cases", () => Space.branch({}), "Space.branch", "at least one case"],
+    ["a branch case that is not a struct", () => Space.branch({ sgd: Space.float(0, 1) as never }), "sgd", "must be a Space.struct"]
+  ])("%s is an InvalidSpace where it is written", (_, f, param, reason) => {
     const e = errorOf(f)
     expect(e.param).toBe(param)
     expect(e.message).toContain(param)
     expect(e.reason).toContain(reason)
   })
 
+  it("an empty struct is a branch case without parameters, and refused as a whole space", () => {
+    const compiled = Space.compile(Space.struct({ opt: Space.branch({ sgd: Space.struct({}), adam: Space.struct({ b: Space.float(0, 1) }) }) }))
+    expect([...compiled.params.keys()]).toEqual(["opt", "opt.adam.b"])
+    const e = errorOf(() => Space.compile(Space.struct({})))
+    expect(e.reason).toContain("no parameters")
+  })
+
+  it("compile names the parameter of what only the whole space shows", () => {
+    const e = errorOf(() => Space.compile(Space.struct({ a: Space.branch({ b: Space.struct({ c: Space.int(0, 1) }) }), "a.b.c": Space.int(0, 2) })))
+    expect(e.param).toBe("a.b.c")
+    expect(e.reason).toContain("used twice")
+  })
+
   it("validate is the typed Effect form", () => {
-    const r = Effect.runSync(Effect.either(Space.validate(Space.struct({ x: Space.int(3, 1) }))))
+    const r = Effect.runSync(Effect.either(Space.validate(Space.struct({}))))
     expect(r._tag).toBe("Left")
   })
 })

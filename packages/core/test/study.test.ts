@@ -301,8 +301,10 @@ describe("Study.optimize", () => {
       Study.optimize({ study: "a", objective: () => 1, directions: ["minimize"], metrics: ["a", "b"] })
     ]
     for (const e of bad) expect((await run(Effect.flip(e)))._tag).toBe("InvalidOptions")
-    const space = (await run(Effect.flip(Study.optimize({ study: "a", space: Space.struct({ x: Space.float(2, 1) }), objective: () => 1 }))))
-    expect(space._tag).toBe("InvalidSpace")
+    // a bad space is refused where it is written, before any study
+    expect(() => Space.struct({ x: Space.float(2, 1) })).toThrow(/Space.float\(2, 1\): low \(2\) must be below high \(1\)/)
+    const empty = await run(Effect.flip(Study.optimize({ study: "a", space: Space.struct({}), objective: () => 1 })))
+    expect(empty._tag).toBe("InvalidSpace")
   })
 })
 
