@@ -12,7 +12,11 @@
  *
  * With checkpoints (`Checkpoint.forTrial(service, trial)` from @tunekit/core fits `Checkpoints`),
  * each epoch's state is saved before its metric is emitted, and a trial that continues earlier
- * training (a paused ASHA trial, a PBT exploit) starts from the saved state.
+ * training (a paused ASHA trial, a PBT exploit) starts from the saved state. The checkpoint effects
+ * run on `runtime` (Effect's default one unless given) and are interrupted by unsubscribing.
+ *
+ * `Train.layer(config => options)` is this trainer as the `Trainer` layer of @tunekit/core: a
+ * study run without an objective trains each trial with it, its checkpoints wired to the trial.
  *
  * @example
  * import { Train } from "@tunekit/tfjs"
@@ -29,11 +33,11 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import { Rng } from "@tunekit/core"
-import type { Trial } from "@tunekit/core"
-import { Effect, Option } from "effect"
+import { Checkpoint, Rng, Trainer } from "@tunekit/core"
+import type { Study, Trial } from "@tunekit/core"
+import { Cause, Effect, Exit, Layer, Option, Runtime } from "effect"
 import { Observable } from "rxjs"
-import type * as Backend from "./Backend.js"
+import * as Backend from "./Backend.js"
 import * as Data from "./Data.js"
 import { InvalidData, InvalidTraining, TrainingDiverged } from "./Errors.js"
 import type { RandomSource } from "./internal/layers.js"
@@ -93,6 +97,13 @@ export interface Options {
   /** The backend to run on (from the `Backend` layer); default: the current one. */
   readonly backend?: Backend.BackendService
   readonly checkpoints?: Checkpoints
+  /**
+   * Runs the checkpoint effects, so that they see the services and settings of the program that
+   * set the training up, and are interrupted when the run is unsubscribed. Default: Effect's
+   * default runtime (enough for checkpoint services that need nothing else, and for users of
+   * `fit` outside Effect). `Train.layer` passes the runtime it was built in.
+   */
+  readonly runtime?: Runtime.Runtime<never>
   /** Called after each batch, with its loss (for progress and tests). */
   readonly onBatch?: (info: { readonly epoch: number; readonly batch: number; readonly loss: number }) => void
 }
@@ -190,16 +201,15 @@ export const check = (o: Options): InvalidTraining | InvalidData | import("./Err
  */
 export const fit = (options: Options): Observable<Trial.Metric> =>
   new Observable<Trial.Metric>((subscriber) => {
-    const control = { stopped: false }
-    const run = train(options, control, (m) => subscriber.next(m)).then(
+    const stop = new AbortController()
+    const run = train(options, stop.signal, (m) => subscriber.next(m)).then(
       () => subscriber.complete(),
       (e) => subscriber.error(e)
     )
     active.add(run)
     void run.finally(() => active.delete(run))
-    return () => {
-      control.stopped = true
-    }
+    // Stops the loop between batches and interrupts a checkpoint effect in flight.
+    return () => stop.abort()
   })
 
 /**
@@ -212,10 +222,90 @@ export const fit = (options: Options): Observable<Trial.Metric> =>
  */
 export const run = async (options: Options): Promise<Trial.Metric> => {
   let last: Trial.Metric | undefined
-  await train(options, { stopped: false }, (m) => (last = m))
+  await train(options, new AbortController().signal, (m) => (last = m))
   if (last === undefined) throw new InvalidTraining({ field: "epochs", reason: "the run ended before its first epoch (its checkpoint was already at the last epoch)" })
   return last
 }
+
+/**
+ * What a trainer makes of a config: `fit`'s options without the checkpoints and the runtime, which
+ * the trainer wires for each trial (and without the backend, unless a config needs its own).
+ */
+export type Setup = Omit<Options, "checkpoints" | "runtime">
+
+/**
+ * The TensorFlow.js trainer as a `Trainer` service of @tunekit/core, from a function of the typed
+ * config to the run's options. Each trial's run saves its checkpoints under the trial
+ * (`Checkpoint.forTrial`) and starts from the one its `restoreFrom` names, so that paused ASHA
+ * trials and PBT exploits continue where their state was saved. The run is on the `Backend`
+ * service (unless the options name one), and its checkpoint effects run on the runtime this
+ * effect runs in. `maxStep` is the training's `epochs`: a trial that reports its last epoch has
+ * trained fully. The function is called again for `maxStep`, so it should only build options
+ * (load the data once, outside it).
+ *
+ * `trainer.train` is also an objective for `Study.optimize`.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Space, Study } from "@tunekit/core"
+ * import { Train } from "@tunekit/tfjs"
+ * import type { Data } from "@tunekit/tfjs"
+ * declare const train: Data.Dataset, validation: Data.Dataset
+ *
+ * const space = Space.struct({ lr: Space.float(1e-4, 1e-1, { log: true }) })
+ * const program = Effect.gen(function*() {
+ *   const trainer = yield* Train.make((c: Space.Type<typeof space>) => ({
+ *     model: { type: "mlp", layers: 2, width: 64, activation: "relu" },
+ *     task: { kind: "classification", classes: 10 },
+ *     train, validation,
+ *     training: { optimizer: { type: "adam", learningRate: c.lr }, batchSize: 32, epochs: 10 }
+ *   }))
+ *   return yield* Study.optimize({ study: "mlp", space, metric: "val_accuracy", direction: "maximize", objective: trainer.train })
+ * })
+ */
+export const make = <A>(
+  setup: (config: A) => Setup,
+  options: { readonly name?: string } = {}
+): Effect.Effect<Trainer.TrainerService<A>, never, Checkpoint.Checkpoint | Backend.Backend> =>
+  Effect.gen(function*() {
+    const checkpoints = yield* Checkpoint.Checkpoint
+    const backend = yield* Backend.Backend
+    const runtime = yield* Effect.runtime<never>()
+    return Trainer.make(
+      (config: A, trial: Study.TrialContext<A>) =>
+        fit({ backend, ...setup(config), checkpoints: Checkpoint.forTrial(checkpoints, trial), runtime }),
+      { name: options.name ?? "tfjs", maxStep: (config: A) => setup(config).training.epochs }
+    )
+  })
+
+/**
+ * The TensorFlow.js trainer as the `Trainer` layer: `Study.optimize` without an `objective` runs
+ * it. See `make`.
+ *
+ * @example
+ * import { Effect, Layer } from "effect"
+ * import { Checkpoint, Space, Study } from "@tunekit/core"
+ * import { Backend, Train } from "@tunekit/tfjs"
+ * import type { Data } from "@tunekit/tfjs"
+ * declare const train: Data.Dataset, validation: Data.Dataset
+ *
+ * const space = Space.struct({ lr: Space.float(1e-4, 1e-1, { log: true }), width: Space.int(16, 128) })
+ * const mlp = Train.layer((c: Space.Type<typeof space>) => ({
+ *   model: { type: "mlp", layers: 2, width: c.width, activation: "relu" },
+ *   task: { kind: "classification", classes: 10 },
+ *   train, validation,
+ *   training: { optimizer: { type: "adam", learningRate: c.lr }, batchSize: 32, epochs: 10 }
+ * }))
+ * const program = Study.optimize({ study: "mlp", space, metric: "val_accuracy", direction: "maximize", trials: 20 }).pipe(
+ *   Effect.provide(mlp),
+ *   Effect.provide(Layer.merge(Backend.layerWasm, Checkpoint.layerMemory)),
+ *   Effect.provide(Study.layerDefaults({ seed: 1 }))
+ * )
+ */
+export const layer = <A>(
+  setup: (config: A) => Setup,
+  options: { readonly name?: string } = {}
+): Layer.Layer<Trainer.Trainer, never, Checkpoint.Checkpoint | Backend.Backend> => Layer.effect(Trainer.Trainer, make(setup, options))
 
 /**
  * Predictions of a model on samples, in batches, as a Float32Array (logits or values).
@@ -285,10 +375,22 @@ const buildModel = (o: Options, seed: number, random: RandomSource): tf.LayersMo
 
 const outputsOf = (o: Options) => (o.task.kind === "classification" ? o.task.classes : o.train.targets)
 
-const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.Metric) => void): Promise<void> => {
+/**
+ * Runs an effect of the run (a checkpoint's save or restore) on the run's runtime, interrupted when
+ * the run is stopped; a failure rejects with the error itself (a `CheckpointError`, say), not a
+ * wrapper, so that the trial stores its message.
+ */
+const runOn = (runtime: Runtime.Runtime<never>, stop: AbortSignal) => <A, E>(effect: Effect.Effect<A, E>): Promise<A> =>
+  Runtime.runPromiseExit(runtime, effect, { signal: stop }).then((exit) => {
+    if (Exit.isSuccess(exit)) return exit.value
+    throw Cause.squash(exit.cause)
+  })
+
+const train = async (o: Options, stop: AbortSignal, emit: (m: Trial.Metric) => void): Promise<void> => {
   const bad = check(o)
   if (bad) throw bad
   if (o.backend) await o.backend.activatePromise()
+  const runEffect = runOn(o.runtime ?? Runtime.defaultRuntime, stop)
   const t = o.training
   const seed = t.seed ?? 0
   const loss = t.loss ?? defaultLoss(o.task)
@@ -317,7 +419,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
     let best = Infinity
     let wait = 0
     if (o.checkpoints) {
-      const start = await Effect.runPromise(o.checkpoints.restore)
+      const start = await runEffect(o.checkpoints.restore)
       if (Option.isSome(start)) {
         const data = start.value.data
         if (!(data instanceof Uint8Array)) throw new InvalidTraining({ field: "checkpoints", reason: "the checkpoint to restore is not a tfjs snapshot (not bytes)" })
@@ -334,7 +436,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
     }
 
     const permutation = Rng.generator(seed, "subset").shuffle(Array.from({ length: o.train.n }, (_, i) => i))
-    while (epoch < t.epochs && !control.stopped) {
+    while (epoch < t.epochs && !stop.aborted) {
       const share = typeof t.dataFraction === "function" ? t.dataFraction(epoch + 1) : t.dataFraction ?? 1
       if (!(share > 0 && share <= 1)) throw new InvalidTraining({ field: "dataFraction", reason: `must be in (0, 1], got ${share} for epoch ${epoch + 1}` })
       const rows = share === 1 ? o.train.n : Math.max(1, Math.ceil(o.train.n * share))
@@ -346,7 +448,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
       let sum: tf.Tensor = (live.sum = tf.scalar(0))
       let seen = 0
       for (let b = 0; b < batches; b++) {
-        if (control.stopped) return
+        if (stop.aborted) return
         const idx = order.subarray(b * t.batchSize, Math.min(rows, (b + 1) * t.batchSize))
         // On part of the data, the schedule still spans the epoch: it counts in full epochs.
         const lr = schedule.at(epoch * stepsPerEpoch + Math.floor((b * stepsPerEpoch) / batches))
@@ -378,7 +480,7 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
       const total = (await sum.data())[0]
       sum.dispose()
       if (!Number.isFinite(total)) throw new TrainingDiverged({ epoch: epoch + 1, batch: batches - 1, loss: total })
-      if (control.stopped) return
+      if (stop.aborted) return
       epoch++
       const val = await evaluate(model, xVal, yVal, loss, classes, t.batchSize)
       schedule.endEpoch(epoch, val.loss)
@@ -398,9 +500,9 @@ const train = async (o: Options, control: { stopped: boolean }, emit: (m: Trial.
           epoch,
           counters: { schedule: schedule.state(), early: { best: Number.isFinite(best) ? best : 1e308, wait }, metrics: values }
         })
-        await Effect.runPromise(o.checkpoints.save(epoch, bytes))
+        await runEffect(o.checkpoints.save(epoch, bytes))
       }
-      if (control.stopped) return
+      if (stop.aborted) return
       emit({ step: epoch, values })
       if (t.earlyStopping !== undefined && wait >= t.earlyStopping.patience) return
       await yieldToEventLoop()
