@@ -3,9 +3,15 @@
  * Hyperparameter Tuning"). Rungs at minResource * eta^k below maxResource; at each rung one trial
  * in eta goes on. Two variants:
  *
- * - `stopping` (default; Ray Tune's ASHAScheduler, Optuna's SuccessiveHalvingPruner): a trial
- *   reaching a rung goes on when it is in the top ceil(n/eta) of the n trials that reached the
- *   rung, and fewer than ceil(n/eta) went on already; otherwise it is pruned.
+ * - `stopping` (default; the rule of Optuna's SuccessiveHalvingPruner): a trial reaching a rung
+ *   goes on when its value there is among the best max(1, floor(k/eta)) of the k values recorded
+ *   at that rung so far, its own included (ties go to the smaller trial number); otherwise it is
+ *   pruned. The decision depends only on those values, never on the order of the history or on
+ *   how many went on before: a better trial that arrives later is not kept out by earlier ones.
+ *   (Issue 4's law "never more than ceil(n/eta) trials past a rung" was wrong for this variant:
+ *   it let the first arrivals take the places, whatever their quality.) A NaN at a rung is pruned
+ *   and not counted among the values. Ray Tune's ASHAScheduler uses the (1 - 1/eta) quantile of
+ *   the recorded values instead, which is close but not the same rule.
  * - `promotion` (the paper's Algorithm 2): a trial pauses at each rung; it is promoted (resumed
  *   from its checkpoint: the objective sees `trial.resumeFrom`) when it is in the top
  *   floor(n/eta) and fewer than floor(n/eta) were promoted. Promotions to the highest rung come
@@ -57,8 +63,9 @@ const core = (o: Options) => {
 }
 
 /**
- * ASHA as a pruner (for RxJS operators and combinators; the marks of trials let past a rung are
- * not stored, so the quota counts trials that reported beyond the rung).
+ * ASHA as a pruner (for RxJS operators and combinators). Stopping decides the same as in a study;
+ * for promotion, the marks of trials let past a rung are not stored, so its quota counts the
+ * trials that reported beyond the rung.
  *
  * @example
  * import { Asha, Operators } from "@tunekit/schedulers"

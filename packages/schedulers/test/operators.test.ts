@@ -141,7 +141,7 @@ describe("pruneWhen", () => {
       const s1 = cold("-a-b-c|", worst)
       expectObservable(s1.pipe(Operators.pruneWhen(Asha.make(options), { history: others, trial: { number: 3 } }))).toBe("-(a|)", worst)
       expectSubscriptions(s1.subscriptions).toBe("^!")
-      // the best at rung 1 (one place of ceil(4/3) = 2 free) goes on to rung 3, where it is alone
+      // the best of the 4 values at rung 1 (the top max(1, floor(4/3)) = 1) goes on to rung 3, where it is alone
       const best = reports([0.5, 0.4, 0.3, 0.2])
       const s2 = cold("-a-b-c-d|", best)
       expectObservable(s2.pipe(Operators.pruneWhen(Asha.make(options), { history: others, trial: { number: 3 } }))).toBe("-a-b-c-d|", best)

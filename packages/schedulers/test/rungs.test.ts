@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest"
 import { Asha, Budget, Hyperband, SuccessiveHalving } from "../src/index.js"
 import { asha, type Bracket, levels, type RungOptions, synchronous } from "../src/internal/rungs.js"
 import { KEY } from "../src/internal/rungs.js"
+import type { Objective } from "../src/Pruner.js"
+import { maximize, minimize, trial as fixture } from "./fixtures.js"
 import { drive } from "./harness.js"
 
 const single = (o: RungOptions): Bracket => ({ key: "b", rungs: levels(o) })
@@ -27,12 +29,12 @@ const rungOptions = fc.record({
 }).filter((o) => o.minResource <= o.maxResource)
 
 describe("ASHA", () => {
-  test.prop([rungOptions, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer(), fc.constantFrom("stopping" as const, "promotion" as const)], {
+  test.prop([rungOptions, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer()], {
     numRuns: 60
-  })("never lets more than ceil(n/eta) trials past a rung of n trials", (o, configurations, concurrency, seed, mode) => {
+  })("promotion never promotes more than floor(n/eta) of the n trials at a rung", (o, configurations, concurrency, seed) => {
     const rs = levels(o)
     const eta = o.reductionFactor
-    const core = asha("asha", o, mode, () => single(o))
+    const core = asha("asha", o, "promotion", () => single(o))
     let decisions = 0
     drive(core, {
       configurations,
@@ -45,13 +47,43 @@ describe("ASHA", () => {
         rs.forEach((r, k) => {
           const reached = trials.filter((t) => t.intermediate.some((m) => m.step >= r))
           const past = reached.filter((t) => ((t.systemAttrs[KEY] as number | undefined) ?? 0) > k || t.intermediate.some((m) => m.step > r))
-          expect(past.length).toBeLessThanOrEqual(Math.ceil(reached.length / eta))
-          if (mode === "promotion") expect(past.length).toBeLessThanOrEqual(Math.floor(reached.length / eta))
+          expect(past.length).toBeLessThanOrEqual(Math.floor(reached.length / eta))
         })
       }
     })
     expect(decisions).toBeGreaterThan(0)
   })
+
+  test.prop([rungOptions, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer(), fc.constantFrom(minimize, maximize)], {
+    numRuns: 60
+  })(
+    "stopping: a trial goes on past a rung exactly when it ranks in the best max(1, floor(k/eta)) of the k values there when it arrives",
+    (o, configurations, concurrency, seed, objective) => {
+      const rs = levels(o)
+      let judged = 0
+      drive(asha("asha", o, "stopping", () => single(o)), {
+        configurations,
+        concurrency,
+        seed,
+        direction: objective.direction,
+        maxResource: o.maxResource,
+        value: curves(seed),
+        onDecide: ({ history, metric, trial }, decision) => {
+          const k = rs.indexOf(metric.step)
+          if (k < 0) return expect(decision._tag).toBe("Continue")
+          judged++
+          // the values at the rung, by trial number; a sort (not the scheduler's count) ranks them
+          const at = history.flatMap((t) => t.intermediate.filter((m) => m.step === metric.step).map((m) => ({ n: t.number, v: m.values.value })))
+          const sign = objective.direction === "minimize" ? 1 : -1
+          const ranked = at.sort((a, b) => sign * (a.v - b.v) || a.n - b.n)
+          const keep = Math.max(1, Math.floor(ranked.length / o.reductionFactor))
+          const position = ranked.findIndex((x) => x.n === trial.number) + 1
+          expect(decision._tag).toBe(position <= keep ? "Continue" : "Prune")
+        }
+      })
+      if (rs.length > 0) expect(judged).toBeGreaterThan(0)
+    }
+  )
 
   test.prop([rungOptions, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 4 }), fc.integer(), fc.constantFrom("stopping" as const, "promotion" as const)], {
     numRuns: 30
@@ -70,17 +102,22 @@ describe("ASHA", () => {
     expect(run()).toEqual(run())
   })
 
-  it("stopping: the first trial at a rung goes on, later ones only into free places among the top ceil(n/eta)", () => {
+  it("stopping: a better trial that reaches a rung later goes on; the first to arrive takes no place", () => {
     const o = { minResource: 1, maxResource: 3, reductionFactor: 3 }
-    // values at step 1 by trial number, arriving in order: 5, 4, 3, 2, 1
-    const run = drive(asha("asha", o, "stopping", () => single(o)), {
-      configurations: 5,
-      concurrency: 1,
-      seed: 1,
-      maxResource: 3,
-      value: (n, step) => (step === 1 ? 5 - n : 0)
-    })
-    expect(run.trials.map((t) => t.state)).toEqual(["Complete", "Pruned", "Pruned", "Complete", "Pruned"])
+    const states = (atRung: ReadonlyArray<number>) =>
+      drive(asha("asha", o, "stopping", () => single(o)), {
+        configurations: atRung.length,
+        concurrency: 1,
+        seed: 1,
+        maxResource: 3,
+        value: (n, step) => (step === 1 ? atRung[n] : 0)
+      }).trials.map((t) => t.state)
+    // each arrival is the best so far: all go on (the old cap let only ceil(5/3) = 2 past)
+    expect(states([5, 4, 3, 2, 1])).toEqual(["Complete", "Complete", "Complete", "Complete", "Complete"])
+    // each arrival is the worst so far: only the first goes on
+    expect(states([1, 2, 3, 4, 5])).toEqual(["Complete", "Pruned", "Pruned", "Pruned", "Pruned"])
+    // k = 6 at trial 5: the best 2 go on, and 1.5 ranks 2nd
+    expect(states([3, 1, 2, 5, 4, 1.5])).toEqual(["Complete", "Complete", "Pruned", "Pruned", "Pruned", "Complete"])
   })
 
   it("promotion: pauses at rungs and resumes the best from the highest rung first", () => {
@@ -96,6 +133,86 @@ describe("ASHA", () => {
     expect(run.trials.filter((t) => t.intermediate.some((m) => m.step >= 3)).map((t) => t.number)).toEqual([0, 1, 2])
     expect(run.trials.filter((t) => t.state === "Complete").map((t) => t.number)).toEqual([0])
     expect(run.log).toContain("resume 0 to 1")
+  })
+})
+
+// The laws of stopping ASHA (issue 9): the decision at a rung is a function of the values recorded
+// there. Histories are arbitrary: any states, marks, start steps, values with ties and NaN.
+describe("stopping ASHA's laws", () => {
+  const states = ["Running", "Waiting", "Complete", "Pruned", "Failed"] as const
+  const value = fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 8 }).map((x) => x / 2) }, { weight: 1, arbitrary: fc.constant(NaN) })
+  const other = fc.record({
+    values: fc.array(value, { maxLength: 12 }),
+    start: fc.integer({ min: 1, max: 4 }),
+    state: fc.constantFrom(...states),
+    mark: fc.integer({ min: 0, max: 3 })
+  })
+  /** A rung, a trial whose last report crosses it, and the study's other trials. */
+  const scene = fc.record({
+    o: rungOptions.filter((o) => levels(o).length > 0),
+    pick: fc.nat(),
+    objective: fc.constantFrom(minimize, maximize),
+    own: fc.array(value, { minLength: 40, maxLength: 40 }),
+    ownNumber: fc.nat({ max: 60 }),
+    others: fc.uniqueArray(fc.tuple(fc.nat({ max: 60 }), other), { selector: ([n]) => n, maxLength: 25 })
+  }).map(({ o, pick, objective, own, ownNumber, others }) => {
+    const rs = levels(o)
+    const rung = rs[pick % rs.length]
+    const history = others
+      .filter(([n]) => n !== ownNumber)
+      .map(([n, x]) => fixture(n, x.values, { state: x.state, start: x.start, attrs: x.mark > 0 ? { [KEY]: x.mark } : {} }))
+    const trial = fixture(ownNumber, own.slice(0, rung), { state: "Running" })
+    return { o, rung, objective, trial, history }
+  })
+  type Scene = { readonly o: RungOptions; readonly objective: Objective; readonly trial: Trial.FrozenTrial; readonly history: ReadonlyArray<Trial.FrozenTrial> }
+  /** The decision, with the trial in the history as storage lists it (at the end, or where `listed` puts it). */
+  const decide = ({ o, objective, trial, history }: Scene, listed: ReadonlyArray<Trial.FrozenTrial> = [...history, trial]) =>
+    asha("asha", o, "stopping", () => single(o)).decide({ trial, metric: trial.intermediate[trial.intermediate.length - 1], history: listed, objective })
+      .decision
+  /** The first report at or past the rung, as the scheduler reads it. */
+  const atRung = (t: Trial.FrozenTrial, rung: number) => t.intermediate.find((m) => m.step >= rung)?.values.value
+
+  test.prop([scene, fc.array(fc.constantFrom(...states), { minLength: 25, maxLength: 25 })], { numRuns: 300 })(
+    "the decision depends only on the values recorded at the rung and the trial's own",
+    (s, newStates) => {
+      // The same values at the rung, and nothing else: one report each, at the rung, other states, no marks.
+      const bare = (t: Trial.FrozenTrial, i: number): Array<Trial.FrozenTrial> => {
+        const v = atRung(t, s.rung)
+        return v === undefined ? [] : [fixture(t.number, [v], { state: newStates[i], start: s.rung })]
+      }
+      const reduced = { ...s, trial: fixture(s.trial.number, [atRung(s.trial, s.rung)!], { state: "Running", start: s.rung }), history: s.history.flatMap(bare) }
+      expect(decide(reduced)).toEqual(decide(s))
+    }
+  )
+
+  test.prop([scene, fc.integer({ min: 0, max: 4 })], { numRuns: 300 })("a trial that is the best at its rung always goes on", (s, margin) => {
+    const others = s.history.map((t) => atRung(t, s.rung)).filter((v): v is number => v !== undefined && !Number.isNaN(v))
+    const sign = s.objective.direction === "minimize" ? -1 : 1
+    // better than every other value there, or as good with a smaller number (the tie-break)
+    const best = others.length === 0 ? 0 : sign * Math.max(...others.map((v) => sign * v)) + sign * margin
+    const first = others.length === 0 || margin > 0 || s.history.every((t) => atRung(t, s.rung) !== best || t.number > s.trial.number)
+    fc.pre(first)
+    const values = s.trial.intermediate.map((m) => m.values.value)
+    values[values.length - 1] = best
+    expect(decide({ ...s, trial: fixture(s.trial.number, values, { state: "Running" }) })._tag).toBe("Continue")
+  })
+
+  const listed = (s: Scene) => [...s.history, s.trial]
+  test.prop([scene.chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray(listed(s), { minLength: listed(s).length })))], { numRuns: 300 })(
+    "given the same values at the rung, the decision is the same whatever the order of the history",
+    ([s, shuffled]) => {
+      expect(decide(s, shuffled)).toEqual(decide(s))
+    }
+  )
+
+  it("prunes a trial whose value at the rung is NaN, and leaves NaN out of the others' values", () => {
+    const o = { minResource: 2, maxResource: 9, reductionFactor: 3 }
+    const own = (v: number) => fixture(9, [5, v], { state: "Running" })
+    const history = [fixture(0, [1, 1]), ...[1, 2, 3, 4, 5].map((n) => fixture(n, [1, NaN]))]
+    expect(decide({ o, objective: minimize, trial: own(NaN), history: [] })._tag).toBe("Prune")
+    // counting the NaNs, k = 7 and 2 would rank 2nd of the best 2; without them k = 2 and only the best goes on
+    expect(decide({ o, objective: minimize, trial: own(2), history })._tag).toBe("Prune")
+    expect(decide({ o, objective: minimize, trial: own(0.5), history })._tag).toBe("Continue")
   })
 })
 

@@ -27,8 +27,9 @@ export const layer = (
     Effect.gen(function*() {
       const storage = yield* Storage.Storage
       // One decision at a time in this process, so that two trials of this process never both
-      // take the last place past a rung.
+      // take the last place past a rung. Stopping ASHA's decisions only read: they run side by side.
       const lock = yield* Effect.makeSemaphore(1)
+      const deciding = core.writes ? lock.withPermits(1) : <A, E>(e: Effect.Effect<A, E>) => e
       const worker = Storage.workerId()
       const self = pruner(name, problems, core)
       // A trial that finished meanwhile (another worker) needs no mark.
@@ -47,7 +48,7 @@ export const layer = (
         check: () => Pruner.validate(self),
         decide: (ctx) =>
           // Between rungs there is nothing to decide: no history read, no lock.
-          !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : lock.withPermits(1)(Effect.gen(function*() {
+          !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : deciding(Effect.gen(function*() {
             const history = yield* ctx.history
             const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" as const }
             const out = core.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })

@@ -2,9 +2,11 @@
 // (Li et al. 2020, "A System for Massively Parallel Hyperparameter Tuning", Algorithms 1-2) and
 // Hyperband (Li et al. 2018, JMLR 18(185), Algorithm 1), as pure functions of the stored trials.
 //
-// A rung is a resource (a step) where trials are compared. How far a trial may train is kept in
-// storage, in its system attribute KEY: the index of the rung it was let past, plus one. That is
-// what lets concurrent trials and workers on one storage count the trials already let past a rung.
+// A rung is a resource (a step) where trials are compared. Stopping ASHA decides from the values
+// recorded at the rung alone and writes nothing. The schedulers that pause (promotion ASHA,
+// successive halving, Hyperband) keep how far a trial may train in storage, in its system
+// attribute KEY: the index of the rung it was let past, plus one. That is what lets concurrent
+// trials and workers on one storage count the trials already let past a rung.
 import { Scheduler, Study } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import type { Input, Objective } from "../Pruner.js"
@@ -113,9 +115,13 @@ interface Ranked {
   readonly value: number
 }
 
+/** Whether `a` ranks before `b`: a better value (NaN is worst), or the same and a smaller trial number. */
+const before = (a: Ranked, b: Ranked, direction: Trial.Direction): boolean =>
+  better(a.value, b.value, direction) || (!better(b.value, a.value, direction) && a.trial.number < b.trial.number)
+
 /** Best first; NaN last; ties by trial number, so that the order never depends on the history's. */
 const rank = (xs: Array<Ranked>, direction: Trial.Direction): Array<Ranked> =>
-  xs.sort((a, b) => better(a.value, b.value, direction) ? -1 : better(b.value, a.value, direction) ? 1 : a.trial.number - b.trial.number)
+  xs.sort((a, b) => (before(a, b, direction) ? -1 : before(b, a, direction) ? 1 : 0))
 
 const rungMembers = (trials: ReadonlyArray<Trial.FrozenTrial>, name: string, resource: number): Array<Ranked> => {
   const out: Array<Ranked> = []
@@ -176,6 +182,11 @@ export interface Core {
   /** Whether a report crosses a rung (only those need the history). */
   readonly crosses: (trial: Trial.FrozenTrial, metric: Trial.Metric) => boolean
   readonly decide: (input: Input) => Outcome
+  /**
+   * Whether decisions store marks and claim places. A process then takes them one at a time, so
+   * that two of its trials never both take the last place; decisions that only read need no lock.
+   */
+  readonly writes: boolean
   readonly resume?: (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective) => ResumePlan
   /** The resource of the highest rung of its bracket a trial has reached (where it paused), if any. */
   readonly rungOf: (trial: Trial.FrozenTrial) => number | undefined
@@ -191,46 +202,89 @@ const rungOfWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (t: Trial.F
   return k < 0 ? undefined : b.rungs[k]
 }
 
-/** The bracket and the rung k that this metric crosses, when the trial has not been let past it already. */
-const rungCrossed = (bracketOf: (t: Trial.FrozenTrial) => Bracket, trial: Trial.FrozenTrial, metric: Trial.Metric) => {
+/**
+ * The bracket and the rung k that this metric crosses; with `marked`, only when the trial's mark
+ * does not say it was let past that rung already.
+ */
+const rungCrossed = (bracketOf: (t: Trial.FrozenTrial) => Bracket, trial: Trial.FrozenTrial, metric: Trial.Metric, marked = true) => {
   const b = bracketOf(trial)
   const k = crossing(trial, metric.step, b.rungs)
-  return k === undefined || markOf(trial) > k ? undefined : { b, k }
+  return k === undefined || (marked && markOf(trial) > k) ? undefined : { b, k }
 }
 
-const crossesWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket) => (trial: Trial.FrozenTrial, metric: Trial.Metric) =>
-  rungCrossed(bracketOf, trial, metric) !== undefined
+const crossesWith = (bracketOf: (t: Trial.FrozenTrial) => Bracket, marked = true) => (trial: Trial.FrozenTrial, metric: Trial.Metric) =>
+  rungCrossed(bracketOf, trial, metric, marked) !== undefined
 
 // ---------------------------------------------------------------------------------------------
 // ASHA
 
 /**
- * ASHA. Stopping: at each rung a trial goes on when it ranks in the top ceil(n/eta) of the n
- * trials that reached the rung, and fewer than ceil(n/eta) went on already. Promotion (Algorithm
- * 2): a trial pauses at each rung, and is promoted (resumed) when it is in the top floor(n/eta)
- * and fewer than floor(n/eta) were promoted; resumption prefers the highest rung.
+ * Stopping ASHA (the early-stopping form of Li et al. 2020's ASHA, with the rule of Optuna's
+ * SuccessiveHalvingPruner): a trial that reaches rung r goes on when its value there is among the
+ * best max(1, floor(k/eta)) of the k values recorded at r so far, its own included; otherwise it is
+ * pruned. Ties rank by trial number, as `rank` does. Nothing caps how many go on: a better trial
+ * that reaches the rung later is never kept out by earlier ones (issue 4's "never more than
+ * ceil(n/eta) past a rung" was the cause of that, and is not a law of this variant).
+ *
+ * The values recorded at r are the first report at or past r of every trial of the bracket that has
+ * one (whatever its state), NaN left out; a NaN of its own prunes the trial (a diverged run), as in
+ * Optuna; a report without the objective's metric is not judged. The decision reads nothing else
+ * (no marks, no states, no order), so it needs no writes and no claims.
  */
-export const asha = (
-  name: string,
-  o: RungOptions,
-  mode: "stopping" | "promotion",
-  bracketOf: (t: Trial.FrozenTrial) => Bracket
-): Core => {
+const stopping = (name: string, o: RungOptions, bracketOf: (t: Trial.FrozenTrial) => Bracket): Core => {
   const eta = etaOf(o)
-  const quotaOf = (n: number) => (mode === "stopping" ? Math.ceil(n / eta) : Math.floor(n / eta))
+  return {
+    writes: false,
+    crosses: crossesWith(bracketOf, false),
+    rungOf: rungOfWith(bracketOf),
+    decide: ({ history, metric, objective, trial }) => {
+      const crossed = rungCrossed(bracketOf, trial, metric, false)
+      if (crossed === undefined) return continueOutcome
+      const { b, k } = crossed
+      const resource = b.rungs[k]
+      const own = atRung(trial, objective.metric, resource)
+      if (own === undefined) return continueOutcome
+      if (Number.isNaN(own.value)) {
+        return { decision: Scheduler.Decision.Prune({ reason: `${name}: ${objective.metric} is NaN at rung ${fmt(resource)}` }) }
+      }
+      const me: Ranked = { trial, value: own.value }
+      let count = 1
+      let position = 1
+      for (const t of history) {
+        if (t.id === trial.id || bracketOf(t).key !== b.key) continue
+        const at = atRung(t, objective.metric, resource)
+        if (at === undefined || Number.isNaN(at.value)) continue
+        count++
+        if (before({ trial: t, value: at.value }, me, objective.direction)) position++
+      }
+      const keep = Math.max(1, Math.floor(count / eta))
+      if (position <= keep) return continueOutcome
+      return { decision: Scheduler.Decision.Prune({ reason: `${name}: ranks ${position} of ${count} at rung ${fmt(resource)}, outside the top ${keep}` }) }
+    }
+  }
+}
+
+/**
+ * Promotion ASHA (Li et al. 2020, Algorithm 2): a trial pauses at each rung, and is promoted
+ * (resumed) when it is in the top floor(n/eta) of the n trials that reached the rung and fewer
+ * than floor(n/eta) were promoted; each promotion claims one of those places in storage, so that
+ * workers in several processes never promote more. Resumption prefers the highest rung.
+ */
+const promotion = (o: RungOptions, bracketOf: (t: Trial.FrozenTrial) => Bracket): Core => {
+  const eta = etaOf(o)
   const state = (trials: ReadonlyArray<Trial.FrozenTrial>, me: Trial.FrozenTrial, b: Bracket, k: number, objective: Objective) => {
     const peers = trials.filter((t) => t.id === me.id || bracketOf(t).key === b.key)
     const members = rank(rungMembers(peers, objective.metric, b.rungs[k]), objective.direction)
-    const quota = quotaOf(members.length)
+    const quota = Math.floor(members.length / eta)
     const gone = members.filter((m) => m.trial.id !== me.id && passed(m.trial, objective.metric, b.rungs, k)).length
     const position = members.findIndex((m) => m.trial.id === me.id) + 1
-    return { n: members.length, quota, gone, position, ok: position >= 1 && position <= quota && gone < quota }
+    return { quota, gone, ok: position >= 1 && position <= quota && gone < quota }
   }
-  const placeOf = (b: Bracket, k: number, s: { readonly gone: number; readonly quota: number }, fallback: Scheduler.Decision): Place => ({
+  const placeOf = (b: Bracket, k: number, s: { readonly gone: number; readonly quota: number }): Place => ({
     key: `${b.key}:rung${k}`,
     from: s.gone,
     quota: s.quota,
-    fallback
+    fallback: Scheduler.Decision.Pause()
   })
   const resume = (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective): ResumePlan => {
     // Highest rung first (Algorithm 2's get_job); within a rung, the best-ranked candidate.
@@ -243,8 +297,7 @@ export const asha = (
       const s = state(history, t, b, k, objective)
       if (!s.ok) continue
       const value = atRung(t, objective.metric, b.rungs[k])!.value
-      const place = placeOf(b, k, s, Scheduler.Decision.Pause())
-      const cand = { id: t.id, mark: k + 1, resource: b.rungs[k], value, number: t.number, place }
+      const cand = { id: t.id, mark: k + 1, resource: b.rungs[k], value, number: t.number, place: placeOf(b, k, s) }
       if (
         pick === undefined || cand.resource > pick.resource ||
         (cand.resource === pick.resource && (better(value, pick.value, objective.direction) || (value === pick.value && t.number < pick.number)))
@@ -253,6 +306,7 @@ export const asha = (
     return { retire: [], ...(pick ? { resume: { id: pick.id, mark: pick.mark, place: pick.place } } : {}) }
   }
   return {
+    writes: true,
     crosses: crossesWith(bracketOf),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
@@ -262,22 +316,20 @@ export const asha = (
       const trials = withFresh(history, trial)
       const me = trials.find((t) => t.id === trial.id)!
       const s = state(trials, me, b, k, objective)
-      const to = next(b.rungs, k, o.maxResource)
-      const full = mode === "promotion"
-        ? Scheduler.Decision.Pause()
-        : Scheduler.Decision.Prune({ reason: `${name}: the ${s.quota} places past rung ${fmt(b.rungs[k])} (top 1/${fmt(eta)} of ${s.n}) are taken` })
-      if (s.ok) {
-        const decision = mode === "stopping" ? Scheduler.Continue : Scheduler.Decision.Promote({ toStep: to })
-        return { decision, mark: k + 1, place: placeOf(b, k, s, full) }
-      }
-      if (s.position > s.quota && mode === "stopping") {
-        return { decision: Scheduler.Decision.Prune({ reason: `${name}: ranks ${s.position} of ${s.n} at rung ${fmt(b.rungs[k])}, outside the top ${s.quota}` }) }
-      }
-      return { decision: full }
+      if (!s.ok) return { decision: Scheduler.Decision.Pause() }
+      return { decision: Scheduler.Decision.Promote({ toStep: next(b.rungs, k, o.maxResource) }), mark: k + 1, place: placeOf(b, k, s) }
     },
-    ...(mode === "promotion" ? { resume } : {})
+    resume
   }
 }
+
+/** ASHA in one of its two variants (see `stopping` and `promotion`). */
+export const asha = (
+  name: string,
+  o: RungOptions,
+  mode: "stopping" | "promotion",
+  bracketOf: (t: Trial.FrozenTrial) => Bracket
+): Core => (mode === "stopping" ? stopping(name, o, bracketOf) : promotion(o, bracketOf))
 
 // ---------------------------------------------------------------------------------------------
 // Synchronous successive halving, in brackets of known members (SH and Hyperband)
@@ -309,6 +361,7 @@ export const synchronous = (name: string, o: RungOptions, bracketOf: (t: Trial.F
   const lost = (position: number, n: number, keep: number, resource: number) =>
     `${name}: ranks ${position} of ${n} at rung ${fmt(resource)}, outside the top ${keep}`
   return {
+    writes: true,
     crosses: crossesWith(bracketOf),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
