@@ -48,14 +48,16 @@ export const truth = (c: Config, step: number, direction: Direction): number =>
 export const trueFinal = (c: Config, direction: Direction): number => truth(c, MAX_STEPS, direction)
 
 /**
- * A trainer: reports the noisy metric from `resumeFrom + 1` to the last step. The noise of a step
- * depends only on the seed, the trial and the step, so a resumed trial sees the same curve.
+ * A trainer: reports the noisy metric from `resumeFrom + 1` to the last step, counting in
+ * `produced` each step it emits (what the trainer did, whatever the study stored). The noise of a
+ * step depends only on the seed, the trial and the step, so a resumed trial sees the same curve.
  */
-export const trainer = (seed: number, direction: Direction, noise: number) =>
+export const trainer = (seed: number, direction: Direction, noise: number, produced: { steps: number } = { steps: 0 }) =>
 (c: Config, trial: { readonly number: number; readonly resumeFrom: number | undefined }) =>
   new Observable<Trial.Metric>((s) => {
     for (let step = (trial.resumeFrom ?? 0) + 1; step <= MAX_STEPS && !s.closed; step++) {
       const e = Rng.generator(seed, "noise", trial.number, step).normal() * noise
+      produced.steps++
       s.next({ step, values: { [metricOf(direction)]: truth(c, step, direction) + e * (direction === "minimize" ? 1 : 1 / START) } })
     }
     s.complete()

@@ -8,15 +8,20 @@ import { Layer } from "effect"
 /** Full training: a scheduler that lets every trial go on. */
 export const noScheduler = (): Layer.Layer<Scheduler.Scheduler> => Pruner.layer(Pruner.make("none", () => ({ _tag: "Continue" })))
 
-/** The services of one run: the scheduler, random search over `configurations` configs, memory storage. */
+/**
+ * The services of one run: the scheduler, `configurations` configs from the sampler (default
+ * random search; grid search over an index draws recorded configurations without replacement),
+ * memory storage.
+ */
 export const comparisonServices = (
   scheduler: Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>,
   configurations: number,
-  seed: number
+  seed: number,
+  sampler: Layer.Layer<Sampler.Sampler> = Sampler.layerRandom
 ) =>
   Layer.mergeAll(
     scheduler,
-    Budget.layerConfigurations(configurations).pipe(Layer.provide(Sampler.layerRandom)),
+    Budget.layerConfigurations(configurations).pipe(Layer.provide(sampler)),
     Tracker.layerNone,
     Rng.layer({ seed })
   ).pipe(Layer.provideMerge(Storage.layerMemory))
