@@ -103,3 +103,26 @@ export class InvalidOptions extends Data.TaggedError("InvalidOptions")<{
     return this.path === undefined || this.path === "" ? this.reason : `${this.path}: ${this.reason}`
   }
 }
+
+/** A sampler failed while suggesting a trial's parameters (it threw: a bug, or an input it cannot handle). */
+export class SamplerFailed extends Data.TaggedError("SamplerFailed")<{
+  readonly sampler: string
+  readonly trial: number | undefined
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `${this.sampler} sampler failed${this.trial === undefined ? "" : ` on trial ${this.trial}`}: ${this.reason}`
+  }
+}
+
+/** A metric stream's first report lacks an objective metric: the trial fails at once, naming what it has. */
+export class MissingMetric extends Data.TaggedError("MissingMetric")<{
+  readonly missing: ReadonlyArray<string>
+  readonly reported: ReadonlyArray<string>
+}> {
+  override get message() {
+    const has = this.reported.length === 0 ? "no metric" : this.reported.join(", ")
+    return `the metric stream reports ${has} but not the objective's ${this.missing.join(", ")}`
+  }
+}

@@ -8,10 +8,12 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Either, Layer, Schema } from "effect"
 import * as Distribution from "./Distribution.js"
 import { InvalidSpace, SamplerUnsupported } from "./Errors.js"
+import * as Options from "./Options.js"
 import type * as Rng from "./Rng.js"
+import type * as Scheduler from "./Scheduler.js"
 import type * as Space from "./Space.js"
 import type { StudyInfo } from "./Storage.js"
 import type { FrozenTrial } from "./Trial.js"
@@ -61,6 +63,11 @@ export interface SamplerService {
   readonly isExhausted?: (ctx: Omit<SampleContext, "trialNumber" | "rng">) => boolean
   /** Checks, when the study starts, that the sampler can handle the space. */
   readonly check?: (space: Space.Compiled<any> | undefined, study: StudyInfo) => Effect.Effect<void, SamplerUnsupported>
+  /**
+   * The rungs a multi-fidelity sampler models (BOHB): the study's scheduler must compare trials at
+   * the same ones, which `Study.optimize` checks when the study starts.
+   */
+  readonly resources?: Scheduler.Resources
   /** The parameters to sample jointly for this trial. */
   readonly inferRelativeSpace?: (ctx: SampleContext) => SearchSpace
   /** A joint sample of the relative space. */
@@ -113,6 +120,39 @@ export const manual: SamplerService = {
 /** The manual sampler as a layer. */
 export const layerManual: Layer.Layer<Sampler> = Layer.succeed(Sampler, manual)
 
+/**
+ * Decodes a sampler's options through their Schema: the options, or the `SamplerUnsupported`
+ * (naming the field) that the sampler fails with when the study starts.
+ *
+ * @example
+ * import { Schema } from "effect"
+ * import { Options, Sampler } from "@tunekit/core"
+ * const decode = Sampler.decodeOptions("mine", Schema.Struct({ size: Options.PositiveInt }))
+ * decode({ size: 0 }) // Left(SamplerUnsupported: "mine sampler: size: expected a positive integer, got 0")
+ */
+export const decodeOptions = <A, I>(sampler: string, schema: Schema.Schema<A, I, never>) => {
+  const decode = Options.decodeEither(schema)
+  return (input: unknown): Either.Either<A, SamplerUnsupported> =>
+    Either.mapLeft(decode(input), (p) => new SamplerUnsupported({ sampler, reason: Options.format(p) }))
+}
+
+/**
+ * A sampler that refuses to start: its check fails with the error (a sampler made from invalid
+ * options is this, so that the study fails when it starts, with the sampler's typed error).
+ *
+ * @example
+ * import { SamplerUnsupported, Sampler } from "@tunekit/core"
+ * const s = Sampler.refused(new SamplerUnsupported({ sampler: "mine", reason: "size: expected a positive integer, got 0" }))
+ */
+export const refused = (error: SamplerUnsupported): SamplerService => ({
+  name: error.sampler,
+  usesHistory: false,
+  check: () => Effect.fail(error),
+  sampleIndependent: () => {
+    throw error
+  }
+})
+
 // A sentinel that stops a walk of the space at the first parameter past the current prefix.
 class Fork {
   constructor(readonly values: ReadonlyArray<number>) {}
@@ -153,6 +193,21 @@ export const enumerate = (
   return out
 }
 
+/** Options of the grid sampler. */
+export interface GridOptions {
+  /** Walk the grid in a seeded shuffled order (default true) or in declaration order. */
+  readonly shuffle?: boolean
+}
+
+/**
+ * The Schema of `GridOptions`.
+ *
+ * @example
+ * import { Options, Sampler } from "@tunekit/core"
+ * Options.jsonSchema(Sampler.GridOptionsSchema)
+ */
+export const GridOptionsSchema: Schema.Schema<GridOptions> = Schema.Struct({ shuffle: Schema.optional(Options.Boolean) })
+
 /**
  * Grid search: every combination of the declared space exactly once, in a seeded shuffled order,
  * also when several workers share the storage (each grid point is claimed in storage). Needs every
@@ -162,7 +217,10 @@ export const enumerate = (
  * import { Sampler } from "@tunekit/core"
  * const layer = Sampler.layerGrid({ shuffle: false })
  */
-export const grid = (options: { readonly shuffle?: boolean } = {}): SamplerService => {
+export const grid = (input: GridOptions = {}): SamplerService => {
+  const decoded = decodeOptions("grid", GridOptionsSchema)(input)
+  if (Either.isLeft(decoded)) return refused(decoded.left)
+  const options = decoded.right
   const cache = new WeakMap<object, { points: ReadonlyArray<Readonly<Record<string, number>>>; order: ReadonlyArray<number> }>()
   const gridOf = (ctx: Omit<SampleContext, "trialNumber" | "rng">) => {
     let g = cache.get(ctx.space!)
@@ -202,7 +260,7 @@ export const grid = (options: { readonly shuffle?: boolean } = {}): SamplerServi
 }
 
 /** The grid sampler as a layer. */
-export const layerGrid = (options: { readonly shuffle?: boolean } = {}): Layer.Layer<Sampler> =>
+export const layerGrid = (options: GridOptions = {}): Layer.Layer<Sampler> =>
   Layer.sync(Sampler, () => grid(options))
 
 // ---------------------------------------------------------------------------------------------
@@ -251,6 +309,15 @@ export interface SequenceOptions {
 }
 
 /**
+ * The Schema of `SequenceOptions`.
+ *
+ * @example
+ * import { Options, Sampler } from "@tunekit/core"
+ * Options.jsonSchema(Sampler.SequenceOptionsSchema)
+ */
+export const SequenceOptionsSchema: Schema.Schema<SequenceOptions> = Schema.Struct({ trials: Options.NonNegativeInt })
+
+/**
  * A startup design followed by a model: the first sampler serves exactly the trials numbered
  * below `trials`, the second every trial after.
  *
@@ -259,17 +326,16 @@ export interface SequenceOptions {
  * const s = Sampler.sequenceService(Sampler.random, { trials: 16 }, Sampler.grid())
  */
 export const sequenceService = (first: SamplerService, options: SequenceOptions, then: SamplerService): SamplerService => {
-  const n = options.trials
+  const decoded = decodeOptions("sequence", SequenceOptionsSchema)(options)
+  if (Either.isLeft(decoded)) return refused(decoded.left)
+  const n = decoded.right.trials
   const pick = (trialNumber: number) => (trialNumber < n ? first : then)
   return {
     name: `sequence(${first.name} for ${n}, ${then.name})`,
     usesHistory: first.usesHistory || then.usesHistory || then.isExhausted !== undefined,
     // Trials are numbered 0, 1, ... in a study, so the history's length is the next number.
     isExhausted: (ctx) => (ctx.history.length >= n ? then.isExhausted?.(ctx) ?? false : false),
-    check: (space, study) =>
-      Number.isInteger(n) && n >= 0
-        ? checkAll([first, then], space, study)
-        : unsupported("sequence", `trials must be a non-negative integer, got ${n}`),
+    check: (space, study) => checkAll([first, then], space, study),
     inferRelativeSpace: (ctx) => relativeOf(pick(ctx.trialNumber), ctx),
     sampleRelative: (ctx, space) => sampleRelativeOf(pick(ctx.trialNumber), ctx, space),
     sampleIndependent: (ctx, name, d) => pick(ctx.trialNumber).sampleIndependent(ctx, name, d)

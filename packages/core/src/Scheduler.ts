@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Data, Effect, Layer, type Option } from "effect"
+import { Context, Data, Effect, Layer, type Option, type Runtime } from "effect"
+import { type Observable, type OperatorFunction, takeWhile } from "rxjs"
+import * as Bridge from "./Bridge.js"
 import type { InvalidScheduler } from "./Errors.js"
 import type * as Space from "./Space.js"
 import type { StorageError } from "./Errors.js"
@@ -41,9 +43,25 @@ export interface DecideContext {
   readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: "minimize" | "maximize" }>
 }
 
+/**
+ * The resources a multi-fidelity part works on: rungs at minResource * reductionFactor^k up to
+ * maxResource, on the step axis of the metric stream.
+ */
+export interface Resources {
+  readonly minResource: number
+  readonly maxResource: number
+  readonly reductionFactor: number
+}
+
 /** The scheduler service. */
 export interface SchedulerService {
   readonly name: string
+  /**
+   * The resources of a scheduler that compares trials at rungs (ASHA, successive halving,
+   * Hyperband). Such a scheduler needs a metric stream, and a sampler that declares resources
+   * (BOHB) must declare the same ones: `Study.optimize` checks both when the study starts.
+   */
+  readonly resources?: Resources
   /** Checks the options against the study when it starts. */
   readonly check?: (space: Space.Compiled<any> | undefined, study: StudyInfo) => Effect.Effect<void, InvalidScheduler>
   readonly decide: (ctx: DecideContext) => Effect.Effect<Decision, StorageError>
@@ -83,3 +101,40 @@ export const none: SchedulerService = { name: "none", decide: () => Effect.succe
 export const layerNone: Layer.Layer<Scheduler> = Layer.succeed(Scheduler, none)
 
 
+
+/** A metric with the decision taken on it. */
+export interface Decided {
+  readonly metric: Metric
+  readonly decision: Decision
+}
+
+/** Whether a decision ends the trial's stream (Prune or Pause). */
+export const stops = (d: Decision): boolean => d._tag === "Prune" || d._tag === "Pause"
+
+/**
+ * The operator every metric stream goes through, in `Study.optimize` as in code composed by hand:
+ * each metric with the decision `decide` takes on it, in order. A decision that never waits (the
+ * memory and SQLite storages, the pure pruners) is taken before the trainer produces the next
+ * metric; the stream completes after the first Prune or Pause (which is emitted) and unsubscribes
+ * the trainer, so a synchronous source stops at that step. A failing decision errors the stream.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { range, map } from "rxjs"
+ * import { Scheduler } from "@tunekit/core"
+ * const decide = (m: { step: number }) =>
+ *   Effect.succeed(m.step >= 3 ? Scheduler.Decision.Prune({ reason: "step 3" }) : Scheduler.Continue)
+ * range(1, 1_000_000).pipe(
+ *   map((step) => ({ step, values: { loss: 1 / step } })),
+ *   Scheduler.decisions(decide)
+ * ).subscribe((d) => console.log(d.metric.step, d.decision._tag)) // 1 Continue, 2 Continue, 3 Prune
+ */
+export const decisions = <E, R = never>(
+  decide: (metric: Metric) => Effect.Effect<Decision, E, R>,
+  runtime?: Runtime.Runtime<R>
+): OperatorFunction<Metric, Decided> =>
+(source: Observable<Metric>) =>
+  source.pipe(
+    Bridge.mapEffect((metric: Metric) => Effect.map(decide(metric), (decision): Decided => ({ metric, decision })), runtime),
+    takeWhile((d) => !stops(d.decision), true)
+  )

@@ -47,6 +47,8 @@ export interface TrialEnd {
   readonly state: "Complete" | "Pruned" | "Failed"
   readonly values?: ReadonlyArray<number>
   readonly reason?: string
+  /** When it ended (default now): a trial whose worker died ended at its last sign of life. */
+  readonly finishedAt?: number
 }
 
 /** The storage service. Every method is atomic; writes are durable when the Effect succeeds. */
@@ -172,9 +174,12 @@ export const failStaleTrials = (
     const host = os.hostname()
     const failed: Array<number> = []
     for (const t of running) {
-      const reason = staleReason(t, host, beats.get(t.id), now, grace)
+      const beat = beats.get(t.id)
+      const reason = staleReason(t, host, beat, now, grace)
       if (reason === undefined) continue
-      const done = yield* Effect.either(storage.finishTrial(t.id, { state: "Failed", reason }))
+      // It ran until its worker's last heartbeat, not until this reopening.
+      const finishedAt = beat ?? t.startedAt
+      const done = yield* Effect.either(storage.finishTrial(t.id, { state: "Failed", reason, ...(finishedAt === undefined ? {} : { finishedAt }) }))
       if (done._tag === "Right") failed.push(t.number)
     }
     return failed

@@ -22,8 +22,16 @@ import { Duration, Effect, Layer, Option } from "effect"
 import type { Observable } from "rxjs"
 import type { RestorePoint } from "./Checkpoint.js"
 import * as Distribution from "./Distribution.js"
-import type { ClaimTaken, InvalidScheduler, SamplerUnsupported, StorageError, StudyMismatch, TrialStateError } from "./Errors.js"
-import { InvalidOptions, InvalidSpace } from "./Errors.js"
+import type {
+  ClaimTaken,
+  InvalidScheduler,
+  MissingMetric,
+  SamplerUnsupported,
+  StorageError,
+  StudyMismatch,
+  TrialStateError
+} from "./Errors.js"
+import { InvalidOptions, InvalidSpace, SamplerFailed } from "./Errors.js"
 import { runOptimize } from "./internal/runLoop.js"
 import * as Rng from "./Rng.js"
 import * as Sampler from "./Sampler.js"
@@ -34,8 +42,40 @@ import type { StudyInfo, TrialEnd } from "./Storage.js"
 import * as Tracker from "./Tracker.js"
 import type { Direction, FrozenTrial, Json, Metric } from "./Trial.js"
 
-/** The services a study runs on. */
+/**
+ * The services a study runs on. Only Storage is required: the others are optional, and where
+ * none is provided the study uses random sampling, no scheduler, no tracker and a random seed. A
+ * provided service always wins, whatever the order of the provides. (A `Trainer.Trainer` may be
+ * provided too, to run without an `objective`.)
+ */
 export type Services = Storage.Storage | Sampler.Sampler | Scheduler.Scheduler | Tracker.Tracker | Rng.Rng
+
+/** The parts of a study: each service provided, or its default where none was. */
+export interface Parts {
+  readonly storage: Storage.StorageService
+  readonly sampler: Sampler.SamplerService
+  readonly scheduler: Scheduler.SchedulerService
+  readonly tracker: Tracker.TrackerService
+  readonly rng: Rng.RngService
+}
+
+const seedOnce = Math.floor(Math.random() * 2 ** 31)
+
+/** The study's parts from the context, with the defaults where nothing was provided. */
+export const parts: Effect.Effect<Parts, never, Storage.Storage> = Effect.gen(function*() {
+  const storage = yield* Storage.Storage
+  const sampler = yield* Effect.serviceOption(Sampler.Sampler)
+  const scheduler = yield* Effect.serviceOption(Scheduler.Scheduler)
+  const tracker = yield* Effect.serviceOption(Tracker.Tracker)
+  const rng = yield* Effect.serviceOption(Rng.Rng)
+  return {
+    storage,
+    sampler: Option.getOrElse(sampler, () => Sampler.random),
+    scheduler: Option.getOrElse(scheduler, () => Scheduler.none),
+    tracker: Option.getOrElse(tracker, () => Tracker.none),
+    rng: Option.getOrElse(rng, () => Rng.make(seedOnce))
+  }
+})
 
 /** Every error a study can fail with. */
 export type StudyError =
@@ -47,6 +87,7 @@ export type StudyError =
   | InvalidScheduler
   | TrialStateError
   | ClaimTaken
+  | SamplerFailed
 
 /** How a study is opened: by name, with its objectives. */
 export interface OpenOptions<A> {
@@ -90,6 +131,15 @@ export interface AskedTrial<A> {
   readonly suggestCategorical: <const C extends Distribution.Choice>(name: string, choices: ReadonlyArray<C>) => C
 }
 
+/** What `ask` can fail with: storage, a sampler that failed, a parameter stored with another distribution. */
+export type AskError = StorageError | SamplerFailed | InvalidSpace | TrialStateError | ClaimTaken
+
+/**
+ * What `report` and `tell` can fail with: storage, a trial that ended meanwhile, or a parameter
+ * suggested with another distribution than the study's.
+ */
+export type ReportError = StorageError | TrialStateError | InvalidSpace
+
 /** What `tell` records: values (the trial completes), or a pruned or failed end. */
 export type TellResult =
   | number
@@ -107,22 +157,22 @@ export interface Handle<A> {
   readonly space: Space.Compiled<A> | undefined
   readonly objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
   /** A new trial to evaluate; None when the sampler has nothing left (a finished grid). */
-  readonly ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
+  readonly ask: Effect.Effect<Option.Option<AskedTrial<A>>, AskError>
   /**
    * A waiting continuation (a trial created to carry on another's training, with the system
    * attribute `RESTORE_FROM`), oldest first; never a new trial. None when there is none.
    */
-  readonly askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>
+  readonly askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, AskError>
   /** The trial as stored, with the parameters sampled so far (kept in this process, no storage read). */
   snapshot(trial: AskedTrial<A>): FrozenTrial
   /** Stores a metric of a running trial and returns the scheduler's decision. */
-  report(trial: AskedTrial<A>, metric: Metric): Effect.Effect<Scheduler.Decision, StudyError>
+  report(trial: AskedTrial<A>, metric: Metric): Effect.Effect<Scheduler.Decision, ReportError>
   /** Finishes a trial. Values that are NaN or infinite fail it, with the reason stored. */
-  tell(trial: AskedTrial<A>, result: TellResult): Effect.Effect<FrozenTrial, StudyError>
+  tell(trial: AskedTrial<A>, result: TellResult): Effect.Effect<FrozenTrial, ReportError>
   /** Sets a user attribute of a running trial. */
-  setUserAttr(trial: AskedTrial<A>, key: string, value: Json): Effect.Effect<void, StudyError>
+  setUserAttr(trial: AskedTrial<A>, key: string, value: Json): Effect.Effect<void, StorageError | TrialStateError>
   /** Queues a config to run before any sampled one (manual search, warm starts). */
-  enqueue(config: A, userAttrs?: Readonly<Record<string, Json>>): Effect.Effect<FrozenTrial, StudyError>
+  enqueue(config: A, userAttrs?: Readonly<Record<string, Json>>): Effect.Effect<FrozenTrial, StorageError | InvalidSpace>
   readonly trials: Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
   /** The best complete trial (single objective). */
   readonly best: Effect.Effect<Option.Option<FrozenTrial>, StorageError>
@@ -179,9 +229,19 @@ export interface CallbackContext<A> {
 
 /** Options of `optimize`. */
 export interface OptimizeOptions<A> extends OpenOptions<A> {
-  readonly objective: (config: A, trial: TrialContext<A>) => ObjectiveResult
-  /** How many trials this call runs (default: until the sampler is exhausted or the timeout). */
+  /** The objective; leave it out to run the provided `Trainer` service. */
+  readonly objective?: (config: A, trial: TrialContext<A>) => ObjectiveResult
+  /**
+   * How many configurations this call runs (default: until the sampler is exhausted or the
+   * timeout). A paused trial that resumes, or a continuation of another trial's training (PBT),
+   * uses none of it.
+   */
   readonly trials?: number
+  /**
+   * The step at which a trial has trained fully (its last epoch): a report at or past it is never
+   * pruned or paused, so a fully trained trial completes. Default: the Trainer's `maxStep`.
+   */
+  readonly maxStep?: number
   /** No trial starts after this long; running ones finish. */
   readonly timeout?: Duration.DurationInput
   /** A trial running longer than this is stopped and failed. */
@@ -201,7 +261,7 @@ export interface OptimizeOptions<A> extends OpenOptions<A> {
 /** What `optimize` returns. */
 export interface Result<A> {
   readonly study: Handle<A>
-  /** The trials this call ran. */
+  /** The trials this call ran, each once and as stored when it returned, in the order they started. */
   readonly trials: ReadonlyArray<FrozenTrial>
   /** The best complete trial of the study (single objective). */
   readonly best: Option.Option<FrozenTrial>
@@ -227,7 +287,7 @@ export const restorePointOf = (t: FrozenTrial): RestorePoint | undefined => {
 /** Opens (creates or loads) a study. */
 export const open = <A = Record<string, unknown>>(
   options: OpenOptions<A>
-): Effect.Effect<Handle<A>, StudyError, Storage.Storage | Sampler.Sampler | Scheduler.Scheduler | Rng.Rng> =>
+): Effect.Effect<Handle<A>, StudyError, Storage.Storage> =>
   Effect.gen(function*() {
     const directions = yield* directionsOf(options)
     const metrics = options.metrics ?? (options.metric !== undefined ? [options.metric] : [])
@@ -235,9 +295,9 @@ export const open = <A = Record<string, unknown>>(
       return yield* new InvalidOptions({ reason: `${metrics.length} metrics named for ${directions.length} directions` })
     }
     const space = options.space === undefined ? undefined : yield* Space.validate(options.space)
-    const storage = yield* Storage.Storage
-    const info = yield* storage.createStudy(options.study, { directions, metrics })
-    return yield* makeHandle<A>(info, space, directions.map((direction, i) => ({ direction, metric: metrics[i] ?? "value" })))
+    const p = yield* parts
+    const info = yield* p.storage.createStudy(options.study, { directions, metrics })
+    return yield* makeHandle<A>(p, info, space, directions.map((direction, i) => ({ direction, metric: metrics[i] ?? "value" })))
   })
 
 const directionsOf = (o: OpenOptions<unknown>): Effect.Effect<ReadonlyArray<Direction>, InvalidOptions> => {
@@ -280,21 +340,22 @@ export const paretoFrontOf = (trials: ReadonlyArray<FrozenTrial>, directions: Re
 }
 
 const makeHandle = <A>(
+  { rng, sampler, scheduler, storage }: Parts,
   info: StudyInfo,
   space: Space.Compiled<A> | undefined,
   objectives: ReadonlyArray<{ readonly metric: string; readonly direction: Direction }>
 ) =>
   Effect.gen(function*() {
-    const storage = yield* Storage.Storage
-    const sampler = yield* Sampler.Sampler
-    const scheduler = yield* Scheduler.Scheduler
-    const rng = yield* Rng.Rng
     const worker = Storage.workerId()
     const directions = objectives.map((o) => o.direction)
     const derive = (...keys: ReadonlyArray<number | string>) => rng.derive(info.name, ...keys)
     const history = storage.getTrials(info.id)
-    // Distributions of the study's parameters as this process knows them, for define-by-run checks.
+    // Distributions of the study's parameters as this process knows them, for define-by-run checks:
+    // a reopened study knows those its trials used, so a changed one fails where it is suggested.
     const known = new Map<string, Distribution.Distribution>(space?.params ?? [])
+    if (space === undefined) {
+      for (const t of yield* history) for (const [k, d] of Object.entries(t.distributions)) if (!known.has(k)) known.set(k, d)
+    }
     const live = new WeakMap<AskedTrial<A>, LiveTrial>()
 
     interface LiveTrial {
@@ -308,7 +369,18 @@ const makeHandle = <A>(
         const { params, distributions } = t.pending
         if (Object.keys(params).length === 0) return Effect.void
         t.pending = { params: {}, distributions: {} }
-        return storage.setParams(t.frozen.id, params, distributions)
+        // Without a claim, setParams cannot fail with ClaimTaken.
+        return Effect.catchTag(storage.setParams(t.frozen.id, params, distributions), "ClaimTaken", Effect.die)
+      })
+
+    /** The sampler's own calls, with what they throw as its typed failure. */
+    const guarded = <T>(number: number | undefined, f: () => T): Effect.Effect<T, SamplerFailed | InvalidSpace> =>
+      Effect.try({
+        try: f,
+        catch: (e) =>
+          e instanceof InvalidSpace
+            ? e
+            : new SamplerFailed({ sampler: sampler.name, trial: number, reason: e instanceof Error ? e.message : String(e), cause: e })
       })
 
     /** Samples a config for trial `number` (pure: nothing is written). */
@@ -348,7 +420,8 @@ const makeHandle = <A>(
     const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined) =>
       Effect.gen(function*() {
         for (let attempt = 0; ; attempt++) {
-          const sampled = sampleOnce(frozen.number, fixed, sampler.usesHistory ? yield* history : [], attempt)
+          const hist = sampler.usesHistory ? yield* history : []
+          const sampled = yield* guarded(frozen.number, () => sampleOnce(frozen.number, fixed, hist, attempt))
           const claim = sampled.relative.claim
           if (Object.keys(sampled.fresh).length === 0 && claim === undefined) return sampled
           const outcome = yield* Effect.either(storage.setParams(frozen.id, sampled.fresh, sampled.dists, claim))
@@ -414,24 +487,38 @@ const makeHandle = <A>(
       return asked
     }
 
-    const ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError> = Effect.gen(function*() {
-      const resumeId = scheduler.resume ? yield* scheduler.resume({ study: info, history }) : Option.none<number>()
-      const claimed = yield* storage.claimWaiting(info.id, worker, Option.getOrUndefined(resumeId))
+    /** A paused trial the scheduler resumes now, taken for this worker. */
+    const askResumption: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {
+      if (!scheduler.resume) return Option.none()
+      const resumeId = yield* scheduler.resume({ study: info, history })
+      if (Option.isNone(resumeId)) return Option.none()
+      const claimed = yield* storage.claimWaiting(info.id, worker, resumeId.value)
+      if (Option.isNone(claimed)) return Option.none()
+      const frozen = claimed.value
+      const resumeFrom = frozen.intermediate[frozen.intermediate.length - 1]?.step
+      // A paused trial restores its own last checkpoint.
+      const restoreFrom = resumeFrom !== undefined ? { trial: frozen.number, step: resumeFrom } : restorePointOf(frozen)
+      return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), resumeFrom ?? restoreFrom?.step, restoreFrom))
+    })
+
+    const ask: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {
+      const resumed = yield* askResumption
+      if (Option.isSome(resumed)) return resumed
+      const claimed = yield* storage.claimWaiting(info.id, worker)
       if (Option.isSome(claimed)) {
-        // An enqueued config (missing parameters are sampled) or a paused trial resuming.
+        // An enqueued config (missing parameters are sampled), or a continuation.
         const frozen = claimed.value
-        const resumeFrom = Option.isSome(resumeId) ? frozen.intermediate[frozen.intermediate.length - 1]?.step : undefined
-        // A paused trial restores its own last checkpoint; a continuation the one it names.
-        const restoreFrom = resumeFrom !== undefined ? { trial: frozen.number, step: resumeFrom } : restorePointOf(frozen)
-        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), resumeFrom ?? restoreFrom?.step, restoreFrom))
+        const restoreFrom = restorePointOf(frozen)
+        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), restoreFrom?.step, restoreFrom))
       }
       const hist = sampler.usesHistory ? yield* history : []
-      if (sampler.isExhausted?.({ study: info, derive, history: hist, space })) return Option.none()
+      const isExhausted = sampler.isExhausted
+      if (isExhausted && (yield* guarded(undefined, () => isExhausted({ study: info, derive, history: hist, space })))) return Option.none()
       // Sample for the number the trial will most likely get, and create it with its parameters
       // in one write. When another worker took that number (or the claim) meanwhile, the trial is
       // created bare and sampled again for the number it got.
       const expected = yield* storage.nextNumber(info.id)
-      const sampled = sampleOnce(expected, undefined, hist, 0)
+      const sampled = yield* guarded(expected, () => sampleOnce(expected, undefined, hist, 0))
       const claim = sampled.relative.claim
       const frozen = yield* storage.createTrial(info.id, {
         state: "Running",
@@ -446,7 +533,9 @@ const makeHandle = <A>(
 
     })
 
-    const askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError> = Effect.gen(function*() {
+    const askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {
+      const resumed = yield* askResumption
+      if (Option.isSome(resumed)) return resumed
       // Another worker may take the same continuation first: then look again.
       for (;;) {
         const waiting = yield* storage.getTrials(info.id, { states: ["Waiting"] })
@@ -560,11 +649,12 @@ export const checkValues = (values: ReadonlyArray<unknown>, n: number): string |
  */
 export const optimize = <A = Record<string, unknown>>(
   options: OptimizeOptions<A>
-): Effect.Effect<Result<A>, StudyError, Services> => runOptimize(options)
+): Effect.Effect<Result<A>, StudyError, Storage.Storage> => runOptimize(options)
 
 /**
- * The default services: memory storage (or SQLite with `storage`), random sampling, no
- * scheduler, no tracker, a seed.
+ * Where a study lives and its seed: memory storage (or SQLite with `storage`) and the Rng. The
+ * sampler, scheduler and tracker are left to the layers a program provides, in any order; where
+ * none is provided the study uses random sampling, no scheduler and no tracker.
  *
  * @example
  * import { Study } from "@tunekit/core"
@@ -572,12 +662,9 @@ export const optimize = <A = Record<string, unknown>>(
  */
 export const layerDefaults = (
   options: { readonly seed?: number; readonly storage?: string } = {}
-): Layer.Layer<Services, StorageError> =>
-  Layer.mergeAll(
+): Layer.Layer<Storage.Storage | Rng.Rng, StorageError> =>
+  Layer.merge(
     options.storage === undefined ? Storage.layerMemory : Storage.layerSqlite(options.storage),
-    Sampler.layerRandom,
-    Scheduler.layerNone,
-    Tracker.layerNone,
     Rng.layer({ seed: options.seed })
   )
 

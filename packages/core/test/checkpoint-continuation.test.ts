@@ -146,6 +146,8 @@ describe("continuations (trials that restore another trial's checkpoint)", () =>
     // Trial 0 runs steps 1-2 and pauses; the second ask resumes it from step 2 (its checkpoint).
     expect(runs[0]).toEqual({ number: 0, resumeFrom: undefined, restored: undefined, steps: [1, 2] })
     expect(runs[1]).toEqual({ number: 0, resumeFrom: 2, restored: { step: 2 }, steps: [3] })
-    expect(r.trials.map((t) => t.state)).toEqual(["Waiting", "Complete"])
+    // A resumption uses none of the budget of 2 configurations; each trial is listed once, as stored.
+    expect(runs.map((x) => [x.number, x.resumeFrom])).toEqual([[0, undefined], [0, 2], [1, undefined], [1, 2]])
+    expect(r.trials.map((t) => [t.number, t.state])).toEqual([[0, "Complete"], [1, "Complete"]])
   })
 })

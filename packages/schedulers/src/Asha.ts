@@ -83,7 +83,7 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("asha", prob
  * const layer = Asha.layer({ minResource: 1, maxResource: 27, reductionFactor: 3, mode: "promotion" })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("asha", problems(options), core(options), options.limit)
+  rungLayer("asha", problems(options), core(options), options)
 
 /**
  * The rungs of a configuration: the resources where trials are compared.

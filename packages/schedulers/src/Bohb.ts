@@ -122,6 +122,8 @@ export const make = (options: Options): Sampler.SamplerService => {
   return {
     name: "bohb",
     usesHistory: true,
+    // Its scheduler must compare trials at these rungs: Study.optimize checks it when the study starts.
+    resources: { minResource: options.minResource, maxResource: options.maxResource, reductionFactor: options.reductionFactor ?? 3 },
     check: (space, study) =>
       Effect.gen(function*() {
         const fail = (reason: string) => new SamplerUnsupported({ sampler: "bohb", reason })

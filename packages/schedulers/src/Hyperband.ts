@@ -186,4 +186,4 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("hyperband",
  * const layer = Hyperband.layer({ minResource: 1, maxResource: 81, reductionFactor: 3 })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("hyperband", problems(options), core(options), options.limit)
+  rungLayer("hyperband", problems(options), core(options), options)

@@ -7,7 +7,8 @@
  */
 import { InvalidScheduler, Scheduler } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
-import { defer, map, type Observable, takeWhile, throwError } from "rxjs"
+import { Effect } from "effect"
+import { defer, map, type Observable, throwError } from "rxjs"
 import type * as Pruner from "./Pruner.js"
 import { make as patience, type Options as PatienceOptions } from "./Patience.js"
 
@@ -15,10 +16,7 @@ import { make as patience, type Options as PatienceOptions } from "./Patience.js
 export type Decide = (metric: Trial.Metric, seen: ReadonlyArray<Trial.Metric>) => Scheduler.Decision
 
 /** A report with the decision taken on it. */
-export interface Decided {
-  readonly metric: Trial.Metric
-  readonly decision: Scheduler.Decision
-}
+export type Decided = Scheduler.Decided
 
 /** How a pruner sees a lone stream: the objective, the trials to compare with, who this trial is. */
 export interface Options {
@@ -64,11 +62,11 @@ export const decider = (pruner: Pruner.Pruner, options: Options = {}): Decide =>
 
 const isPruner = (x: Decide | Pruner.Pruner): x is Pruner.Pruner => typeof x === "object"
 
-const stops = (d: Scheduler.Decision) => d._tag === "Prune" || d._tag === "Pause"
-
 /**
  * Every report with its decision; the stream completes after the first Prune or Pause (which is
- * emitted) and unsubscribes the source. A pruner with bad options errors on subscription.
+ * emitted) and unsubscribes the source. It is `Scheduler.decisions` of @tunekit/core, the operator
+ * `Study.optimize` applies to every trial, so each report is decided before a synchronous source
+ * produces the next one. A pruner with bad options errors on subscription.
  *
  * @example
  * import { Operators, Median } from "@tunekit/schedulers"
@@ -84,15 +82,15 @@ export const decisions = (scheduler: Decide | Pruner.Pruner, options: Options = 
     const decide = isPruner(scheduler) ? decider(scheduler, options) : scheduler
     // One list per subscription: each subscriber is its own trial.
     const seen: Array<Trial.Metric> = []
-    return source.pipe(
-      map((metric): Decided => {
+    // The operator Study.optimize applies to every trial's stream, with a pure decision.
+    return source.pipe(Scheduler.decisions((metric) =>
+      Effect.sync(() => {
         const i = seen.findIndex((m) => m.step >= metric.step)
         if (i < 0) seen.push(metric)
         else seen.splice(i, seen[i].step === metric.step ? 1 : 0, metric)
-        return { metric, decision: decide(metric, seen) }
-      }),
-      takeWhile((d) => !stops(d.decision), true)
-    )
+        return decide(metric, seen)
+      })
+    ))
   })
 
 /**

@@ -235,7 +235,8 @@ export const make = (
         })
         if (p === undefined) return Scheduler.Continue
         const step = yield* restoreStep(ctx.study.name, p.donor)
-        if (step === undefined) return Scheduler.Continue
+        // A donor trained to the end leaves its exploiter nothing to train.
+        if (step === undefined || (options.maxStep !== undefined && step >= options.maxStep)) return Scheduler.Continue
         const parent = internal.lineageOf(ctx.trial)
         const lineage: Lineage = {
           member: internal.memberOf(ctx.trial),

@@ -113,4 +113,4 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("successive-
  * const layer = SuccessiveHalving.layer({ minResource: 1, maxResource: 27, reductionFactor: 3 })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("successive-halving", problems(options), core(options), options.limit)
+  rungLayer("successive-halving", problems(options), core(options), options)

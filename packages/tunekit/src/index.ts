@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import { Cause, Effect, Exit, Layer, Option } from "effect"
-import { Rng, Sampler, Scheduler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
+import { Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
 
 export { Space, Trial }
 
@@ -29,11 +29,16 @@ export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
   /** The seed of every random choice (default: random). */
   readonly seed?: number
   /** The search strategy (default random search), e.g. `Tpe.layer()` from @tunekit/samplers. */
-  readonly sampler?: Layer.Layer<Sampler.Sampler>
-  /** The scheduler (default none), e.g. a median pruner from @tunekit/schedulers. */
-  readonly scheduler?: Layer.Layer<Scheduler.Scheduler>
+  readonly sampler?: Layer.Layer<Sampler.Sampler, unknown, Storage.Storage | Rng.Rng>
+  /**
+   * The scheduler (default none): a pruner from @tunekit/schedulers, or one that keeps its state
+   * in the study's storage (ASHA, successive halving, Hyperband, PBT).
+   */
+  readonly scheduler?: Layer.Layer<Scheduler.Scheduler, unknown, Storage.Storage | Rng.Rng>
   /** The tracker (default none). */
-  readonly tracker?: Layer.Layer<Tracker.Tracker>
+  readonly tracker?: Layer.Layer<Tracker.Tracker, unknown, Storage.Storage | Rng.Rng>
+  /** The trainer, when there is no `objective` (a Trainer layer of @tunekit/core or @tunekit/tfjs). */
+  readonly trainer?: Layer.Layer<Trainer.Trainer, unknown, Storage.Storage | Rng.Rng>
 }
 
 /** A finished trial as plain data. */
@@ -84,13 +89,14 @@ const toResult = <A>(space: Space.Compiled<A> | undefined, t: Trial.FrozenTrial)
  */
 export const optimize = async <A = Record<string, unknown>>(options: OptimizeOptions<A>): Promise<OptimizeResult<A>> => {
   const storage = options.storage === undefined || options.storage === "memory" ? Storage.layerMemory : Storage.layerSqlite(options.storage)
-  const layer = Layer.mergeAll(
-    storage,
-    options.sampler ?? Sampler.layerRandom,
-    options.scheduler ?? Scheduler.layerNone,
-    options.tracker ?? Tracker.layerNone,
-    Rng.layer({ seed: options.seed })
+  // Only what was given is provided: the study's defaults fill the rest.
+  const given = Layer.mergeAll(
+    options.sampler ?? Layer.empty,
+    options.scheduler ?? Layer.empty,
+    options.tracker ?? Layer.empty,
+    options.trainer ?? Layer.empty
   )
+  const layer = Layer.provideMerge(given, Layer.merge(storage, Rng.layer({ seed: options.seed })))
   const program = Effect.map(Study.optimize(options), (r) => {
     const space = r.study.space
     return {

@@ -216,7 +216,7 @@ export const makeMemory = (): StorageService => {
         t.state = end.state
         t.values = end.values ? [...end.values] : t.values
         t.reason = end.reason
-        t.finishedAt = Date.now()
+        t.finishedAt = end.finishedAt ?? Date.now()
         touch(t)
         return freeze(t)
       }),

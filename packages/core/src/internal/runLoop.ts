@@ -1,23 +1,25 @@
 // The run loop behind Study.optimize: workers as fibers, each asking for a trial, running the
 // objective, and telling the result, until the budget, the deadline or the sampler runs out.
-import { Cause, Duration, Effect, Fiber, Option, Schedule, Stream } from "effect"
+//
+// A trial's metric stream goes through `Scheduler.decisions`, the same operator a user composes
+// by hand: each metric is stored and decided on before the trainer produces the next one.
+import { Cause, Duration, Effect, Fiber, Option, Runtime, Schedule } from "effect"
+import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
-import { InvalidOptions } from "../Errors.js"
+import { InvalidOptions, MissingMetric } from "../Errors.js"
 import * as Progress from "../Progress.js"
-import * as Sampler from "../Sampler.js"
 import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
-import type { AskedTrial, Handle, OptimizeOptions, Result, Services, StudyError, TellResult, TrialContext } from "../Study.js"
-import { bestOf, open, paretoFrontOf, TrialPaused, TrialPruned } from "../Study.js"
-import * as Tracker from "../Tracker.js"
-import type { FrozenTrial, Metric } from "../Trial.js"
+import type { AskedTrial, Handle, OptimizeOptions, Parts, ReportError, Result, StudyError, TellResult, TrialContext } from "../Study.js"
+import { bestOf, open, paretoFrontOf, parts, TrialPaused, TrialPruned } from "../Study.js"
+import * as Trainer from "../Trainer.js"
+import type { FrozenTrial, Json, Metric } from "../Trial.js"
 
 const HEARTBEAT = Duration.seconds(20)
+/** How long an idle worker waits before it looks again for a paused trial to resume. */
+const IDLE = Duration.millis(20)
 
-const message = (e: unknown): string =>
-  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
-
-export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Result<A>, StudyError, Services> =>
+export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Result<A>, StudyError, Storage.Storage> =>
   Effect.gen(function*() {
     const concurrency = options.concurrency ?? 1
     if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -26,60 +28,74 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     if (options.trials !== undefined && (!Number.isInteger(options.trials) || options.trials < 0)) {
       return yield* new InvalidOptions({ reason: `trials must be a non-negative integer, got ${options.trials}` })
     }
+    const p = yield* parts
+    const { sampler, scheduler, storage, tracker } = p
+    const train = yield* trainerOf(options)
     const study = yield* open(options)
-    const sampler = yield* Sampler.Sampler
-    const scheduler = yield* Scheduler.Scheduler
-    const tracker = yield* Tracker.Tracker
-    const storage = yield* Storage.Storage
     if (sampler.check) yield* sampler.check(study.space as never, study.info)
     if (scheduler.check) yield* scheduler.check(study.space as never, study.info)
+    yield* checkPairing(p)
     yield* Storage.failStaleTrials(study.info.id)
     for (const config of options.enqueue ?? []) yield* study.enqueue(config)
 
     const deadline = options.timeout === undefined ? Infinity : Date.now() + Duration.toMillis(options.timeout)
     const budget = options.trials ?? Infinity
-    let started = 0
+    let fresh = 0
+    let exhausted = false
     let stopped = false
-    const ran: Array<FrozenTrial> = []
+    const touched: Array<number> = []
     const running = new Set<number>()
     const progress = options.progress ? Progress.make(study.objectives[0]?.direction ?? "minimize") : undefined
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
-    const runOne = (ask: Effect.Effect<Option.Option<AskedTrial<A>>, StudyError>) => Effect.gen(function*() {
-      const asked = yield* ask
-      if (Option.isNone(asked)) return "none" as const
-      const trial = asked.value
-      running.add(trial.id)
-      progress?.started()
-      const done = yield* runTrial(study, trial, options).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
-      ran.push(done)
-      progress?.finished(done)
-      if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
-      for (const cb of options.callbacks ?? []) {
-        const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
-        if (r._tag === "Left") yield* Effect.logWarning(`a callback failed after trial ${done.number}: ${message(r.left)}`)
-      }
-      // A continuation carries on a trial already counted (a PBT exploit): it takes no budget.
-      return trial.restoreFrom !== undefined && trial.restoreFrom.trial !== trial.number ? "continuation" as const : "trial" as const
-    })
+    const runOne = (trial: AskedTrial<A>) =>
+      Effect.gen(function*() {
+        running.add(trial.id)
+        if (!touched.includes(trial.id)) touched.push(trial.id)
+        progress?.started()
+        const done = yield* runTrial(p, study, trial, train, options).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
+        progress?.finished(done)
+        if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
+        for (const cb of options.callbacks ?? []) {
+          const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
+          if (r._tag === "Left") yield* Effect.logWarning(`a callback failed after trial ${done.number}: ${failureOf(r.left).message}`)
+        }
+      })
+
+    // While a trial of the study runs (here or in another process), a scheduler that pauses trials
+    // may yet make one resumable: an idle worker waits for that rather than stop.
+    const othersRunning = Effect.suspend(() =>
+      running.size > 0 ? Effect.succeed(true) : Effect.map(storage.getTrials(study.info.id, { states: ["Running"] }), (ts) => ts.length > 0)
+    )
 
     const worker = Effect.gen(function*() {
       while (!stopped && Date.now() < deadline) {
-        if (started < budget) {
-          started++
-          const r = yield* runOne(study.ask)
-          if (r === "none") stopped = true
-          if (r === "continuation") started--
-        } else if ((yield* runOne(study.askContinuation)) === "none") return
+        if (fresh < budget && !exhausted) {
+          // A slot of the budget is taken before asking, and given back when the trial turns out
+          // to carry on earlier training (a paused trial resuming, a continuation).
+          fresh++
+          const asked = yield* study.ask
+          if (Option.isNone(asked)) {
+            fresh--
+            exhausted = true
+            continue
+          }
+          if (asked.value.resumeFrom !== undefined) fresh--
+          yield* runOne(asked.value)
+          continue
+        }
+        const next = yield* study.askContinuation
+        if (Option.isSome(next)) yield* runOne(next.value)
+        else if (scheduler.resume !== undefined && (yield* othersRunning)) yield* Effect.sleep(IDLE)
+        else return
       }
     })
 
-    const beat = Effect.suspend(() => storage.heartbeat([...running])).pipe(
+    const heartbeat = yield* Effect.suspend(() => storage.heartbeat([...running])).pipe(
       Effect.catchAll(() => Effect.void),
       Effect.repeat(Schedule.spaced(HEARTBEAT)),
       Effect.fork
     )
-    const heartbeat = yield* beat
     yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
       Effect.ensuring(Fiber.interrupt(heartbeat)),
       Effect.ensuring(Effect.sync(() => progress?.close()))
@@ -90,13 +106,55 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       yield* scheduler.finish({ study: study.info, history: study.trials })
     }
     const all = yield* study.trials
+    const byId = new Map(all.map((t) => [t.id, t]))
     return {
       study,
-      trials: ran,
+      trials: touched.flatMap((id) => byId.get(id) ?? []),
       best: bestOf(all, study.objectives[0].direction),
       paretoFront: paretoFrontOf(all, study.objectives.map((o) => o.direction))
     }
   })
+
+/** The objective as given, or the provided Trainer; with the step at which a config has trained fully. */
+interface Train<A> {
+  readonly run: (config: A, trial: TrialContext<A>) => unknown
+  readonly maxStep: (config: A) => number | undefined
+}
+
+const trainerOf = <A>(options: OptimizeOptions<A>): Effect.Effect<Train<A>, InvalidOptions> =>
+  Effect.gen(function*() {
+    if (options.objective !== undefined) {
+      const objective = options.objective
+      return { run: objective, maxStep: () => options.maxStep }
+    }
+    const trainer = yield* Effect.serviceOption(Trainer.Trainer)
+    if (Option.isNone(trainer)) {
+      return yield* new InvalidOptions({ reason: "give an objective, or provide a Trainer layer (Trainer.layer(fn), or a trainer of @tunekit/tfjs)" })
+    }
+    const t = trainer.value as Trainer.TrainerService<A>
+    return { run: t.train, maxStep: (config: A) => options.maxStep ?? Trainer.maxStepOf(t, config) }
+  })
+
+/** Combinations that cannot work fail when the study starts, not trials later. */
+const checkPairing = ({ sampler, scheduler }: Parts): Effect.Effect<void, InvalidOptions> => {
+  const want = sampler.resources
+  if (want === undefined) return Effect.void
+  const have = scheduler.resources
+  const show = (r: Scheduler.Resources) => `minResource ${r.minResource}, maxResource ${r.maxResource}, reductionFactor ${r.reductionFactor}`
+  if (have === undefined) {
+    return Effect.fail(
+      new InvalidOptions({
+        reason: `the ${sampler.name} sampler models rungs (${show(want)}), but the ${scheduler.name} scheduler has none: provide Hyperband or ASHA with the same resources`
+      })
+    )
+  }
+  const same = have.minResource === want.minResource && have.maxResource === want.maxResource && have.reductionFactor === want.reductionFactor
+  return same ? Effect.void : Effect.fail(
+    new InvalidOptions({
+      reason: `the ${sampler.name} sampler's resources (${show(want)}) differ from the ${scheduler.name} scheduler's (${show(have)}): give both the same`
+    })
+  )
+}
 
 const toEffect = (r: unknown): Effect.Effect<unknown, unknown> =>
   Effect.isEffect(r)
@@ -105,13 +163,28 @@ const toEffect = (r: unknown): Effect.Effect<unknown, unknown> =>
     ? Effect.tryPromise({ try: () => Promise.resolve(r as PromiseLike<unknown>), catch: (e) => e })
     : Effect.succeed(r)
 
-type Outcome = { readonly tell: TellResult } | { readonly paused: true }
+type Outcome =
+  | {
+    readonly tell: TellResult
+    readonly failure?: Failure
+    /** The study cannot work this way: the trial fails, then the call. */
+    readonly misuse?: InvalidOptions
+  }
+  | { readonly paused: true }
 
-/** Runs one trial to its end and stores it. Interruption fails the trial before it propagates. */
-const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOptions<A>) =>
+/**
+ * Runs one trial to its end and stores it. A failing objective fails the trial (its details are
+ * stored); a failing storage fails the call. Interruption fails the trial before it propagates.
+ */
+const runTrial = <A>(
+  { scheduler, storage, tracker }: Parts,
+  study: Handle<A>,
+  trial: AskedTrial<A>,
+  train: Train<A>,
+  options: OptimizeOptions<A>
+): Effect.Effect<FrozenTrial, StudyError> =>
   Effect.gen(function*() {
-    const tracker = yield* Tracker.Tracker
-    const storage = yield* Storage.Storage
+    const runtime = yield* Effect.runtime<never>()
     if (tracker.trialStarted) yield* tracker.trialStarted(study.info, study.snapshot(trial))
     // Made on first use: most quick objectives never look at their signal.
     let controller: AbortController | undefined
@@ -119,22 +192,42 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
       if (controller && !controller.signal.aborted) controller.abort(reason)
     }
     const names = study.objectives.map((o) => o.metric)
+    const maxStep = train.maxStep(trial.config)
     const last: Record<string, number> = {}
+    let keys: ReadonlyArray<string> | undefined
+    let reports = 0
+    // A storage failure while reporting fails the call, whatever the objective does with it.
+    let broken: ReportError | undefined
 
-    const onMetric = (metric: Metric) =>
+    /** The names of the objective's metrics in this stream, fixed by its first report. */
+    const keysOf = (metric: Metric): Effect.Effect<ReadonlyArray<string>, MissingMetric> => {
+      const reported = Object.keys(metric.values)
+      // A lone objective named by default takes a stream's only metric.
+      if (names.length === 1 && names[0] === "value" && metric.values.value === undefined && reported.length === 1) {
+        return Effect.succeed(reported)
+      }
+      const missing = names.filter((n) => metric.values[n] === undefined)
+      return missing.length === 0 ? Effect.succeed(names) : Effect.fail(new MissingMetric({ missing, reported }))
+    }
+
+    const decide = (metric: Metric): Effect.Effect<Scheduler.Decision, MissingMetric | ReportError> =>
       Effect.gen(function*() {
+        keys ??= yield* keysOf(metric)
+        reports++
         for (const [k, v] of Object.entries(metric.values)) last[k] = v
-        const decision = yield* study.report(trial, metric)
+        const decision = yield* Effect.tapError(study.report(trial, metric), (e) => Effect.sync(() => void (broken ??= e)))
         if (tracker.metricReported) yield* tracker.metricReported(study.info, study.snapshot(trial), metric)
-        return decision
+        // A fully trained trial completes, whatever the scheduler says.
+        return maxStep !== undefined && metric.step >= maxStep && Scheduler.stops(decision) ? Scheduler.Continue : decision
       })
 
     const lastValues = (): ReadonlyArray<number> | undefined => {
-      const keys = names.length === 1 && names[0] === "value" && last.value === undefined && Object.keys(last).length === 1
-        ? Object.keys(last)
-        : names
-      const vs = keys.map((k) => last[k])
+      const vs = (keys ?? names).map((k) => last[k])
       return vs.every((v) => v !== undefined) ? vs : undefined
+    }
+    const pruned = (reason: string): Outcome => {
+      const values = lastValues()
+      return { tell: { state: "Pruned", reason, ...(values ? { values } : {}) } }
     }
 
     const ctx: TrialContext<A> = {
@@ -143,7 +236,7 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
         return (controller ??= new AbortController()).signal
       },
       report: (metric) =>
-        Effect.runPromise(onMetric(metric)).then((d) => {
+        Runtime.runPromise(runtime)(decide(metric)).then((d) => {
           if (d._tag === "Prune") {
             abort(new TrialPruned(d.reason))
             throw new TrialPruned(d.reason)
@@ -153,42 +246,39 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
             throw new TrialPaused()
           }
         }),
-      setUserAttr: (key, value) => Effect.runPromise(study.setUserAttr(trial, key, value))
+      setUserAttr: (key, value) => Runtime.runPromise(runtime)(study.setUserAttr(trial, key, value))
     }
 
     const evaluate: Effect.Effect<Outcome, never, never> = Effect.suspend(() => {
-      const result = options.objective(trial.config, ctx)
+      const result = train.run(trial.config, ctx)
       if (Bridge.isObservable(result)) {
-        return Bridge.fromObservable(result as import("rxjs").Observable<Metric>).pipe(
-          Stream.mapEffect((m) => Effect.orDie(onMetric(m))),
-          Stream.takeUntil((d) => d._tag === "Prune" || d._tag === "Pause"),
-          Stream.runLast,
-          Effect.map((d): Outcome => {
-            const decision = Option.getOrUndefined(d)
-            if (decision?._tag === "Pause") return { paused: true }
-            const values = lastValues()
-            if (decision?._tag === "Prune") {
-              abort(new TrialPruned(decision.reason))
-              return { tell: { state: "Pruned", reason: decision.reason, ...(values ? { values } : {}) } }
-            }
-            if (values === undefined) {
-              return { tell: { state: "Failed", reason: `the metric stream completed without reporting ${names.join(", ")}` } }
-            }
-            return { tell: values }
-          })
-        )
+        const decided = (result as Observable<Metric>).pipe(Scheduler.decisions(decide, runtime))
+        return Effect.map(Bridge.lastValue(decided), (d): Outcome => {
+          const decision = Option.getOrUndefined(d)?.decision
+          if (decision?._tag === "Pause") return { paused: true }
+          if (decision?._tag === "Prune") return pruned(decision.reason)
+          const values = lastValues()
+          if (values === undefined) {
+            return { tell: { state: "Failed", reason: `the metric stream completed without reporting ${names.join(", ")}` } }
+          }
+          return { tell: values }
+        })
       }
-      return toEffect(result).pipe(Effect.map((v): Outcome => ({ tell: asResult(v) })))
+      return toEffect(result).pipe(Effect.map((v): Outcome => {
+        if (scheduler.resources === undefined || reports > 0) return { tell: asResult(v) }
+        const reason = `the ${scheduler.name} scheduler compares trials on their metric streams, but the objective returned ${
+          describe(v)
+        } and reported no metric: return an Observable of metrics, or call trial.report`
+        return { tell: { state: "Failed", reason }, misuse: new InvalidOptions({ reason }) }
+      }))
     }).pipe(
       Effect.catchAllCause((cause): Effect.Effect<Outcome> => {
         const err = Cause.squash(cause)
-        if (err instanceof TrialPruned || (err as { _tag?: string })?._tag === "TrialPruned") {
-          const values = lastValues()
-          return Effect.succeed({ tell: { state: "Pruned", reason: (err as TrialPruned).reason, ...(values ? { values } : {}) } })
-        }
+        if (err instanceof TrialPruned || (err as { _tag?: string })?._tag === "TrialPruned") return Effect.succeed(pruned((err as TrialPruned).reason))
         if (err instanceof TrialPaused || (err as { _tag?: string })?._tag === "TrialPaused") return Effect.succeed<Outcome>({ paused: true })
         if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
-        return Effect.succeed({ tell: { state: "Failed", reason: `the objective failed: ${message(err)}` } })
+        const failure = failureOf(err)
+        return Effect.succeed({ tell: { state: "Failed", reason: `the objective failed: ${failure.message}` }, failure })
       })
     )
 
@@ -209,12 +299,65 @@ const runTrial = <A>(study: Handle<A>, trial: AskedTrial<A>, options: OptimizeOp
       })
     )
     if (!("tell" in outcome) || !isValues(outcome.tell)) abort(new Error("the trial was stopped"))
+    if (broken !== undefined) return yield* broken
     if ("paused" in outcome) {
       yield* storage.pauseTrial(trial.id)
       return yield* storage.getTrial(trial.id)
     }
-    return yield* study.tell(trial, outcome.tell)
+    if (outcome.failure) yield* storage.setTrialAttr(trial.id, "system", FAILURE, outcome.failure as unknown as Json)
+    const done = yield* study.tell(trial, outcome.tell)
+    if (outcome.misuse) return yield* outcome.misuse
+    return done
   })
+
+/** The system attribute that keeps the details of a failed objective. */
+export const FAILURE = "failure"
+
+/** What is kept of an objective's failure: enough to tell what went wrong and where. */
+export interface Failure {
+  readonly message: string
+  /** A tagged error's tag (`Data.TaggedError`, `Schema.TaggedError`). */
+  readonly tag?: string
+  /** A tagged error's fields, as JSON. */
+  readonly fields?: Json
+  /** A thrown value that is not an Error, as JSON. */
+  readonly thrown?: Json
+  readonly stack?: string
+}
+
+const toJson = (v: unknown): Json | undefined => {
+  try {
+    const s = JSON.stringify(v)
+    return s === undefined ? undefined : (JSON.parse(s) as Json)
+  } catch {
+    return undefined
+  }
+}
+
+/** The details of whatever an objective failed with. */
+export const failureOf = (e: unknown): Failure => {
+  if (e instanceof Error) {
+    const tag = typeof (e as { _tag?: unknown })._tag === "string" ? (e as unknown as { _tag: string })._tag : undefined
+    const own: Record<string, unknown> = {}
+    for (const k of Object.keys(e)) if (k !== "_tag" && k !== "stack" && k !== "message") own[k] = (e as unknown as Record<string, unknown>)[k]
+    const fields = tag !== undefined && Object.keys(own).length > 0 ? toJson(own) : undefined
+    const message = e.message !== "" ? e.message : tag !== undefined ? `${tag}${fields === undefined ? "" : ` ${JSON.stringify(fields)}`}` : e.name
+    return {
+      message: tag !== undefined && e.message !== "" && !e.message.includes(tag) ? `${tag}: ${e.message}` : message,
+      ...(tag === undefined ? {} : { tag }),
+      ...(fields === undefined ? {} : { fields }),
+      ...(e.stack === undefined ? {} : { stack: e.stack })
+    }
+  }
+  if (typeof e === "string") return { message: e, thrown: e }
+  const thrown = toJson(e)
+  const tag = e !== null && typeof e === "object" && typeof (e as { _tag?: unknown })._tag === "string" ? (e as { _tag: string })._tag : undefined
+  return {
+    message: thrown === undefined ? String(e) : JSON.stringify(thrown),
+    ...(tag === undefined ? {} : { tag }),
+    ...(thrown === undefined ? {} : { thrown })
+  }
+}
 
 const isValues = (r: TellResult): r is number | ReadonlyArray<number> => typeof r === "number" || Array.isArray(r)
 

@@ -4,7 +4,7 @@ import { Effect, Layer, Option } from "effect"
 import { Scheduler, Storage, type StorageError } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
-import { type Core, isPaused, KEY, type Place } from "./rungs.js"
+import { type Core, etaOf, isPaused, KEY, type Place, type RungOptions } from "./rungs.js"
 import { fmt, valueOf } from "./series.js"
 
 export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core): Pruner.Pruner =>
@@ -20,7 +20,7 @@ export const layer = (
   name: string,
   problems: ReadonlyArray<string>,
   core: Core,
-  limit?: number
+  options: RungOptions & { readonly limit?: number }
 ): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
   Layer.effect(
     Scheduler.Scheduler,
@@ -43,8 +43,10 @@ export const layer = (
           for (let i = place.from; i < place.quota; i++) if (yield* storage.claim(studyId, `${place.key}:${i}`)) return true
           return false
         })
+      const limit = options.limit
       const service: Scheduler.SchedulerService = {
         name,
+        resources: { minResource: options.minResource, maxResource: options.maxResource, reductionFactor: etaOf(options) },
         check: () => Pruner.validate(self),
         decide: (ctx) =>
           // Between rungs there is nothing to decide: no history read, no lock.
