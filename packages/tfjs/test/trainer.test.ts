@@ -24,10 +24,6 @@ const setup = (epochs: number, extra: Partial<Train.Setup> & { readonly batchSiz
 // The trainer layer's own requirements, with a checkpoint store the test can read.
 const services = (store: Checkpoint.CheckpointService) => Layer.merge(Backend.layerWasm, Layer.succeed(Checkpoint.Checkpoint, store))
 
-// Runs the provided Trainer as the objective (the form `Study.optimize` without an objective takes).
-const optimizeWithTrainer = (options: Omit<Study.OptimizeOptions<Config>, "objective">) =>
-  Effect.flatMap(Trainer.Trainer, (trainer) => Study.optimize({ ...options, objective: trainer.train }))
-
 // Pauses every trial at its second epoch, once, and resumes the paused ones before new trials.
 let pauses = 0
 const pauseAtTwo = Layer.succeed(Scheduler.Scheduler, {
@@ -41,7 +37,7 @@ describe("Train.layer", () => {
     const store = Checkpoint.makeMemory()
     const program = Effect.gen(function*() {
       const trainer = yield* Trainer.Trainer
-      const result = yield* optimizeWithTrainer({ study: "layer", space, metric: "val_accuracy", direction: "maximize", trials: 3 })
+      const result = yield* Study.optimize({ study: "layer", space, metric: "val_accuracy", direction: "maximize", trials: 3 })
       return { trainer, result }
     })
     const { trainer, result } = await Effect.runPromise(
@@ -59,18 +55,40 @@ describe("Train.layer", () => {
     expect(tf.memory().numTensors).toBe(0)
   })
 
-  it("maxStep follows the epochs a config trains for", async () => {
-    const byWidth = (c: Config) => setup(c.width === 8 ? 2 : 5)(c)
-    const trainer = await Effect.runPromise(Train.make(byWidth).pipe(Effect.provide(services(Checkpoint.makeMemory()))))
-    expect(Trainer.maxStepOf(trainer, { lr: 0.01, width: 8 })).toBe(2)
-    expect(Trainer.maxStepOf(trainer, { lr: 0.01, width: 16 })).toBe(5)
+  it("maxStep follows the epochs a config trains for: a trial that reports its last epoch completes, whatever the scheduler says", async () => {
+    const byWidth = (c: Config) => setup(c.width === 8 ? 1 : 3)(c)
+    const pruneAll = Layer.succeed(Scheduler.Scheduler, { name: "prune-all", decide: () => Effect.succeed(Scheduler.Decision.Prune({ reason: "test" })) })
+    const { trainer, result } = await Effect.runPromise(
+      Effect.all({
+        trainer: Trainer.Trainer,
+        result: Study.optimize({ study: "max-step", space, metric: "val_loss", direction: "minimize", trials: 6 })
+      }).pipe(
+        Effect.provide(Train.layer(byWidth)),
+        Effect.provide(pruneAll),
+        Effect.provide(Layer.merge(Study.layerDefaults({ seed: 4 }), services(Checkpoint.makeMemory())))
+      )
+    )
+    expect(Trainer.maxStepOf(trainer, { lr: 0.01, width: 8 })).toBe(1)
+    expect(Trainer.maxStepOf(trainer, { lr: 0.01, width: 16 })).toBe(3)
+    const outcome = result.trials.map((t) => [Trial.paramValues(t).width, t.state, t.intermediate.length])
+    expect(new Set(outcome.map((o) => o[0]))).toEqual(new Set([8, 16]))
+    for (const o of outcome) expect(o).toEqual(o[0] === 8 ? [8, "Complete", 1] : [16, "Pruned", 1])
+  })
+
+  it("as an objective: Train.make's trainer.train", async () => {
+    const result = await Effect.runPromise(
+      Effect.flatMap(Train.make(setup(2)), (trainer) => Study.optimize({ study: "objective", space, metric: "val_loss", direction: "minimize", trials: 2, objective: trainer.train })).pipe(
+        Effect.provide(Layer.merge(Study.layerDefaults({ seed: 5 }), services(Checkpoint.makeMemory())))
+      )
+    )
+    expect(result.trials.map((t) => [t.state, t.intermediate.length])).toEqual([["Complete", 2], ["Complete", 2]])
   })
 
   it("a paused trial resumes from its checkpoint and ends as an unbroken run would", async () => {
     const store = Checkpoint.makeMemory()
     const epochsStarted: Array<number> = []
     const result = await Effect.runPromise(
-      optimizeWithTrainer({ study: "resume", space, metric: "val_loss", direction: "minimize", trials: 2 }).pipe(
+      Study.optimize({ study: "resume", space, metric: "val_loss", direction: "minimize", trials: 2 }).pipe(
         Effect.provide(Train.layer(setup(4, { onBatch: ({ epoch, batch }) => void (batch === 0 && epochsStarted.push(epoch)) }))),
         Effect.provide(pauseAtTwo),
         Effect.provide(Layer.merge(Study.layerDefaults({ seed: 8 }), services(store)))
@@ -100,7 +118,7 @@ describe("Train.layer", () => {
       save: (key, step, data) => FiberRef.get(tag).pipe(Effect.tap((v) => void seen.push(v)), Effect.zipRight(memory.save(key, step, data)))
     }
     await Effect.runPromise(
-      optimizeWithTrainer({ study: "runtime", space, metric: "val_loss", direction: "minimize", trials: 1 }).pipe(
+      Study.optimize({ study: "runtime", space, metric: "val_loss", direction: "minimize", trials: 1 }).pipe(
         Effect.provide(Train.layer(setup(2))),
         Effect.provide(Layer.merge(Study.layerDefaults({ seed: 1 }), services(store))),
         Effect.locally(tag, "the study's")
@@ -125,7 +143,7 @@ describe("interrupting a study", () => {
           if (epoch === 2) Deferred.unsafeDone(inSecondEpoch, Effect.void)
         }
       })
-      const fiber = yield* optimizeWithTrainer({ study: "interrupt", space, metric: "val_loss", direction: "minimize", trials: 1 }).pipe(
+      const fiber = yield* Study.optimize({ study: "interrupt", space, metric: "val_loss", direction: "minimize", trials: 1 }).pipe(
         Effect.provide(Train.layer(training)),
         Effect.fork
       )
@@ -154,7 +172,7 @@ describe("interrupting a study", () => {
       save: () => Effect.sync(() => void (saving = true)).pipe(Effect.zipRight(Effect.never), Effect.onInterrupt(() => Effect.sync(() => void (interrupted = true))))
     }
     const program = Effect.gen(function*() {
-      const fiber = yield* optimizeWithTrainer({ study: "stuck", space, metric: "val_loss", direction: "minimize", trials: 1 }).pipe(
+      const fiber = yield* Study.optimize({ study: "stuck", space, metric: "val_loss", direction: "minimize", trials: 1 }).pipe(
         Effect.provide(Train.layer(setup(3))),
         Effect.fork
       )
