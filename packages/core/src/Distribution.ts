@@ -66,11 +66,11 @@ const EPS = 1e-8
 const boundsProblem = (d: FloatDistribution | IntDistribution): { readonly path: ReadonlyArray<string>; readonly message: string } | undefined => {
   const { high, log, low, step } = d
   const problem = (message: string, path: ReadonlyArray<string> = []) => ({ path, message })
-  if (d._tag === "Int") {
-    if (!Number.isInteger(low) || !Number.isInteger(high)) return problem(`integer bounds must be integers, got [${low}, ${high}]`)
-    if (!Number.isInteger(step)) return problem(`expected an integer, got ${step}`, ["step"])
-  }
-  if (!Number.isFinite(low) || !Number.isFinite(high)) return problem(`bounds must be finite numbers, got [${low}, ${high}]`)
+  const kind = d._tag === "Int" ? "an integer" : "a finite number"
+  const whole = d._tag === "Int" ? Number.isInteger : Number.isFinite
+  if (!whole(low)) return problem(`expected ${kind}, got ${low}`, ["low"])
+  if (!whole(high)) return problem(`expected ${kind}, got ${high}`, ["high"])
+  if (d._tag === "Int" && !Number.isInteger(step)) return problem(`expected an integer, got ${step}`, ["step"])
   if (low >= high) return problem(`low (${low}) must be below high (${high})`)
   if (log && step !== undefined && !(d._tag === "Int" && step === 1)) return problem("log and step cannot be used together")
   if (log && low <= 0) return problem(`a log scale needs low > 0, got low = ${low}`)

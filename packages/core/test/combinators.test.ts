@@ -74,7 +74,7 @@ describe("Sampler.sequence", () => {
     expect(r.trials.filter((t) => Trial.paramValues(t).x === 0.9).map((t) => t.number)).toEqual([3, 4, 5])
     const e = await run(Effect.flip(optimize(2, 1)), Sampler.sequence(Sampler.random, { trials: -1 }, Sampler.random))
     expect(e._tag).toBe("SamplerUnsupported")
-    expect(e.message).toContain("trials must be a non-negative integer")
+    expect(e.message).toBe("sequence sampler: trials: expected an integer >= 0, got -1")
   })
 })
 

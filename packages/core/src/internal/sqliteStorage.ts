@@ -11,6 +11,7 @@ import { ClaimTaken, type InvalidSpace, StorageError, type StudyMismatch, StudyN
 import type { StorageService, StudyInfo, TrialInit } from "../Storage.js"
 import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
 import { checkCompatible, checkDirections, notRunning } from "./storageRules.js"
+import * as Stored from "./storedJson.js"
 
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock, in ms (default 30 s). */
@@ -75,13 +76,26 @@ const DOMAIN_ERRORS = new Set(["StudyMismatch", "StudyNotFound", "TrialStateErro
 const isDomainError = (e: unknown): boolean =>
   typeof e === "object" && e !== null && DOMAIN_ERRORS.has((e as { _tag?: string })._tag ?? "")
 
+// Stored JSON is decoded through its Schema: a corrupt row fails the read naming the row and field.
+const read = {
+  directions: Stored.reader("directions", Stored.Directions),
+  metrics: Stored.reader("metrics", Stored.Metrics),
+  params: Stored.reader("params", Stored.Params),
+  distributions: Stored.reader("distributions", Stored.Distributions),
+  distribution: Stored.reader("distribution", Stored.Distributions.value),
+  userAttrs: Stored.reader("userAttrs", Stored.Attrs),
+  systemAttrs: Stored.reader("systemAttrs", Stored.Attrs)
+}
+const studyAt = (r: { readonly name: string }) => `study "${r.name}"`
+const trialAt = (r: { readonly number: number; readonly id: number }) => `trial ${r.number} (id ${r.id})`
+
 const toStudy = (r: StudyRow): StudyInfo => ({
   id: r.id,
   name: r.name,
-  directions: JSON.parse(r.directions),
-  metrics: JSON.parse(r.metrics),
-  userAttrs: JSON.parse(r.user_attrs),
-  systemAttrs: JSON.parse(r.system_attrs),
+  directions: read.directions(r.directions, studyAt(r)),
+  metrics: read.metrics(r.metrics, studyAt(r)),
+  userAttrs: read.userAttrs(r.user_attrs, studyAt(r)),
+  systemAttrs: read.systemAttrs(r.system_attrs, studyAt(r)),
   createdAt: r.created_at
 })
 
@@ -89,12 +103,12 @@ const toTrial = (r: TrialRow, intermediate: ReadonlyArray<Metric>): FrozenTrial 
   id: r.id,
   number: r.number,
   state: r.state,
-  params: JSON.parse(r.params),
-  distributions: JSON.parse(r.distributions),
+  params: read.params(r.params, trialAt(r)),
+  distributions: read.distributions(r.distributions, trialAt(r)),
   values: r.values === null ? undefined : JSON.parse(r.values),
   intermediate,
-  userAttrs: JSON.parse(r.user_attrs),
-  systemAttrs: JSON.parse(r.system_attrs),
+  userAttrs: read.userAttrs(r.user_attrs, trialAt(r)),
+  systemAttrs: read.systemAttrs(r.system_attrs, trialAt(r)),
   startedAt: r.started_at ?? undefined,
   finishedAt: r.finished_at ?? undefined,
   worker: r.worker ?? undefined,
@@ -221,7 +235,7 @@ const build = (file: string, db: Database.Database): StorageService => {
     if (fresh.length > 0) {
       for (const k of fresh) q.insertParam.run(studyId, k, JSON.stringify(distributions[k]))
       for (const r of q.studyParams.all(studyId) as Array<{ name: string; distribution: string }>) {
-        cache.params.set(r.name, JSON.parse(r.distribution))
+        cache.params.set(r.name, read.distribution(r.distribution, `parameter "${r.name}" of study id ${studyId}`))
       }
     }
     return checkCompatible(cache.params, distributions)
@@ -273,7 +287,7 @@ const build = (file: string, db: Database.Database): StorageService => {
         db.transaction(() => {
           const existing = q.studyByName.get(name) as StudyRow | undefined
           if (existing) {
-            const mismatch = checkDirections(name, JSON.parse(existing.directions), options.directions)
+            const mismatch = checkDirections(name, read.directions(existing.directions, studyAt(existing)), options.directions)
             if (mismatch) throw mismatch
             return toStudy(existing)
           }
@@ -325,11 +339,11 @@ const build = (file: string, db: Database.Database): StorageService => {
         if (claim !== undefined && q.claim.run(row.study_id, claim).changes === 0) throw new ClaimTaken({ claim })
         const incompatible = registerParams(row.study_id, distributions)
         if (incompatible) throw incompatible
-        const p = { ...JSON.parse(row.params), ...params }
-        const d = { ...JSON.parse(row.distributions), ...distributions }
+        const p = { ...read.params(row.params, trialAt(row)), ...params }
+        const d = { ...read.distributions(row.distributions, trialAt(row)), ...distributions }
         q.setParams.run(JSON.stringify(p), JSON.stringify(d), seq, trialId)
         if (claim !== undefined) {
-          const system = { ...JSON.parse(row.system_attrs), claim }
+          const system = { ...read.systemAttrs(row.system_attrs, trialAt(row)), claim }
           q.setAttrs.run(row.user_attrs, JSON.stringify(system), seq, trialId)
         }
       }),
@@ -344,8 +358,8 @@ const build = (file: string, db: Database.Database): StorageService => {
         db.transaction(() => {
           const row = trialRow(trialId)
           if (row.state !== "Running" && row.state !== "Waiting") throw notRunning(row.number, row.state, "set an attribute")
-          const user = JSON.parse(row.user_attrs) as Record<string, Json>
-          const system = JSON.parse(row.system_attrs) as Record<string, Json>
+          const user: Record<string, Json> = { ...read.userAttrs(row.user_attrs, trialAt(row)) }
+          const system: Record<string, Json> = { ...read.systemAttrs(row.system_attrs, trialAt(row)) }
           ;(kind === "user" ? user : system)[key] = value
           q.setAttrs.run(JSON.stringify(user), JSON.stringify(system), nextSeq(row.study_id), trialId)
         }).immediate

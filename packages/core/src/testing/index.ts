@@ -6,3 +6,4 @@
  */
 export * as StorageConformance from "./StorageConformance.js"
 export * as SamplerConformance from "./SamplerConformance.js"
+export * as OptionsConformance from "./OptionsConformance.js"
