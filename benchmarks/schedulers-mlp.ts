@@ -17,6 +17,7 @@ import type { Scheduler, Storage } from "@tunekit/core"
 import { Asha, Hyperband, Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { Effect, Layer } from "effect"
+import { mlp, setupOn } from "../examples/_training.js"
 import { digits } from "../examples/tfjs-data.js"
 import { comparisonServices, noScheduler } from "./_scheduling.js"
 import { emit, median, parseArgs, table } from "./_util.js"
@@ -55,26 +56,19 @@ const schedulers: Record<string, Factory> = {
 const once = (name: string, seed: number, setup: Setup) =>
   Effect.gen(function*() {
     const { configurations, epochs } = setup
-    const backend = yield* Backend.Backend
-    const checkpoints = yield* Checkpoint.Checkpoint
-    const data = digits()
+    // The TensorFlow.js trainer: each trial saves its epochs under its number, a resumed one restores
+    // them, and a trial that reaches the last epoch completes.
+    const setupRun = setupOn(digits(), { seed })
+    const trainer = Train.layer((c: Config) =>
+      setupRun(mlp(c), { optimizer: { type: "sgd", learningRate: c.learningRate, momentum: c.momentum }, batchSize: 64, epochs })
+    )
     const services = comparisonServices(schedulers[name](setup), configurations, seed)
     const result = yield* Study.optimize({
       study: "schedulers-mlp",
       space,
       metric: "val_accuracy",
-      direction: "maximize",
-      objective: (c: Config, trial) =>
-        Train.fit({
-          backend,
-          model: { type: "mlp", layers: c.layers, width: c.width, activation: "relu", dropout: c.dropout },
-          task: { kind: "classification", classes: data.classes },
-          train: data.train,
-          validation: data.validation,
-          training: { optimizer: { type: "sgd", learningRate: c.learningRate, momentum: c.momentum }, batchSize: 64, epochs, seed },
-          checkpoints: Checkpoint.forTrial(checkpoints, trial)
-        })
-    }).pipe(Effect.provide(services))
+      direction: "maximize"
+    }).pipe(Effect.provide(trainer), Effect.provide(services))
     const trials = yield* result.study.trials
     let best: number | undefined
     for (const t of trials) {

@@ -41,7 +41,6 @@ export const main = async (args: ReadonlyArray<string>) => {
       const start = performance.now()
       const last = await Train.run({
         model: { type: "mlp", layers, width, activation: "relu", dropout: 0.1 },
-        task: { kind: "classification", classes: 10 },
         ...data,
         training: { optimizer: { type: "adam", learningRate: 2e-3 }, schedule: { type: "cosine" }, batchSize, epochs, seed }
       })

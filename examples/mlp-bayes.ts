@@ -8,6 +8,7 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Gp } from "@tunekit/samplers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
+import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -29,8 +30,7 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
-    const data = digits()
+    const setup = setupOn(digits(), { backend: yield* Backend.Backend, seed: options.seed ?? 0 })
     const result = yield* Study.optimize({
       study: "mlp-bayes",
       space,
@@ -40,22 +40,14 @@ export const main = (options: Options = {}) =>
       trials: options.trials ?? 25,
       progress: options.progress ?? true,
       objective: (c: Config) =>
-        Train.fit({
-          backend,
-          model: { type: "mlp", layers: c.layers, width: c.width, activation: "relu", dropout: c.dropout },
-          task: { kind: "classification", classes: data.classes },
-          train: data.train,
-          validation: data.validation,
-          training: {
-            optimizer: { type: "sgd", learningRate: c.learningRate * 10, momentum: 0.9, nesterov: true },
-            l2: c.l2,
-            clipNorm: 5,
-            schedule: { type: "step", everyEpochs: 5, gamma: 0.5 },
-            batchSize: 32,
-            epochs: options.epochs ?? 15,
-            seed: options.seed ?? 0
-          }
-        })
+        Train.fit(setup(mlp(c), {
+          optimizer: { type: "sgd", learningRate: c.learningRate * 10, momentum: 0.9, nesterov: true },
+          l2: c.l2,
+          clipNorm: 5,
+          schedule: { type: "step", everyEpochs: 5, gamma: 0.5 },
+          batchSize: 32,
+          epochs: options.epochs ?? 15
+        }))
     }).pipe(
       Effect.provide(Gp.layer({ nStartupTrials: 6 })),
       Effect.provide(Study.layerDefaults({ seed: options.seed ?? 7 }))

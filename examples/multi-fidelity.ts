@@ -9,6 +9,7 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Bohb, Budget, Fidelity, Hyperband } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
+import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -38,8 +39,7 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
-    const data = digits()
+    const setup = setupOn(digits(), { backend: yield* Backend.Backend, seed: options.seed ?? 0 })
     const f = fidelity(options.epochs ?? 9)
     const resources = Fidelity.schedulerOptions(f)
     const configs = options.configs ?? Hyperband.plan(resources).configurations
@@ -51,20 +51,12 @@ export const main = (options: Options = {}) =>
       trials: configs,
       progress: options.progress ?? true,
       objective: (c: Config) =>
-        Train.fit({
-          backend,
-          model: { type: "mlp", layers: c.layers, width: c.width, activation: "relu", dropout: c.dropout },
-          task: { kind: "classification", classes: data.classes },
-          train: data.train,
-          validation: data.validation,
-          training: {
-            optimizer: { type: "adam", learningRate: c.learningRate },
-            batchSize: c.batchSize,
-            epochs: f.maxResource,
-            dataFraction: (epoch) => f.at(epoch).dataFraction,
-            seed: options.seed ?? 0
-          }
-        })
+        Train.fit(setup(mlp(c), {
+          optimizer: { type: "adam", learningRate: c.learningRate },
+          batchSize: c.batchSize,
+          epochs: f.maxResource,
+          dataFraction: (epoch) => f.at(epoch).dataFraction
+        }))
     }).pipe(
       Effect.provide(
         Layer.merge(

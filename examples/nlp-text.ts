@@ -10,6 +10,7 @@ import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
+import { setupOn } from "./_training.js"
 import { spam } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -39,8 +40,8 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
     const data = spam({ length: options.length ?? 64, maxVocab: 4000, ...(options.messages ? { limit: options.messages } : {}) })
+    const setup = setupOn(data, { backend: yield* Backend.Backend, seed: options.seed ?? 0 })
     const result = yield* Study.optimize({
       study: "spam-transformer",
       space,
@@ -49,30 +50,22 @@ export const main = (options: Options = {}) =>
       trials: options.trials ?? 12,
       progress: options.progress ?? true,
       objective: (c: Config) =>
-        Train.fit({
-          backend,
-          model: {
-            type: "transformer",
-            vocabSize: data.vocabSize,
-            layers: c.layers,
-            heads: c.heads,
-            modelWidth: c.modelWidth,
-            ffWidth: c.ffWidth,
-            dropout: c.dropout,
-            attentionDropout: c.attentionDropout
-          },
-          task: { kind: "classification", classes: 2 },
-          train: data.train,
-          validation: data.validation,
-          training: {
-            optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
-            schedule: { type: "cosine", warmup: { ratio: c.warmupRatio } },
-            clipNorm: 1,
-            batchSize: 32,
-            epochs: options.epochs ?? 6,
-            seed: options.seed ?? 0
-          }
-        })
+        Train.fit(setup({
+          type: "transformer",
+          vocabSize: data.vocabSize,
+          layers: c.layers,
+          heads: c.heads,
+          modelWidth: c.modelWidth,
+          ffWidth: c.ffWidth,
+          dropout: c.dropout,
+          attentionDropout: c.attentionDropout
+        }, {
+          optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
+          schedule: { type: "cosine", warmup: { ratio: c.warmupRatio } },
+          clipNorm: 1,
+          batchSize: 32,
+          epochs: options.epochs ?? 6
+        }))
     }).pipe(
       Effect.provide(Layer.merge(Tpe.layer({ nStartupTrials: 5 }), Median.layer({ nStartupTrials: 3, nWarmupSteps: 1 }))),
       Effect.provide(Study.layerDefaults({ seed: options.seed ?? 5 }))

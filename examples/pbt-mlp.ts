@@ -9,6 +9,7 @@ import { Checkpoint, Space, Study, Trial } from "@tunekit/core"
 import { Pbt } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
+import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -29,9 +30,8 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
+    const setup = setupOn(digits(), { backend: yield* Backend.Backend })
     const checkpoints = yield* Checkpoint.Checkpoint
-    const data = digits()
     const population = options.population ?? 6
     const epochs = options.epochs ?? 12
     const result = yield* Study.optimize({
@@ -46,17 +46,13 @@ export const main = (options: Options = {}) =>
       // optimizer's settings and the dropout rate.
       objective: (c: Config, trial) =>
         Train.fit({
-          backend,
-          model: { type: "mlp", layers: 2, width: 64, activation: "relu", dropout: c.dropout },
-          task: { kind: "classification", classes: data.classes },
-          train: data.train,
-          validation: data.validation,
-          training: {
+          ...setup(mlp({ layers: 2, width: 64, dropout: c.dropout }), {
             optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
             batchSize: 64,
             epochs,
+            // Each member starts from its own initial weights.
             seed: options.seed ?? trial.number
-          },
+          }),
           checkpoints: Checkpoint.forTrial(checkpoints, trial)
         })
     }).pipe(

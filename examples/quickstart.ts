@@ -13,6 +13,7 @@ import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { arg, isMain, listCommand, numberArg } from "./_cli.js"
+import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -41,8 +42,7 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
-    const data = digits()
+    const setup = setupOn(digits(), { backend: yield* Backend.Backend, seed: options.seed ?? 0 })
     const epochs = options.epochs ?? 15
     const study = options.study ?? "quickstart"
     const storage = options.storage ?? "tunekit.db"
@@ -50,20 +50,12 @@ export const main = (options: Options = {}) =>
     // A trial is a stream of per-epoch metrics; when the pruner says stop, the run loop
     // unsubscribes and training stops after the current batch.
     const objective = (c: Config) =>
-      Train.fit({
-        backend,
-        model: { type: "mlp", layers: c.layers, width: c.width, activation: c.activation, dropout: c.dropout, batchNorm: c.batchNorm },
-        task: { kind: "classification", classes: data.classes },
-        train: data.train,
-        validation: data.validation,
-        training: {
-          optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
-          schedule: { type: "cosine", warmup: { ratio: 0.05 } },
-          batchSize: c.batchSize,
-          epochs,
-          seed: options.seed ?? 0
-        }
-      })
+      Train.fit(setup(mlp(c), {
+        optimizer: { type: "adamw", learningRate: c.learningRate, weightDecay: c.weightDecay },
+        schedule: { type: "cosine", warmup: { ratio: 0.05 } },
+        batchSize: c.batchSize,
+        epochs
+      }))
 
     const result = yield* Study.optimize({
       study,

@@ -1,6 +1,7 @@
 // Data for the TensorFlow.js examples, from @tunekit/datasets: the digits as flat pixels or 8x8
 // images, the sunspots as standardized windows, the spam corpus as token ids. Every fitted
-// transformation (standardization, vocabulary) is fitted on the training part only.
+// transformation (standardization, vocabulary) is fitted on the training part only. Each comes with
+// its task, so that it is a `Problem` of _training.ts.
 import { Dataset, Digits, Scaler, SpamAssassin, Split, Sunspots, Tokenizer } from "@tunekit/datasets"
 import { Data } from "@tunekit/tfjs"
 
@@ -12,7 +13,7 @@ export const digits = (options: { readonly seed?: number; readonly image?: boole
   const { train, test } = Split.holdout(Digits.load(), { testFraction: 0.2, seed: options.seed ?? 0, stratify: true })
   const shape = options.image ? [Digits.side, Digits.side, 1] : [Digits.side * Digits.side]
   const toData = (d: Dataset.Classification) => Data.make({ x: d.x.map((r) => r.map((v) => v / 16)), y: d.y, inputShape: shape })
-  return { train: toData(train), validation: toData(test), classes: 10 }
+  return { train: toData(train), validation: toData(test), classes: 10, task: { kind: "classification", classes: 10 } as const }
 }
 
 /**
@@ -29,7 +30,7 @@ export const sunspots = (length: number) => {
     const w = Dataset.windows({ ...s, values: scaler.transform(s.values) }, { length })
     return Data.make({ x: w.x, y: w.y, inputShape: [length, 1] })
   }
-  return { train: toData(train), validation: toData(joined), scale: scaler.scale }
+  return { train: toData(train), validation: toData(joined), scale: scaler.scale, task: { kind: "regression" } as const }
 }
 
 /**
@@ -45,5 +46,5 @@ export const spam = (options: { readonly length: number; readonly maxVocab: numb
   const { train, test } = Split.holdout(corpus, { testFraction: 0.2, seed: options.seed ?? 0, stratify: true })
   const tokenizer = Tokenizer.fit(train.texts, { maxVocab: options.maxVocab, minCount: 2 })
   const toData = (d: Dataset.Text) => Data.make({ x: tokenizer.encodeAll(d.texts, options.length), y: d.y, inputShape: [options.length] })
-  return { train: toData(train), validation: toData(test), vocabSize: tokenizer.size }
+  return { train: toData(train), validation: toData(test), vocabSize: tokenizer.size, task: { kind: "classification", classes: 2 } as const }
 }

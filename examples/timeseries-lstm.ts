@@ -11,6 +11,7 @@ import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { map } from "rxjs"
 import { isMain, numberArg } from "./_cli.js"
+import { setupOn } from "./_training.js"
 import { sunspots } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -46,22 +47,15 @@ export const main = (options: Options = {}) =>
       progress: options.progress ?? true,
       objective: (c: Config) => {
         const data = windows.get(c.sequenceLength)!
-        return Train.fit({
-          backend,
-          model: { type: "rnn", cell: c.cell, units: c.units, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, sequenceLength: c.sequenceLength },
-          task: { kind: "regression" },
-          train: data.train,
-          validation: data.validation,
-          training: {
-            optimizer: { type: "adam", learningRate: c.learningRate },
-            loss: c.loss === "huber" ? { type: "huber", delta: 1 } : { type: c.loss },
-            clipNorm: 1,
-            schedule: { type: "cosine" },
-            batchSize: 16,
-            epochs: options.epochs ?? 30,
-            seed: options.seed ?? 0
-          }
-        }).pipe(
+        const setup = setupOn(data, { backend, seed: options.seed ?? 0 })
+        return Train.fit(setup({ type: "rnn", cell: c.cell, units: c.units, layers: c.layers, bidirectional: c.bidirectional, dropout: c.dropout, sequenceLength: c.sequenceLength }, {
+          optimizer: { type: "adam", learningRate: c.learningRate },
+          loss: c.loss === "huber" ? { type: "huber", delta: 1 } : { type: c.loss },
+          clipNorm: 1,
+          schedule: { type: "cosine" },
+          batchSize: 16,
+          epochs: options.epochs ?? 30
+        })).pipe(
           // The losses differ between trials; the MAE in sunspot numbers is comparable.
           map((m) => ({ step: m.step, values: { ...m.values, val_mae_sunspots: m.values.val_mae * data.scale } }))
         )

@@ -9,6 +9,7 @@ import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
+import { setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -33,8 +34,7 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
-    const data = digits({ image: true })
+    const setup = setupOn(digits({ image: true }), { backend: yield* Backend.Backend, seed: options.seed ?? 0 })
     const result = yield* Study.optimize({
       study: "vision-cnn",
       space,
@@ -43,22 +43,14 @@ export const main = (options: Options = {}) =>
       trials: options.trials ?? 20,
       progress: options.progress ?? true,
       objective: (c: Config) =>
-        Train.fit({
-          backend,
-          model: { type: "cnn", blocks: c.blocks, filters: c.filters, kernel: c.kernel, pooling: c.pooling, dropout: c.dropout, dense: c.dense },
-          task: { kind: "classification", classes: data.classes },
-          train: data.train,
-          validation: data.validation,
-          training: {
-            optimizer: { type: "adam", learningRate: c.learningRate },
-            loss: { type: "crossEntropy", labelSmoothing: c.labelSmoothing },
-            schedule: { type: "plateau", factor: 0.5, patience: 2 },
-            earlyStopping: { patience: 4 },
-            batchSize: 32,
-            epochs: options.epochs ?? 12,
-            seed: options.seed ?? 0
-          }
-        })
+        Train.fit(setup({ type: "cnn", blocks: c.blocks, filters: c.filters, kernel: c.kernel, pooling: c.pooling, dropout: c.dropout, dense: c.dense }, {
+          optimizer: { type: "adam", learningRate: c.learningRate },
+          loss: { type: "crossEntropy", labelSmoothing: c.labelSmoothing },
+          schedule: { type: "plateau", factor: 0.5, patience: 2 },
+          earlyStopping: { patience: 4 },
+          batchSize: 32,
+          epochs: options.epochs ?? 12
+        }))
     }).pipe(
       Effect.provide(Layer.merge(Tpe.layer({ nStartupTrials: 6 }), Median.layer({ nStartupTrials: 4, nWarmupSteps: 2 }))),
       Effect.provide(Study.layerDefaults({ seed: options.seed ?? 3 }))
