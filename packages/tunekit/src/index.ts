@@ -18,9 +18,12 @@
  * @since 0.1.0
  */
 import { Cause, Effect, Exit, Layer, Option } from "effect"
-import { Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
+import { Checkpoint, Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
 
 export { Space, Trial }
+
+/** What the facade provides to the layers it is given: storage, the seed, checkpoints. */
+export type Base = Storage.Storage | Rng.Rng | Checkpoint.Checkpoint
 
 /** Options of `optimize`: those of `Study.optimize`, plus where and how it runs. */
 export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
@@ -28,17 +31,19 @@ export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
   readonly storage?: string
   /** The seed of every random choice (default: random). */
   readonly seed?: number
+  /** A folder for checkpoints (ASHA promotion, Hyperband and PBT resume from them); default: in memory. */
+  readonly checkpoints?: string
   /** The search strategy (default random search), e.g. `Tpe.layer()` from @tunekit/samplers. */
-  readonly sampler?: Layer.Layer<Sampler.Sampler, unknown, Storage.Storage | Rng.Rng>
+  readonly sampler?: Layer.Layer<Sampler.Sampler, unknown, Base>
   /**
    * The scheduler (default none): a pruner from @tunekit/schedulers, or one that keeps its state
    * in the study's storage (ASHA, successive halving, Hyperband, PBT).
    */
-  readonly scheduler?: Layer.Layer<Scheduler.Scheduler, unknown, Storage.Storage | Rng.Rng>
+  readonly scheduler?: Layer.Layer<Scheduler.Scheduler, unknown, Base>
   /** The tracker (default none). */
-  readonly tracker?: Layer.Layer<Tracker.Tracker, unknown, Storage.Storage | Rng.Rng>
+  readonly tracker?: Layer.Layer<Tracker.Tracker, unknown, Base>
   /** The trainer, when there is no `objective` (a Trainer layer of @tunekit/core or @tunekit/tfjs). */
-  readonly trainer?: Layer.Layer<Trainer.Trainer, unknown, Storage.Storage | Rng.Rng>
+  readonly trainer?: Layer.Layer<Trainer.Trainer, unknown, Base>
 }
 
 /** A finished trial as plain data. */
@@ -96,7 +101,8 @@ export const optimize = async <A = Record<string, unknown>>(options: OptimizeOpt
     options.tracker ?? Layer.empty,
     options.trainer ?? Layer.empty
   )
-  const layer = Layer.provideMerge(given, Layer.merge(storage, Rng.layer({ seed: options.seed })))
+  const checkpoints = options.checkpoints === undefined ? Checkpoint.layerMemory : Checkpoint.layer({ directory: options.checkpoints })
+  const layer = Layer.provideMerge(given, Layer.mergeAll(storage, Rng.layer({ seed: options.seed }), checkpoints))
   const program = Effect.map(Study.optimize(options), (r) => {
     const space = r.study.space
     return {

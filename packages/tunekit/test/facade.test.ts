@@ -2,7 +2,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, expectTypeOf, it } from "vitest"
-import { optimize, Space, TunekitError } from "../src/index.js"
+import { Asha, Bohb, Hyperband, Median, Pbt, SuccessiveHalving, Threshold } from "@tunekit/schedulers"
+import { Observable } from "rxjs"
+import { optimize, Space, Trial, TunekitError } from "../src/index.js"
 
 describe("tunekit.optimize", () => {
   const space = Space.struct({ x: Space.float(-5, 5), kind: Space.categorical(["a", "b"]) })
@@ -36,9 +38,44 @@ describe("tunekit.optimize", () => {
   })
 
   it("rejects with a TunekitError naming the problem", async () => {
-    const e = await optimize({ study: "bad", space: Space.struct({ lr: Space.float(0, 1, { log: true }) }), objective: () => 1 }).catch((e) => e)
+    const e = await optimize({ study: "bad", space, objective: () => 1, concurrency: 0 }).catch((e) => e)
     expect(e).toBeInstanceOf(TunekitError)
-    expect(e.message).toBe("lr: a log scale needs low > 0, got low = 0")
-    expect((e.cause as { _tag: string })._tag).toBe("InvalidSpace")
+    expect(e.message).toMatch(/concurrency/)
+    expect((e.cause as { _tag: string })._tag).toBe("InvalidOptions")
+  })
+
+  // Every scheduler, those that keep their state in the study's storage and checkpoints included.
+  const curve = ({ x }: { readonly x: number }, trial: { readonly resumeFrom: number | undefined }) =>
+    new Observable<Trial.Metric>((s) => {
+      for (let step = (trial.resumeFrom ?? 0) + 1; step <= 9 && !s.closed; step++) s.next({ step, values: { value: (x - 1) ** 2 + 1 / step } })
+      s.complete()
+    })
+  const resources = { minResource: 1, maxResource: 9, reductionFactor: 3 }
+  const schedulers = [
+    ["median", Median.layer()],
+    ["threshold", Threshold.layer({ upper: 100 })],
+    ["ASHA stopping", Asha.layer(resources)],
+    ["ASHA promotion", Asha.layer({ ...resources, mode: "promotion" })],
+    ["successive halving", SuccessiveHalving.layer(resources)],
+    ["Hyperband", Hyperband.layer(resources)],
+    ["PBT", Pbt.layer({ perturbationInterval: 3, maxStep: 9 })]
+  ] as const
+  for (const [name, scheduler] of schedulers) {
+    it(`takes the ${name} scheduler`, async () => {
+      const r = await optimize({ study: name, space, objective: curve, trials: 12, concurrency: 3, seed: 1, scheduler })
+      expect(r.trials.length).toBeGreaterThanOrEqual(12)
+      expect(r.trials.every((t) => t.state === "Complete" || t.state === "Pruned")).toBe(true)
+      expect(r.best?.state).toBe("Complete")
+    })
+  }
+
+  it("takes BOHB with its Hyperband, and refuses it with another scheduler", async () => {
+    const r = await optimize({ study: "bohb", space, objective: curve, trials: 12, seed: 1, sampler: Bohb.layer(resources), scheduler: Hyperband.layer(resources) })
+    expect(r.best?.state).toBe("Complete")
+    for (const scheduler of [Median.layer(), Hyperband.layer({ ...resources, maxResource: 27 })]) {
+      const e = await optimize({ study: "bohb2", space, objective: curve, trials: 3, sampler: Bohb.layer(resources), scheduler }).catch((e) => e)
+      expect(e).toBeInstanceOf(TunekitError)
+      expect(e.message).toMatch(/the bohb sampler/)
+    }
   })
 })
