@@ -10,6 +10,7 @@ import { Checkpoint, Sampler, Space, Study, Trial } from "@tunekit/core"
 import { Asha, Budget } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
+import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
 export const space = Space.struct({
@@ -33,11 +34,15 @@ export interface Options {
 
 export const main = (options: Options = {}) =>
   Effect.gen(function*() {
-    const backend = yield* Backend.Backend
-    const checkpoints = yield* Checkpoint.Checkpoint
-    const data = digits()
     const epochs = options.epochs ?? 9
     const configs = options.configs ?? 18
+    // The trainer is a layer: Study.optimize, given no objective, trains each trial with it. It saves
+    // each epoch under the trial before reporting it, a promoted trial resumes from its checkpoint,
+    // and a trial that reaches the last epoch completes.
+    const setup = setupOn(digits(), { seed: options.seed ?? 0 })
+    const trainer = Train.layer((c: Config) =>
+      setup(mlp(c), { optimizer: { type: "sgd", learningRate: c.learningRate, momentum: c.momentum }, batchSize: 32, epochs })
+    )
     const result = yield* Study.optimize({
       study: "asha-mlp",
       space,
@@ -45,24 +50,9 @@ export const main = (options: Options = {}) =>
       direction: "maximize",
       // Resumptions count as trials of the run loop; the sampler's budget is what stops new configs.
       trials: configs * 4,
-      progress: options.progress ?? true,
-      objective: (c: Config, trial) =>
-        Train.fit({
-          backend,
-          model: { type: "mlp", layers: c.layers, width: c.width, activation: "relu", dropout: c.dropout },
-          task: { kind: "classification", classes: data.classes },
-          train: data.train,
-          validation: data.validation,
-          training: {
-            optimizer: { type: "sgd", learningRate: c.learningRate, momentum: c.momentum },
-            batchSize: 32,
-            epochs,
-            seed: options.seed ?? 0
-          },
-          // Saves each epoch before reporting it; a resumed trial restores its last checkpoint.
-          checkpoints: Checkpoint.forTrial(checkpoints, trial)
-        })
+      progress: options.progress ?? true
     }).pipe(
+      Effect.provide(trainer),
       Effect.provide(
         Layer.merge(
           Asha.layer({ minResource: 1, maxResource: epochs, reductionFactor: 3, mode: "promotion" }),
