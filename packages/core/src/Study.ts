@@ -33,6 +33,7 @@ import type {
 } from "./Errors.js"
 import { InvalidOptions, InvalidSpace, SamplerFailed } from "./Errors.js"
 import { runOptimize } from "./internal/runLoop.js"
+import { decodeOpenOptions } from "./internal/studyOptions.js"
 import * as Rng from "./Rng.js"
 import * as Sampler from "./Sampler.js"
 import * as Scheduler from "./Scheduler.js"
@@ -289,28 +290,12 @@ export const open = <A = Record<string, unknown>>(
   options: OpenOptions<A>
 ): Effect.Effect<Handle<A>, StudyError, Storage.Storage> =>
   Effect.gen(function*() {
-    const directions = yield* directionsOf(options)
-    const metrics = options.metrics ?? (options.metric !== undefined ? [options.metric] : [])
-    if (metrics.length > 0 && metrics.length !== directions.length) {
-      return yield* new InvalidOptions({ reason: `${metrics.length} metrics named for ${directions.length} directions` })
-    }
+    const { directions, metrics } = yield* decodeOpenOptions(options)
     const space = options.space === undefined ? undefined : yield* Space.validate(options.space)
     const p = yield* parts
     const info = yield* p.storage.createStudy(options.study, { directions, metrics })
     return yield* makeHandle<A>(p, info, space, directions.map((direction, i) => ({ direction, metric: metrics[i] ?? "value" })))
   })
-
-const directionsOf = (o: OpenOptions<unknown>): Effect.Effect<ReadonlyArray<Direction>, InvalidOptions> => {
-  const ds = o.directions ?? [o.direction ?? "minimize"]
-  if (o.directions !== undefined && o.direction !== undefined) {
-    return Effect.fail(new InvalidOptions({ reason: "give either direction or directions, not both" }))
-  }
-  if (ds.length === 0) return Effect.fail(new InvalidOptions({ reason: "directions must not be empty" }))
-  const bad = ds.find((d) => d !== "minimize" && d !== "maximize")
-  return bad === undefined
-    ? Effect.succeed(ds)
-    : Effect.fail(new InvalidOptions({ reason: `direction must be "minimize" or "maximize", got ${JSON.stringify(bad)}` }))
-}
 
 /** Whether `a` dominates `b` under the directions (no worse in all, better in one). */
 export const dominates = (a: ReadonlyArray<number>, b: ReadonlyArray<number>, directions: ReadonlyArray<Direction>): boolean => {

@@ -7,6 +7,7 @@ import { Cause, Duration, Effect, Fiber, Option, Runtime, Schedule } from "effec
 import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
 import { InvalidOptions, MissingMetric } from "../Errors.js"
+import { decodeOptimizeOptions } from "./studyOptions.js"
 import * as Progress from "../Progress.js"
 import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
@@ -21,16 +22,10 @@ const IDLE = Duration.millis(20)
 
 export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Result<A>, StudyError, Storage.Storage> =>
   Effect.gen(function*() {
-    const concurrency = options.concurrency ?? 1
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      return yield* new InvalidOptions({ reason: `concurrency must be a positive integer, got ${concurrency}` })
-    }
-    if (options.trials !== undefined && (!Number.isInteger(options.trials) || options.trials < 0)) {
-      return yield* new InvalidOptions({ reason: `trials must be a non-negative integer, got ${options.trials}` })
-    }
+    const data = yield* decodeOptimizeOptions(options)
     const p = yield* parts
     const { sampler, scheduler, storage, tracker } = p
-    const train = yield* trainerOf(options)
+    const train = yield* trainerOf(options, data.maxStep)
     const study = yield* open(options)
     if (sampler.check) yield* sampler.check(study.space as never, study.info)
     if (scheduler.check) yield* scheduler.check(study.space as never, study.info)
@@ -38,14 +33,14 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     yield* Storage.failStaleTrials(study.info.id)
     for (const config of options.enqueue ?? []) yield* study.enqueue(config)
 
-    const deadline = options.timeout === undefined ? Infinity : Date.now() + Duration.toMillis(options.timeout)
-    const budget = options.trials ?? Infinity
+    const deadline = data.timeout === undefined ? Infinity : Date.now() + Duration.toMillis(data.timeout)
+    const budget = data.trials ?? Infinity
     let fresh = 0
     let exhausted = false
     let stopped = false
     const touched: Array<number> = []
     const running = new Set<number>()
-    const progress = options.progress ? Progress.make(study.objectives[0]?.direction ?? "minimize") : undefined
+    const progress = data.progress ? Progress.make(study.objectives[0]?.direction ?? "minimize") : undefined
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
     const runOne = (trial: AskedTrial<A>) =>
@@ -53,7 +48,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
         running.add(trial.id)
         if (!touched.includes(trial.id)) touched.push(trial.id)
         progress?.started()
-        const done = yield* runTrial(p, study, trial, train, options).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
+        const done = yield* runTrial(p, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
         progress?.finished(done)
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
@@ -96,7 +91,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.repeat(Schedule.spaced(HEARTBEAT)),
       Effect.fork
     )
-    yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
+    yield* Effect.all(Array.from({ length: data.concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
       Effect.ensuring(Fiber.interrupt(heartbeat)),
       Effect.ensuring(Effect.sync(() => progress?.close()))
     )
@@ -121,18 +116,18 @@ interface Train<A> {
   readonly maxStep: (config: A) => number | undefined
 }
 
-const trainerOf = <A>(options: OptimizeOptions<A>): Effect.Effect<Train<A>, InvalidOptions> =>
+const trainerOf = <A>(options: OptimizeOptions<A>, maxStep: number | undefined): Effect.Effect<Train<A>, InvalidOptions> =>
   Effect.gen(function*() {
     if (options.objective !== undefined) {
       const objective = options.objective
-      return { run: objective, maxStep: () => options.maxStep }
+      return { run: objective, maxStep: () => maxStep }
     }
     const trainer = yield* Effect.serviceOption(Trainer.Trainer)
     if (Option.isNone(trainer)) {
       return yield* new InvalidOptions({ reason: "give an objective, or provide a Trainer layer (Trainer.layer(fn), or a trainer of @tunekit/tfjs)" })
     }
     const t = trainer.value as Trainer.TrainerService<A>
-    return { run: t.train, maxStep: (config: A) => options.maxStep ?? Trainer.maxStepOf(t, config) }
+    return { run: t.train, maxStep: (config: A) => maxStep ?? Trainer.maxStepOf(t, config) }
   })
 
 /** Combinations that cannot work fail when the study starts, not trials later. */
@@ -181,7 +176,7 @@ const runTrial = <A>(
   study: Handle<A>,
   trial: AskedTrial<A>,
   train: Train<A>,
-  options: OptimizeOptions<A>
+  trialTimeout: Duration.Duration | undefined
 ): Effect.Effect<FrozenTrial, StudyError> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
@@ -282,12 +277,12 @@ const runTrial = <A>(
       })
     )
 
-    const timed: Effect.Effect<Outcome> = options.trialTimeout === undefined
+    const timed: Effect.Effect<Outcome> = trialTimeout === undefined
       ? evaluate
       : evaluate.pipe(
         Effect.timeoutTo({
-          duration: options.trialTimeout,
-          onTimeout: (): Outcome => ({ tell: { state: "Failed", reason: `the trial ran past its timeout of ${Duration.format(Duration.decode(options.trialTimeout!))}` } }),
+          duration: trialTimeout,
+          onTimeout: (): Outcome => ({ tell: { state: "Failed", reason: `the trial ran past its timeout of ${Duration.format(trialTimeout)}` } }),
           onSuccess: (o) => o
         })
       )
