@@ -143,6 +143,33 @@ export const cvRows = (
 }
 
 /**
+ * The metric that holds a study's fold scores, when the study is cross-validated; undefined when
+ * its steps are something else (epochs, samples). Storage does not say what a step is, so this
+ * checks what `cv_results_` means: every complete trial reports the metric at steps 0, 1, ..., k-1
+ * (k >= 2) and its value is the mean of those scores. A trained model's value is its last or best
+ * epoch's, not the mean over its epochs. `metric` is tried first, then the name without a `mean_`
+ * prefix (a study of `CrossValidation.evaluate` tracks `mean_score` and reports each fold as
+ * `score`).
+ *
+ * @example
+ * import { Export } from "@tunekit/core"
+ * declare const trials: ReadonlyArray<import("@tunekit/core").Trial.FrozenTrial>
+ * const metric = Export.foldMetric(trials, "score")
+ * if (metric === undefined) console.log("not a cross-validated study")
+ */
+export const foldMetric = (trials: ReadonlyArray<FrozenTrial>, metric: string): string | undefined => {
+  const complete = trials.filter((t) => t.state === "Complete" && t.values !== undefined)
+  const isFolds = (m: string) =>
+    complete.length > 0 && complete.every((t) => {
+      const scores = Trial.series(t, m)
+      if (scores.length < 2 || scores.some(([step], i) => step !== i)) return false
+      const m0 = mean(scores.map(([, v]) => v))
+      return Math.abs(t.values![0] - m0) <= 1e-9 * Math.max(1, Math.abs(m0))
+    })
+  return [metric, metric.replace(/^mean_/, "")].find(isFolds)
+}
+
+/**
  * The cross-validation table of an open study, with its objective's metric and direction (a
  * study that names no metric: the fold scores are read as "score").
  *

@@ -16,6 +16,11 @@ import * as Stored from "./storedJson.js"
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock, in ms (default 30 s). */
   readonly busyTimeoutMs?: number
+  /**
+   * Open the file read-only (it must exist): writes fail, nothing is created. Works on a file
+   * and folder the user cannot write (reading commands, a shared results file).
+   */
+  readonly readonly?: boolean
 }
 
 const SCHEMA_VERSION = 1
@@ -123,6 +128,40 @@ interface StudyCache {
   params: Map<string, Distribution.Distribution>
 }
 
+// A WAL database is read through its -shm file, which SQLite creates beside it; in a folder the
+// user cannot write, a read-only open fails for want of it. The file is then read as a snapshot in
+// memory, marked as a rollback-journal database (header bytes 18-19), which is the same data as
+// long as no write-ahead log is pending: a writer that closes checkpoints it and deletes it.
+const openReadonly = (file: string, busyTimeoutMs: number): Database.Database => {
+  if (!fs.existsSync(file)) throw new Error("the file does not exist")
+  let db: Database.Database | undefined
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs })
+    db.prepare("SELECT count(*) FROM sqlite_master").get()
+  } catch (e) {
+    db?.close()
+    const code = (e as { code?: string }).code
+    if (code !== "SQLITE_READONLY_DIRECTORY" && code !== "SQLITE_CANTOPEN") throw e
+    const wal = `${file}-wal`
+    if (fs.existsSync(wal) && fs.statSync(wal).size > 0) {
+      throw new Error(`its write-ahead log ${wal} is pending and cannot be read in a folder that is not writable`)
+    }
+    const bytes = fs.readFileSync(file)
+    if (bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1
+    db = new Database(bytes, { readonly: true })
+  }
+  try {
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
+    if (row !== undefined && Number(row.value) > SCHEMA_VERSION) {
+      throw new Error(`the database has schema version ${row.value}, newer than this tunekit's (${SCHEMA_VERSION})`)
+    }
+    return db
+  } catch (e) {
+    db.close()
+    throw /no such table/.test((e as Error).message) ? new Error("it is not a tunekit database (no tunekit tables)") : e
+  }
+}
+
 const open = (file: string, busyTimeoutMs: number): Database.Database => {
   if (file !== ":memory:") {
     const dir = path.dirname(path.resolve(file))
@@ -147,10 +186,13 @@ const open = (file: string, busyTimeoutMs: number): Database.Database => {
 }
 
 export const makeSqlite = (file: string, options: SqliteOptions = {}): Effect.Effect<StorageService, StorageError> =>
-  Effect.try({
-    try: () => build(file, open(file, options.busyTimeoutMs ?? 30_000)),
-    catch: (e) => new StorageError({ operation: "open", reason: `cannot open SQLite database ${file}: ${(e as Error).message}`, cause: e })
-  })
+  // better-sqlite3 reads "" as a temporary database, gone when closed: never what a user meant.
+  file.trim() === ""
+    ? Effect.fail(new StorageError({ operation: "open", reason: `the SQLite file name is empty; give a path (or ":memory:" for a database in this process only)` }))
+    : Effect.try({
+      try: () => build(file, (options.readonly ? openReadonly : open)(file, options.busyTimeoutMs ?? 30_000)),
+      catch: (e) => new StorageError({ operation: "open", reason: `cannot open SQLite database ${file}: ${(e as Error).message}`, cause: e })
+    })
 
 const build = (file: string, db: Database.Database): StorageService => {
   const q = {
