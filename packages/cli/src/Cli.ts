@@ -1,28 +1,31 @@
 /**
- * The `tunekit` command: look at studies stored in SQLite from a terminal.
+ * The `tunekit` command: look at studies stored in SQLite from a terminal. Its arguments are
+ * parsed by @effect/cli (`tunekit --help`, `tunekit trials --help`); an unknown flag is an error
+ * that lists the known ones. Every command only reads: the storage is opened read-only, so they
+ * work on a file (and in a folder) that cannot be written.
  *
  * ```
  * tunekit studies                      [--storage FILE] [--json]
  * tunekit trials STUDY                 [--storage FILE] [--json]
+ * tunekit trial STUDY NUMBER           [--storage FILE] [--json]
  * tunekit best STUDY                   [--storage FILE] [--json]
  * tunekit export STUDY --format csv|json|cv [--storage FILE] [--output FILE]
  * ```
  *
  * @since 0.1.0
  */
-import { Data, Effect, Option } from "effect"
+import { Args, CommandDescriptor as Descriptor, Options } from "@effect/cli"
+import { Data, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
-import { Export, Storage, Study, Trial } from "@tunekit/core"
+import * as path from "node:path"
+import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
+import * as Main from "./Main.js"
+import { UsageError } from "./Main.js"
+
+export { UsageError }
 
 /** The storage file the examples write, used when `--storage` is not given. */
 export const DEFAULT_STORAGE = "tunekit.db"
-
-/** A command line the CLI cannot run: unknown command, missing argument, bad option. */
-export class UsageError extends Data.TaggedError("UsageError")<{ readonly reason: string }> {
-  override get message() {
-    return `${this.reason}\n\n${USAGE}`
-  }
-}
 
 /** The storage file does not exist. */
 export class MissingStorage extends Data.TaggedError("MissingStorage")<{ readonly path: string }> {
@@ -31,49 +34,82 @@ export class MissingStorage extends Data.TaggedError("MissingStorage")<{ readonl
   }
 }
 
-export const USAGE = `usage:
-  tunekit studies                          list the studies
-  tunekit trials STUDY                     list a study's trials
-  tunekit best STUDY                       the best trial (or the Pareto front)
-  tunekit export STUDY --format csv|json   every trial, one row each
-  tunekit export STUDY --format cv         cross-validation scores (cv_results_) as CSV
-options:
-  --storage FILE   the SQLite file (default ${DEFAULT_STORAGE})
-  --json           machine-readable output
-  --output FILE    write the export to a file instead of stdout`
-
-interface Parsed {
-  readonly command: string | undefined
-  readonly args: ReadonlyArray<string>
-  readonly storage: string
-  readonly json: boolean
-  readonly format: string | undefined
-  readonly output: string | undefined
+/** The study has no trial with that number. */
+export class NoSuchTrial extends Data.TaggedError("NoSuchTrial")<{
+  readonly study: string
+  readonly number: number
+  readonly trials: number
+}> {
+  override get message() {
+    const have = this.trials === 0 ? "it has no trials yet" : `its trials are numbered 0 to ${this.trials - 1}`
+    return `study "${this.study}" has no trial ${this.number} (${have})`
+  }
 }
 
-const parse = (argv: ReadonlyArray<string>): Effect.Effect<Parsed, UsageError> =>
-  Effect.suspend(() => {
-    const args: Array<string> = []
-    const opts: Record<string, string | true> = {}
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]
-      if (a === "--json" || a === "--help" || a === "-h") opts[a.replace(/^-+/, "")] = true
-      else if (a === "--storage" || a === "--format" || a === "--output") {
-        const v = argv[++i]
-        if (v === undefined || v.startsWith("--")) return Effect.fail(new UsageError({ reason: `${a} needs a value` }))
-        opts[a.slice(2)] = v
-      } else if (a.startsWith("-")) return Effect.fail(new UsageError({ reason: `unknown option ${a}` }))
-      else args.push(a)
-    }
-    return Effect.succeed({
-      command: opts.help || opts.h ? "help" : args[0],
-      args: args.slice(1),
-      storage: typeof opts.storage === "string" ? opts.storage : DEFAULT_STORAGE,
-      json: opts.json === true,
-      format: typeof opts.format === "string" ? opts.format : undefined,
-      output: typeof opts.output === "string" ? opts.output : undefined
-    })
-  })
+/** `export --format cv` on a study whose steps are not cross-validation folds. */
+export class NotCrossValidated extends Data.TaggedError("NotCrossValidated")<{
+  readonly study: string
+  readonly metric: string
+}> {
+  override get message() {
+    return `study "${this.study}" has no cross-validation folds: its complete trials do not report "${this.metric}" at steps 0, 1, ... with their mean as value (steps that are epochs are not folds); export it with --format csv or json`
+  }
+}
+
+/** The export could not be written. */
+export class WriteError extends Data.TaggedError("WriteError")<{ readonly path: string; readonly reason: string }> {
+  override get message() {
+    return `cannot write ${this.path}: ${this.reason}`
+  }
+}
+
+const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Check.expecting("a file path"))
+
+const storageOption = Main.option("storage", FilePath, { description: `the SQLite file (default ${DEFAULT_STORAGE})`, placeholder: "FILE" })
+  .pipe(Options.withDefault(DEFAULT_STORAGE))
+const jsonOption = Options.boolean("json").pipe(Options.withDescription("machine-readable output (JSON)"))
+const reading = Options.all({ storage: storageOption, json: jsonOption })
+const studyArg = Main.argument("STUDY", Check.NonEmptyString, "the study's name (as `tunekit studies` lists it)")
+
+/**
+ * The command line `tunekit` takes, as an @effect/cli descriptor: its subcommands, options
+ * (checked by effect/Schema) and help.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Cli, Main } from "@tunekit/cli"
+ * const parsed = Effect.runPromise(Main.parse(Cli.command, ["trials", "demo", "--json"]))
+ */
+export const command = Descriptor.make("tunekit").pipe(
+  Descriptor.withDescription("Look at the studies stored in a tunekit SQLite file."),
+  Descriptor.withSubcommands([
+    ["studies", Descriptor.make("studies", reading).pipe(Descriptor.withDescription("List the studies."))],
+    ["trials", Descriptor.make("trials", reading, studyArg).pipe(Descriptor.withDescription("List a study's trials."))],
+    [
+      "trial",
+      Descriptor.make("trial", reading, Args.all([studyArg, Main.numberArgument("NUMBER", Check.NonNegativeInt, "the trial's number")])).pipe(
+        Descriptor.withDescription("Show one trial in full: params, values, intermediate values, attributes, timing, and why it failed.")
+      )
+    ],
+    ["best", Descriptor.make("best", reading, studyArg).pipe(Descriptor.withDescription("Show the best trial (or the Pareto front)."))],
+    [
+      "export",
+      Descriptor.make(
+        "export",
+        Options.all({
+          storage: storageOption,
+          json: jsonOption.pipe(Options.withDescription("the same as --format json")),
+          format: Main.option("format", Check.literals("csv", "json", "cv"), {
+            description: "csv or json: every trial, one row each; cv: the cross-validation table (cv_results_) as CSV",
+            placeholder: "csv|json|cv"
+          }).pipe(Options.optional),
+          output: Main.option("output", FilePath, { description: "write to this file instead of stdout", placeholder: "FILE" }).pipe(Options.optional)
+        }),
+        studyArg
+      ).pipe(Descriptor.withDescription("Export a study's trials."))
+    ]
+  ])
+)
 
 /** Pads cells into aligned columns. */
 export const formatTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
@@ -86,8 +122,80 @@ const num = (v: number | undefined | null) => (v === undefined || v === null ? "
 const paramsText = (t: Trial.FrozenTrial) =>
   Object.entries(Trial.paramValues(t)).map(([k, v]) => `${k}=${typeof v === "number" ? num(v) : String(v)}`).join(" ")
 
-const studyName = (p: Parsed) =>
-  p.args[0] === undefined ? Effect.fail(new UsageError({ reason: `${p.command} needs a STUDY name` })) : Effect.succeed(p.args[0])
+/** The system attribute where a failed trial keeps what went wrong (message, tag, fields, stack). */
+export const FAILURE_ATTR = "failure"
+
+const time = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+const durationS = (t: Trial.FrozenTrial) => {
+  const d = Trial.duration(t)
+  return d === undefined ? null : d / 1000
+}
+
+const trialJson = (info: Storage.StudyInfo, t: Trial.FrozenTrial) => ({
+  study: info.name,
+  number: t.number,
+  state: t.state,
+  params: Trial.paramValues(t),
+  values: t.values ?? null,
+  directions: info.directions,
+  intermediate: t.intermediate,
+  user_attrs: t.userAttrs,
+  system_attrs: t.systemAttrs,
+  started_at: time(t.startedAt),
+  finished_at: time(t.finishedAt),
+  duration_s: durationS(t),
+  worker: t.worker ?? null,
+  reason: t.reason ?? null,
+  failure: t.systemAttrs[FAILURE_ATTR] ?? null
+})
+
+const jsonText = (v: Trial.Json): string => (typeof v === "string" ? v : JSON.stringify(v))
+
+/** `key  value` lines, aligned; a value over several lines (a stack) continues indented. */
+const fields = (entries: ReadonlyArray<readonly [string, string]>, indent = "  "): Array<string> => {
+  const width = Math.max(0, ...entries.map(([k]) => k.length))
+  return entries.flatMap(([k, v]) => {
+    const [first, ...rest] = v.split("\n")
+    return [`${indent}${k.padEnd(width)}  ${first}`.trimEnd(), ...rest.map((l) => `${indent}${" ".repeat(width)}  ${l.trim()}`)]
+  })
+}
+
+const attrLines = (title: string, attrs: Readonly<Record<string, Trial.Json>>): Array<string> => {
+  const entries = Object.entries(attrs)
+  return entries.length === 0 ? [`${title}: none`] : [`${title}:`, ...fields(entries.map(([k, v]) => [k, jsonText(v)] as const))]
+}
+
+/** The failure details, whatever their shape: an object's fields one a line, or the value. */
+const failureLines = (failure: Trial.Json | undefined): Array<string> => {
+  if (failure === undefined || failure === null) return []
+  if (typeof failure !== "object" || Array.isArray(failure)) return ["failure:", ...fields([["details", jsonText(failure)]])]
+  return ["failure:", ...fields(Object.entries(failure).map(([k, v]) => [k, jsonText(v)] as const))]
+}
+
+const trialText = (info: Storage.StudyInfo, t: Trial.FrozenTrial): string => {
+  const objectives = info.directions.map((d, i) => `${info.metrics[i] ?? "value"} (${d})`).join(", ")
+  const metrics = [...new Set(t.intermediate.flatMap((m) => Object.keys(m.values)))]
+  const { [FAILURE_ATTR]: failure, ...system } = t.systemAttrs
+  return [
+    `trial ${t.number} of "${info.name}"`,
+    ...fields([
+      ["state", t.state],
+      ...(t.reason === undefined ? [] : [["reason", t.reason] as const]),
+      ["values", t.values === undefined ? "-" : `${t.values.map((v) => num(v)).join(", ")}  ${objectives}`],
+      ["params", paramsText(t) || "-"],
+      ["started", time(t.startedAt) ?? "-"],
+      ["finished", time(t.finishedAt) ?? "-"],
+      ["duration_s", num(durationS(t))],
+      ["worker", t.worker ?? "-"]
+    ]),
+    ...failureLines(failure),
+    t.intermediate.length === 0 ? "intermediate values: none" : `intermediate values (${t.intermediate.length} steps):`,
+    ...(t.intermediate.length === 0 ? [] : formatTable(["step", ...metrics], t.intermediate.map((m) => [num(m.step), ...metrics.map((k) => num(m.values[k]))]))
+      .split("\n").map((l) => `  ${l}`)),
+    ...attrLines("user attributes", t.userAttrs),
+    ...attrLines("system attributes", system)
+  ].join("\n")
+}
 
 const load = (name: string) =>
   Effect.gen(function*() {
@@ -97,8 +205,13 @@ const load = (name: string) =>
     return { info, trials }
   })
 
+interface Reading {
+  readonly storage: string
+  readonly json: boolean
+}
+
 const commands = {
-  studies: (p: Parsed) =>
+  studies: (p: Reading) =>
     Effect.gen(function*() {
       const storage = yield* Storage.Storage
       const studies = yield* storage.listStudies()
@@ -114,9 +227,9 @@ const commands = {
         rows.map((r) => [r.name, r.directions.join(","), String(r.trials), String(r.complete), num(r.best), r.created])
       )
     }),
-  trials: (p: Parsed) =>
+  trials: (p: Reading, study: string) =>
     Effect.gen(function*() {
-      const { info, trials } = yield* load(yield* studyName(p))
+      const { info, trials } = yield* load(study)
       const rows = Export.rows(trials, info.directions)
       if (p.json) return Export.toJson(rows)
       return formatTable(
@@ -132,9 +245,16 @@ const commands = {
         ])
       )
     }),
-  best: (p: Parsed) =>
+  trial: (p: Reading, study: string, number: number) =>
     Effect.gen(function*() {
-      const { info, trials } = yield* load(yield* studyName(p))
+      const { info, trials } = yield* load(study)
+      const trial = trials.find((t) => t.number === number)
+      if (trial === undefined) return yield* new NoSuchTrial({ study: info.name, number, trials: trials.length })
+      return p.json ? JSON.stringify(trialJson(info, trial), null, 2) : trialText(info, trial)
+    }),
+  best: (p: Reading, study: string) =>
+    Effect.gen(function*() {
+      const { info, trials } = yield* load(study)
       const front = info.directions.length === 1
         ? Option.toArray(Study.bestOf(trials, info.directions[0]))
         : Study.paretoFrontOf(trials, info.directions)
@@ -144,27 +264,51 @@ const commands = {
       const title = info.directions.length === 1 ? `best trial of "${info.name}" (${info.directions[0]})` : `Pareto front of "${info.name}" (${info.directions.join(", ")})`
       return `${title}\n${formatTable(["#", "values", "params"], front.map((t) => [String(t.number), t.values!.map((v) => num(v)).join(","), paramsText(t)]))}`
     }),
-  export: (p: Parsed) =>
+  export: (p: Export_, study: string) =>
     Effect.gen(function*() {
-      const { info, trials } = yield* load(yield* studyName(p))
-      const format = p.format ?? (p.json ? "json" : undefined)
-      if (format !== "csv" && format !== "json" && format !== "cv") {
-        return yield* new UsageError({ reason: `export needs --format csv, json or cv${format ? `, not ${format}` : ""}` })
-      }
-      const metric = info.metrics[0] ?? "score"
+      const format = Option.getOrUndefined(p.format) ?? (p.json ? "json" : undefined)
+      if (format === undefined) return yield* new UsageError({ reason: "export needs --format csv, json or cv", command: "tunekit export" })
+      const { info, trials } = yield* load(study)
       const text = format === "cv"
-        ? Export.cvToCsv(Export.cvRows(trials, { direction: info.directions[0], metric }))
+        ? yield* cvTable(info, trials)
         : format === "csv"
         ? Export.toCsv(Export.rows(trials, info.directions), info.directions.length)
         : Export.toJson(Export.rows(trials, info.directions)) + "\n"
-      if (p.output === undefined) return text.trimEnd()
-      fs.writeFileSync(p.output, text)
-      return `wrote ${trials.length} trials to ${p.output}`
+      if (Option.isNone(p.output)) return text.trimEnd()
+      yield* write(p.output.value, text)
+      return `wrote ${trials.length} trials to ${p.output.value}`
     })
 }
 
+type CommandError = Effect.Effect.Error<ReturnType<(typeof commands)[keyof typeof commands]>>
+
+interface Export_ extends Reading {
+  readonly format: Option.Option<"csv" | "json" | "cv">
+  readonly output: Option.Option<string>
+}
+
+// A study that names no metric reports its folds as "score", as Export.cvRowsOf reads them.
+const cvTable = (info: Storage.StudyInfo, trials: ReadonlyArray<Trial.FrozenTrial>) => {
+  const named = info.metrics[0] === undefined || info.metrics[0] === "value" ? "score" : info.metrics[0]
+  const metric = Export.foldMetric(trials, named)
+  return metric === undefined
+    ? Effect.fail(new NotCrossValidated({ study: info.name, metric: named }))
+    : Effect.succeed(Export.cvToCsv(Export.cvRows(trials, { direction: info.directions[0], metric })))
+}
+
+const write = (file: string, text: string) =>
+  Effect.suspend(() => {
+    const dir = path.dirname(path.resolve(file))
+    if (!fs.existsSync(dir)) return Effect.fail(new WriteError({ path: file, reason: `the folder ${dir} does not exist` }))
+    return Effect.try({
+      try: () => fs.writeFileSync(file, text),
+      catch: (e) => new WriteError({ path: file, reason: (e as NodeJS.ErrnoException).code === "EISDIR" ? "it is a folder" : (e as Error).message })
+    })
+  })
+
 /**
- * Runs the CLI on arguments and gives the text to print (or fails with a typed error).
+ * Runs the CLI on arguments (without the program's name) and gives the text to print, or fails
+ * with a typed error whose message is one line. `--help` (or no arguments) gives the help.
  *
  * @example
  * import { Cli } from "@tunekit/cli"
@@ -172,11 +316,27 @@ const commands = {
  * const text = await Effect.runPromise(Cli.run(["studies", "--storage", "tunekit.db"]))
  */
 export const run = (argv: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const p = yield* parse(argv)
-    if (p.command === undefined || p.command === "help") return USAGE
-    if (!(p.command in commands)) return yield* new UsageError({ reason: `unknown command ${p.command}` })
-    if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
-    const command = commands[p.command as keyof typeof commands]
-    return yield* Effect.scoped(Effect.provide(command(p), Storage.layerSqlite(p.storage)))
-  })
+  Main.dispatch(command, argv.length === 0 || (argv.length === 1 && argv[0] === "help") ? ["--help"] : argv, (parsed) =>
+    Effect.gen(function*() {
+      if (Option.isNone(parsed.subcommand)) {
+        return yield* new UsageError({ reason: "tunekit needs a command; see tunekit --help", command: "tunekit" })
+      }
+      const sub = parsed.subcommand.value
+      const p = sub[1].options
+      if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
+      const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {
+        switch (sub[0]) {
+          case "studies":
+            return commands.studies(sub[1].options)
+          case "trials":
+            return commands.trials(sub[1].options, sub[1].args)
+          case "trial":
+            return commands.trial(sub[1].options, ...sub[1].args)
+          case "best":
+            return commands.best(sub[1].options, sub[1].args)
+          case "export":
+            return commands.export(sub[1].options, sub[1].args)
+        }
+      })()
+      return yield* Effect.scoped(Effect.provide(program, Storage.layerSqlite(p.storage, { readonly: true })))
+    }))

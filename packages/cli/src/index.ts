@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as Cli from "./Cli.js"
+export * as Main from "./Main.js"

@@ -5,7 +5,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { beforeAll, describe, expect, it } from "vitest"
-import { Space, Study } from "@tunekit/core"
+import { Space, Storage, Study } from "@tunekit/core"
 import { Cli } from "../src/index.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-cli-"))
@@ -102,8 +102,129 @@ describe("tunekit CLI", () => {
     expect(missing.message).toContain("absent.db")
     expect(fs.existsSync(path.join(dir, "absent.db"))).toBe(false)
     expect((await fail("trials", "--storage", file))._tag).toBe("UsageError")
-    expect((await fail("export", "demo", "--storage", file, "--format", "xml")).message).toContain("csv, json or cv, not xml")
+    expect((await fail("export", "demo", "--storage", file, "--format", "xml")).message).toContain('--format: expected one of "csv", "json", "cv", got "xml"')
     expect((await fail("frobnicate", "--storage", file)).message).toContain("unknown command frobnicate")
+  })
+
+  it("shows one trial in full, with the failure details kept in the system attribute \"failure\"", async () => {
+    const ok = await run("trial", "cv", "1")
+    expect(ok.split("\n")[0]).toBe('trial 1 of "cv"')
+    expect(ok).toMatch(/^  state\s+Complete$/m)
+    expect(ok).toMatch(/^  values\s+[\d.]+\s+score \(maximize\)$/m)
+    expect(ok).toMatch(/^  params\s+depth=[123]$/m)
+    expect(ok).toMatch(/^  started\s+\d{4}-\d\d-\d\dT/m)
+    expect(ok).toMatch(/^  duration_s\s+[\d.]+$/m)
+    expect(ok).toContain("intermediate values (3 steps):")
+    expect(ok).toMatch(/^  step\s+score$/m)
+    expect(ok).toMatch(/^  2\s+0\.[6-9]/m)
+    expect(await run("trial", "demo", "2")).toMatch(/^  reason\s+the objective returned NaN/m)
+
+    // A failure as the run loop stores it: the reason, and details in a system attribute.
+    const stack = "Oops: no data\n    at load (data.ts:3:9)\n    at objective (study.ts:12:5)"
+    await Effect.runPromise(Effect.scoped(Effect.provide(
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const info = yield* storage.createStudy("failing", { directions: ["minimize"], metrics: ["loss"] })
+        const t = yield* storage.createTrial(info.id, { state: "Running" })
+        yield* storage.report(t.id, { step: 0, values: { loss: 1.5, accuracy: 0.25 } })
+        yield* storage.setTrialAttr(t.id, "user", "note", "first try")
+        yield* storage.setTrialAttr(t.id, "system", "failure", { message: "no data", tag: "Oops", fields: { why: "no data" }, stack })
+        yield* storage.finishTrial(t.id, { state: "Failed", reason: "Oops: no data" })
+      }),
+      Storage.layerSqlite(file)
+    )))
+    const failed = await run("trial", "failing", "0")
+    expect(failed).toMatch(/^  state\s+Failed$/m)
+    expect(failed).toMatch(/^  reason\s+Oops: no data$/m)
+    expect(failed).toMatch(/^  values\s+-$/m)
+    const lines = failed.split("\n")
+    const at = lines.indexOf("failure:")
+    expect(at).toBeGreaterThan(0)
+    expect(lines.slice(at + 1, at + 7).map((l) => l.trim().replace(/\s+/g, " "))).toEqual([
+      "message no data",
+      "tag Oops",
+      'fields {"why":"no data"}',
+      "stack Oops: no data",
+      "at load (data.ts:3:9)",
+      "at objective (study.ts:12:5)"
+    ])
+    expect(failed).toMatch(/^  0\s+0\.25\s+1\.5$|^  0\s+1\.5\s+0\.25$/m)
+    expect(failed).toMatch(/^  note\s+first try$/m)
+    expect(failed).toContain("system attributes: none") // the failure is shown once, above
+    const json = JSON.parse(await run("trial", "failing", "0", "--json"))
+    expect(json.failure.tag).toBe("Oops")
+    expect(json.reason).toBe("Oops: no data")
+    expect(json.intermediate).toEqual([{ step: 0, values: { loss: 1.5, accuracy: 0.25 } }])
+
+    expect((await fail("trial", "demo", "17", "--storage", file)).message).toBe('study "demo" has no trial 17 (its trials are numbered 0 to 5)')
+    expect((await fail("trial", "demo", "two", "--storage", file)).message).toContain('NUMBER: expected an integer >= 0, got "two"')
+  })
+
+  it("refuses an unknown or misspelled flag, listing the known ones; gives help", async () => {
+    const e = await fail("studies", "--trails", "2", "--storage", file)
+    expect(e._tag).toBe("UsageError")
+    expect(e.message).toBe("unknown option --trails; the options of tunekit studies are --storage FILE, --json")
+    expect((await fail("trials", "demo", "--jsn", "--storage", file)).message).toMatch(/^unknown option --jsn \(did you mean --json\?\)/)
+    expect((await fail("export", "demo", "--storage", file, "--outptu", "x")).message).toContain("the options of tunekit export are --storage FILE, --json, --format csv|json|cv, --output FILE")
+    expect((await fail("trials", "demo", "--storage")).message).toBe("--storage needs a value")
+    expect((await fail("studies", "--storage", "")).message).toContain('--storage: expected a file path, got ""')
+    const help = await Effect.runPromise(Cli.run(["--help"]))
+    for (const c of ["studies", "trials", "trial", "best", "export"]) expect(help).toMatch(new RegExp(`^  - ${c} `, "m"))
+    expect(await Effect.runPromise(Cli.run([]))).toBe(help)
+    expect(await Effect.runPromise(Cli.run(["trial", "--help"]))).toContain("$ tunekit trial [--storage FILE] [--json] <STUDY> <NUMBER>")
+  })
+
+  it("export --format cv refuses a study whose steps are not folds; --output to a missing folder is one clear error", async () => {
+    const layer = Study.layerDefaults({ seed: 1, storage: file })
+    await Effect.runPromise(Effect.scoped(Effect.provide(Study.optimize({
+      study: "epochs",
+      space: Space.struct({ lr: Space.float(0.1, 1) }),
+      metric: "accuracy",
+      direction: "maximize",
+      objective: async (c, t) => {
+        // a learning curve: the value is the last epoch's accuracy, not the mean over epochs
+        const curve = [0.5, 0.7, 0.8].map((a) => a * c.lr)
+        for (const [i, a] of curve.entries()) await t.report({ step: i, values: { accuracy: a } })
+        return curve[2]
+      },
+      trials: 2
+    }), layer)))
+    const e = await fail("export", "epochs", "--format", "cv", "--storage", file)
+    expect(e._tag).toBe("NotCrossValidated")
+    expect(e.message).toMatch(/^study "epochs" has no cross-validation folds: .*export it with --format csv or json$/)
+    expect((await run("export", "epochs", "--format", "csv")).split("\n")).toHaveLength(3)
+    const missing = path.join(dir, "no-such-folder", "out.csv")
+    const w = await fail("export", "demo", "--format", "csv", "--output", missing, "--storage", file)
+    expect(w._tag).toBe("WriteError")
+    expect(w.message).toBe(`cannot write ${missing}: the folder ${path.dirname(missing)} does not exist`)
+  })
+
+  it("reads a storage file it cannot write, in a folder it cannot write, and changes nothing there", () => {
+    // Root ignores file modes: the check runs the CLI as the user nobody then.
+    const asRoot = process.getuid?.() === 0
+    const ro = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-cli-ro-"))
+    const copy = path.join(ro, "ro.db")
+    fs.copyFileSync(file, copy)
+    fs.chmodSync(copy, 0o444)
+    fs.chmodSync(ro, 0o555)
+    try {
+      const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), "../src/bin.ts")
+      const run = (...args: Array<string>) =>
+        spawnSync(process.execPath, ["--conditions=source", "--import", "tsx", bin, ...args, "--storage", copy], {
+          encoding: "utf8",
+          ...(asRoot ? { uid: 65534, gid: 65534 } : {})
+        })
+      const listed = run("trials", "demo")
+      expect(listed.stderr).toBe("")
+      expect(listed.stdout.split("\n")[0]).toMatch(/^#\s+state/)
+      expect(listed.stdout.trimEnd().split("\n")).toHaveLength(2 + 6)
+      expect(run("trial", "failing", "0").stdout).toContain("reason      Oops: no data")
+      expect(fs.readdirSync(ro)).toEqual(["ro.db"])
+      expect(fs.readFileSync(copy)).toEqual(fs.readFileSync(file))
+    } finally {
+      fs.chmodSync(ro, 0o755)
+      fs.rmSync(ro, { recursive: true, force: true })
+    }
   })
 
   it("runs as an executable with exit codes", () => {
@@ -113,7 +234,13 @@ describe("tunekit CLI", () => {
     const bad = spawnSync(process.execPath, [...args, "trials", "nope", "--storage", file], { encoding: "utf8" })
     expect(bad.status).toBe(1)
     expect(bad.stderr).toBe('tunekit: no study named "nope" in this storage\n')
-    expect(spawnSync(process.execPath, [...args, "what"], { encoding: "utf8" }).status).toBe(2)
+    const what = spawnSync(process.execPath, [...args, "what"], { encoding: "utf8" })
+    expect(what.status).toBe(2)
+    expect(what.stderr).toBe("tunekit: unknown command what; the commands are best, export, studies, trial, trials\n")
+    // an error is its message on one line, never a stack
+    const write = spawnSync(process.execPath, [...args, "export", "demo", "--format", "csv", "--output", "/no/such/dir/x.csv", "--storage", file], { encoding: "utf8" })
+    expect(write.status).toBe(1)
+    expect(write.stderr).toBe("tunekit: cannot write /no/such/dir/x.csv: the folder /no/such/dir does not exist\n")
   })
 
   it("the installed launcher runs the compiled CLI (npm test builds it first)", () => {
