@@ -3,7 +3,7 @@
 //
 // A trial's metric stream goes through `Scheduler.decisions`, the same operator a user composes
 // by hand: each metric is stored and decided on before the trainer produces the next one.
-import { Cause, Duration, Effect, Fiber, Option, Runtime, Schedule } from "effect"
+import { Cause, Clock, Duration, Effect, Fiber, Option, Runtime, Schedule } from "effect"
 import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
 import { InvalidOptions, MissingMetric } from "../Errors.js"
@@ -33,7 +33,9 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     yield* Storage.failStaleTrials(study.info.id)
     for (const config of options.enqueue ?? []) yield* study.enqueue(config)
 
-    const deadline = data.timeout === undefined ? Infinity : Date.now() + Duration.toMillis(data.timeout)
+    // Effect's Clock, so that tests can move time with the TestClock.
+    const deadline = data.timeout === undefined ? Infinity : (yield* Clock.currentTimeMillis) + Duration.toMillis(data.timeout)
+    const beforeDeadline = Effect.map(Clock.currentTimeMillis, (now) => now < deadline)
     const budget = data.trials ?? Infinity
     let fresh = 0
     let exhausted = false
@@ -64,7 +66,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     )
 
     const worker = Effect.gen(function*() {
-      while (!stopped && Date.now() < deadline) {
+      while (!stopped && (yield* beforeDeadline)) {
         if (fresh < budget && !exhausted) {
           // A slot of the budget is taken before asking, and given back when the trial turns out
           // to carry on earlier training (a paused trial resuming, a continuation).
