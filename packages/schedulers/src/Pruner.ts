@@ -7,8 +7,7 @@
  * @since 0.1.0
  */
 import { Effect, Layer } from "effect"
-import { InvalidScheduler, Scheduler } from "@tunekit/core"
-import type { Trial } from "@tunekit/core"
+import { InvalidScheduler, Scheduler, Trial } from "@tunekit/core"
 import { type PatienceOptions, patienceProblems, stagnation } from "./internal/patience.js"
 
 /** The objective a pruner judges: its metric name and direction. */
@@ -67,7 +66,8 @@ export const validate = (pruner: Pruner): Effect.Effect<void, InvalidScheduler> 
 
 /**
  * A pruner as a Scheduler service: options are checked when the study starts, and each report is
- * decided on the stored history.
+ * decided on the stored history. A trial that storage holds as ended (Complete, Pruned, Failed)
+ * gets Continue: there is nothing left to decide for it.
  *
  * @example
  * import { Median, Pruner } from "@tunekit/schedulers"
@@ -77,6 +77,7 @@ export const toService = (pruner: Pruner): Scheduler.SchedulerService => ({
   name: pruner.name,
   check: () => validate(pruner),
   decide: (ctx) => {
+    if (Trial.isFinished(ctx.trial.state)) return Effect.succeed(Scheduler.Continue)
     const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" }
     const run = (history: ReadonlyArray<Trial.FrozenTrial>) =>
       pruner.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })

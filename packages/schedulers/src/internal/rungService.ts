@@ -1,8 +1,7 @@
 // The rung schedulers as Scheduler services: the pure decisions of rungs.ts, plus the writes they
 // call for (the mark of a trial let past a rung, the losers of a synchronous rung stored as Pruned).
 import { Effect, Layer, Option } from "effect"
-import { Scheduler, Storage, type StorageError } from "@tunekit/core"
-import type { Trial } from "@tunekit/core"
+import { Scheduler, Storage, type StorageError, Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
 import { type Core, etaOf, isPaused, KEY, type Place, type RungOptions } from "./rungs.js"
 import { fmt, valueOf } from "./series.js"
@@ -49,8 +48,8 @@ export const layer = (
         resources: { minResource: options.minResource, maxResource: options.maxResource, reductionFactor: etaOf(options) },
         check: () => Pruner.validate(self),
         decide: (ctx) =>
-          // Between rungs there is nothing to decide: no history read, no lock.
-          !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : deciding(Effect.gen(function*() {
+          // Between rungs, or for a trial that has ended, there is nothing to decide: no history read, no lock.
+          Trial.isFinished(ctx.trial.state) || !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : deciding(Effect.gen(function*() {
             const history = yield* ctx.history
             const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" as const }
             const out = core.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })
