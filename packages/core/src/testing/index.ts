@@ -6,4 +6,5 @@
  */
 export * as StorageConformance from "./StorageConformance.js"
 export * as SamplerConformance from "./SamplerConformance.js"
+export * as SchedulerConformance from "./SchedulerConformance.js"
 export * as OptionsConformance from "./OptionsConformance.js"
