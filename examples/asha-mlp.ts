@@ -6,8 +6,8 @@
 //
 //   npx tsx --conditions=source examples/asha-mlp.ts --configs 18 --epochs 9
 import { Effect, Layer, Option } from "effect"
-import { Checkpoint, Sampler, Space, Study, Trial } from "@tunekit/core"
-import { Asha, Budget } from "@tunekit/schedulers"
+import { Checkpoint, Space, Study, Trial } from "@tunekit/core"
+import { Asha } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { isMain, numberArg } from "./_cli.js"
 import { mlp, setupOn } from "./_training.js"
@@ -48,17 +48,12 @@ export const main = (options: Options = {}) =>
       space,
       metric: "val_accuracy",
       direction: "maximize",
-      // Resumptions count as trials of the run loop; the sampler's budget is what stops new configs.
-      trials: configs * 4,
+      // Configurations: a paused trial resuming uses none of the budget.
+      trials: configs,
       progress: options.progress ?? true
     }).pipe(
       Effect.provide(trainer),
-      Effect.provide(
-        Layer.merge(
-          Asha.layer({ minResource: 1, maxResource: epochs, reductionFactor: 3, mode: "promotion" }),
-          Budget.layerConfigurations(configs).pipe(Layer.provide(Sampler.layerRandom))
-        )
-      ),
+      Effect.provide(Asha.layer({ minResource: 1, maxResource: epochs, reductionFactor: 3, mode: "promotion" })),
       Effect.provide(Study.layerDefaults({ seed: options.seed ?? 13 }))
     )
     const best = Option.getOrThrow(result.best)
