@@ -182,6 +182,20 @@ export const decode = <A, I>(schema: Schema.Schema<A, I, never>, options: Decode
 }
 
 /**
+ * Options over defaults: a field left out or given as `undefined` takes its default (a spread
+ * would let `undefined` through).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * Options.withDefaults({ size: 10, log: false }, { size: undefined, log: true }) // { size: 10, log: true }
+ */
+export const withDefaults = <A extends object>(defaults: A, options: Partial<A>): A => {
+  const out = { ...defaults }
+  for (const k of Object.keys(options) as Array<keyof A>) if (options[k] !== undefined) out[k] = options[k] as A[keyof A]
+  return out
+}
+
+/**
  * The JSON Schema (draft-07) of an options Schema, for editors and sweep files.
  *
  * @example

@@ -16,9 +16,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option, Schema } from "effect"
 import type { Distribution, Space, Storage as StorageT, Trial } from "@tunekit/core"
-import { Sampler, Storage } from "@tunekit/core"
+import { Options as Opts, Sampler, Storage } from "@tunekit/core"
 import * as CmaEs from "./CmaEs.js"
 import * as Gp from "./Gp.js"
 import * as Nsga2 from "./Nsga2.js"
@@ -39,6 +39,18 @@ export interface Options {
   /** The planned number of trials; the choice depends on it (unknown: treated as open-ended). */
   readonly trials?: number
 }
+
+/**
+ * The Schema of the automatic sampler's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Auto } from "@tunekit/samplers"
+ * Options.jsonSchema(Auto.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({ trials: Schema.optional(Opts.NonNegativeInt) })
+
+const decodeOptions = Sampler.decodeOptions("auto", OptionsSchema)
 
 /** The system attribute of the study that records the choice. */
 export const ATTRIBUTE = "auto.sampler"
@@ -140,7 +152,10 @@ export interface AutoService extends Sampler.SamplerService {
  * import { Auto } from "@tunekit/samplers"
  * const sampler = Auto.make({ trials: 50 })
  */
-export const make = (options: Options = {}, storage?: StorageT.StorageService): AutoService => {
+export const make = (input: Options = {}, storage?: StorageT.StorageService): AutoService => {
+  const decoded = decodeOptions(input)
+  if (Either.isLeft(decoded)) return { ...Sampler.refused(decoded.left), choice: () => undefined }
+  const options = decoded.right
   const chosen = new Map<number, { readonly choice: Choice; readonly service: Sampler.SamplerService }>()
   const resolve = (study: StorageT.StudyInfo, space: Space.Compiled<any> | undefined) => {
     let c = chosen.get(study.id)

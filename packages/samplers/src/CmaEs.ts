@@ -17,9 +17,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer, Schema } from "effect"
 import type { Trial } from "@tunekit/core"
-import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { Distribution, Options as Opts, Sampler, SamplerUnsupported } from "@tunekit/core"
 import * as Cma from "./internal/cma.js"
 import { type Dim, dimOf, isNumeric, unconditionalNumeric } from "./internal/cmaSpace.js"
 import * as ReplayCache from "./internal/replayCache.js"
@@ -49,6 +49,27 @@ export interface Options {
   readonly x0?: Readonly<Record<string, number>>
 }
 
+/**
+ * The Schema of CMA-ES's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CmaEs } from "@tunekit/samplers"
+ * Options.jsonSchema(CmaEs.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  sigma0: Schema.optional(Opts.number({ above: 0, max: 1 })),
+  populationSize: Schema.optional(Opts.number({ int: true, min: 2 })),
+  restart: Schema.optional(Opts.literals("ipop", "none")),
+  incPopSize: Schema.optional(Opts.number({ min: 1 })),
+  margin: Schema.optional(
+    Schema.Union(Opts.number({ above: 0, below: 0.5 }), Schema.Literal(false)).annotations(Opts.expecting("a number in (0, 0.5) or false"))
+  ),
+  x0: Schema.optional(Schema.Record({ key: Schema.String, value: Opts.Finite }))
+})
+
+const decodeOptions = Sampler.decodeOptions("cmaes", OptionsSchema)
+
 /** A generation as replayed: which trials, which state it led to. */
 interface Generation {
   readonly start: number
@@ -73,7 +94,10 @@ const MAX_RESAMPLE = 100
  * import { CmaEs } from "@tunekit/samplers"
  * const sampler = CmaEs.make({ sigma0: 0.2, restart: "ipop" })
  */
-export const make = (options: Options = {}): Sampler.SamplerService => {
+export const make = (input: Options = {}): Sampler.SamplerService => {
+  const decoded = decodeOptions(input)
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  const options = decoded.right
   const sigma0 = options.sigma0 ?? 1 / 6
   const restart = options.restart ?? "ipop"
   const inc = options.incPopSize ?? 2
@@ -207,8 +231,6 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
           })
         )
       }
-      const bad = badOption(options)
-      if (bad !== undefined) return Effect.fail(new SamplerUnsupported({ sampler: "cmaes", reason: bad }))
       if (space !== undefined && unconditionalNumeric(space.params).size === 0) {
         const kinds = [...space.params.values()].every((d) => d._tag === "Categorical") ? "only categorical" : "no unconditional numeric"
         return Effect.fail(
@@ -272,19 +294,6 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
  * }).pipe(Effect.provide(CmaEs.layer()))
  */
 export const layer = (options: Options = {}): Layer.Layer<Sampler.Sampler> => Layer.sync(Sampler.Sampler, () => make(options))
-
-const badOption = (o: Options): string | undefined => {
-  if (o.sigma0 !== undefined && !(o.sigma0 > 0 && o.sigma0 <= 1)) return `sigma0 must be in (0, 1], got ${o.sigma0}`
-  if (o.populationSize !== undefined && !(Number.isInteger(o.populationSize) && o.populationSize >= 2)) {
-    return `populationSize must be an integer of at least 2, got ${o.populationSize}`
-  }
-  if (o.incPopSize !== undefined && !(o.incPopSize >= 1)) return `incPopSize must be at least 1, got ${o.incPopSize}`
-  if (o.margin !== undefined && o.margin !== false && !(o.margin > 0 && o.margin < 0.5)) {
-    return `margin must be in (0, 0.5) or false, got ${o.margin}`
-  }
-  if (o.restart !== undefined && o.restart !== "ipop" && o.restart !== "none") return `restart must be "ipop" or "none", got ${String(o.restart)}`
-  return undefined
-}
 
 const sameDistribution = (a: Distribution.Distribution, b: Distribution.Distribution): boolean =>
   a === b ||

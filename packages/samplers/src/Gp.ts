@@ -16,9 +16,9 @@
  *
  * @since 0.1.0
  */
-import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { Distribution, Options as Opts, Sampler, SamplerUnsupported } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer, Schema } from "effect"
 import * as Qmc from "./Qmc.js"
 import * as GpSampler from "./internal/gpSampler.js"
 import { NotPositiveDefinite } from "./internal/linalg.js"
@@ -101,37 +101,33 @@ export interface Options {
   readonly maxFitPoints?: number
 }
 
-const positiveInt = (v: number | undefined, name: string): string | undefined =>
-  v === undefined || (Number.isInteger(v) && v >= 1) ? undefined : `${name} must be a positive integer, got ${v}`
+/**
+ * The Schema of the GP sampler's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Gp } from "@tunekit/samplers"
+ * Options.jsonSchema(Gp.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  kernel: Schema.optional(Opts.literals("matern52", "rbf")),
+  acquisition: Schema.optional(Opts.literals("logei", "ei", "pi", "ucb")),
+  kappa: Schema.optional(Opts.NonNegative),
+  xi: Schema.optional(Opts.NonNegative),
+  exploreXi: Schema.optional(Opts.NonNegative),
+  nStartupTrials: Schema.optional(Opts.number({ int: true, min: 2 })),
+  initialDesign: Schema.optional(Opts.literals("lhs", "sobol", "random")),
+  liar: Schema.optional(Opts.literals("believer", "min", "max", "mean")),
+  candidates: Schema.optional(Opts.PositiveInt),
+  localStarts: Schema.optional(Opts.PositiveInt),
+  restarts: Schema.optional(Opts.NonNegativeInt),
+  warp: Schema.optional(Opts.Boolean),
+  additive: Schema.optional(Opts.Boolean),
+  maxPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
+  maxFitPoints: Schema.optional(Opts.number({ int: true, min: 2 }))
+})
 
-const problems = (o: Options): ReadonlyArray<string> =>
-  [
-    o.kernel === undefined || o.kernel === "matern52" || o.kernel === "rbf" ? undefined : `kernel must be "matern52" or "rbf", got ${JSON.stringify(o.kernel)}`,
-    o.acquisition === undefined || ["ei", "logei", "pi", "ucb"].includes(o.acquisition)
-      ? undefined
-      : `acquisition must be "ei", "logei", "pi" or "ucb", got ${JSON.stringify(o.acquisition)}`,
-    o.kappa === undefined || (Number.isFinite(o.kappa) && o.kappa >= 0) ? undefined : `kappa must be a finite number >= 0, got ${o.kappa}`,
-    o.xi === undefined || (Number.isFinite(o.xi) && o.xi >= 0) ? undefined : `xi must be a finite number >= 0, got ${o.xi}`,
-    o.exploreXi === undefined || (Number.isFinite(o.exploreXi) && o.exploreXi >= 0)
-      ? undefined
-      : `exploreXi must be a finite number >= 0, got ${o.exploreXi}`,
-    o.nStartupTrials === undefined || (Number.isInteger(o.nStartupTrials) && o.nStartupTrials >= 2)
-      ? undefined
-      : `nStartupTrials must be an integer >= 2, got ${o.nStartupTrials}`,
-    o.initialDesign === undefined || ["sobol", "lhs", "random"].includes(o.initialDesign)
-      ? undefined
-      : `initialDesign must be "sobol", "lhs" or "random", got ${JSON.stringify(o.initialDesign)}`,
-    o.liar === undefined || ["believer", "min", "max", "mean"].includes(o.liar)
-      ? undefined
-      : `liar must be "believer", "min", "max" or "mean", got ${JSON.stringify(o.liar)}`,
-    positiveInt(o.candidates, "candidates"),
-    positiveInt(o.localStarts, "localStarts"),
-    o.restarts === undefined || (Number.isInteger(o.restarts) && o.restarts >= 0) ? undefined : `restarts must be an integer >= 0, got ${o.restarts}`,
-    o.maxFitPoints === undefined || (Number.isInteger(o.maxFitPoints) && o.maxFitPoints >= 2)
-      ? undefined
-      : `maxFitPoints must be an integer >= 2, got ${o.maxFitPoints}`,
-    o.maxPoints === undefined || (Number.isInteger(o.maxPoints) && o.maxPoints >= 2) ? undefined : `maxPoints must be an integer >= 2, got ${o.maxPoints}`
-  ].filter((p): p is string => p !== undefined)
+const decodeOptions = Sampler.decodeOptions("gp", OptionsSchema)
 
 const complete = (t: Trial.FrozenTrial) => t.state === "Complete" && t.values !== undefined
 
@@ -175,8 +171,10 @@ export const intersectionSpace = (ctx: Sampler.SampleContext): Sampler.SearchSpa
  * import { Gp } from "@tunekit/samplers"
  * const sampler = Gp.make({ acquisition: "logei", nStartupTrials: 8 })
  */
-export const make = (options: Options = {}): Sampler.SamplerService => {
-  const bad = problems(options)
+export const make = (input: Options = {}): Sampler.SamplerService => {
+  const decoded = decodeOptions(input)
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  const options = decoded.right
   const startupFor = (ctx: Sampler.SampleContext): number => {
     if (options.nStartupTrials !== undefined) return options.nStartupTrials
     let d = ctx.space?.params.size
@@ -223,7 +221,6 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     name: "gp",
     usesHistory: true,
     check: (_space, study) => {
-      if (bad.length > 0) return Effect.fail(new SamplerUnsupported({ sampler: "gp", reason: bad.join("; ") }))
       if (study.directions.length > 1) {
         return Effect.fail(
           new SamplerUnsupported({

@@ -14,9 +14,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Either, Layer, Schema } from "effect"
 import type { Trial } from "@tunekit/core"
-import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { Distribution, Options as Opts, Sampler } from "@tunekit/core"
 import { type Dim, dimOf } from "./internal/cmaSpace.js"
 import * as Nsga from "./internal/nsga.js"
 import { crowdingDistance, nonDominatedSort as sortFronts, toMinimization } from "./internal/pareto.js"
@@ -52,6 +52,26 @@ export interface Options {
   readonly etaMutation?: number
 }
 
+/**
+ * The Schema of NSGA-II's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Nsga2 } from "@tunekit/samplers"
+ * Options.jsonSchema(Nsga2.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  populationSize: Schema.optional(Opts.number({ int: true, min: 2 })),
+  crossover: Schema.optional(Opts.literals("uniform", "sbx")),
+  crossoverProb: Schema.optional(Opts.Probability),
+  swappingProb: Schema.optional(Opts.Probability),
+  mutationProb: Schema.optional(Opts.Probability),
+  etaCrossover: Schema.optional(Opts.NonNegative),
+  etaMutation: Schema.optional(Opts.NonNegative)
+})
+
+const decodeOptions = Sampler.decodeOptions("nsga2", OptionsSchema)
+
 interface Member extends Nsga.Member {
   readonly trial: Trial.FrozenTrial
 }
@@ -69,7 +89,10 @@ interface Generation {
  * import { Nsga2 } from "@tunekit/samplers"
  * const sampler = Nsga2.make({ populationSize: 20 })
  */
-export const make = (options: Options = {}): Sampler.SamplerService => {
+export const make = (input: Options = {}): Sampler.SamplerService => {
+  const decoded = decodeOptions(input)
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  const options = decoded.right
   const size = options.populationSize ?? 20
   const crossoverProb = options.crossoverProb ?? 0.9
   const swappingProb = options.swappingProb ?? 0.5
@@ -152,10 +175,6 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   return {
     name: "nsga2",
     usesHistory: true,
-    check: () => {
-      const bad = badOption(options)
-      return bad === undefined ? Effect.void : Effect.fail(new SamplerUnsupported({ sampler: "nsga2", reason: bad }))
-    },
     inferRelativeSpace: (ctx) => ctx.space?.params ?? unionOf(ctx.history),
     sampleRelative: (ctx, space) => {
       const gen = parentsOf(ctx)
@@ -220,22 +239,4 @@ const unionOf = (history: ReadonlyArray<Trial.FrozenTrial>): Sampler.SearchSpace
   const out = new Map<string, Distribution.Distribution>()
   for (const t of history) for (const [k, d] of Object.entries(t.distributions)) out.set(k, d)
   return out
-}
-
-const badOption = (o: Options): string | undefined => {
-  if (o.populationSize !== undefined && !(Number.isInteger(o.populationSize) && o.populationSize >= 2)) {
-    return `populationSize must be an integer of at least 2, got ${o.populationSize}`
-  }
-  for (const k of ["crossoverProb", "swappingProb", "mutationProb"] as const) {
-    const v = o[k]
-    if (v !== undefined && !(v >= 0 && v <= 1)) return `${k} must be in [0, 1], got ${v}`
-  }
-  for (const k of ["etaCrossover", "etaMutation"] as const) {
-    const v = o[k]
-    if (v !== undefined && !(v >= 0 && Number.isFinite(v))) return `${k} must be a non-negative number, got ${v}`
-  }
-  if (o.crossover !== undefined && o.crossover !== "sbx" && o.crossover !== "uniform") {
-    return `crossover must be "sbx" or "uniform", got ${String(o.crossover)}`
-  }
-  return undefined
 }

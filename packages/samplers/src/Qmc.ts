@@ -9,9 +9,9 @@
  *
  * @since 0.1.0
  */
-import { Distribution, Rng, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { Distribution, Options as Opts, Rng, Sampler, SamplerUnsupported } from "@tunekit/core"
 import type { Space } from "@tunekit/core"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer, Schema } from "effect"
 import * as Halton from "./internal/halton.js"
 import * as Lhs from "./internal/lhs.js"
 import * as Sobol from "./internal/sobol.js"
@@ -96,18 +96,23 @@ export const sequence = (
   }
 }
 
-const validate = (name: string, options: Options): void => {
-  const kind = options.kind ?? "sobol"
-  if (kind !== "sobol" && kind !== "halton" && kind !== "lhs") {
-    throw new SamplerUnsupported({ sampler: name, reason: `kind must be "sobol", "halton" or "lhs", got ${JSON.stringify(kind)}` })
-  }
-  if (options.size !== undefined && (!Number.isInteger(options.size) || options.size < 1)) {
-    throw new SamplerUnsupported({ sampler: name, reason: `size must be a positive integer, got ${options.size}` })
-  }
-  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
-    throw new SamplerUnsupported({ sampler: name, reason: `seed must be a finite number, got ${options.seed}` })
-  }
-}
+/**
+ * The Schema of the QMC samplers' options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Qmc } from "@tunekit/samplers"
+ * Options.jsonSchema(Qmc.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  kind: Schema.optional(Opts.literals("sobol", "halton", "lhs")),
+  scramble: Schema.optional(Opts.Boolean),
+  seed: Schema.optional(Opts.Finite),
+  size: Schema.optional(Opts.PositiveInt),
+  centered: Schema.optional(Opts.Boolean)
+})
+
+const decodeOptions = Sampler.decodeOptions("qmc", OptionsSchema)
 
 /**
  * A QMC sampler.
@@ -116,15 +121,12 @@ const validate = (name: string, options: Options): void => {
  * import { Qmc } from "@tunekit/samplers"
  * const sampler = Qmc.make({ kind: "halton" })
  */
-export const make = (options: Options = {}): Sampler.SamplerService => {
+export const make = (input: Options = {}): Sampler.SamplerService => {
+  const decoded = decodeOptions(input)
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  const options = decoded.right
   const kind = options.kind ?? "sobol"
   const name = kind
-  let invalid: SamplerUnsupported | undefined
-  try {
-    validate(name, options)
-  } catch (e) {
-    invalid = e as SamplerUnsupported
-  }
   // One sequence per study: keyed by the study's `derive`, which carries its seed and name.
   const sequences = new WeakMap<object, Sequence>()
   const sequenceOf = (ctx: Sampler.SampleContext): Sequence => {
@@ -168,7 +170,6 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     name,
     usesHistory: false,
     check: (space: Space.Compiled<any> | undefined) => {
-      if (invalid) return Effect.fail(invalid)
       if (kind === "sobol" && space !== undefined && space.params.size > Sobol.MAX_DIM) {
         return Effect.fail(
           new SamplerUnsupported({

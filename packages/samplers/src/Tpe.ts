@@ -14,9 +14,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Either, Layer, Schema } from "effect"
 import type { Distribution as DistributionT, Trial } from "@tunekit/core"
-import { Distribution, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { Distribution, Options as Opts, Sampler } from "@tunekit/core"
 import * as Parzen from "./internal/parzen.js"
 import { defaultGamma, defaultWeights, hyperoptGamma, motpeBelowWeights, optunaGamma, split } from "./internal/tpeSplit.js"
 
@@ -98,23 +98,56 @@ export const defaults: Resolved = {
   constantLiar: true
 }
 
-/** Why an option is unusable, or undefined when all are fine. */
-export const validateOptions = (o: Resolved): string | undefined => {
-  if (!Number.isInteger(o.nStartupTrials) || o.nStartupTrials < 0) return `nStartupTrials must be a non-negative integer, got ${o.nStartupTrials}`
-  if (!Number.isInteger(o.nEiCandidates) || o.nEiCandidates < 1) return `nEiCandidates must be a positive integer, got ${o.nEiCandidates}`
-  if (!(o.bandwidth > 0) || !Number.isFinite(o.bandwidth)) return `bandwidth must be a positive finite number, got ${o.bandwidth}`
-  if (!(o.priorWeight > 0) || !Number.isFinite(o.priorWeight)) return `priorWeight must be a positive finite number, got ${o.priorWeight}`
-  for (const n of [0, 1, 10, 30, 100, 1000]) {
-    const g = o.gamma(n)
-    if (typeof g !== "number" || !Number.isFinite(g) || g < 0) return `gamma(${n}) must be a non-negative finite number, got ${String(g)}`
-    const w = o.weights(n)
-    if (!Array.isArray(w) || w.length < n) return `weights(${n}) must return at least ${n} numbers, got ${Array.isArray(w) ? w.length : String(w)}`
+// gamma and weights are functions: they are tried on a few history sizes, so that one that
+// returns nonsense is refused when the study starts rather than in the middle of it.
+const SIZES = [0, 1, 10, 30, 100, 1000]
+const tried = <F extends (n: number) => unknown>(what: string, check: (f: F, n: number) => string | undefined) =>
+  Opts.fn<F>(what).pipe(Schema.filter((f) => {
+    for (const n of SIZES) {
+      try {
+        const problem = check(f, n)
+        if (problem !== undefined) return problem
+      } catch (e) {
+        return `threw on ${n} trials: ${e instanceof Error ? e.message : String(e)}`
+      }
+    }
+    return true
+  }))
+
+/**
+ * The Schema of TPE's options: each option's contract, and its JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Tpe } from "@tunekit/samplers"
+ * Options.jsonSchema(Tpe.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  nStartupTrials: Schema.optional(Opts.NonNegativeInt),
+  nEiCandidates: Schema.optional(Opts.PositiveInt),
+  gamma: Schema.optional(tried<(n: number) => number>("a function from the number of trials to the size of the good set", (g, n) => {
+    const v = g(n)
+    return typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : `gamma(${n}) must be a non-negative finite number, got ${Opts.show(v)}`
+  })),
+  weights: Schema.optional(tried<(n: number) => ReadonlyArray<number>>("a function from n to n observation weights", (f, n) => {
+    const w = f(n)
+    if (!Array.isArray(w) || w.length < n) return `weights(${n}) must return at least ${n} numbers, got ${Array.isArray(w) ? w.length : Opts.show(w)}`
     const ws = w.slice(0, n)
     if (ws.some((x) => typeof x !== "number" || !Number.isFinite(x) || x < 0)) return `weights(${n}) must be finite and non-negative`
-    if (n > 0 && ws.reduce((a, b) => a + b, 0) <= 0) return `weights(${n}) must not be all zero`
-  }
-  return undefined
-}
+    return n > 0 && ws.reduce((a, b) => a + b, 0) <= 0 ? `weights(${n}) must not be all zero` : undefined
+  })),
+  considerPrior: Schema.optional(Opts.Boolean),
+  priorWeight: Schema.optional(Opts.Positive),
+  considerMagicClip: Schema.optional(Opts.Boolean),
+  considerEndpoints: Schema.optional(Opts.Boolean),
+  multivariate: Schema.optional(Opts.Boolean),
+  group: Schema.optional(Opts.Boolean),
+  bandwidth: Schema.optional(Opts.Positive),
+  adaptive: Schema.optional(Opts.Boolean),
+  constantLiar: Schema.optional(Opts.Boolean)
+})
+
+const decodeOptions = Sampler.decodeOptions("tpe", OptionsSchema)
 
 type FrozenTrial = Trial.FrozenTrial
 
@@ -210,7 +243,9 @@ const decomposer = (group: boolean) => {
  * const sampler = Tpe.make({ nStartupTrials: 5, multivariate: true })
  */
 export const make = (options: Options = {}): Sampler.SamplerService => {
-  const o: Resolved = { ...defaults, ...options }
+  const decoded = decodeOptions(options)
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  const o: Resolved = Opts.withDefaults(defaults, decoded.right)
   const prepared = new WeakMap<Sampler.SampleContext, Prepared>()
   const prepare = (ctx: Sampler.SampleContext): Prepared => {
     let p = prepared.get(ctx)
@@ -317,10 +352,6 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
   const service: Sampler.SamplerService = {
     name: "tpe",
     usesHistory: true,
-    check: () => {
-      const problem = validateOptions(o)
-      return problem === undefined ? Effect.void : Effect.fail(new SamplerUnsupported({ sampler: "tpe", reason: problem }))
-    },
     ...(o.multivariate
       ? {
         inferRelativeSpace: (ctx: Sampler.SampleContext): Sampler.SearchSpace =>

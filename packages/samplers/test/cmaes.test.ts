@@ -270,7 +270,7 @@ describe("CMA-ES sampler", () => {
         Effect.provide(servicesWith(CmaEs.layer({ sigma0: 0 }), 1))
       )
     )
-    expect(Either.isLeft(bad) && bad.left.message).toMatch(/sigma0 must be in \(0, 1\], got 0/)
+    expect(Either.isLeft(bad) && bad.left.message).toMatch(/cmaes sampler: sigma0: expected a number in \(0, 1\], got 0/)
     const x0 = await Effect.runPromise(
       Effect.either(Study.optimize({ study: "b", space: sphereSpace, objective: sphere, trials: 3 })).pipe(
         Effect.provide(servicesWith(CmaEs.layer({ x0: { a: 7 } }), 1))

@@ -156,6 +156,6 @@ describe("NSGA-II sampler", () => {
       ).pipe(Effect.provide(servicesWith(Nsga2.layer({ populationSize: 1 }), 1)))
     )
     expect(Either.isLeft(r) && r.left._tag).toBe("SamplerUnsupported")
-    expect(Either.isLeft(r) && r.left.message).toMatch(/nsga2 sampler: populationSize must be an integer of at least 2, got 1/)
+    expect(Either.isLeft(r) && r.left.message).toMatch(/nsga2 sampler: populationSize: expected an integer >= 2, got 1/)
   })
 })

@@ -190,8 +190,10 @@ export const suite = (c: Case): void => {
           for (const x of Object.values(v)) walk(x)
         }
         walk(json)
+        // the field each path starts from (deeper keys may be a record's, which JSON Schema does not name)
         for (const path of Object.keys(c.fields)) {
-          for (const key of parsePath(path)) if (typeof key === "string") expect(described, `${path} in the JSON Schema`).toContain(key)
+          const key = parsePath(path)[0]
+          if (typeof key === "string") expect(described, `${path} in the JSON Schema`).toContain(key)
         }
       })
     }
