@@ -8,11 +8,12 @@
 //   npm start                                               # 25 trials of up to 15 epochs
 //   npm start -- --trials 10 --epochs 5 --storage /tmp/q.db
 import { Effect, Layer, Option } from "effect"
-import { Space, Study, Trial } from "@tunekit/core"
+import { Options as Check, Space, Study, Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { arg, isMain, listCommand, numberArg } from "./_cli.js"
+import { Main } from "@tunekit/cli"
+import { flags, isMain, listCommand, optional, script } from "./_cli.js"
 import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
@@ -64,17 +65,21 @@ export const main = (options: Options = {}) =>
       metric: "val_accuracy",
       direction: "maximize",
       trials: options.trials ?? 25,
+      // The last epoch is a fully trained trial: it completes, whatever the pruner says.
+      maxStep: epochs,
       progress: options.progress ?? true
     }).pipe(
       Effect.provide(Layer.mergeAll(Tpe.layer({ nStartupTrials: 8 }), Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }))),
       Effect.provide(Study.layerDefaults({ seed: options.seed ?? 42, ...(storage === "memory" ? {} : { storage }) }))
     )
 
+    // The best is the study's, over every run that added to it; so are the counts beside it.
     const best = Option.getOrThrow(result.best)
-    const count = (s: Trial.State) => result.trials.filter((t) => t.state === s).length
+    const all = yield* result.study.trials
+    const count = (s: Trial.State) => all.filter((t) => t.state === s).length
     const text = [
       "",
-      `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}; ${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed)`,
+      `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}) in the whole study "${study}": ${all.length} trials, ${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed; ${result.trials.length} of them in this run`,
       `best config ${JSON.stringify(Trial.paramValues(best))}`,
       ...(storage === "memory" ? [] : [listCommand(study, storage)])
     ].join("\n")
@@ -82,8 +87,10 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Backend.layer(options.backend ?? "wasm")))
 
 if (isMain(import.meta.url)) {
-  const { text } = await Effect.runPromise(
-    main({ trials: numberArg("trials"), epochs: numberArg("epochs"), storage: arg("storage"), backend: arg("backend") as Backend.Name | undefined })
-  )
-  console.log(text)
+  script("quickstart", {
+    trials: flags.trials,
+    epochs: flags.epochs,
+    storage: flags.storage,
+    backend: optional(Main.option("backend", Check.literals(...Backend.names), { description: "the TensorFlow.js backend (default wasm)", placeholder: Backend.names.join("|") }))
+  }, main)
 }
