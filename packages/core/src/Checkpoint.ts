@@ -97,7 +97,14 @@ const checked = <A, E>(operation: string, key: Key, step: number | undefined, f:
 
 // Bytes are copied on save and on load, so that a trainer reusing its buffer cannot change a
 // stored checkpoint, and JSON goes through a string for the same reason.
-const copy = (data: Data): Data => (data instanceof Uint8Array ? new Uint8Array(data) : JSON.parse(JSON.stringify(data)) as Json)
+const copy = (data: Data): Data => (data instanceof Uint8Array ? new Uint8Array(data) : JSON.parse(jsonText(data)) as Json)
+
+/** The JSON text of the data; what JSON cannot hold (undefined, a function, a symbol) is an error, not "undefined". */
+const jsonText = (data: unknown): string => {
+  const text = JSON.stringify(data)
+  if (typeof text !== "string") throw new Error(`${typeof data} is not JSON`)
+  return text
+}
 
 /**
  * Checkpoints in this process's memory: for tests, and for trainers whose state is small.
@@ -139,10 +146,12 @@ export const makeMemory = (): CheckpointService => {
   }
 }
 
-// File names: one directory per study (its name URI-encoded, so that any name is a safe path) and
+// File names: one directory per study (its name URI-encoded, so that any name is a safe path; "."
+// and ".." have their dots encoded too, or they would name this directory and its parent) and
 // trial, one file per step. The extension says how to read it back.
 const BIN = ".bin"
 const JSON_EXT = ".json"
+const studyDir = (study: string) => (study === "." || study === ".." ? study.replace(/\./g, "%2E") : encodeURIComponent(study))
 
 /**
  * Checkpoints as files: `<directory>/<study>/trial-<number>/step-<step>.json` or `.bin`. A save
@@ -154,7 +163,7 @@ const JSON_EXT = ".json"
  * const service = Checkpoint.makeFiles("checkpoints")
  */
 export const makeFiles = (directory: string): CheckpointService => {
-  const dirOf = (key: Key) => path.join(directory, encodeURIComponent(key.study), `trial-${key.trial}`)
+  const dirOf = (key: Key) => path.join(directory, studyDir(key.study), `trial-${key.trial}`)
   const fail = (operation: string, key: Key, step: number | undefined) => (e: unknown) =>
     new CheckpointError({ operation, key, step, reason: e instanceof Error ? e.message : String(e) })
 
@@ -191,7 +200,7 @@ export const makeFiles = (directory: string): CheckpointService => {
             try: async () => {
               const dir = dirOf(key)
               await fs.mkdir(dir, { recursive: true })
-              const bytes = data instanceof Uint8Array ? data : new TextEncoder().encode(JSON.stringify(data))
+              const bytes = data instanceof Uint8Array ? data : new TextEncoder().encode(jsonText(data))
               const file = path.join(dir, nameOf(step, data))
               const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
               await fs.writeFile(tmp, bytes)
