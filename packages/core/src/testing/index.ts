@@ -7,4 +7,5 @@
 export * as StorageConformance from "./StorageConformance.js"
 export * as SamplerConformance from "./SamplerConformance.js"
 export * as SchedulerConformance from "./SchedulerConformance.js"
+export * as CheckpointConformance from "./CheckpointConformance.js"
 export * as OptionsConformance from "./OptionsConformance.js"

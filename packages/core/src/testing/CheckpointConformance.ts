@@ -1,0 +1,231 @@
+/**
+ * The checkpoint conformance suite: what every Checkpoint store must do. Declare it from a test
+ * file with a factory that gives a fresh, empty store (and cleans up in `close`).
+ *
+ * It checks that bytes and JSON load back exactly as saved (under any study name, trial and step),
+ * and are copies that the caller's buffers cannot change; that `load` without a step gives the
+ * latest one; that `steps` lists each saved step once, in increasing order; that saving a step
+ * again replaces it (also in the other format); that `remove` deletes all of a trial's steps or
+ * those before a step, and nothing of another trial; that a missing trial or step fails with
+ * `CheckpointNotFound` naming it; that keys of different studies and trials are kept apart, also
+ * when the names look like paths (".", "..", "a/b", "a%2Fb"), and two stores from the factory
+ * share nothing; that concurrent saves all land; and that a bad key (empty study name, trial
+ * number that is not a non-negative integer, step that is not finite) or data that is neither
+ * bytes nor JSON is refused with `CheckpointError` by every operation, storing nothing.
+ *
+ * @example
+ * import { CheckpointConformance } from "@tunekit/core/testing"
+ * import { Checkpoint } from "@tunekit/core"
+ * CheckpointConformance.suite("memory", async () => ({ checkpoints: Checkpoint.makeMemory(), close: async () => {} }))
+ *
+ * @since 0.1.0
+ */
+import { Effect, FastCheck as fc } from "effect"
+import { describe, expect, it } from "vitest"
+import type { CheckpointService, Data, Key } from "../Checkpoint.js"
+
+/** A fresh, empty store for one test, and how to dispose of it. */
+export interface Subject {
+  readonly checkpoints: CheckpointService
+  readonly close: () => Promise<void>
+}
+
+const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
+const fail = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(e))
+
+/** JSON as it comes back from text (no -0, no undefined members). */
+const json: fc.Arbitrary<Data> = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)))
+const bytes = fc.uint8Array({ maxLength: 300 })
+const data: fc.Arbitrary<Data> = fc.oneof(json, bytes)
+const step = fc.oneof(fc.integer({ min: -1000, max: 1_000_000 }), fc.integer({ min: 0, max: 4000 }).map((x) => x / 4))
+const key: fc.Arbitrary<Key> = fc.record({ study: fc.string({ minLength: 1, maxLength: 24 }), trial: fc.nat({ max: 100_000 }) })
+
+/** Compares loaded data with saved data: bytes as bytes, JSON by value. */
+const same = (back: Data, saved: Data) => {
+  if (saved instanceof Uint8Array) {
+    expect(back).toBeInstanceOf(Uint8Array)
+    expect([...(back as Uint8Array)]).toEqual([...saved])
+  } else {
+    expect(back instanceof Uint8Array).toBe(false)
+    expect(back).toEqual(saved)
+  }
+}
+
+/**
+ * Declares the suite for one store.
+ */
+export const suite = (name: string, make: () => Promise<Subject>, options: { readonly numRuns?: number } = {}): void => {
+  const numRuns = options.numRuns ?? 25
+  const using = async <A>(f: (c: CheckpointService) => Promise<A>): Promise<A> => {
+    const subject = await make()
+    try {
+      return await f(subject.checkpoints)
+    } finally {
+      await subject.close()
+    }
+  }
+
+  describe(`Checkpoint conformance: ${name}`, () => {
+    it("loads back exactly the bytes or JSON saved, under any key and step", () =>
+      fc.assert(
+        fc.asyncProperty(key, step, data, (k, s, d) =>
+          using(async (c) => {
+            await run(c.save(k, s, d))
+            same(await run(c.load(k, s)), d)
+            same(await run(c.load(k)), d)
+            expect(await run(c.steps(k))).toEqual([s])
+          })),
+        { numRuns }
+      ))
+
+    it("lists each saved step once, in increasing order, and loads the latest when no step is given", () =>
+      fc.assert(
+        fc.asyncProperty(key, fc.uniqueArray(step, { minLength: 1, maxLength: 8 }), fc.array(data, { minLength: 8, maxLength: 8 }), (k, steps, ds) =>
+          using(async (c) => {
+            for (let i = 0; i < steps.length; i++) await run(c.save(k, steps[i], ds[i]))
+            const sorted = [...steps].sort((a, b) => a - b)
+            expect(await run(c.steps(k))).toEqual(sorted)
+            same(await run(c.load(k)), ds[steps.indexOf(sorted[sorted.length - 1])])
+            for (let i = 0; i < steps.length; i++) same(await run(c.load(k, steps[i])), ds[i])
+          })),
+        { numRuns }
+      ))
+
+    it("replaces a step saved again, also in the other format", () =>
+      using(async (c) => {
+        const k = { study: "s", trial: 0 }
+        await run(c.save(k, 5, { w: 1 }))
+        await run(c.save(k, 5, { w: 2 }))
+        same(await run(c.load(k, 5)), { w: 2 })
+        await run(c.save(k, 5, new Uint8Array([7, 8])))
+        same(await run(c.load(k, 5)), new Uint8Array([7, 8]))
+        await run(c.save(k, 5, [1, "two"]))
+        same(await run(c.load(k)), [1, "two"])
+        expect(await run(c.steps(k))).toEqual([5])
+      }))
+
+    it("keeps stored data apart from the caller's buffers and objects", () =>
+      using(async (c) => {
+        const k = { study: "s", trial: 0 }
+        const buf = new Uint8Array([1, 2, 3])
+        const obj = { w: [1, 2] }
+        await run(c.save(k, 1, buf))
+        await run(c.save(k, 2, obj))
+        buf[0] = 99
+        obj.w.push(3)
+        const back = (await run(c.load(k, 1))) as Uint8Array
+        back[1] = 99
+        same(await run(c.load(k, 1)), new Uint8Array([1, 2, 3]))
+        const o = (await run(c.load(k, 2))) as { w: Array<number> }
+        o.w.push(4)
+        same(await run(c.load(k, 2)), { w: [1, 2] })
+      }))
+
+    it("removes all of a trial's steps, or those before a step, and nothing of another trial", () =>
+      using(async (c) => {
+        const a = { study: "s", trial: 0 }
+        const b = { study: "s", trial: 1 }
+        for (const s of [1, 2, 3, 10]) await run(c.save(a, s, { s }))
+        await run(c.save(b, 1, { b: true }))
+        await run(c.remove(a, { before: 3 }))
+        expect(await run(c.steps(a))).toEqual([3, 10])
+        expect((await fail(c.load(a, 2)))._tag).toBe("CheckpointNotFound")
+        await run(c.remove(a, { before: 3 }))
+        expect(await run(c.steps(a))).toEqual([3, 10])
+        await run(c.remove(a))
+        expect(await run(c.steps(a))).toEqual([])
+        expect((await fail(c.load(a)))._tag).toBe("CheckpointNotFound")
+        expect(await run(c.steps(b))).toEqual([1])
+        // removing what is not there is not an error
+        await run(c.remove({ study: "none", trial: 3 }))
+        await run(c.remove(a, { before: 100 }))
+      }))
+
+    it("fails with CheckpointNotFound, naming the key and step, for a missing trial or step", () =>
+      using(async (c) => {
+        const k = { study: "s", trial: 2 }
+        const none = await fail(c.load(k))
+        expect(none._tag).toBe("CheckpointNotFound")
+        if (none._tag === "CheckpointNotFound") expect([none.key, none.step]).toEqual([k, undefined])
+        expect(await run(c.steps(k))).toEqual([])
+        await run(c.save(k, 4, { ok: true }))
+        const missing = await fail(c.load(k, 7))
+        expect(missing._tag).toBe("CheckpointNotFound")
+        if (missing._tag === "CheckpointNotFound") expect([missing.key, missing.step]).toEqual([k, 7])
+        expect(missing.message).toContain("trial 2 at step 7")
+      }))
+
+    it("keeps the keys of different studies and trials apart, whatever the names look like", () =>
+      using(async (c) => {
+        const studies = ["s", "t", "S", ".", "..", "a/b", "a", "a%2Fb", "trial-0", "step-1.json", " ", "名前"]
+        const keys = studies.flatMap((study) => [0, 1, 10].map((trial) => ({ study, trial })))
+        for (const [i, k] of keys.entries()) await run(c.save(k, 1, { i }))
+        for (const [i, k] of keys.entries()) {
+          expect(await run(c.steps(k)), JSON.stringify(k)).toEqual([1])
+          same(await run(c.load(k)), { i })
+        }
+        await run(c.remove({ study: "a", trial: 1 }))
+        for (const k of keys) expect(await run(c.steps(k))).toEqual(k.study === "a" && k.trial === 1 ? [] : [1])
+      }))
+
+    it("shares nothing between two stores from the factory", async () => {
+      const one = await make()
+      const two = await make()
+      try {
+        for (const study of ["s", ".", ".."]) {
+          await run(one.checkpoints.save({ study, trial: 0 }, 1, { store: 1 }))
+          expect(await run(two.checkpoints.steps({ study, trial: 0 })), study).toEqual([])
+        }
+      } finally {
+        await one.close()
+        await two.close()
+      }
+    })
+
+    it("lands every one of many concurrent saves", () =>
+      using(async (c) => {
+        const saves = Array.from({ length: 24 }, (_, i) => ({ k: { study: "s", trial: i % 3 }, s: i, d: i % 2 ? new Uint8Array([i]) : { i } }))
+        await run(Effect.all(saves.map(({ d, k, s }) => c.save(k, s, d)), { concurrency: "unbounded" }))
+        for (const trial of [0, 1, 2]) expect(await run(c.steps({ study: "s", trial }))).toEqual(saves.filter((x) => x.k.trial === trial).map((x) => x.s))
+        for (const { d, k, s } of saves) same(await run(c.load(k, s)), d)
+      }))
+
+    it("refuses a bad key or step with CheckpointError in every operation, storing nothing", () =>
+      using(async (c) => {
+        const bad: ReadonlyArray<readonly [Key, number | undefined]> = [
+          [{ study: "", trial: 0 }, 1],
+          [{ study: "s", trial: -1 }, 1],
+          [{ study: "s", trial: 1.5 }, 1],
+          [{ study: "s", trial: NaN }, 1],
+          [{ study: 3 as unknown as string, trial: 0 }, 1],
+          [{ study: "s", trial: 0 }, NaN],
+          [{ study: "s", trial: 0 }, Infinity]
+        ]
+        for (const [k, s] of bad) {
+          const ops = [
+            ["save", c.save(k, s ?? 1, { x: 1 })],
+            ["load", c.load(k, s)],
+            ["remove", c.remove(k, s === undefined || Number.isFinite(s) ? undefined : { before: s })],
+            ...(Number.isFinite(s) ? [["list", c.steps(k)] as const] : [])
+          ] as const
+          for (const [operation, op] of ops) {
+            const e = await fail(op as Effect.Effect<unknown, { readonly _tag: string }>)
+            expect(e._tag, `${operation} ${JSON.stringify(k)} step ${s}`).toBe("CheckpointError")
+          }
+        }
+        expect(await run(c.steps({ study: "s", trial: 0 }))).toEqual([])
+      }))
+
+    it("refuses data that is neither bytes nor JSON with CheckpointError, storing nothing", () =>
+      using(async (c) => {
+        const k = { study: "s", trial: 0 }
+        const circular: Record<string, unknown> = {}
+        circular.self = circular
+        for (const d of [undefined, () => 1, 10n, circular, Symbol("x")]) {
+          const e = await fail(c.save(k, 1, d as unknown as Data))
+          expect(e._tag, String(typeof d)).toBe("CheckpointError")
+        }
+        expect(await run(c.steps(k))).toEqual([])
+      }))
+  })
+}
