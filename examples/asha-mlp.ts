@@ -9,7 +9,7 @@ import { Effect, Layer, Option } from "effect"
 import { Checkpoint, Space, Study, Trial } from "@tunekit/core"
 import { Asha } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
@@ -69,5 +69,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Layer.merge(Backend.layerWasm, Checkpoint.layerMemory)))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ configs: numberArg("configs"), epochs: numberArg("epochs") }))).text)
+  script("asha-mlp", { configs: flags.configs, epochs: flags.epochs }, main)
 }

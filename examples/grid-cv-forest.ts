@@ -9,7 +9,7 @@
 import { Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { arg, isMain, listCommand, numberArg } from "./_cli.js"
+import { flags, isMain, listCommand, script } from "./_cli.js"
 import { Export, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { BreastCancer, CrossValidation, Dataset, Model, RandomForest } from "@tunekit/datasets"
 import { Pruner, Wilcoxon } from "@tunekit/schedulers"
@@ -86,11 +86,5 @@ export const main = (options: Options = {}) =>
   )
 
 if (isMain(import.meta.url)) {
-  const trees = arg("trees")
-  const { text } = await Effect.runPromise(main({
-    trials: numberArg("trials"),
-    trees: trees === undefined ? undefined : trees.split(",").map(Number),
-    storage: arg("storage")
-  }))
-  console.log(text)
+  script("grid-cv-forest", { trials: flags.trials, trees: flags.trees, storage: flags.storage }, main)
 }

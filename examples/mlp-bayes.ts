@@ -7,7 +7,7 @@ import { Effect, Option } from "effect"
 import { Space, Study, Trial } from "@tunekit/core"
 import { Gp } from "@tunekit/samplers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
@@ -63,5 +63,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Backend.layerWasm))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ trials: numberArg("trials"), epochs: numberArg("epochs") }))).text)
+  script("mlp-bayes", { trials: flags.trials, epochs: flags.epochs }, main)
 }

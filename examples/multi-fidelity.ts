@@ -8,7 +8,7 @@ import { Effect, Layer, Option } from "effect"
 import { Space, Study, Trial } from "@tunekit/core"
 import { Bohb, Budget, Fidelity, Hyperband } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
@@ -79,5 +79,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Backend.layerWasm))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ epochs: numberArg("epochs"), configs: numberArg("configs") }))).text)
+  script("multi-fidelity", { epochs: flags.epochs, configs: flags.configs }, main)
 }

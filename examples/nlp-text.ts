@@ -9,7 +9,7 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { setupOn } from "./_training.js"
 import { spam } from "./tfjs-data.js"
 
@@ -80,5 +80,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Backend.layerWasm))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ trials: numberArg("trials"), epochs: numberArg("epochs"), messages: numberArg("messages") }))).text)
+  script("nlp-text", { trials: flags.trials, epochs: flags.epochs, messages: flags.messages }, main)
 }

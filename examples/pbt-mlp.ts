@@ -8,7 +8,7 @@ import { Effect, Layer, Option } from "effect"
 import { Checkpoint, Space, Study, Trial } from "@tunekit/core"
 import { Pbt } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { mlp, setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
@@ -72,5 +72,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Layer.merge(Backend.layerWasm, Checkpoint.layerMemory)))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ population: numberArg("population"), epochs: numberArg("epochs") }))).text)
+  script("pbt-mlp", { population: flags.population, epochs: flags.epochs }, main)
 }

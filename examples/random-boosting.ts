@@ -6,7 +6,7 @@
 //   npx tsx --conditions=source examples/random-boosting.ts                 # 40 trials into ./tunekit.db
 //   npx tsx --conditions=source examples/random-boosting.ts --trials 10 --storage /tmp/b.db
 import { Effect, Option } from "effect"
-import { arg, isMain, listCommand, numberArg } from "./_cli.js"
+import { flags, isMain, listCommand, script } from "./_cli.js"
 import { Space, Study, Trial } from "@tunekit/core"
 import { Boosting, CrossValidation, Dataset, Diabetes, Metrics, Model, Split } from "@tunekit/datasets"
 
@@ -71,6 +71,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.scoped)
 
 if (isMain(import.meta.url)) {
-  const { text } = await Effect.runPromise(main({ trials: numberArg("trials"), storage: arg("storage") }))
-  console.log(text)
+  script("random-boosting", { trials: flags.trials, storage: flags.storage }, main)
 }

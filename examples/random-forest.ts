@@ -4,7 +4,7 @@
 //   npx tsx --conditions=source examples/random-forest.ts                 # 30 trials into ./tunekit.db
 //   npx tsx --conditions=source examples/random-forest.ts --trials 10 --storage /tmp/q.db
 import { Effect, Option } from "effect"
-import { arg, isMain, listCommand, numberArg } from "./_cli.js"
+import { flags, isMain, listCommand, script } from "./_cli.js"
 import { Space, Study, Trial } from "@tunekit/core"
 import { BreastCancer, Model, RandomForest, Split } from "@tunekit/datasets"
 
@@ -54,6 +54,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.scoped)
 
 if (isMain(import.meta.url)) {
-  const { text } = await Effect.runPromise(main({ trials: numberArg("trials"), storage: arg("storage") }))
-  console.log(text)
+  script("random-forest", { trials: flags.trials, storage: flags.storage }, main)
 }

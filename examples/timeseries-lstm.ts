@@ -10,7 +10,7 @@ import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
 import { map } from "rxjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { setupOn } from "./_training.js"
 import { sunspots } from "./tfjs-data.js"
 
@@ -74,5 +74,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Backend.layerWasm))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ trials: numberArg("trials"), epochs: numberArg("epochs") }))).text)
+  script("timeseries-lstm", { trials: flags.trials, epochs: flags.epochs }, main)
 }

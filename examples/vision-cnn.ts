@@ -8,7 +8,7 @@ import { Space, Study, Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
 import { Median } from "@tunekit/schedulers"
 import { Backend, Train } from "@tunekit/tfjs"
-import { isMain, numberArg } from "./_cli.js"
+import { flags, isMain, script } from "./_cli.js"
 import { setupOn } from "./_training.js"
 import { digits } from "./tfjs-data.js"
 
@@ -65,5 +65,5 @@ export const main = (options: Options = {}) =>
   }).pipe(Effect.provide(Backend.layerWasm))
 
 if (isMain(import.meta.url)) {
-  console.log((await Effect.runPromise(main({ trials: numberArg("trials"), epochs: numberArg("epochs") }))).text)
+  script("vision-cnn", { trials: flags.trials, epochs: flags.epochs }, main)
 }
