@@ -98,7 +98,7 @@ export const command = Descriptor.make("tunekit").pipe(
         "export",
         Options.all({
           storage: storageOption,
-          json: jsonOption.pipe(Options.withDescription("the same as --format json")),
+          json: Options.boolean("json").pipe(Options.withDescription("the same as --format json")),
           format: Main.option("format", Check.literals("csv", "json", "cv"), {
             description: "csv or json: every trial, one row each; cv: the cross-validation table (cv_results_) as CSV",
             placeholder: "csv|json|cv"

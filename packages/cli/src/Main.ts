@@ -22,7 +22,7 @@
 import { Args, AutoCorrect, CliConfig, CommandDescriptor as Descriptor, HelpDoc, Options, Span, Usage, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Doc } from "@effect/printer"
-import { Cause, Data, Effect, Either, Exit, HashMap, HashSet, Option, Schema, SchemaAST } from "effect"
+import { Array as Arr, Cause, Data, Effect, Either, Exit, HashMap, HashSet, Option, Schema, SchemaAST } from "effect"
 import { Options as Check } from "@tunekit/core"
 
 /**
@@ -213,12 +213,30 @@ const fromValidation = (command: Descriptor.Command<unknown>, argv: ReadonlyArra
   return new UsageError({ reason: `${oneLine(plain(e.error))} (see ${s.at} --help)`, command: s.at })
 }
 
+// Every flag read as text says "A user-defined piece of text." in help, whatever its Schema
+// takes; its own description says that, so the line goes.
+const TEXT = "A user-defined piece of text."
+const withoutTextLine = (doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc => {
+  switch (doc._tag) {
+    case "Paragraph":
+      return doc.value._tag === "Text" && doc.value.value === TEXT ? HelpDoc.empty : doc
+    case "Sequence":
+      return HelpDoc.sequence(withoutTextLine(doc.left), withoutTextLine(doc.right))
+    case "DescriptionList":
+      return HelpDoc.descriptionList(Arr.map(doc.definitions, ([span, d]) => [span, withoutTextLine(d)] as const))
+    case "Enumeration":
+      return HelpDoc.enumeration(Arr.map(doc.elements, withoutTextLine))
+    default:
+      return doc
+  }
+}
+
 // A subcommand's usage starts with its own name: the words before it (`tunekit`) are added.
 const helpText = (at: string, usage: Usage.Usage, help: HelpDoc.HelpDoc): string => {
   const parents = at.split(" ").slice(0, -1).join(" ")
   const prompt = parents === "" ? "$ " : `$ ${parents} `
   const lines = Usage.enumerate(usage, config).map((span) => HelpDoc.p(Span.concat(Span.text(prompt), span)))
-  return plain(HelpDoc.blocks([HelpDoc.h1("USAGE"), ...lines, help]))
+  return plain(HelpDoc.blocks([HelpDoc.h1("USAGE"), ...lines, withoutTextLine(help)]))
 }
 
 /**
