@@ -132,7 +132,6 @@ const curve = (seed: number, number: number, direction: Direction) => {
   }
 }
 
-const tmpdb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-scheduler-conformance-")), "study.db")
 
 /**
  * Declares the suite for one scheduler.
@@ -147,13 +146,15 @@ export const suite = (name: string, make: () => SchedulerLayer, options: Options
 
   /** Runs `f` on a fresh storage holding the history of `seed`, with a fresh scheduler. */
   const withWorld = <A>(kind: Kind, seed: number, f: (w: World) => Effect.Effect<A, unknown>, layout: Layout = "mixed") => {
-    const storage = kind === "memory" ? Storage.layerMemory : Storage.layerSqlite(tmpdb())
+    const dir = kind === "sqlite" ? fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-scheduler-conformance-")) : undefined
+    const storage = dir === undefined ? Storage.layerMemory : Storage.layerSqlite(path.join(dir, "study.db"))
     const base = Layer.mergeAll(storage, Rng.layer({ seed }), Checkpoint.layerMemory)
+    // The scope closes the database before the promise settles; then its directory goes.
     return Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const ctx = yield* Layer.build(make().pipe(Layer.provideMerge(base)))
       const world = yield* build(Context.get(ctx, Storage.Storage), Context.get(ctx, Checkpoint.Checkpoint), Context.get(ctx, Scheduler.Scheduler), seed, layout)
       return yield* f(world)
-    })))
+    }))).finally(() => dir !== undefined && fs.rmSync(dir, { recursive: true, force: true }))
   }
 
   const build = (
