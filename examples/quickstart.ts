@@ -58,7 +58,9 @@ export const main = (options: Options = {}) =>
         epochs
       }))
 
-    const result = yield* Study.optimize({
+    // The summary's best is the study's, over every run that added to it; so are its counts, read
+    // while the storage is open.
+    const { result, all } = yield* Study.optimize({
       study,
       space,
       objective,
@@ -69,17 +71,16 @@ export const main = (options: Options = {}) =>
       maxStep: epochs,
       progress: options.progress ?? true
     }).pipe(
+      Effect.flatMap((result) => Effect.map(result.study.trials, (all) => ({ result, all }))),
       Effect.provide(Layer.mergeAll(Tpe.layer({ nStartupTrials: 8 }), Median.layer({ nStartupTrials: 5, nWarmupSteps: 3 }))),
       Effect.provide(Study.layerDefaults({ seed: options.seed ?? 42, ...(storage === "memory" ? {} : { storage }) }))
     )
 
-    // The best is the study's, over every run that added to it; so are the counts beside it.
     const best = Option.getOrThrow(result.best)
-    const all = yield* result.study.trials
     const count = (s: Trial.State) => all.filter((t) => t.state === s).length
     const text = [
       "",
-      `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}) in the whole study "${study}": ${all.length} trials, ${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed; ${result.trials.length} of them in this run`,
+      `best validation accuracy ${best.values![0].toFixed(4)} (trial ${best.number}) over the whole study: ${all.length} trials (${count("Complete")} complete, ${count("Pruned")} pruned, ${count("Failed")} failed), ${result.trials.length} of them in this run`,
       `best config ${JSON.stringify(Trial.paramValues(best))}`,
       ...(storage === "memory" ? [] : [listCommand(study, storage)])
     ].join("\n")

@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { Storage } from "@tunekit/core"
+import * as quickstart from "../examples/quickstart.js"
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..")
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-examples-cli-"))
@@ -50,6 +51,19 @@ describe("examples on the command line", () => {
     const missing = runScript("examples/quickstart.ts", "--storage", "/missing/q.db", "--trials", "1", "--epochs", "1")
     expect(missing.status).toBe(1)
     expect(missing.stderr).toBe("quickstart: storage open failed: cannot open SQLite database /missing/q.db: the folder /missing does not exist\n")
+  })
+
+  it("quickstart's summary of a second run counts over the whole study, as its best is picked", async () => {
+    const storage = path.join(dir, "again.db")
+    const first = await Effect.runPromise(quickstart.main({ trials: 2, epochs: 1, progress: false, storage }))
+    const second = await Effect.runPromise(quickstart.main({ trials: 1, epochs: 1, progress: false, storage }))
+    expect(second.trials).toHaveLength(1)
+    const m = /over the whole study: (\d+) trials \((\d+) complete, (\d+) pruned, (\d+) failed\), (\d+) of them in this run/.exec(second.text)
+    expect(m).not.toBeNull()
+    const [all, complete, pruned, failed, thisRun] = m!.slice(1).map(Number)
+    expect([all, complete + pruned + failed, thisRun]).toEqual([3, 3, 1])
+    const values = [...first.trials, ...second.trials].filter((t) => t.state === "Complete").map((t) => t.values![0])
+    expect(second.best.values![0]).toBe(Math.max(...values))
   })
 
   it.each(["SIGINT", "SIGTERM"] as const)("%s mid-study: the running trials end as Failed (interrupted), none is left Running", async (signal) => {
