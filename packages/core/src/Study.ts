@@ -247,8 +247,13 @@ export interface OptimizeOptions<A> extends OpenOptions<A> {
   readonly timeout?: Duration.DurationInput
   /** A trial running longer than this is stopped and failed. */
   readonly trialTimeout?: Duration.DurationInput
-  /** How many trials run at once, as fibers (default 1). */
+  /** How many trials run at once (default 1, or the executor's own: one per worker thread). */
   readonly concurrency?: number
+  /**
+   * What one trial needs (`{ cpu: 1, gpu: 0.5 }`, or named slots): no more trials run at once than
+   * fit in the executor's capacity (Ray Tune's `resources_per_trial`).
+   */
+  readonly resourcesPerTrial?: Readonly<Record<string, number>>
   /** Configs to run first, in order (manual search, warm starts). */
   readonly enqueue?: ReadonlyArray<NoInfer<A>>
   /** Called after each finished trial. */

@@ -20,7 +20,8 @@
  *
  * @since 0.2.0
  */
-import { Context, Layer } from "effect"
+import { Context, Data, Effect, Layer, Option } from "effect"
+import * as Checkpoint from "./Checkpoint.js"
 import type { ObjectiveResult, TrialContext } from "./Study.js"
 
 /** The trainer service: one training run per trial. */
@@ -36,6 +37,11 @@ export interface TrainerService<A = any> {
    * completes the trial whatever the scheduler decides: a fully trained trial is never pruned.
    */
   readonly maxStep?: number | ((config: A) => number | undefined)
+  /**
+   * Where the trainer can be loaded from (set by `layerModule`): executors that run trials in
+   * other threads or processes load it there.
+   */
+  readonly module?: { readonly url: string; readonly export: string }
 }
 
 /** The Trainer service tag. */
@@ -74,3 +80,47 @@ export const layer = <A>(
 /** The step at which a config has trained fully, if the trainer says. */
 export const maxStepOf = <A>(trainer: TrainerService<A>, config: A): number | undefined =>
   typeof trainer.maxStep === "function" ? trainer.maxStep(config) : trainer.maxStep
+
+/** A trainer module could not be loaded, or its export is not a trainer. */
+export class TrainerModuleError extends Data.TaggedError("TrainerModuleError")<{
+  readonly url: string
+  readonly export: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `trainer module ${this.url} (export "${this.export}"): ${this.reason}`
+  }
+}
+
+/**
+ * The Trainer exported by a module (a Trainer service, or a Trainer layer that may use the
+ * Checkpoint service), remembered with where it came from, so that executors running trials in
+ * worker threads load the same trainer there. In this process it is loaded too (its name, its
+ * `maxStep`, and the inline executor use it); a layer export gets the study's Checkpoint service,
+ * or checkpoints in memory when none is provided.
+ *
+ * @example
+ * import { Trainer } from "@tunekit/core"
+ * const layer = Trainer.layerModule(new URL("./trainer.js", import.meta.url), "trainer")
+ */
+export const layerModule = (url: URL | string, name = "trainer"): Layer.Layer<Trainer, TrainerModuleError> => {
+  const href = typeof url === "string" ? url : url.href
+  const module = { url: href, export: name }
+  const bad = (reason: string) => new TrainerModuleError({ url: href, export: name, reason })
+  const checkpoints = Layer.effect(
+    Checkpoint.Checkpoint,
+    Effect.map(Effect.serviceOption(Checkpoint.Checkpoint), Option.getOrElse(() => Checkpoint.makeMemory()))
+  )
+  return Layer.unwrapEffect(Effect.gen(function*() {
+    const mod = yield* Effect.tryPromise({ try: () => import(href) as Promise<Record<string, unknown>>, catch: (e) => bad(`cannot be imported: ${e instanceof Error ? e.message : String(e)}`) })
+    const exported = mod[name]
+    if (Layer.isLayer(exported)) {
+      const built = (exported as Layer.Layer<Trainer, unknown, Checkpoint.Checkpoint>).pipe(Layer.provide(checkpoints), Layer.mapError((e) => bad(`its layer failed: ${String(e)}`)))
+      return Layer.map(built, (ctx) => Context.add(ctx, Trainer, { ...Context.get(ctx, Trainer), module }))
+    }
+    if (exported !== null && typeof exported === "object" && typeof (exported as TrainerService).train === "function") {
+      return Layer.succeed(Trainer, { ...(exported as TrainerService), module })
+    }
+    return yield* bad("is not a Trainer service (Trainer.make) or a Trainer layer")
+  }))
+}

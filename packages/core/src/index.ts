@@ -7,6 +7,7 @@
 export * as Bridge from "./Bridge.js"
 export * as Checkpoint from "./Checkpoint.js"
 export * as Distribution from "./Distribution.js"
+export * as Executor from "./Executor.js"
 export * from "./Errors.js"
 export * as Export from "./Export.js"
 export * as Options from "./Options.js"

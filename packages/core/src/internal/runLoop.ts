@@ -6,6 +6,7 @@
 import { Cause, Clock, Duration, Effect, Fiber, Option, Runtime, Schedule } from "effect"
 import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
+import * as Executor from "../Executor.js"
 import { InvalidOptions, MissingMetric } from "../Errors.js"
 import { decodeOptimizeOptions } from "./studyOptions.js"
 import * as Progress from "../Progress.js"
@@ -26,6 +27,9 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const p = yield* parts
     const { sampler, scheduler, storage, tracker } = p
     const train = yield* trainerOf(options, data.maxStep)
+    const executor = Option.getOrElse(yield* Effect.serviceOption(Executor.Executor), () => Executor.inline)
+    if (executor.check) yield* executor.check(train.service)
+    const concurrency = yield* concurrencyOf(executor, options.concurrency === undefined ? undefined : data.concurrency, options.resourcesPerTrial ?? {})
     const study = yield* open(options)
     if (sampler.check) yield* sampler.check(study.space as never, study.info)
     if (scheduler.check) yield* scheduler.check(study.space as never, study.info)
@@ -50,7 +54,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
         running.add(trial.id)
         if (!touched.includes(trial.id)) touched.push(trial.id)
         progress?.started()
-        const done = yield* runTrial(p, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
+        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
         progress?.finished(done)
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
@@ -93,7 +97,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.repeat(Schedule.spaced(HEARTBEAT)),
       Effect.fork
     )
-    yield* Effect.all(Array.from({ length: data.concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
+    yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
       Effect.ensuring(Fiber.interrupt(heartbeat)),
       Effect.ensuring(Effect.sync(() => progress?.close()))
     )
@@ -112,24 +116,39 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     }
   })
 
-/** The objective as given, or the provided Trainer; with the step at which a config has trained fully. */
+/** The objective (as a trainer) or the provided Trainer; with the step at which a config has trained fully. */
 interface Train<A> {
-  readonly run: (config: A, trial: TrialContext<A>) => unknown
+  readonly service: Trainer.TrainerService<A>
   readonly maxStep: (config: A) => number | undefined
+}
+
+/**
+ * How many trials run at once: the study's `concurrency`, or the executor's own default, and no
+ * more than fit in what the executor has for what one trial needs.
+ */
+const concurrencyOf = (executor: Executor.ExecutorService, asked: number | undefined, need: Executor.Resources) => {
+  const fits = Executor.fit(executor.capacity, need)
+  if (fits < 1) {
+    return Effect.fail(
+      new InvalidOptions({
+        reason: `one trial needs ${JSON.stringify(need)}, more than the ${executor.name} executor has (${JSON.stringify(executor.capacity)})`
+      })
+    )
+  }
+  return Effect.succeed(Math.min(asked ?? executor.defaultConcurrency, fits))
 }
 
 const trainerOf = <A>(options: OptimizeOptions<A>, maxStep: number | undefined): Effect.Effect<Train<A>, InvalidOptions> =>
   Effect.gen(function*() {
     if (options.objective !== undefined) {
-      const objective = options.objective
-      return { run: objective, maxStep: () => maxStep }
+      return { service: Trainer.make(options.objective, { name: "objective" }), maxStep: () => maxStep }
     }
     const trainer = yield* Effect.serviceOption(Trainer.Trainer)
     if (Option.isNone(trainer)) {
       return yield* new InvalidOptions({ reason: "give an objective, or provide a Trainer layer (Trainer.layer(fn), or a trainer of @tunekit/tfjs)" })
     }
     const t = trainer.value as Trainer.TrainerService<A>
-    return { run: t.train, maxStep: (config: A) => maxStep ?? Trainer.maxStepOf(t, config) }
+    return { service: t, maxStep: (config: A) => maxStep ?? Trainer.maxStepOf(t, config) }
   })
 
 /** Combinations that cannot work fail when the study starts, not trials later. */
@@ -175,6 +194,7 @@ type Outcome =
  */
 const runTrial = <A>(
   { scheduler, storage, tracker }: Parts,
+  executor: Executor.ExecutorService,
   study: Handle<A>,
   trial: AskedTrial<A>,
   train: Train<A>,
@@ -246,8 +266,7 @@ const runTrial = <A>(
       setUserAttr: (key, value) => Runtime.runPromise(runtime)(study.setUserAttr(trial, key, value))
     }
 
-    const evaluate: Effect.Effect<Outcome, never, never> = Effect.suspend(() => {
-      const result = train.run(trial.config, ctx)
+    const evaluate: Effect.Effect<Outcome, never, never> = Effect.flatMap(executor.run(train.service, trial.config, ctx), (result) => {
       if (Bridge.isObservable(result)) {
         const decided = (result as Observable<Metric>).pipe(Scheduler.decisions(decide, runtime))
         return Effect.map(Bridge.lastValue(decided), (d): Outcome => {

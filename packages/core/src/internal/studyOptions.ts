@@ -75,6 +75,8 @@ export const OptimizeOptionsSchema = Schema.Struct({
   trialTimeout: Schema.optional(DurationSchema),
   /** Trials at once. */
   concurrency: Schema.optional(Options.PositiveInt),
+  /** What one trial needs of the executor's resources (`{ cpu: 1, gpu: 0.5 }`). */
+  resourcesPerTrial: Schema.optional(Schema.Record({ key: Schema.String, value: Options.NonNegative })),
   progress: Schema.optional(Options.Boolean)
 }).pipe(Schema.filter(objectiveRules))
 
