@@ -25,11 +25,12 @@
  *
  * @since 0.1.0
  */
-import type { Layer } from "effect"
-import type { Scheduler, Storage } from "@tunekit/core"
+import { type Layer, Schema } from "effect"
+import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
-import { layer as rungLayer, pruner as rungPruner } from "./internal/rungService.js"
-import { asha, type Bracket, levels, type RungOptions, rungProblems } from "./internal/rungs.js"
+import { rungFields, rungRule } from "./internal/rungOptions.js"
+import { scheduler } from "./internal/rungService.js"
+import { asha, type Bracket, levels, type RungOptions } from "./internal/rungs.js"
 
 /** Options of ASHA. */
 export interface Options extends RungOptions {
@@ -45,15 +46,26 @@ export interface Options extends RungOptions {
   readonly limit?: number
 }
 
-const problems = (o: Options): Array<string> => {
-  const out = rungProblems(o)
-  if (o.mode !== undefined && o.mode !== "stopping" && o.mode !== "promotion") out.push(`mode must be "stopping" or "promotion", got ${JSON.stringify(o.mode)}`)
-  const b = o.brackets ?? 1
-  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) out.push(`limit must be a positive integer, got ${o.limit}`)
-  if (!(Number.isInteger(b) && b >= 1)) out.push(`brackets must be a positive integer, got ${b}`)
-  else if (out.length === 0 && b > Math.max(1, levels(o).length)) out.push(`brackets (${b}) exceeds the number of rungs (${levels(o).length})`)
-  return out
-}
+/**
+ * The Schema of ASHA's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Asha } from "@tunekit/schedulers"
+ * Options.jsonSchema(Asha.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  ...rungFields,
+  mode: Schema.optional(Opts.literals("stopping", "promotion")),
+  brackets: Schema.optional(Opts.PositiveInt),
+  limit: Schema.optional(Opts.PositiveInt)
+}).pipe(
+  Schema.filter(rungRule),
+  Schema.filter((o) => {
+    const n = Math.max(1, levels(o).length)
+    return (o.brackets ?? 1) <= n || { path: ["brackets"], message: `must not exceed the number of rungs (${n}), got ${o.brackets}` }
+  })
+)
 
 const core = (o: Options) => {
   const rungs = levels(o)
@@ -61,6 +73,8 @@ const core = (o: Options) => {
   const byBracket: Array<Bracket> = Array.from({ length: n }, (_, b) => ({ key: `asha:${b}`, rungs: rungs.slice(b) }))
   return asha(`asha`, o, o.mode ?? "stopping", (t) => byBracket[((t.number % n) + n) % n] ?? byBracket[0])
 }
+
+const built = scheduler("asha", OptionsSchema, core)
 
 /**
  * ASHA as a pruner (for RxJS operators and combinators). Stopping decides the same as in a study;
@@ -71,7 +85,7 @@ const core = (o: Options) => {
  * import { Asha, Operators } from "@tunekit/schedulers"
  * const asha = Asha.make({ minResource: 1, maxResource: 81, reductionFactor: 3 })
  */
-export const make = (options: Options): Pruner.Pruner => rungPruner("asha", problems(options), core(options))
+export const make = (options: Options): Pruner.Pruner => built.make(options)
 
 /**
  * ASHA as the study's Scheduler layer (it reads and marks trials in storage).
@@ -82,8 +96,7 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("asha", prob
  * import { Asha } from "@tunekit/schedulers"
  * const layer = Asha.layer({ minResource: 1, maxResource: 27, reductionFactor: 3, mode: "promotion" })
  */
-export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("asha", problems(options), core(options), options)
+export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> => built.layer(options)
 
 /**
  * The rungs of a configuration: the resources where trials are compared.

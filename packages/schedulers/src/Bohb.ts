@@ -25,10 +25,11 @@
  *
  * @since 0.1.0
  */
-import { Sampler, SamplerUnsupported, type Trial } from "@tunekit/core"
+import { Options as Opts, Sampler, SamplerUnsupported, type Trial } from "@tunekit/core"
 import { Tpe } from "@tunekit/samplers"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer, Schema } from "effect"
 import * as Fidelity from "./Fidelity.js"
+import { rungFields, rungRule } from "./internal/rungOptions.js"
 
 /** BOHB's options: the resources (the same as the scheduler's), and the model's. */
 export interface Options extends Fidelity.ResourceOptions {
@@ -39,6 +40,23 @@ export interface Options extends Fidelity.ResourceOptions {
   /** TPE's options (its `nStartupTrials` defaults to 0 here: `minPoints` decides when the model starts). */
   readonly tpe?: Tpe.Options
 }
+
+/**
+ * The Schema of BOHB's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Bohb } from "@tunekit/schedulers"
+ * Options.jsonSchema(Bohb.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  ...rungFields,
+  minPoints: Schema.optional(Opts.PositiveInt),
+  randomFraction: Schema.optional(Opts.Probability),
+  tpe: Schema.optional(Tpe.OptionsSchema)
+}).pipe(Schema.filter(rungRule))
+
+const decodeOptions = Sampler.decodeOptions("bohb", OptionsSchema)
 
 /** The value of the objective metric at a budget: the first report at or past it. */
 const valueAt = (t: Trial.FrozenTrial, metric: string, budget: number): number | undefined => {
@@ -94,14 +112,19 @@ export const modelBudget = (
 }
 
 /**
- * The BOHB sampler. Throws `Fidelity.InvalidFidelity` on bad resources.
+ * The BOHB sampler. Invalid options (resources included) make it fail when the study starts,
+ * with SamplerUnsupported naming the field.
  *
  * @example
  * import { Bohb } from "@tunekit/schedulers"
  * const sampler = Bohb.make({ minResource: 1, maxResource: 27, reductionFactor: 3 })
  */
-export const make = (options: Options): Sampler.SamplerService => {
-  const levels = Fidelity.make("bohb", options, (r) => r).levels
+export const make = (input: Options): Sampler.SamplerService => {
+  const decoded = decodeOptions(input)
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  const options = decoded.right
+  const { maxResource, minResource, reductionFactor } = options
+  const levels = Fidelity.make("bohb", { minResource, maxResource, reductionFactor }, (r) => r).levels
   const randomFraction = options.randomFraction ?? 1 / 3
   const tpe = Tpe.make({ nStartupTrials: 0, ...options.tpe })
   // Per trial (per sample context): the context the model sees, or null for a random config.
@@ -128,10 +151,6 @@ export const make = (options: Options): Sampler.SamplerService => {
       Effect.gen(function*() {
         const fail = (reason: string) => new SamplerUnsupported({ sampler: "bohb", reason })
         if (study.directions.length !== 1) return yield* fail(`BOHB optimizes one objective; the study has ${study.directions.length}`)
-        if (!(randomFraction >= 0 && randomFraction <= 1)) return yield* fail(`randomFraction must be in [0, 1], got ${randomFraction}`)
-        if (options.minPoints !== undefined && !(Number.isInteger(options.minPoints) && options.minPoints >= 1)) {
-          return yield* fail(`minPoints must be a positive integer, got ${options.minPoints}`)
-        }
         if (tpe.check) yield* Effect.mapError(tpe.check(space, study), (e) => fail(`tpe: ${e.reason}`))
       }),
     inferRelativeSpace: (ctx) => {

@@ -6,8 +6,20 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
-import { Sampler } from "@tunekit/core"
+import { Effect, Either, Layer, Schema } from "effect"
+import { Options, Sampler } from "@tunekit/core"
+
+/**
+ * The Schema of a budget: how many configurations (a positive integer).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Budget } from "@tunekit/schedulers"
+ * Options.jsonSchema(Budget.OptionsSchema)
+ */
+export const OptionsSchema = Schema.Struct({ configurations: Options.PositiveInt })
+
+const decode = Sampler.decodeOptions("budget", OptionsSchema)
 
 /**
  * A sampler that is exhausted once the study holds `n` trials.
@@ -17,12 +29,16 @@ import { Sampler } from "@tunekit/core"
  * import { Budget } from "@tunekit/schedulers"
  * const capped = Budget.limit(Sampler.random, 143)
  */
-export const limit = (sampler: Sampler.SamplerService, n: number): Sampler.SamplerService => ({
-  ...sampler,
-  name: `${sampler.name} (${n} configurations)`,
-  usesHistory: true,
-  isExhausted: (ctx) => ctx.history.length >= n || (sampler.isExhausted?.(ctx) ?? false)
-})
+export const limit = (sampler: Sampler.SamplerService, n: number): Sampler.SamplerService => {
+  const decoded = decode({ configurations: n })
+  if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
+  return {
+    ...sampler,
+    name: `${sampler.name} (${n} configurations)`,
+    usesHistory: true,
+    isExhausted: (ctx) => ctx.history.length >= n || (sampler.isExhausted?.(ctx) ?? false)
+  }
+}
 
 /**
  * Wraps the Sampler service of the context so that it stops after `n` configurations.

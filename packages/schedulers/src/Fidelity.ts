@@ -26,9 +26,10 @@
  *
  * @since 0.1.0
  */
-import type { Checkpoint, Study } from "@tunekit/core"
-import { Data, Effect } from "effect"
+import { type Checkpoint, Options, type Study } from "@tunekit/core"
+import { Data, Effect, Either, Schema } from "effect"
 import * as Hyperband from "./Hyperband.js"
+import { RungOptionsSchema } from "./internal/rungOptions.js"
 
 /** A fidelity declared with bad options (min above max, a reduction factor below 2...). */
 export class InvalidFidelity extends Data.TaggedError("InvalidFidelity")<{
@@ -49,6 +50,19 @@ export interface ResourceOptions {
   /** eta: the ratio between successive resources (default 3, as the schedulers'). */
   readonly reductionFactor?: number
 }
+
+/**
+ * The Schema of a fidelity's resources (the rung schedulers' own), and their JSON Schema
+ * (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Fidelity } from "@tunekit/schedulers"
+ * Options.jsonSchema(Fidelity.ResourceOptionsSchema)
+ */
+export const ResourceOptionsSchema: Schema.Schema<ResourceOptions> = RungOptionsSchema
+
+const decodeResources = Options.decodeEither(ResourceOptionsSchema)
 
 /** A fidelity: its name, its resources, and the trainer's value at a resource. */
 export interface Fidelity<F> {
@@ -72,13 +86,10 @@ export interface Fidelity<F> {
  * imageSize.levels // [8, 16, 32, 64]
  */
 export const make = <F>(name: string, options: ResourceOptions, at: (resource: number) => F): Fidelity<F> => {
-  const { minResource: min, maxResource: max } = options
-  const eta = options.reductionFactor ?? 3
-  const bad = (reason: string) => new InvalidFidelity({ fidelity: name, reason })
-  if (!(Number.isFinite(eta) && eta >= 2)) throw bad(`reductionFactor must be a number >= 2, got ${eta}`)
-  if (!(Number.isFinite(min) && min > 0)) throw bad(`minResource must be a positive number, got ${min}`)
-  if (!(Number.isFinite(max) && max > 0)) throw bad(`maxResource must be a positive number, got ${max}`)
-  if (min > max) throw bad(`minResource (${min}) must not exceed maxResource (${max})`)
+  const decoded = decodeResources(options)
+  if (Either.isLeft(decoded)) throw new InvalidFidelity({ fidelity: name, reason: Options.format(decoded.left) })
+  const { minResource: min, maxResource: max } = decoded.right
+  const eta = decoded.right.reductionFactor ?? 3
   const levels: Array<number> = []
   // The same rungs as the schedulers compute (minResource * eta^k strictly below maxResource).
   for (let r = min; r < max * (1 - 1e-12); r *= eta) levels.push(r)
@@ -158,12 +169,43 @@ export const objective = <A, F>(
     config: A,
     evaluation: Evaluation<F, A>
   ) => EvaluationResult | PromiseLike<EvaluationResult> | Effect.Effect<EvaluationResult, unknown>,
-  options: {
-    /** The study's objective metric: the name of a numeric result, and the value returned (default "value"). */
-    readonly metric?: string
-    /** The first resource of a trial (default minResource): see `hyperbandStart`. */
-    readonly startAt?: (trial: Study.TrialContext<A>) => number
-  } = {}
+  input: ObjectiveOptions<A> = {}
+) => {
+  const decoded = decodeObjectiveOptions(input)
+  if (Either.isLeft(decoded)) throw new InvalidFidelity({ fidelity: fidelity.name, reason: Options.format(decoded.left) })
+  return objectiveOf(fidelity, evaluate, decoded.right as ObjectiveOptions<A>)
+}
+
+/** Options of `objective`. */
+export interface ObjectiveOptions<A> {
+  /** The study's objective metric: the name of a numeric result, and the value returned (default "value"). */
+  readonly metric?: string
+  /** The first resource of a trial (default minResource): see `hyperbandStart`. */
+  readonly startAt?: (trial: Study.TrialContext<A>) => number
+}
+
+/**
+ * The Schema of `objective`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Fidelity } from "@tunekit/schedulers"
+ * Options.jsonSchema(Fidelity.ObjectiveOptionsSchema)
+ */
+export const ObjectiveOptionsSchema: Schema.Schema<ObjectiveOptions<any>> = Schema.Struct({
+  metric: Schema.optional(Options.NonEmptyString),
+  startAt: Schema.optional(Options.fn<(trial: Study.TrialContext<any>) => number>("a function from a trial to its first resource"))
+})
+
+const decodeObjectiveOptions = Options.decodeEither(ObjectiveOptionsSchema)
+
+const objectiveOf = <A, F>(
+  fidelity: Fidelity<F>,
+  evaluate: (
+    config: A,
+    evaluation: Evaluation<F, A>
+  ) => EvaluationResult | PromiseLike<EvaluationResult> | Effect.Effect<EvaluationResult, unknown>,
+  options: ObjectiveOptions<A>
 ) =>
 (config: A, trial: Study.TrialContext<A>): Effect.Effect<number, unknown> =>
   // An Effect, run by the run loop in the trial's fiber: an evaluation that is an Effect runs

@@ -13,11 +13,12 @@
  *
  * @since 0.1.0
  */
-import type { Layer } from "effect"
-import type { Scheduler, Storage } from "@tunekit/core"
+import { type Layer, Schema } from "effect"
+import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
-import { layer as rungLayer, pruner as rungPruner } from "./internal/rungService.js"
-import { type Bracket, bracketSteps, etaOf, levels, type RungOptions, rungProblems, sizes, synchronous } from "./internal/rungs.js"
+import { rungFields, rungRule } from "./internal/rungOptions.js"
+import { scheduler } from "./internal/rungService.js"
+import { type Bracket, bracketSteps, etaOf, levels, type RungOptions, sizes, synchronous } from "./internal/rungs.js"
 
 /** Options of Hyperband. */
 export interface Options extends RungOptions {
@@ -50,16 +51,25 @@ export interface Plan {
   readonly steps: number
 }
 
-const problems = (o: Options): Array<string> => {
-  const out = rungProblems(o)
-  if (o.brackets !== undefined) {
+/**
+ * The Schema of Hyperband's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Hyperband } from "@tunekit/schedulers"
+ * Options.jsonSchema(Hyperband.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  ...rungFields,
+  brackets: Schema.optional(Opts.PositiveInt),
+  limit: Schema.optional(Opts.PositiveInt)
+}).pipe(
+  Schema.filter(rungRule),
+  Schema.filter((o) => {
     const most = levels(o).length + 1
-    if (!(Number.isInteger(o.brackets) && o.brackets >= 1)) out.push(`brackets must be a positive integer, got ${o.brackets}`)
-    else if (out.length === 0 && o.brackets > most) out.push(`brackets (${o.brackets}) exceeds s_max + 1 = ${most}`)
-  }
-  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) out.push(`limit must be a positive integer, got ${o.limit}`)
-  return out
-}
+    return (o.brackets ?? most) <= most || { path: ["brackets"], message: `must not exceed s_max + 1 = ${most}, got ${o.brackets}` }
+  })
+)
 
 /**
  * The plan of one iteration: its brackets, their rungs, and the steps each spends.
@@ -169,6 +179,8 @@ const core = (o: Options) => {
   return synchronous("hyperband", o, (t) => bracketOf(t.number))
 }
 
+const built = scheduler("hyperband", OptionsSchema, core)
+
 /**
  * Hyperband as a pruner (for RxJS operators: the decisions, without the writes).
  *
@@ -176,7 +188,7 @@ const core = (o: Options) => {
  * import { Hyperband } from "@tunekit/schedulers"
  * const hb = Hyperband.make({ minResource: 1, maxResource: 81, reductionFactor: 3 })
  */
-export const make = (options: Options): Pruner.Pruner => rungPruner("hyperband", problems(options), core(options))
+export const make = (options: Options): Pruner.Pruner => built.make(options)
 
 /**
  * Hyperband as the study's Scheduler layer.
@@ -185,5 +197,4 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("hyperband",
  * import { Hyperband } from "@tunekit/schedulers"
  * const layer = Hyperband.layer({ minResource: 1, maxResource: 81, reductionFactor: 3 })
  */
-export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("hyperband", problems(options), core(options), options)
+export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> => built.layer(options)

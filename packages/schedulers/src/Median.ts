@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type { Layer } from "effect"
+import { type Layer, Schema } from "effect"
 import type { Scheduler } from "@tunekit/core"
 import * as Percentile from "./Percentile.js"
 import * as Pruner from "./Pruner.js"
@@ -14,13 +14,25 @@ import * as Pruner from "./Pruner.js"
 export type Options = Omit<Percentile.Options, "percentile">
 
 /**
+ * The Schema of the median pruner's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Median } from "@tunekit/schedulers"
+ * Options.jsonSchema(Median.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct(Percentile.sharedFields)
+
+const build = Pruner.fromOptions("median", OptionsSchema, (o) => Percentile.rule({ ...o, percentile: 50 }, "median"))
+
+/**
  * The median pruner.
  *
  * @example
  * import { Median } from "@tunekit/schedulers"
  * const median = Median.make({ nStartupTrials: 5, nWarmupSteps: 10, intervalSteps: 1 })
  */
-export const make = (options: Options = {}): Pruner.Pruner => Percentile.rule({ ...options, percentile: 50 }, "median")
+export const make = (options: Options = {}): Pruner.Pruner => build(options)
 
 /**
  * The median pruner as the study's Scheduler layer.

@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { InvalidScheduler, Scheduler } from "@tunekit/core"
+import { Scheduler } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import { Effect } from "effect"
 import { defer, map, type Observable, throwError } from "rxjs"
@@ -76,8 +76,9 @@ const isPruner = (x: Decide | Pruner.Pruner): x is Pruner.Pruner => typeof x ===
 export const decisions = (scheduler: Decide | Pruner.Pruner, options: Options = {}) =>
 (source: Observable<Trial.Metric>): Observable<Decided> =>
   defer(() => {
-    if (isPruner(scheduler) && scheduler.problems.length > 0) {
-      return throwError(() => new InvalidScheduler({ scheduler: scheduler.name, reason: scheduler.problems.join("; ") }))
+    if (isPruner(scheduler) && scheduler.invalid !== undefined) {
+      const invalid = scheduler.invalid
+      return throwError(() => invalid)
     }
     const decide = isPruner(scheduler) ? decider(scheduler, options) : scheduler
     // One list per subscription: each subscriber is its own trial.
@@ -118,7 +119,8 @@ export const pruneWhen = (scheduler: Decide | Pruner.Pruner, options: Options = 
  *   .pipe(Operators.earlyStop({ patience: 2, metric: "loss" }))
  *   .subscribe(console.log) // steps 0..3, then completes
  */
-export const earlyStop = (options: PatienceOptions & Omit<Options, "history">) => pruneWhen(patience(options), options)
+export const earlyStop = (options: PatienceOptions & Omit<Options, "history">) =>
+  pruneWhen(patience({ patience: options.patience, minDelta: options.minDelta }), options)
 
 /**
  * The reason of a Prune decision, for consumers of `decisions`.

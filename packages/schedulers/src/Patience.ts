@@ -7,11 +7,21 @@
  */
 import { Scheduler } from "@tunekit/core"
 import type { Layer } from "effect"
-import { type PatienceOptions, patienceProblems, stagnation } from "./internal/patience.js"
+import { type PatienceOptions, PatienceOptionsSchema, stagnation } from "./internal/patience.js"
 import * as Pruner from "./Pruner.js"
 
 /** Options: `patience` reports without improvement, and the smallest improvement that counts. */
 export type Options = PatienceOptions
+
+/**
+ * The Schema of the patience pruner's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Patience } from "@tunekit/schedulers"
+ * Options.jsonSchema(Patience.OptionsSchema)
+ */
+export const OptionsSchema = PatienceOptionsSchema
 
 /**
  * The patience pruner.
@@ -20,11 +30,11 @@ export type Options = PatienceOptions
  * import { Patience } from "@tunekit/schedulers"
  * const earlyStopping = Patience.make({ patience: 5, minDelta: 1e-3 })
  */
-export const make = (options: Options): Pruner.Pruner =>
+export const make: (options: Options) => Pruner.Pruner = Pruner.fromOptions("patience", PatienceOptionsSchema, (options) =>
   Pruner.make("patience", ({ objective, trial }) => {
     const stuck = stagnation(trial, objective.metric, objective.direction, options)
     return stuck === undefined ? Scheduler.Continue : Scheduler.Decision.Prune({ reason: `patience: ${stuck}` })
-  }, { problems: patienceProblems(options) })
+  }))
 
 /**
  * The patience pruner as the study's Scheduler layer.

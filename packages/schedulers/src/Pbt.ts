@@ -36,8 +36,9 @@
  *
  * @since 0.1.0
  */
-import { Checkpoint, InvalidScheduler, Rng, Scheduler, Space, Storage, StorageError, Study, Trial } from "@tunekit/core"
-import { Effect, Layer } from "effect"
+import { Checkpoint, InvalidScheduler, Options as Opts, Rng, Scheduler, Space, Storage, StorageError, Study, Trial } from "@tunekit/core"
+import { Effect, Either, Layer, Schema } from "effect"
+import * as Pruner from "./Pruner.js"
 import * as internal from "./internal/pbt.js"
 
 /** How one parameter is explored: multipliers and a resampling probability of its own. */
@@ -143,36 +144,46 @@ const NAME = "pbt"
 
 const invalid = (reason: string) => new InvalidScheduler({ scheduler: NAME, reason })
 
-/** Checks the options against the space: the errors `check` raises when a study starts. */
+const Factors = Schema.Tuple(Opts.Positive, Opts.Positive)
+
+/**
+ * The Schema of PBT's options, and their JSON Schema (`Options.jsonSchema`). What depends on the
+ * space (the parameters `hyperparamMutations` names) is checked by `validate`.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Pbt } from "@tunekit/schedulers"
+ * Options.jsonSchema(Pbt.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  perturbationInterval: Opts.Positive,
+  maxStep: Schema.optional(Opts.Positive),
+  hyperparamMutations: Schema.optional(
+    Schema.Record({
+      key: Schema.String,
+      value: Schema.Union(
+        Schema.Literal(true),
+        Schema.Struct({ factors: Schema.optional(Factors), resampleProbability: Schema.optional(Opts.Probability) })
+      )
+    }).pipe(Schema.filter((m) => Object.keys(m).length > 0 || "is empty: name at least one parameter to explore"))
+  ),
+  quantileFraction: Schema.optional(Opts.number({ above: 0, max: 0.5 })),
+  resampleProbability: Schema.optional(Opts.Probability),
+  perturbationFactors: Schema.optional(Factors),
+  metric: Schema.optional(Opts.NonEmptyString),
+  direction: Schema.optional(Opts.literals("minimize", "maximize"))
+})
+
+const decodeOptions = Pruner.decodeOptions(NAME, OptionsSchema)
+
+/** Checks the options, then against the space: the errors `check` raises when a study starts. */
 export const validate = (options: Options, space: Space.Compiled<unknown> | undefined): InvalidScheduler | undefined => {
-  const { perturbationInterval: interval, quantileFraction: q = 0.25, resampleProbability: p = 0.25 } = options
-  if (!Number.isFinite(interval) || interval <= 0) return invalid(`perturbationInterval must be a positive number, got ${interval}`)
-  if (options.maxStep !== undefined && !(Number.isFinite(options.maxStep) && options.maxStep > 0)) {
-    return invalid(`maxStep must be a positive number, got ${options.maxStep}`)
-  }
-  if (!(q > 0 && q <= 0.5)) return invalid(`quantileFraction must be in (0, 0.5], got ${q}`)
-  const checkP = (name: string, v: number) => (v >= 0 && v <= 1 ? undefined : invalid(`${name} must be in [0, 1], got ${v}`))
-  const checkF = (name: string, f: unknown) =>
-    Array.isArray(f) && f.length === 2 && f.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0)
-      ? undefined
-      : invalid(`${name} must be two positive numbers, got ${JSON.stringify(f)}`)
-  const bad = checkP("resampleProbability", p) ?? (options.perturbationFactors && checkF("perturbationFactors", options.perturbationFactors))
-  if (bad) return bad
+  const decoded = decodeOptions(options)
+  if (Either.isLeft(decoded)) return decoded.left
   if (space === undefined) return invalid("population-based training needs a declared search space (Space.struct ...) to explore")
-  const mutations = options.hyperparamMutations
-  if (mutations !== undefined) {
-    const names = Object.keys(mutations)
-    if (names.length === 0) return invalid("hyperparamMutations is empty: name at least one parameter to explore")
-    for (const name of names) {
-      if (!space.params.has(name)) {
-        return invalid(`hyperparamMutations names "${name}", which is not a parameter of the space (its parameters: ${[...space.params.keys()].join(", ")})`)
-      }
-      const m = mutations[name]
-      if (m === true) continue
-      if (typeof m !== "object" || m === null) return invalid(`hyperparamMutations.${name} must be true or { factors?, resampleProbability? }`)
-      const e = (m.resampleProbability !== undefined ? checkP(`hyperparamMutations.${name}.resampleProbability`, m.resampleProbability) : undefined) ??
-        (m.factors !== undefined ? checkF(`hyperparamMutations.${name}.factors`, m.factors) : undefined)
-      if (e) return e
+  for (const name of Object.keys(decoded.right.hyperparamMutations ?? {})) {
+    if (!space.params.has(name)) {
+      return invalid(`hyperparamMutations.${name}: not a parameter of the space (its parameters: ${[...space.params.keys()].join(", ")})`)
     }
   }
   return undefined
@@ -189,9 +200,12 @@ export const validate = (options: Options, space: Space.Compiled<unknown> | unde
  * const scheduler = Pbt.make({ perturbationInterval: 4, quantileFraction: 0.25, hyperparamMutations: { lr: true } })
  */
 export const make = (
-  options: Options
+  input: Options
 ): Effect.Effect<Scheduler.SchedulerService, never, Storage.Storage | Rng.Rng | Checkpoint.Checkpoint> =>
   Effect.gen(function*() {
+    const decoded = decodeOptions(input)
+    if (Either.isLeft(decoded)) return Pruner.toService(Pruner.refused(decoded.left))
+    const options = decoded.right
     const storage = yield* Storage.Storage
     const rng = yield* Rng.Rng
     const checkpoints = yield* Checkpoint.Checkpoint

@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Scheduler } from "@tunekit/core"
-import type { Layer } from "effect"
-import { judged, type StepOptions, stepProblems } from "./internal/gate.js"
+import { Options as Opts, Scheduler } from "@tunekit/core"
+import { type Layer, Schema } from "effect"
+import { judged, stepFields, type StepOptions } from "./internal/gate.js"
 import { better, bestOf, fmt, percentile as pct, seriesOf, valueAt } from "./internal/series.js"
 import * as Pruner from "./Pruner.js"
 
@@ -21,19 +21,24 @@ export interface Options extends StepOptions {
   readonly nMinTrials?: number
 }
 
-const problems = (o: Options, name: string): Array<string> => {
-  const out = stepProblems(o)
-  if (name === "percentile" && !(o.percentile > 0 && o.percentile <= 100)) out.push(`percentile must be in (0, 100], got ${o.percentile}`)
-  if (o.nStartupTrials !== undefined && !(Number.isInteger(o.nStartupTrials) && o.nStartupTrials >= 0)) {
-    out.push(`nStartupTrials must be a non-negative integer, got ${o.nStartupTrials}`)
-  }
-  if (o.nMinTrials !== undefined && !(Number.isInteger(o.nMinTrials) && o.nMinTrials >= 1)) {
-    out.push(`nMinTrials must be a positive integer, got ${o.nMinTrials}`)
-  }
-  return out
+/** @internal the fields shared with the median pruner. */
+export const sharedFields = {
+  ...stepFields,
+  nStartupTrials: Schema.optional(Opts.NonNegativeInt),
+  nMinTrials: Schema.optional(Opts.PositiveInt)
 }
 
-/** @internal the rule, shared with the median pruner. */
+/**
+ * The Schema of the percentile pruner's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Percentile } from "@tunekit/schedulers"
+ * Options.jsonSchema(Percentile.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({ ...sharedFields, percentile: Opts.number({ above: 0, max: 100 }) })
+
+/** @internal the rule (of decoded options), shared with the median pruner. */
 export const rule = (o: Options, name: string): Pruner.Pruner =>
   Pruner.make(
     name,
@@ -60,7 +65,7 @@ export const rule = (o: Options, name: string): Pruner.Pruner =>
         })
         : Scheduler.Continue
     },
-    { usesHistory: true, problems: problems(o, name) }
+    { usesHistory: true }
   )
 
 /**
@@ -70,7 +75,7 @@ export const rule = (o: Options, name: string): Pruner.Pruner =>
  * import { Percentile } from "@tunekit/schedulers"
  * const keepTopQuarter = Percentile.make({ percentile: 25, nStartupTrials: 5, nWarmupSteps: 3 })
  */
-export const make = (options: Options): Pruner.Pruner => rule(options, "percentile")
+export const make: (options: Options) => Pruner.Pruner = Pruner.fromOptions("percentile", OptionsSchema, (o) => rule(o, "percentile"))
 
 /**
  * The percentile pruner as the study's Scheduler layer.

@@ -6,9 +6,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
-import { InvalidScheduler, Scheduler, Trial } from "@tunekit/core"
-import { type PatienceOptions, patienceProblems, stagnation } from "./internal/patience.js"
+import { Effect, Either, Layer } from "effect"
+import type { Schema } from "effect"
+import { InvalidScheduler, Options, Scheduler, Trial } from "@tunekit/core"
+import { type PatienceOptions, PatienceOptionsSchema, stagnation } from "./internal/patience.js"
 
 /** The objective a pruner judges: its metric name and direction. */
 export interface Objective {
@@ -32,8 +33,8 @@ export interface Pruner {
   readonly name: string
   /** Whether `decide` reads `history` (when false, the study does not load it). */
   readonly usesHistory: boolean
-  /** What is wrong with the options; a study refuses to start with any. */
-  readonly problems: ReadonlyArray<string>
+  /** Why the options are invalid (the field and the problem), or undefined; a study refuses to start with it. */
+  readonly invalid: InvalidScheduler | undefined
   readonly decide: (input: Input) => Scheduler.Decision
 }
 
@@ -48,11 +49,55 @@ export interface Pruner {
 export const make = (
   name: string,
   decide: (input: Input) => Scheduler.Decision,
-  options: { readonly usesHistory?: boolean; readonly problems?: ReadonlyArray<string> } = {}
-): Pruner => ({ name, decide, usesHistory: options.usesHistory ?? false, problems: options.problems ?? [] })
+  options: { readonly usesHistory?: boolean; readonly invalid?: InvalidScheduler | undefined } = {}
+): Pruner => ({ name, decide, usesHistory: options.usesHistory ?? false, invalid: options.invalid })
 
 /**
- * The problems of a pruner as the typed error a study fails with at start.
+ * Decodes a scheduler's options through their Schema: the options, or the `InvalidScheduler`
+ * (naming the field) that the scheduler fails with when the study starts.
+ *
+ * @example
+ * import { Schema } from "effect"
+ * import { Options } from "@tunekit/core"
+ * import { Pruner } from "@tunekit/schedulers"
+ * const decode = Pruner.decodeOptions("mine", Schema.Struct({ patience: Options.PositiveInt }))
+ * decode({ patience: 0 }) // Left(InvalidScheduler: "mine scheduler: patience: expected a positive integer, got 0")
+ */
+export const decodeOptions = <A, I>(scheduler: string, schema: Schema.Schema<A, I, never>) => {
+  const decode = Options.decodeEither(schema)
+  return (input: unknown): Either.Either<A, InvalidScheduler> =>
+    Either.mapLeft(decode(input), (p) => new InvalidScheduler({ scheduler, reason: Options.format(p) }))
+}
+
+/**
+ * A pruner that refuses to start: a study fails with the error when it starts, and so does its
+ * operator on subscription. A pruner made from invalid options is this.
+ *
+ * @example
+ * import { InvalidScheduler } from "@tunekit/core"
+ * import { Pruner } from "@tunekit/schedulers"
+ * const p = Pruner.refused(new InvalidScheduler({ scheduler: "mine", reason: "patience: expected a positive integer, got 0" }))
+ */
+export const refused = (error: InvalidScheduler): Pruner => make(error.scheduler, () => Scheduler.Continue, { invalid: error })
+
+/**
+ * A pruner built from options decoded through their Schema; invalid options give `refused`.
+ *
+ * @example
+ * import { Schema } from "effect"
+ * import { Options, Scheduler } from "@tunekit/core"
+ * import { Pruner } from "@tunekit/schedulers"
+ * const afterN = Pruner.fromOptions("after-n", Schema.Struct({ n: Options.PositiveInt }), (o) =>
+ *   Pruner.make("after-n", (i) => i.metric.step >= o.n ? Scheduler.Decision.Prune({ reason: `step ${o.n}` }) : Scheduler.Continue))
+ * afterN({ n: 0 }).invalid // InvalidScheduler: "after-n scheduler: n: expected a positive integer, got 0"
+ */
+export const fromOptions = <A, I>(name: string, schema: Schema.Schema<A, I, never>, build: (options: A) => Pruner) => {
+  const decode = decodeOptions(name, schema)
+  return (input: I): Pruner => Either.match(decode(input), { onLeft: refused, onRight: build })
+}
+
+/**
+ * The typed error a study fails with at start when the pruner's options are invalid.
  *
  * @example
  * import { Effect } from "effect"
@@ -60,9 +105,13 @@ export const make = (
  * Effect.runSync(Effect.either(Pruner.validate(Threshold.make({})))) // Left(InvalidScheduler: give lower, upper or both)
  */
 export const validate = (pruner: Pruner): Effect.Effect<void, InvalidScheduler> =>
-  pruner.problems.length === 0
-    ? Effect.void
-    : Effect.fail(new InvalidScheduler({ scheduler: pruner.name, reason: pruner.problems.join("; ") }))
+  pruner.invalid === undefined ? Effect.void : Effect.fail(pruner.invalid)
+
+// A combination refuses to start when any of its parts does, with that part's error.
+const firstInvalid = (name: string, pruners: ReadonlyArray<Pruner>): InvalidScheduler | undefined =>
+  pruners.length === 0
+    ? new InvalidScheduler({ scheduler: name, reason: "needs at least one pruner" })
+    : pruners.find((p) => p.invalid !== undefined)?.invalid
 
 /**
  * A pruner as a Scheduler service: options are checked when the study starts, and each report is
@@ -108,7 +157,7 @@ const isStop = (d: Scheduler.Decision) => d._tag === "Prune"
 export const any = (...pruners: ReadonlyArray<Pruner>): Pruner => ({
   name: `any(${pruners.map((p) => p.name).join(", ")})`,
   usesHistory: pruners.some((p) => p.usesHistory),
-  problems: [...(pruners.length === 0 ? ["any needs at least one pruner"] : []), ...pruners.flatMap((p) => p.problems.map((x) => `${p.name}: ${x}`))],
+  invalid: firstInvalid("any", pruners),
   decide: (input) => {
     let other: Scheduler.Decision | undefined
     for (const p of pruners) {
@@ -131,7 +180,7 @@ export const any = (...pruners: ReadonlyArray<Pruner>): Pruner => ({
 export const all = (...pruners: ReadonlyArray<Pruner>): Pruner => ({
   name: `all(${pruners.map((p) => p.name).join(", ")})`,
   usesHistory: pruners.some((p) => p.usesHistory),
-  problems: [...(pruners.length === 0 ? ["all needs at least one pruner"] : []), ...pruners.flatMap((p) => p.problems.map((x) => `${p.name}: ${x}`))],
+  invalid: firstInvalid("all", pruners),
   decide: (input) => {
     const ds = pruners.map((p) => p.decide(input))
     if (ds.every(isStop)) return Scheduler.Decision.Prune({ reason: ds.map((d) => (d as { reason: string }).reason).join("; and ") })
@@ -147,16 +196,19 @@ export const all = (...pruners: ReadonlyArray<Pruner>): Pruner => ({
  * import { Median, Pruner } from "@tunekit/schedulers"
  * const patientMedian = Pruner.patience(Median.make(), { patience: 3, minDelta: 0.001 })
  */
-export const patience = (inner: Pruner, options: PatienceOptions): Pruner => ({
-  name: `patience(${inner.name})`,
-  usesHistory: inner.usesHistory,
-  problems: [...patienceProblems(options), ...inner.problems.map((x) => `${inner.name}: ${x}`)],
-  decide: (input) => {
-    const stuck = stagnation(input.trial, input.objective.metric, input.objective.direction, options)
-    if (stuck === undefined) return Scheduler.Continue
-    const d = inner.decide(input)
-    return isStop(d) ? Scheduler.Decision.Prune({ reason: `${(d as { reason: string }).reason} (${stuck})` }) : d
-  }
-})
+export const patience = (inner: Pruner, options: PatienceOptions): Pruner => {
+  const name = `patience(${inner.name})`
+  return fromOptions(name, PatienceOptionsSchema, (o): Pruner => ({
+    name,
+    usesHistory: inner.usesHistory,
+    invalid: inner.invalid,
+    decide: (input) => {
+      const stuck = stagnation(input.trial, input.objective.metric, input.objective.direction, o)
+      if (stuck === undefined) return Scheduler.Continue
+      const d = inner.decide(input)
+      return isStop(d) ? Scheduler.Decision.Prune({ reason: `${(d as { reason: string }).reason} (${stuck})` }) : d
+    }
+  }))(options)
+}
 
 export type { PatienceOptions }

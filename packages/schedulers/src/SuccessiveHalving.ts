@@ -12,11 +12,12 @@
  *
  * @since 0.1.0
  */
-import type { Layer } from "effect"
-import type { Scheduler, Storage } from "@tunekit/core"
+import { type Layer, Schema } from "effect"
+import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
-import { layer as rungLayer, pruner as rungPruner } from "./internal/rungService.js"
-import { bracketSteps, etaOf, levels, type RungOptions, rungProblems, sizes, synchronous } from "./internal/rungs.js"
+import { rungFields, rungRule } from "./internal/rungOptions.js"
+import { scheduler } from "./internal/rungService.js"
+import { bracketSteps, etaOf, levels, type RungOptions, sizes, synchronous } from "./internal/rungs.js"
 
 /** Options of successive halving. */
 export interface Options extends RungOptions {
@@ -45,14 +46,19 @@ export interface Plan extends BracketPlan {
 
 const configurationsOf = (o: Options) => o.configurations ?? Math.max(1, Math.round(etaOf(o) ** levels(o).length))
 
-const problems = (o: Options): Array<string> => {
-  const out = rungProblems(o)
-  if (o.configurations !== undefined && !(Number.isInteger(o.configurations) && o.configurations >= 1)) {
-    out.push(`configurations must be a positive integer, got ${o.configurations}`)
-  }
-  if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit >= 1)) out.push(`limit must be a positive integer, got ${o.limit}`)
-  return out
-}
+/**
+ * The Schema of successive halving's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { SuccessiveHalving } from "@tunekit/schedulers"
+ * Options.jsonSchema(SuccessiveHalving.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  ...rungFields,
+  configurations: Schema.optional(Opts.PositiveInt),
+  limit: Schema.optional(Opts.PositiveInt)
+}).pipe(Schema.filter(rungRule))
 
 const bracketPlan = (options: Options, n: number): BracketPlan => {
   const rs = levels(options)
@@ -96,6 +102,8 @@ const core = (o: Options) => {
   })
 }
 
+const built = scheduler("successive-halving", OptionsSchema, core)
+
 /**
  * Successive halving as a pruner (for RxJS operators: the decisions, without the writes).
  *
@@ -103,7 +111,7 @@ const core = (o: Options) => {
  * import { SuccessiveHalving } from "@tunekit/schedulers"
  * const sh = SuccessiveHalving.make({ minResource: 1, maxResource: 27, configurations: 27 })
  */
-export const make = (options: Options): Pruner.Pruner => rungPruner("successive-halving", problems(options), core(options))
+export const make = (options: Options): Pruner.Pruner => built.make(options)
 
 /**
  * Successive halving as the study's Scheduler layer.
@@ -112,5 +120,4 @@ export const make = (options: Options): Pruner.Pruner => rungPruner("successive-
  * import { SuccessiveHalving } from "@tunekit/schedulers"
  * const layer = SuccessiveHalving.layer({ minResource: 1, maxResource: 27, reductionFactor: 3 })
  */
-export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
-  rungLayer("successive-halving", problems(options), core(options), options)
+export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> => built.layer(options)

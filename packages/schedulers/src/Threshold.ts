@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Scheduler } from "@tunekit/core"
-import type { Layer } from "effect"
-import { judged, type StepOptions, stepProblems } from "./internal/gate.js"
+import { Options as Opts, Scheduler } from "@tunekit/core"
+import { type Layer, Schema } from "effect"
+import { judged, stepFields, type StepOptions } from "./internal/gate.js"
 import { fmt, valueOf } from "./internal/series.js"
 import * as Pruner from "./Pruner.js"
 
@@ -16,14 +16,23 @@ export interface Options extends StepOptions {
   readonly upper?: number
 }
 
-const problems = (o: Options): Array<string> => {
-  const out = stepProblems(o)
-  if (o.lower === undefined && o.upper === undefined) out.push("give lower, upper or both")
-  if (o.lower !== undefined && Number.isNaN(o.lower)) out.push("lower is NaN")
-  if (o.upper !== undefined && Number.isNaN(o.upper)) out.push("upper is NaN")
-  if (o.lower !== undefined && o.upper !== undefined && o.lower > o.upper) out.push(`lower (${o.lower}) is above upper (${o.upper})`)
-  return out
-}
+/**
+ * The Schema of the threshold pruner's options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Threshold } from "@tunekit/schedulers"
+ * Options.jsonSchema(Threshold.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  ...stepFields,
+  lower: Schema.optional(Opts.Finite),
+  upper: Schema.optional(Opts.Finite)
+}).pipe(Schema.filter((o) => {
+  if (o.lower === undefined && o.upper === undefined) return "give lower, upper or both"
+  if (o.lower !== undefined && o.upper !== undefined && o.lower > o.upper) return { path: ["lower"], message: `must not be above upper (${o.upper}), got ${o.lower}` }
+  return true
+}))
 
 /**
  * The threshold pruner.
@@ -32,7 +41,7 @@ const problems = (o: Options): Array<string> => {
  * import { Threshold } from "@tunekit/schedulers"
  * const noDivergence = Threshold.make({ upper: 10, nWarmupSteps: 2 })
  */
-export const make = (options: Options): Pruner.Pruner =>
+export const make: (options: Options) => Pruner.Pruner = Pruner.fromOptions("threshold", OptionsSchema, (options) =>
   Pruner.make("threshold", ({ metric, objective, trial }) => {
     if (!judged(trial, metric.step, options)) return Scheduler.Continue
     const v = valueOf(metric, objective.metric)
@@ -46,7 +55,7 @@ export const make = (options: Options): Pruner.Pruner =>
       return Scheduler.Decision.Prune({ reason: `threshold: ${at} is ${fmt(v)}, above the upper bound ${fmt(options.upper)}` })
     }
     return Scheduler.Continue
-  }, { problems: problems(options) })
+  }))
 
 /**
  * The threshold pruner as the study's Scheduler layer.

@@ -7,8 +7,8 @@
  *
  * @since 0.1.0
  */
-import { Scheduler } from "@tunekit/core"
-import type { Layer } from "effect"
+import { Options as Opts, Scheduler } from "@tunekit/core"
+import { type Layer, Schema } from "effect"
 import type { Trial } from "@tunekit/core"
 import { better, fmt, seriesOf } from "./internal/series.js"
 import { signedRank as test } from "./internal/wilcoxon.js"
@@ -39,24 +39,20 @@ export interface Options {
   readonly nStartupSteps?: number
 }
 
-const problems = (o: Options): Array<string> => {
-  const out: Array<string> = []
-  if (o.pThreshold !== undefined && !(o.pThreshold > 0 && o.pThreshold < 1)) out.push(`pThreshold must be in (0, 1), got ${o.pThreshold}`)
-  if (o.nStartupSteps !== undefined && !(Number.isInteger(o.nStartupSteps) && o.nStartupSteps >= 1)) {
-    out.push(`nStartupSteps must be a positive integer, got ${o.nStartupSteps}`)
-  }
-  return out
-}
-
 /**
- * The Wilcoxon pruner.
+ * The Schema of the Wilcoxon pruner's options, and their JSON Schema (`Options.jsonSchema`).
  *
  * @example
+ * import { Options } from "@tunekit/core"
  * import { Wilcoxon } from "@tunekit/schedulers"
- * // steps are fold indices: report { step: fold, values: { loss } } for each fold
- * const folds = Wilcoxon.make({ pThreshold: 0.1, nStartupSteps: 3 })
+ * Options.jsonSchema(Wilcoxon.OptionsSchema)
  */
-export const make = (options: Options = {}): Pruner.Pruner =>
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  pThreshold: Schema.optional(Opts.number({ above: 0, below: 1 })),
+  nStartupSteps: Schema.optional(Opts.PositiveInt)
+})
+
+const build = Pruner.fromOptions("wilcoxon", OptionsSchema, (options) =>
   Pruner.make("wilcoxon", ({ history, objective, trial }) => {
     const { direction, metric: name } = objective
     let best: Trial.FrozenTrial | undefined
@@ -89,7 +85,17 @@ export const make = (options: Options = {}): Pruner.Pruner =>
         } < ${fmt(threshold)})`
       })
       : Scheduler.Continue
-  }, { usesHistory: true, problems: problems(options) })
+  }, { usesHistory: true }))
+
+/**
+ * The Wilcoxon pruner.
+ *
+ * @example
+ * import { Wilcoxon } from "@tunekit/schedulers"
+ * // steps are fold indices: report { step: fold, values: { loss } } for each fold
+ * const folds = Wilcoxon.make({ pThreshold: 0.1, nStartupSteps: 3 })
+ */
+export const make = (options: Options = {}): Pruner.Pruner => build(options)
 
 /**
  * The Wilcoxon pruner as the study's Scheduler layer.

@@ -47,9 +47,9 @@ describe("Fidelity levels", () => {
   })
 
   it.each([
-    [{ minResource: 10, maxResource: 5 }, "minResource (10) must not exceed maxResource (5)"],
-    [{ minResource: 1, maxResource: 9, reductionFactor: 1 }, "reductionFactor must be a number >= 2, got 1"],
-    [{ minResource: 0, maxResource: 9 }, "minResource must be a positive number, got 0"]
+    [{ minResource: 10, maxResource: 5 }, "minResource: must not exceed maxResource (5), got 10"],
+    [{ minResource: 1, maxResource: 9, reductionFactor: 1 }, "reductionFactor: expected a number >= 2, got 1"],
+    [{ minResource: 0, maxResource: 9 }, "minResource: expected a positive number, got 0"]
   ])("rejects %j with a clear error", (o, message) => {
     expect(() => Fidelity.epochs(o)).toThrowError(`fidelity "epochs": ${message}`)
     try {

@@ -178,7 +178,7 @@ describe("pruneWhen", () => {
       expectObservable(source.pipe(Operators.pruneWhen(Asha.make({ minResource: 1, maxResource: 9, reductionFactor: 1 })))).toBe(
         "#",
         undefined,
-        new InvalidScheduler({ scheduler: "asha", reason: "reductionFactor must be a number >= 2, got 1" })
+        new InvalidScheduler({ scheduler: "asha", reason: "reductionFactor: expected a number >= 2, got 1" })
       )
       expectSubscriptions(source.subscriptions).toBe([])
     })

@@ -250,13 +250,13 @@ describe("Pbt bad input", () => {
     ) as Effect.Effect<unknown, any>))
 
   it.each([
-    [{ perturbationInterval: 4, quantileFraction: 0 }, "quantileFraction must be in (0, 0.5], got 0"],
-    [{ perturbationInterval: 4, quantileFraction: 0.6 }, "quantileFraction must be in (0, 0.5], got 0.6"],
-    [{ perturbationInterval: 4, hyperparamMutations: { learningRate: true } }, `hyperparamMutations names "learningRate", which is not a parameter of the space (its parameters: lr, width)`],
-    [{ perturbationInterval: 0 }, "perturbationInterval must be a positive number, got 0"],
-    [{ perturbationInterval: 4, maxStep: -1 }, "maxStep must be a positive number, got -1"],
-    [{ perturbationInterval: 4, resampleProbability: 2 }, "resampleProbability must be in [0, 1], got 2"],
-    [{ perturbationInterval: 4, hyperparamMutations: { lr: { factors: [0.8, -1] } } }, "hyperparamMutations.lr.factors must be two positive numbers"]
+    [{ perturbationInterval: 4, quantileFraction: 0 }, "quantileFraction: expected a number in (0, 0.5], got 0"],
+    [{ perturbationInterval: 4, quantileFraction: 0.6 }, "quantileFraction: expected a number in (0, 0.5], got 0.6"],
+    [{ perturbationInterval: 4, hyperparamMutations: { learningRate: true } }, `hyperparamMutations.learningRate: not a parameter of the space (its parameters: lr, width)`],
+    [{ perturbationInterval: 0 }, "perturbationInterval: expected a positive number, got 0"],
+    [{ perturbationInterval: 4, maxStep: -1 }, "maxStep: expected a positive number, got -1"],
+    [{ perturbationInterval: 4, resampleProbability: 2 }, "resampleProbability: expected a number in [0, 1], got 2"],
+    [{ perturbationInterval: 4, hyperparamMutations: { lr: { factors: [0.8, -1] } } }, "hyperparamMutations.lr.factors[1]: expected a positive number, got -1"]
   ] as const)("fails when the study starts: %j", async (pbt, message) => {
     const r = await start(pbt as Pbt.Options)
     expect(Either.isLeft(r)).toBe(true)

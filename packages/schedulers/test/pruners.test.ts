@@ -165,22 +165,22 @@ describe("bad options", () => {
   }
   it("are refused with a typed error that names the option", () => {
     expect(reasonOf(Asha.make({ minResource: 1, maxResource: 81, reductionFactor: 1.5 }))).toBe(
-      "InvalidScheduler: asha scheduler: reductionFactor must be a number >= 2, got 1.5"
+      "InvalidScheduler: asha scheduler: reductionFactor: expected a number >= 2, got 1.5"
     )
     expect(reasonOf(Hyperband.make({ minResource: 100, maxResource: 81 }))).toBe(
-      "InvalidScheduler: hyperband scheduler: minResource (100) must not exceed maxResource (81)"
+      "InvalidScheduler: hyperband scheduler: minResource: must not exceed maxResource (81), got 100"
     )
-    expect(reasonOf(SuccessiveHalving.make({ minResource: 0, maxResource: 81 }))).toContain("minResource must be a positive number")
-    expect(reasonOf(Asha.make({ minResource: 1, maxResource: 9, brackets: 5 }))).toContain("brackets (5) exceeds the number of rungs (2)")
-    expect(reasonOf(Percentile.make({ percentile: 0 }))).toContain("percentile must be in (0, 100], got 0")
-    expect(reasonOf(Median.make({ nWarmupSteps: -1 }))).toContain("nWarmupSteps must be >= 0")
-    expect(reasonOf(Median.make({ intervalSteps: 0 }))).toContain("intervalSteps must be a positive integer")
+    expect(reasonOf(SuccessiveHalving.make({ minResource: 0, maxResource: 81 }))).toContain("minResource: expected a positive number, got 0")
+    expect(reasonOf(Asha.make({ minResource: 1, maxResource: 9, brackets: 5 }))).toContain("brackets: must not exceed the number of rungs (2), got 5")
+    expect(reasonOf(Percentile.make({ percentile: 0 }))).toContain("percentile: expected a number in (0, 100], got 0")
+    expect(reasonOf(Median.make({ nWarmupSteps: -1 }))).toContain("nWarmupSteps: expected a number >= 0, got -1")
+    expect(reasonOf(Median.make({ intervalSteps: 0 }))).toContain("intervalSteps: expected a positive integer, got 0")
     expect(reasonOf(Threshold.make({}))).toContain("give lower, upper or both")
-    expect(reasonOf(Threshold.make({ lower: 2, upper: 1 }))).toContain("lower (2) is above upper (1)")
-    expect(reasonOf(Patience.make({ patience: 0 }))).toContain("patience must be a positive integer")
-    expect(reasonOf(Wilcoxon.make({ pThreshold: 1 }))).toContain("pThreshold must be in (0, 1)")
-    expect(reasonOf(Pruner.any())).toContain("any needs at least one pruner")
-    expect(reasonOf(Pruner.patience(Median.make({ nStartupTrials: -1 }), { patience: 2 }))).toContain("median: nStartupTrials")
+    expect(reasonOf(Threshold.make({ lower: 2, upper: 1 }))).toContain("lower: must not be above upper (1), got 2")
+    expect(reasonOf(Patience.make({ patience: 0 }))).toContain("patience: expected a positive integer, got 0")
+    expect(reasonOf(Wilcoxon.make({ pThreshold: 1 }))).toContain("pThreshold: expected a number in (0, 1), got 1")
+    expect(reasonOf(Pruner.any())).toBe("InvalidScheduler: any scheduler: needs at least one pruner")
+    expect(reasonOf(Pruner.patience(Median.make({ nStartupTrials: -1 }), { patience: 2 }))).toContain("median scheduler: nStartupTrials: expected an integer >= 0, got -1")
     expect(reasonOf(Median.make())).toBeUndefined()
   })
 })

@@ -144,8 +144,8 @@ describe("schedulers in Study.optimize on SQLite", () => {
 
   it("refuses bad options when the study starts, before any trial", async () => {
     const bad: Array<[Layer.Layer<Scheduler.Scheduler, never, Storage.Storage>, string]> = [
-      [Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 1 }), "asha scheduler: reductionFactor must be a number >= 2, got 1"],
-      [Hyperband.layer({ minResource: 10, maxResource: 9 }), "hyperband scheduler: minResource (10) must not exceed maxResource (9)"],
+      [Asha.layer({ minResource: 1, maxResource: 9, reductionFactor: 1 }), "asha scheduler: reductionFactor: expected a number >= 2, got 1"],
+      [Hyperband.layer({ minResource: 10, maxResource: 9 }), "hyperband scheduler: minResource: must not exceed maxResource (9), got 10"],
       [Pruner.layer(Threshold.make({})), "threshold scheduler: give lower, upper or both"]
     ]
     for (const [layer, message] of bad) {

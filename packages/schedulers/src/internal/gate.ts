@@ -1,6 +1,8 @@
 // Warmup and interval gating shared by the pruners that follow Optuna's `n_warmup_steps` and
 // `interval_steps`: a trial is judged only after the warmup, at its first report in each interval.
+import { Options } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
+import { Schema } from "effect"
 
 export interface StepOptions {
   /** No pruning at steps below this (default 0). */
@@ -9,13 +11,10 @@ export interface StepOptions {
   readonly intervalSteps?: number
 }
 
-export const stepProblems = (o: StepOptions): Array<string> => {
-  const out: Array<string> = []
-  if (o.nWarmupSteps !== undefined && !(o.nWarmupSteps >= 0)) out.push(`nWarmupSteps must be >= 0, got ${o.nWarmupSteps}`)
-  if (o.intervalSteps !== undefined && !(Number.isInteger(o.intervalSteps) && o.intervalSteps >= 1)) {
-    out.push(`intervalSteps must be a positive integer, got ${o.intervalSteps}`)
-  }
-  return out
+/** The Schema fields of `StepOptions`, for the Schemas of the pruners that gate by step. */
+export const stepFields = {
+  nWarmupSteps: Schema.optional(Options.NonNegative),
+  intervalSteps: Schema.optional(Options.PositiveInt)
 }
 
 /** Whether the report at `step` is one that gets judged. */

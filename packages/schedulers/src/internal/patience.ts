@@ -1,5 +1,7 @@
 // Stagnation: no improvement in the last `patience` reports (Keras' EarlyStopping counts the same way).
+import { Options } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
+import { Schema } from "effect"
 import { better, bestOf, type Direction, fmt, seriesOf } from "./series.js"
 
 export interface PatienceOptions {
@@ -9,12 +11,10 @@ export interface PatienceOptions {
   readonly minDelta?: number
 }
 
-export const patienceProblems = (o: PatienceOptions): Array<string> => {
-  const out: Array<string> = []
-  if (!Number.isInteger(o.patience) || o.patience < 1) out.push(`patience must be a positive integer, got ${o.patience}`)
-  if (o.minDelta !== undefined && !(o.minDelta >= 0)) out.push(`minDelta must be >= 0, got ${o.minDelta}`)
-  return out
-}
+export const PatienceOptionsSchema: Schema.Schema<PatienceOptions> = Schema.Struct({
+  patience: Options.PositiveInt,
+  minDelta: Schema.optional(Options.NonNegative)
+})
 
 /** Why the trial stagnates, or undefined while it still improves (or has too few reports). */
 export const stagnation = (t: Trial.FrozenTrial, name: string, direction: Direction, o: PatienceOptions): string | undefined => {

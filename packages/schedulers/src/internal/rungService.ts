@@ -1,13 +1,32 @@
 // The rung schedulers as Scheduler services: the pure decisions of rungs.ts, plus the writes they
 // call for (the mark of a trial let past a rung, the losers of a synchronous rung stored as Pruned).
-import { Effect, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
+import type { Schema } from "effect"
 import { Scheduler, Storage, type StorageError, Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
 import { type Core, etaOf, isPaused, KEY, type Place, type RungOptions } from "./rungs.js"
 import { fmt, valueOf } from "./series.js"
 
-export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core): Pruner.Pruner =>
-  Pruner.make(name, (input) => core.decide(input).decision, { usesHistory: true, problems })
+export const pruner = (name: string, core: Core): Pruner.Pruner =>
+  Pruner.make(name, (input) => core.decide(input).decision, { usesHistory: true })
+
+/**
+ * A rung scheduler's pruner and layer, from its options Schema and its decisions: options are
+ * decoded once; invalid ones give a scheduler that fails when the study starts with
+ * InvalidScheduler naming the field.
+ */
+export const scheduler = <O extends RungOptions & { readonly limit?: number }>(
+  name: string,
+  schema: Schema.Schema<O, O, never>,
+  core: (options: O) => Core
+) => {
+  const decode = Pruner.decodeOptions(name, schema)
+  return {
+    make: (input: O): Pruner.Pruner => Either.match(decode(input), { onLeft: Pruner.refused, onRight: (o) => pruner(name, core(o)) }),
+    layer: (input: O): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
+      Either.match(decode(input), { onLeft: (e) => Pruner.layer(Pruner.refused(e)), onRight: (o) => layer(name, core(o), o) })
+  }
+}
 
 /**
  * `limit`: the configurations the study runs. Once that many exist, a worker asking for a trial
@@ -17,7 +36,6 @@ export const pruner = (name: string, problems: ReadonlyArray<string>, core: Core
  */
 export const layer = (
   name: string,
-  problems: ReadonlyArray<string>,
   core: Core,
   options: RungOptions & { readonly limit?: number }
 ): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
@@ -30,7 +48,6 @@ export const layer = (
       const lock = yield* Effect.makeSemaphore(1)
       const deciding = core.writes ? lock.withPermits(1) : <A, E>(e: Effect.Effect<A, E>) => e
       const worker = Storage.workerId()
-      const self = pruner(name, problems, core)
       // A trial that finished meanwhile (another worker) needs no mark.
       const ignoreState = <E extends { readonly _tag: string }>(e: Effect.Effect<void, E>) =>
         Effect.catchIf(e, (x): x is Extract<E, { _tag: "TrialStateError" }> => x._tag === "TrialStateError", () => Effect.void)
@@ -46,7 +63,6 @@ export const layer = (
       const service: Scheduler.SchedulerService = {
         name,
         resources: { minResource: options.minResource, maxResource: options.maxResource, reductionFactor: etaOf(options) },
-        check: () => Pruner.validate(self),
         decide: (ctx) =>
           // Between rungs, or for a trial that has ended, there is nothing to decide: no history read, no lock.
           Trial.isFinished(ctx.trial.state) || !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : deciding(Effect.gen(function*() {

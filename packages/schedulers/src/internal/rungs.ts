@@ -10,6 +10,7 @@
 import { Scheduler, Study } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import type { Input, Objective } from "../Pruner.js"
+import { isRungOptions } from "./rungOptions.js"
 import { better, fmt, valueOf } from "./series.js"
 
 export const KEY = "tunekit.rung"
@@ -25,21 +26,11 @@ export interface RungOptions {
 
 export const etaOf = (o: RungOptions) => o.reductionFactor ?? 3
 
-export const rungProblems = (o: RungOptions): Array<string> => {
-  const out: Array<string> = []
-  const eta = etaOf(o)
-  if (!(Number.isFinite(eta) && eta >= 2)) out.push(`reductionFactor must be a number >= 2, got ${eta}`)
-  if (!(Number.isFinite(o.minResource) && o.minResource > 0)) out.push(`minResource must be a positive number, got ${o.minResource}`)
-  if (!(Number.isFinite(o.maxResource) && o.maxResource > 0)) out.push(`maxResource must be a positive number, got ${o.maxResource}`)
-  else if (o.minResource > o.maxResource) out.push(`minResource (${o.minResource}) must not exceed maxResource (${o.maxResource})`)
-  return out
-}
-
 /** The rungs where trials are compared: minResource * eta^k below maxResource. */
 export const levels = (o: RungOptions): Array<number> => {
   const out: Array<number> = []
   const eta = etaOf(o)
-  if (rungProblems(o).length > 0) return out
+  if (!isRungOptions(o)) return out
   for (let r = o.minResource; r < o.maxResource * (1 - 1e-12); r *= eta) out.push(r)
   return out
 }
