@@ -5,6 +5,9 @@
  *
  * @since 0.1.0
  */
+import { Effect, Layer } from "effect"
+import type { StudyInfo } from "./Storage.js"
+import { Tracker, type TrackerService } from "./Tracker.js"
 import type { Direction, FrozenTrial } from "./Trial.js"
 
 export interface Progress {
@@ -91,3 +94,41 @@ export const make = (direction: Direction, options: ProgressOptions = {}): Progr
     }
   }
 }
+
+/**
+ * The progress line as a tracker: a line per study, from its first trial (or `studyStarted`) to
+ * `studyFinished`. Provide it as the Tracker (or in `Tracker.all`) to see a study's progress.
+ *
+ * @example
+ * import { Progress, Tracker } from "@tunekit/core"
+ * const service = Progress.tracker({ plainEveryMs: 10_000 })
+ */
+export const tracker = (options: ProgressOptions = {}): TrackerService => {
+  const lines = new Map<number, Progress>()
+  const lineOf = (study: StudyInfo) => {
+    let p = lines.get(study.id)
+    if (p === undefined) lines.set(study.id, (p = make(study.directions[0] ?? "minimize", options)))
+    return p
+  }
+  return {
+    studyStarted: (study) => Effect.sync(() => void lineOf(study)),
+    trialStarted: (study) => Effect.sync(() => lineOf(study).started()),
+    trialFinished: (study, trial) => Effect.sync(() => lineOf(study).finished(trial)),
+    studyFinished: (study) =>
+      Effect.sync(() => {
+        lines.get(study.id)?.close()
+        lines.delete(study.id)
+      })
+  }
+}
+
+/**
+ * `tracker` as a layer.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Progress, Study } from "@tunekit/core"
+ * declare const run: Effect.Effect<unknown, never, import("@tunekit/core").Tracker.Tracker>
+ * run.pipe(Effect.provide(Progress.layer()))
+ */
+export const layer = (options: ProgressOptions = {}): Layer.Layer<Tracker> => Layer.sync(Tracker, () => tracker(options))
