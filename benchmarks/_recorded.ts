@@ -115,3 +115,51 @@ export const replay = (curve: Curve, resumeFrom: number | undefined, produced: P
 /** The final (last epoch's) objective value of a curve that trained to the end, else undefined. */
 export const finalValue = (set: CurveSet, curve: Curve): number | undefined =>
   curve.diverged === undefined ? curve.metrics[set.metric][set.epochs - 1] : undefined
+
+/** Ranks (1 = smallest), ties sharing their mean rank. */
+const ranks = (xs: ReadonlyArray<number>): Array<number> => {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0])
+  const out = new Array<number>(xs.length)
+  for (let i = 0; i < order.length;) {
+    let j = i
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++
+    for (let k = i; k <= j; k++) out[order[k][1]] = (i + j) / 2 + 1
+    i = j + 1
+  }
+  return out
+}
+
+/** Spearman's rank correlation: Pearson's on the ranks. */
+export const spearman = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number>): number => {
+  const rx = ranks(xs)
+  const ry = ranks(ys)
+  const mean = (r: ReadonlyArray<number>) => r.reduce((a, b) => a + b, 0) / r.length
+  const mx = mean(rx)
+  const my = mean(ry)
+  let sxy = 0
+  let sxx = 0
+  let syy = 0
+  for (let i = 0; i < rx.length; i++) {
+    sxy += (rx[i] - mx) * (ry[i] - my)
+    sxx += (rx[i] - mx) ** 2
+    syy += (ry[i] - my) ** 2
+  }
+  return sxy / Math.sqrt(sxx * syy)
+}
+
+/**
+ * How much the early epochs of a set say about the final ones, over the curves trained to the
+ * end: at each epoch, Spearman's correlation between the values there and the final values, and
+ * the rank there (1 = best) of the configuration that ends best.
+ */
+export const predictiveness = (set: CurveSet, epochs: ReadonlyArray<number>) => {
+  const done = set.curves.filter((c) => c.diverged === undefined)
+  const sign = set.direction === "maximize" ? -1 : 1 // ranks count from the best
+  const finals = done.map((c) => sign * c.metrics[set.metric][set.epochs - 1])
+  const winner = finals.indexOf(Math.min(...finals))
+  return epochs.filter((e) => e <= set.epochs).map((epoch) => {
+    const at = done.map((c) => sign * c.metrics[set.metric][epoch - 1])
+    const rank = at.filter((v) => v < at[winner]).length + 1
+    return { epoch, spearman: spearman(at, finals), winnerRank: rank }
+  })
+}

@@ -7,8 +7,11 @@
 //
 //   npm run bench -- record-curves [--families digits-mlp,sunspots-rnn] [--configurations N]
 //                                  [--epochs 50] [--seed 0] [--backend wasm] [--dry-run]
+//   npm run bench -- record-curves --describe
 //
 // --dry-run trains and prints timings without writing a fixture (to measure an epoch first).
+// --describe trains nothing: it prints what the shipped sets hold and how well an early epoch
+// ranks the configurations by their final value.
 // One JSON line per configuration on stdout (its final metric, epochs, seconds), a summary on stderr.
 import * as tf from "@tensorflow/tfjs"
 import { Rng, Sampler, Space } from "@tunekit/core"
@@ -17,7 +20,7 @@ import { Effect } from "effect"
 import * as os from "node:os"
 import { lastValueFrom, tap } from "rxjs"
 import { digits, sunspots } from "../examples/tfjs-data.js"
-import { type Curve, type CurveSet, FORMAT, save } from "./_recorded.js"
+import { available, type Curve, type CurveSet, finalValue, FORMAT, load, predictiveness, save } from "./_recorded.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
 /** A model family: a space, and how a configuration becomes a training run. */
@@ -86,7 +89,7 @@ const sunspotsRnn = family({
   metric: "val_loss",
   direction: "minimize",
   keep: ["val_loss", "train_loss", "val_mae"],
-  configurations: 128,
+  configurations: 96,
   space: Space.struct({
     cell: Space.categorical(["gru", "lstm"] as const),
     units: Space.int(4, 32, { log: true }),
@@ -161,6 +164,7 @@ const record = async (f: Family<unknown>, config: unknown, params: Record<string
 
 export const main = async (args: ReadonlyArray<string>) => {
   const opts = parseArgs(args)
+  if (opts.describe === true) return describe()
   const names = String(opts.families ?? Object.keys(families).join(",")).split(",")
   for (const n of names) if (!(n in families)) throw new Error(`unknown family ${n}; known: ${Object.keys(families).join(", ")}`)
   const epochs = Number(opts.epochs ?? 50)
@@ -215,4 +219,20 @@ export const main = async (args: ReadonlyArray<string>) => {
     rows.push([name, n, epochsRun, Math.round(seconds), Math.round(cpuSeconds), (seconds / epochsRun).toFixed(4), median(finals), best, curves.filter((c) => c.diverged).length, written ? `${written.file} (${written.bytes} bytes)` : "(dry run)"])
   }
   table(`record-curves: ${epochs} epochs, seed ${seed}, backend ${backendName}`, ["family", "configurations", "epochs", "seconds", "cpu seconds", "s/epoch", "median final", "best final", "diverged", "fixture"], rows)
+}
+
+const describe = () => {
+  const epochs = [1, 2, 3, 5, 9, 15, 27, 45]
+  for (const name of available()) {
+    const set = load(name)
+    const finals = set.curves.map((c) => finalValue(set, c)).filter((v): v is number => v !== undefined)
+    const sorted = [...finals].sort((a, b) => (set.direction === "maximize" ? b - a : a - b))
+    const p = predictiveness(set, epochs)
+    for (const row of p) emit({ bench: "record-curves", curves: name, epoch: row.epoch, spearman: row.spearman, winner_rank: row.winnerRank })
+    table(
+      `${name}: ${set.curves.length} configurations (${set.curves.length - finals.length} diverged), ${set.epochs} epochs, ${set.metric} (${set.direction}); final: best ${sorted[0]}, 10th ${sorted[9]}, median ${median(finals)}; recorded ${set.provenance.recorded} (${set.provenance.backend}, ${set.provenance.cpu_seconds} cpu s)`,
+      ["epoch", "Spearman with final", "rank of the best final"],
+      p.map((r) => [r.epoch, r.spearman, `${r.winnerRank} of ${finals.length}`])
+    )
+  }
 }
