@@ -5,6 +5,7 @@
  * process: with trials on other threads, a slow suggestion no longer stalls training.
  *
  * - `layerInline` (the default): in this process, on its event loop.
+ * - `layerProcess({ slots })`: external programs (`Process.trainer`), one process (group) a trial.
  * - `layerThreads({ size })`: a pool of worker threads (one per core by default). The trainer is
  *   loaded in each worker from its module (`Trainer.layerModule`), each metric is decided on in
  *   the study's process before the trainer produces the next one, checkpoints go through the
@@ -30,7 +31,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import * as os from "node:os"
-import type { InvalidOptions } from "./Errors.js"
+import { InvalidOptions } from "./Errors.js"
 import { makePool, type PoolOptions } from "./internal/threads.js"
 import type { ObjectiveResult, TrialContext } from "./Study.js"
 import type { TrainerService } from "./Trainer.js"
@@ -76,6 +77,28 @@ export const inline: ExecutorService = {
  * const layer = Executor.layerInline
  */
 export const layerInline: Layer.Layer<Executor> = Layer.succeed(Executor, inline)
+
+/**
+ * Runs external programs (`Process.trainer`): each trial is a process of its own, in a process
+ * group of its own, and at most `slots` run at once (default: one per core).
+ *
+ * @example
+ * import { Executor } from "@tunekit/core"
+ * const layer = Executor.layerProcess({ slots: 4 })
+ */
+export const layerProcess = (options: { readonly slots?: number } = {}): Layer.Layer<Executor> => {
+  const slots = options.slots ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length)
+  return Layer.succeed(Executor, {
+    name: "process",
+    capacity: { slots },
+    defaultConcurrency: slots,
+    check: (trainer) =>
+      trainer.command === undefined
+        ? Effect.fail(new InvalidOptions({ reason: `the process executor runs programs: provide one with Process.layer(argv) (the "${trainer.name}" trainer is not a program)` }))
+        : Effect.void,
+    run: inline.run
+  })
+}
 
 /** Options of the worker-thread pool. */
 export interface ThreadsOptions extends PoolOptions {

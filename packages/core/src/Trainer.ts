@@ -42,6 +42,8 @@ export interface TrainerService<A = any> {
    * other threads or processes load it there.
    */
   readonly module?: { readonly url: string; readonly export: string }
+  /** The program it runs, for a trainer that runs an external program (`Process.trainer`). */
+  readonly command?: ReadonlyArray<string>
 }
 
 /** The Trainer service tag. */

@@ -413,7 +413,7 @@ const build = (file: string, db: Database.Database): StorageService => {
           end.state,
           end.values ? JSON.stringify(end.values) : null,
           end.reason ?? null,
-          Date.now(),
+          end.finishedAt ?? Date.now(),
           seq,
           trialId
         ) as TrialRow

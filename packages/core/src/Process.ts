@@ -1,0 +1,222 @@
+/**
+ * External programs as trainers: a trial launches a command (an argv array, never a shell string),
+ * and reads its metrics from its stdout as JSON lines (`{"step": 3, "val_accuracy": 0.91}`).
+ *
+ * - **Inputs.** The params are passed as `--name=value` arguments and as JSON in `TUNEKIT_PARAMS`;
+ *   `TUNEKIT_TRIAL` (the trial's number), `TUNEKIT_STUDY`, `TUNEKIT_CHECKPOINT_DIR` (a folder of
+ *   the trial's own) and, when it continues earlier training, `TUNEKIT_RESUME_FROM` and
+ *   `TUNEKIT_RESTORE_DIR` are set in its environment.
+ * - **Decisions before the next step.** `TUNEKIT_ACK=1` tells the program that each metric line is
+ *   answered on its stdin (`continue` or `stop`); the reporters (`tunekit/report` for Node, the
+ *   Python file `tunekit_report.py`) wait for the answer, so a program stops at the step where it
+ *   is pruned. A program that does not read stdin works too: it is stopped when pruned.
+ * - **Stopping.** On prune, timeout or interruption the program's whole process group gets
+ *   SIGTERM, then SIGKILL after `graceMs`: no child process survives.
+ * - **Failure.** A program that exits non-zero fails its trial with the exit code and the last
+ *   lines of its stderr.
+ * - **Logs.** Stdout and stderr are kept as files per trial under `logs` (default
+ *   `.tunekit/logs/STUDY/trial-N.{out,err}`), and their tails are stored as the trial's user
+ *   attributes `stdout_tail` and `stderr_tail`.
+ *
+ * The process is spawned with node's child_process rather than @effect/platform's Command, which
+ * cannot start it in a process group of its own: without one, a prune could not stop the
+ * program's children.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Process, Space, Study } from "@tunekit/core"
+ * const space = Space.struct({ lr: Space.float(1e-4, 1e-1, { log: true }) })
+ * const program = Study.optimize({ study: "script", space, metric: "val_loss", trials: 20 }).pipe(
+ *   Effect.provide(Process.layer(["python3", "train.py"])),
+ *   Effect.provide(Study.layerDefaults({ seed: 1 }))
+ * )
+ *
+ * @since 0.2.0
+ */
+import { Layer } from "effect"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Observable } from "rxjs"
+import type { TrialContext } from "./Study.js"
+import { Trainer, type TrainerService } from "./Trainer.js"
+import type { Metric } from "./Trial.js"
+
+/** Options of a program trainer. */
+export interface Options {
+  /** The working folder (default: this process's). */
+  readonly cwd?: string
+  /** More environment variables (this process's are passed too). */
+  readonly env?: Readonly<Record<string, string>>
+  /** Milliseconds between SIGTERM and SIGKILL when the program is stopped (default 5000). */
+  readonly graceMs?: number
+  /** Where stdout and stderr are kept (default `.tunekit/logs`). */
+  readonly logs?: string
+  /** Where each trial's checkpoint folder is (default `.tunekit/checkpoints`). */
+  readonly checkpoints?: string
+  /** Lines of stdout and stderr kept in the trial's attributes (default 20). */
+  readonly tailLines?: number
+  /** Passes the params as `--name=value` arguments (default true). */
+  readonly args?: boolean
+  /** The step at which a trial has trained fully. */
+  readonly maxStep?: number
+}
+
+/** A program's failure: its exit code or signal, and the last lines of its stderr. */
+export class ProgramFailed extends Error {
+  readonly _tag = "ProgramFailed"
+  constructor(readonly argv: ReadonlyArray<string>, readonly exit: number | null, readonly signal: string | null, readonly stderr: string) {
+    super(`${argv.join(" ")} exited with ${exit === null ? `signal ${signal}` : `code ${exit}`}${stderr === "" ? "" : `; its stderr ended with:\n${stderr}`}`)
+  }
+}
+
+/** `--name=value` for each param: W&B's `${args}`. Values go as one argv entry each, never through a shell. */
+export const argsOf = (params: Readonly<Record<string, unknown>>): Array<string> =>
+  Object.entries(params).map(([k, v]) => `--${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+
+const tail = (lines: Array<string>, n: number) => lines.slice(-n).join("\n")
+
+/** A metric from one stdout line, or undefined when the line is not a metric. */
+export const parseLine = (line: string): Metric | undefined => {
+  const t = line.trim()
+  if (!t.startsWith("{")) return undefined
+  try {
+    const o = JSON.parse(t) as Record<string, unknown>
+    if (typeof o.step !== "number" || !Number.isFinite(o.step)) return undefined
+    const values: Record<string, number> = {}
+    for (const [k, v] of Object.entries(o)) if (k !== "step" && typeof v === "number") values[k] = v
+    return { step: o.step, values }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A trainer that runs a program per trial.
+ *
+ * @example
+ * import { Process } from "@tunekit/core"
+ * const trainer = Process.trainer(["node", "train.mjs"], { graceMs: 2000 })
+ */
+export const trainer = (argv: ReadonlyArray<string>, options: Options = {}): TrainerService<unknown> => ({
+  name: `program ${argv[0] ?? "?"}`,
+  command: argv,
+  ...(options.maxStep === undefined ? {} : { maxStep: options.maxStep }),
+  train: (_config: unknown, trial: TrialContext<unknown>) => run(argv, options, trial)
+})
+
+/**
+ * A program as the Trainer layer.
+ *
+ * @example
+ * import { Process } from "@tunekit/core"
+ * const layer = Process.layer(["python3", "train.py"])
+ */
+export const layer = (argv: ReadonlyArray<string>, options: Options = {}): Layer.Layer<Trainer> => Layer.succeed(Trainer, trainer(argv, options))
+
+const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<unknown>) =>
+  new Observable<Metric>((subscriber) => {
+    if (argv.length === 0) {
+      subscriber.error(new Error("a program trainer needs a command: an argv array such as [\"python3\", \"train.py\"]"))
+      return
+    }
+    const study = trial.study ?? "study"
+    const safe = encodeURIComponent(study)
+    const logs = path.resolve(options.logs ?? ".tunekit/logs", safe)
+    const checkpoints = path.resolve(options.checkpoints ?? ".tunekit/checkpoints", safe)
+    fs.mkdirSync(logs, { recursive: true })
+    const checkpointDir = path.join(checkpoints, `trial-${trial.number}`)
+    fs.mkdirSync(checkpointDir, { recursive: true })
+    // Written as the output comes, so a log is whole up to any metric decided on.
+    const out = fs.openSync(path.join(logs, `trial-${trial.number}.out`), "w")
+    const err = fs.openSync(path.join(logs, `trial-${trial.number}.err`), "w")
+    const env: Record<string, string> = {
+      ...process.env as Record<string, string>,
+      ...options.env,
+      TUNEKIT_PARAMS: JSON.stringify(trial.params),
+      TUNEKIT_TRIAL: String(trial.number),
+      TUNEKIT_STUDY: study,
+      TUNEKIT_CHECKPOINT_DIR: checkpointDir,
+      TUNEKIT_ACK: "1"
+    }
+    if (trial.resumeFrom !== undefined) env.TUNEKIT_RESUME_FROM = String(trial.resumeFrom)
+    if (trial.restoreFrom !== undefined) env.TUNEKIT_RESTORE_DIR = path.join(checkpoints, `trial-${trial.restoreFrom.trial}`)
+    const child = spawn(argv[0], [...argv.slice(1), ...(options.args === false ? [] : argsOf(trial.params))], {
+      cwd: options.cwd,
+      env,
+      // A process group of its own, so that stopping it stops its children too.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    const n = options.tailLines ?? 20
+    const outLines: Array<string> = []
+    const errLines: Array<string> = []
+    let stopping = false
+    let killer: NodeJS.Timeout | undefined
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal)
+      } catch {
+        // the group is gone already
+      }
+    }
+    const keepTails = () =>
+      Promise.all([trial.setUserAttr("stdout_tail", tail(outLines, n)), trial.setUserAttr("stderr_tail", tail(errLines, n))]).catch(() => undefined)
+    const stop = () => {
+      if (stopping || child.exitCode !== null || child.signalCode !== null) return
+      stopping = true
+      // Best effort: the trial may end before these are written.
+      void keepTails()
+      group("SIGTERM")
+      killer = setTimeout(() => group("SIGKILL"), options.graceMs ?? 5000)
+    }
+    const answer = (word: "continue" | "stop") => {
+      if (child.stdin.writable) child.stdin.write(`${word}\n`, () => undefined)
+    }
+    child.stdin.on("error", () => undefined)
+    const lines = (stream: NodeJS.ReadableStream, keep: Array<string>, file: number, onLine?: (l: string) => void) => {
+      let buffer = ""
+      stream.setEncoding("utf8")
+      stream.on("data", (chunk: string) => {
+        fs.writeSync(file, chunk)
+        buffer += chunk
+        let i: number
+        while ((i = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, i)
+          buffer = buffer.slice(i + 1)
+          keep.push(line)
+          if (keep.length > n) keep.shift()
+          onLine?.(line)
+        }
+      })
+      stream.on("end", () => {
+        if (buffer !== "") {
+          keep.push(buffer)
+          onLine?.(buffer)
+        }
+      })
+    }
+    lines(child.stdout, outLines, out, (line) => {
+      const metric = parseLine(line)
+      if (metric === undefined || stopping) return
+      subscriber.next(metric)
+      // The decision was taken in `next` when it could be: a closed subscriber is a stop.
+      answer(subscriber.closed ? "stop" : "continue")
+    })
+    lines(child.stderr, errLines, err)
+    child.on("error", (e) => subscriber.error(new Error(`${argv[0]} could not be started: ${e.message}`)))
+    child.on("close", (code, signal) => {
+      if (killer) clearTimeout(killer)
+      fs.closeSync(out)
+      fs.closeSync(err)
+      // The whole group: a child the program left behind goes with it.
+      group("SIGKILL")
+      if (stopping) return
+      // The tails are stored before the trial ends.
+      void keepTails().then(() => {
+        if (code === 0) subscriber.complete()
+        else subscriber.error(new ProgramFailed(argv, code, signal, tail(errLines, n)))
+      })
+    })
+    return stop
+  })
