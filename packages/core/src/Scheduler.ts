@@ -64,6 +64,11 @@ export interface SchedulerService {
   readonly resources?: Resources
   /** Checks the options against the study when it starts. */
   readonly check?: (space: Space.Compiled<any> | undefined, study: StudyInfo) => Effect.Effect<void, InvalidScheduler>
+  /**
+   * The decision on one metric. The same history gives the same decision; for a trial that has
+   * ended in storage (Complete, Pruned, Failed) it is Continue and writes nothing (the Scheduler
+   * conformance suite of `@tunekit/core/testing` checks both).
+   */
   readonly decide: (ctx: DecideContext) => Effect.Effect<Decision, StorageError>
   /**
    * Asked before a new trial starts: a paused trial to resume instead (by id), with the step it
