@@ -11,8 +11,11 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import type { InvalidModel } from "./Errors.js"
-import { type BuildContext, checker, firstError, glorot, heNormal, seeds } from "./internal/build.js"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
+import { InvalidModel } from "./Errors.js"
+import { type BuildContext, glorot, heNormal, seeds } from "./internal/build.js"
+import { configProblem } from "./internal/config.js"
 import { SeededDropout } from "./internal/layers.js"
 
 /** A CNN's architecture. */
@@ -30,6 +33,26 @@ export interface Config {
   /** Units of a hidden dense layer before the output (0 or absent: none). */
   readonly dense?: number
 }
+
+/**
+ * The Schema of a CNN's config, and its JSON Schema (`Options.jsonSchema`). What depends on the
+ * data (the kernel against the image, the poolings) is checked by `validate`.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Cnn } from "@tunekit/tfjs"
+ * Options.jsonSchema(Cnn.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({
+  blocks: Options.PositiveInt,
+  filters: Options.PositiveInt,
+  kernel: Options.PositiveInt,
+  pooling: Options.literals("max", "avg", "none"),
+  dropout: Schema.optional(Options.Rate),
+  dense: Schema.optional(Options.NonNegativeInt)
+})
+
+const problem = configProblem("cnn", ConfigSchema)
 
 /**
  * The image shape `[height, width, channels]` of an input shape, or undefined when it is not an image.
@@ -53,21 +76,14 @@ export const imageShape = (inputShape: ReadonlyArray<number>): [number, number, 
  * Cnn.validate({ blocks: 4, filters: 8, kernel: 3, pooling: "max" }, [8, 8, 1]) // InvalidModel: 4 poolings shrink 8x8 to nothing
  */
 export const validate = (config: Config, inputShape: ReadonlyArray<number>): InvalidModel | undefined => {
-  const c = checker("cnn")
-  const basic = firstError(
-    c.positiveInt("blocks", config.blocks),
-    c.positiveInt("filters", config.filters),
-    c.positiveInt("kernel", config.kernel),
-    c.oneOf("pooling", config.pooling, ["max", "avg", "none"]),
-    c.rate("dropout", config.dropout),
-    config.dense === undefined ? undefined : c.nonNegativeInt("dense", config.dense)
-  )
+  const basic = problem(config)
   if (basic) return basic
+  const fail = (field: string, reason: string) => new InvalidModel({ model: "cnn", field, reason })
   const img = imageShape(inputShape)
-  if (img === undefined) return c.fail("input", `the input shape [${inputShape.join(", ")}] is not an image (nor a flat square)`)
-  if (config.kernel > Math.min(img[0], img[1])) return c.fail("kernel", `a ${config.kernel}x${config.kernel} kernel is larger than the ${img[0]}x${img[1]} image`)
+  if (img === undefined) return fail("input", `the input shape [${inputShape.join(", ")}] is not an image (nor a flat square)`)
+  if (config.kernel > Math.min(img[0], img[1])) return fail("kernel", `a ${config.kernel}x${config.kernel} kernel is larger than the ${img[0]}x${img[1]} image`)
   if (config.pooling !== "none" && Math.min(img[0], img[1]) >> config.blocks < 1) {
-    return c.fail("blocks", `${config.blocks} poolings shrink a ${img[0]}x${img[1]} image to nothing`)
+    return fail("blocks", `${config.blocks} poolings shrink a ${img[0]}x${img[1]} image to nothing`)
   }
   return undefined
 }

@@ -11,6 +11,8 @@
  *
  * @since 0.1.0
  */
+import { Options } from "@tunekit/core"
+import { Either, Schema } from "effect"
 import { InvalidData } from "./Errors.js"
 
 /** Samples with their targets. `x` holds `n * prod(inputShape)` values, `y` holds `n * targets`. */
@@ -28,6 +30,38 @@ export interface Dataset {
 export type Task =
   | { readonly kind: "classification"; readonly classes: number }
   | { readonly kind: "regression" }
+
+/**
+ * The Schema of a task, and its JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Data } from "@tunekit/tfjs"
+ * Options.decodeEither(Data.TaskSchema)({ kind: "classification", classes: 1 }) // Left: classes: expected an integer >= 2, got 1
+ */
+export const TaskSchema: Schema.Schema<Task> = Schema.Union(
+  Schema.Struct({ kind: Schema.Literal("classification"), classes: Options.number({ int: true, min: 2 }) }),
+  Schema.Struct({ kind: Schema.Literal("regression") })
+)
+
+/**
+ * The Schema of a dataset's form (its arrays, shape and counts; `validate` checks the values
+ * against each other and the task). Other keys a dataset object carries are left alone.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Data } from "@tunekit/tfjs"
+ * Options.decodeEither(Data.DatasetSchema)({ x: new Float32Array(4), y: new Float32Array(2), inputShape: [2, 0], targets: 1, n: 2 }) // Left: inputShape[1]: ...
+ */
+export const DatasetSchema: Schema.Schema<Dataset> = Schema.Struct({
+  x: Options.instance((u): u is Float32Array => u instanceof Float32Array, "a Float32Array of features"),
+  y: Options.instance((u): u is Float32Array => u instanceof Float32Array, "a Float32Array of targets"),
+  inputShape: Schema.Array(Options.PositiveInt),
+  targets: Options.PositiveInt,
+  n: Options.number({ int: true, above: 0 }, "at least one sample")
+}).annotations({ parseOptions: { onExcessProperty: "ignore" } })
+
+const decodeDataset = Options.decodeEither(DatasetSchema)
 
 /**
  * A dataset from nested arrays (rows of features, and labels or target rows).
@@ -109,10 +143,10 @@ export const take = (d: Dataset, indices: ReadonlyArray<number>): Dataset => {
  * Data.validate(bad, { kind: "classification", classes: 2 }, "train") // InvalidData: "feature 0 of row 0 is NaN"
  */
 export const validate = (d: Dataset, task: Task, name: string): InvalidData | undefined => {
-  const s = sampleSize(d)
   const fail = (reason: string) => new InvalidData({ dataset: name, reason })
-  if (!Number.isInteger(d.n) || d.n <= 0) return fail(`it holds no samples`)
-  if (d.inputShape.some((k) => !Number.isInteger(k) || k <= 0)) return fail(`the input shape [${d.inputShape.join(", ")}] has a dimension that is not a positive integer`)
+  const form = decodeDataset(d)
+  if (Either.isLeft(form)) return fail(Options.format(form.left))
+  const s = sampleSize(d)
   if (d.x.length !== d.n * s) return fail(`x holds ${d.x.length} values, expected ${d.n} samples of ${s}`)
   if (d.y.length !== d.n * d.targets) return fail(`y holds ${d.y.length} values, expected ${d.n} samples of ${d.targets}`)
   for (let i = 0; i < d.x.length; i++) {

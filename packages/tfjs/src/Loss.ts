@@ -11,6 +11,8 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
 
 /** A loss and its settings. */
 export type Config =
@@ -21,6 +23,21 @@ export type Config =
 
 /** The names, for search spaces. */
 export type Name = Config["type"]
+
+/**
+ * The Schema of a loss's settings, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Loss } from "@tunekit/tfjs"
+ * Options.jsonSchema(Loss.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("crossEntropy"), labelSmoothing: Schema.optional(Options.Rate) }),
+  Schema.Struct({ type: Schema.Literal("mse") }),
+  Schema.Struct({ type: Schema.Literal("mae") }),
+  Schema.Struct({ type: Schema.Literal("huber"), delta: Schema.optional(Options.Positive) })
+)
 
 /**
  * Whether a loss is for classification (labels) or regression (targets).

@@ -10,8 +10,11 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
 import type { InvalidModel } from "./Errors.js"
-import { activations, type Activation, type BuildContext, checker, firstError, glorot, heNormal, seeds } from "./internal/build.js"
+import { activations, type Activation, type BuildContext, glorot, heNormal, seeds } from "./internal/build.js"
+import { configProblem } from "./internal/config.js"
 import { SeededDropout } from "./internal/layers.js"
 
 /** An MLP's architecture. */
@@ -30,21 +33,31 @@ export interface Config {
 export type { Activation }
 
 /**
+ * The Schema of an MLP's config, and its JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Mlp } from "@tunekit/tfjs"
+ * Options.jsonSchema(Mlp.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({
+  layers: Options.NonNegativeInt,
+  width: Options.PositiveInt,
+  activation: Options.literals(...activations),
+  dropout: Schema.optional(Options.Rate),
+  batchNorm: Schema.optional(Options.Boolean)
+})
+
+const problem = configProblem("mlp", ConfigSchema)
+
+/**
  * Why the config cannot be built, or undefined.
  *
  * @example
  * import { Mlp } from "@tunekit/tfjs"
  * Mlp.validate({ layers: 2, width: 0, activation: "relu" }) // InvalidModel: width must be a positive integer
  */
-export const validate = (config: Config): InvalidModel | undefined => {
-  const c = checker("mlp")
-  return firstError(
-    c.nonNegativeInt("layers", config.layers),
-    c.positiveInt("width", config.width),
-    c.oneOf("activation", config.activation, activations),
-    c.rate("dropout", config.dropout)
-  )
-}
+export const validate = (config: Config): InvalidModel | undefined => problem(config)
 
 /**
  * Builds the model (the config must be valid: see `validate`). The last layer is linear: logits

@@ -10,9 +10,11 @@
  */
 import type * as tf from "@tensorflow/tfjs"
 import * as Cnn from "./Cnn.js"
+import { Options } from "@tunekit/core"
+import { Either, Schema } from "effect"
 import type { InvalidModel } from "./Errors.js"
 import type { BuildContext } from "./internal/build.js"
-import { checker } from "./internal/build.js"
+import { invalidModel } from "./internal/config.js"
 import * as Mlp from "./Mlp.js"
 import * as Rnn from "./Rnn.js"
 import * as Transformer from "./Transformer.js"
@@ -27,6 +29,33 @@ export type Config =
   | ({ readonly type: "rnn" } & Rnn.Config)
   | ({ readonly type: "transformer" } & Transformer.Config)
 
+const typed = <T extends string, A>(type: T, config: Schema.Schema<A>) => Schema.extend(Schema.Struct({ type: Schema.Literal(type) }), config)
+
+/**
+ * The Schema of a model config (each builder's, tagged by `type`), and its JSON Schema
+ * (`Options.jsonSchema`). A key no builder knows is refused.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Model } from "@tunekit/tfjs"
+ * Options.decodeEither(Model.ConfigSchema)({ type: "mlp", layers: 2, width: 0, activation: "relu" }) // Left: width: expected a positive integer, got 0
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Union(
+  typed("mlp", Mlp.ConfigSchema),
+  typed("cnn", Cnn.ConfigSchema),
+  typed("rnn", Rnn.ConfigSchema),
+  typed("transformer", Transformer.ConfigSchema)
+)
+
+const decodeConfig = Options.decodeEither(ConfigSchema)
+
+// The model an error names: the builder's type, or for a recurrent network its cell ("lstm").
+const nameOf = (config: unknown): string => {
+  const c = config as { readonly type?: unknown; readonly cell?: unknown } | null | undefined
+  if (c?.type === "rnn") return c.cell === "lstm" || c.cell === "gru" ? c.cell : "rnn"
+  return c?.type === "mlp" || c?.type === "cnn" || c?.type === "transformer" ? c.type : "model"
+}
+
 /**
  * Why the config cannot be built for samples of this shape, or undefined.
  *
@@ -35,7 +64,10 @@ export type Config =
  * Model.validate({ type: "transformer", vocabSize: 50, layers: 1, heads: 3, modelWidth: 16, ffWidth: 16 }, [8]) // InvalidModel
  */
 export const validate = (config: Config, inputShape: ReadonlyArray<number>): InvalidModel | undefined => {
-  switch (config?.type) {
+  const decoded = decodeConfig(config)
+  if (Either.isLeft(decoded)) return invalidModel(nameOf(config), decoded.left)
+  // The data-dependent checks of each builder (input shape, kernel size, window length).
+  switch (config.type) {
     case "mlp":
       return Mlp.validate(config)
     case "cnn":
@@ -44,8 +76,6 @@ export const validate = (config: Config, inputShape: ReadonlyArray<number>): Inv
       return Rnn.validate(config, inputShape)
     case "transformer":
       return Transformer.validate(config, inputShape)
-    default:
-      return checker("model").fail("type", `must be one of mlp, cnn, rnn, transformer, got ${String((config as { type?: unknown })?.type)}`)
   }
 }
 

@@ -21,7 +21,10 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import { InvalidTraining } from "./Errors.js"
+import { Options } from "@tunekit/core"
+import { Either, Schema } from "effect"
+import type { InvalidTraining } from "./Errors.js"
+import { invalidTraining } from "./internal/config.js"
 
 /** An optimizer's settings. */
 export type Config =
@@ -53,29 +56,33 @@ export interface Optimizer {
   readonly dispose: () => void
 }
 
+const betas = { beta1: Schema.optional(Options.Rate), beta2: Schema.optional(Options.Rate), epsilon: Schema.optional(Options.Positive) }
+
 /**
- * Why the settings are invalid, or undefined.
+ * The Schema of an optimizer's settings, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Optimizer } from "@tunekit/tfjs"
+ * Options.jsonSchema(Optimizer.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("sgd"), learningRate: Options.Positive, momentum: Schema.optional(Options.Rate), nesterov: Schema.optional(Options.Boolean) }),
+  Schema.Struct({ type: Schema.Literal("adam"), learningRate: Options.Positive, ...betas }),
+  Schema.Struct({ type: Schema.Literal("adamw"), learningRate: Options.Positive, weightDecay: Options.NonNegative, ...betas })
+)
+
+const decode = Options.decodeEither(ConfigSchema)
+
+/**
+ * Why the settings are invalid (`InvalidTraining`, its field `optimizer.` and the path), or undefined.
  *
  * @example
  * import { Optimizer } from "@tunekit/tfjs"
- * Optimizer.validate({ type: "sgd", learningRate: -1 }) // InvalidTraining: learningRate must be a positive number
+ * Optimizer.validate({ type: "sgd", learningRate: -1 }) // InvalidTraining: optimizer.learningRate: expected a positive number, got -1
  */
-export const validate = (config: Config): InvalidTraining | undefined => {
-  const fail = (field: string, reason: string) => new InvalidTraining({ field: `optimizer.${field}`, reason })
-  if (!["sgd", "adam", "adamw"].includes(config?.type)) return fail("type", `must be sgd, adam or adamw, got ${String((config as { type?: unknown })?.type)}`)
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) return fail("learningRate", `must be a positive number, got ${config.learningRate}`)
-  if (config.type === "sgd") {
-    const m = config.momentum ?? 0
-    if (!(m >= 0 && m < 1)) return fail("momentum", `must be in [0, 1), got ${m}`)
-    return undefined
-  }
-  for (const [k, v] of [["beta1", config.beta1], ["beta2", config.beta2]] as const) {
-    if (v !== undefined && !(v >= 0 && v < 1)) return fail(k, `must be in [0, 1), got ${v}`)
-  }
-  if (config.epsilon !== undefined && !(config.epsilon > 0)) return fail("epsilon", `must be positive, got ${config.epsilon}`)
-  if (config.type === "adamw" && !(config.weightDecay >= 0)) return fail("weightDecay", `must be a non-negative number, got ${config.weightDecay}`)
-  return undefined
-}
+export const validate = (config: Config): InvalidTraining | undefined =>
+  Either.match(decode(config), { onLeft: (p) => invalidTraining(Options.within("optimizer", p)), onRight: () => undefined })
 
 /**
  * A live optimizer for the settings (validate them first).

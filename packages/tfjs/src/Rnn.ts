@@ -11,8 +11,11 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import type { InvalidModel } from "./Errors.js"
-import { type BuildContext, checker, firstError, glorot, seeds } from "./internal/build.js"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
+import { InvalidModel } from "./Errors.js"
+import { type BuildContext, glorot, seeds } from "./internal/build.js"
+import { configProblem } from "./internal/config.js"
 import { SeededDropout } from "./internal/layers.js"
 
 /** A recurrent network's architecture. */
@@ -30,6 +33,29 @@ export interface Config {
 }
 
 /**
+ * The Schema of a recurrent network's config, and its JSON Schema (`Options.jsonSchema`). What
+ * depends on the data (the window length) is checked by `validate`.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Rnn } from "@tunekit/tfjs"
+ * Options.jsonSchema(Rnn.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({
+  cell: Options.literals("lstm", "gru"),
+  units: Options.PositiveInt,
+  layers: Options.PositiveInt,
+  bidirectional: Schema.optional(Options.Boolean),
+  dropout: Schema.optional(Options.Rate),
+  sequenceLength: Schema.optional(Options.PositiveInt)
+})
+
+// The error names the cell when it is known ("lstm"), as the model.
+const lstmProblem = configProblem("lstm", ConfigSchema)
+const gruProblem = configProblem("gru", ConfigSchema)
+const rnnProblem = configProblem("rnn", ConfigSchema)
+
+/**
  * Why the config cannot be built for inputs of this shape, or undefined.
  *
  * @example
@@ -37,18 +63,13 @@ export interface Config {
  * Rnn.validate({ cell: "gru", units: 0, layers: 1 }, [12, 1]) // InvalidModel: units must be a positive integer
  */
 export const validate = (config: Config, inputShape: ReadonlyArray<number>): InvalidModel | undefined => {
-  const c = checker(config.cell ?? "rnn")
-  const basic = firstError(
-    c.oneOf("cell", config.cell, ["lstm", "gru"]),
-    c.positiveInt("units", config.units),
-    c.positiveInt("layers", config.layers),
-    c.rate("dropout", config.dropout),
-    config.sequenceLength === undefined ? undefined : c.positiveInt("sequenceLength", config.sequenceLength)
-  )
+  const model = config?.cell === "lstm" || config?.cell === "gru" ? config.cell : "rnn"
+  const basic = (model === "lstm" ? lstmProblem : model === "gru" ? gruProblem : rnnProblem)(config)
   if (basic) return basic
-  if (inputShape.length !== 2) return c.fail("input", `a recurrent network reads [sequenceLength, features] samples, got [${inputShape.join(", ")}]`)
+  const fail = (field: string, reason: string) => new InvalidModel({ model, field, reason })
+  if (inputShape.length !== 2) return fail("input", `a recurrent network reads [sequenceLength, features] samples, got [${inputShape.join(", ")}]`)
   if (config.sequenceLength !== undefined && config.sequenceLength !== inputShape[0]) {
-    return c.fail("sequenceLength", `the config says ${config.sequenceLength} but the data's windows are ${inputShape[0]} long`)
+    return fail("sequenceLength", `the config says ${config.sequenceLength} but the data's windows are ${inputShape[0]} long`)
   }
   return undefined
 }

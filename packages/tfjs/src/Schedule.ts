@@ -20,7 +20,10 @@
  *
  * @since 0.1.0
  */
-import { InvalidTraining } from "./Errors.js"
+import { Options } from "@tunekit/core"
+import { Either, Schema } from "effect"
+import type { InvalidTraining } from "./Errors.js"
+import { invalidTraining } from "./internal/config.js"
 
 /** A linear warmup over a number of steps, or over a fraction of all the run's steps. */
 export type Warmup = { readonly steps: number } | { readonly ratio: number }
@@ -57,36 +60,41 @@ export interface Run {
   readonly epochs: number
 }
 
+const warmup = { warmup: Schema.optional(Schema.Union(Schema.Struct({ steps: Options.NonNegativeInt }), Schema.Struct({ ratio: Options.Rate }))) }
+
 /**
- * Why the settings are invalid, or undefined.
+ * The Schema of a schedule's settings, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Schedule } from "@tunekit/tfjs"
+ * Options.jsonSchema(Schedule.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("constant"), ...warmup }),
+  Schema.Struct({ type: Schema.Literal("cosine"), minLearningRate: Schema.optional(Options.NonNegative), ...warmup }),
+  Schema.Struct({ type: Schema.Literal("step"), everyEpochs: Options.PositiveInt, gamma: Options.number({ above: 0, max: 1 }), ...warmup }),
+  Schema.Struct({
+    type: Schema.Literal("plateau"),
+    factor: Options.number({ above: 0, below: 1 }),
+    patience: Options.NonNegativeInt,
+    minLearningRate: Schema.optional(Options.NonNegative),
+    threshold: Schema.optional(Options.NonNegative),
+    ...warmup
+  })
+)
+
+const decode = Options.decodeEither(ConfigSchema)
+
+/**
+ * Why the settings are invalid (`InvalidTraining`, its field `schedule.` and the path), or undefined.
  *
  * @example
  * import { Schedule } from "@tunekit/tfjs"
- * Schedule.validate({ type: "step", everyEpochs: 0, gamma: 0.5 }) // InvalidTraining
+ * Schedule.validate({ type: "step", everyEpochs: 0, gamma: 0.5 }) // InvalidTraining: schedule.everyEpochs: expected a positive integer, got 0
  */
-export const validate = (config: Config): InvalidTraining | undefined => {
-  const fail = (field: string, reason: string) => new InvalidTraining({ field: `schedule.${field}`, reason })
-  if (!["constant", "cosine", "step", "plateau"].includes(config?.type)) {
-    return fail("type", `must be constant, cosine, step or plateau, got ${String((config as { type?: unknown })?.type)}`)
-  }
-  const w = config.warmup
-  if (w !== undefined) {
-    if ("steps" in w && !(Number.isInteger(w.steps) && w.steps >= 0)) return fail("warmup.steps", `must be a non-negative integer, got ${w.steps}`)
-    if ("ratio" in w && !(w.ratio >= 0 && w.ratio < 1)) return fail("warmup.ratio", `must be in [0, 1), got ${w.ratio}`)
-  }
-  if (config.type === "step") {
-    if (!(Number.isInteger(config.everyEpochs) && config.everyEpochs > 0)) return fail("everyEpochs", `must be a positive integer, got ${config.everyEpochs}`)
-    if (!(config.gamma > 0 && config.gamma <= 1)) return fail("gamma", `must be in (0, 1], got ${config.gamma}`)
-  }
-  if (config.type === "plateau") {
-    if (!(config.factor > 0 && config.factor < 1)) return fail("factor", `must be in (0, 1), got ${config.factor}`)
-    if (!(Number.isInteger(config.patience) && config.patience >= 0)) return fail("patience", `must be a non-negative integer, got ${config.patience}`)
-  }
-  if ((config.type === "cosine" || config.type === "plateau") && config.minLearningRate !== undefined && !(config.minLearningRate >= 0)) {
-    return fail("minLearningRate", `must be non-negative, got ${config.minLearningRate}`)
-  }
-  return undefined
-}
+export const validate = (config: Config): InvalidTraining | undefined =>
+  Either.match(decode(config), { onLeft: (p) => invalidTraining(Options.within("schedule", p)), onRight: () => undefined })
 
 /**
  * The number of warmup steps for a run.

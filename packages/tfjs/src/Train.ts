@@ -33,13 +33,14 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import { Checkpoint, Rng, Trainer } from "@tunekit/core"
+import { Checkpoint, Options as Opts, Rng, Trainer } from "@tunekit/core"
 import type { Study, Trial } from "@tunekit/core"
-import { Cause, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { Cause, Effect, Either, Exit, Layer, Option, Runtime, Schema } from "effect"
 import { Observable } from "rxjs"
 import * as Backend from "./Backend.js"
 import * as Data from "./Data.js"
-import { InvalidData, InvalidTraining, TrainingDiverged } from "./Errors.js"
+import { InvalidData, InvalidModel, InvalidTraining, TrainingDiverged } from "./Errors.js"
+import { invalidTraining } from "./internal/config.js"
 import type { RandomSource } from "./internal/layers.js"
 import * as Loss from "./Loss.js"
 import * as Model from "./Model.js"
@@ -108,6 +109,62 @@ export interface Options {
   readonly onBatch?: (info: { readonly epoch: number; readonly batch: number; readonly loss: number }) => void
 }
 
+/**
+ * The Schema of the training settings, and their JSON Schema (`Options.jsonSchema`). Whether the
+ * loss fits the task is checked by `validate`.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Train } from "@tunekit/tfjs"
+ * Options.jsonSchema(Train.TrainingSchema)
+ */
+export const TrainingSchema: Schema.Schema<Training> = Schema.Struct({
+  optimizer: Optimizer.ConfigSchema,
+  schedule: Schema.optional(Schedule.ConfigSchema),
+  loss: Schema.optional(Loss.ConfigSchema),
+  batchSize: Opts.PositiveInt,
+  epochs: Opts.PositiveInt,
+  l2: Schema.optional(Opts.NonNegative),
+  clipNorm: Schema.optional(Opts.Positive),
+  earlyStopping: Schema.optional(Schema.Struct({ patience: Opts.PositiveInt, minDelta: Schema.optional(Opts.NonNegative) })),
+  seed: Schema.optional(Opts.Finite),
+  dataFraction: Schema.optional(
+    Schema.Union(Opts.number({ above: 0, max: 1 }), Opts.fn<(epoch: number) => number>("a function from the epoch to a share"))
+      .annotations(Opts.expecting("a share in (0, 1], or a function from the epoch to one"))
+  )
+})
+
+const isObject = (u: unknown): u is object => typeof u === "object" && u !== null
+
+/**
+ * The Schema of a training run's inputs: the model (a config, or a function that builds one), the
+ * task, the data, the training settings, and what code gives (backend, checkpoints, runtime,
+ * callbacks). Its JSON Schema describes the parts JSON can hold.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Train } from "@tunekit/tfjs"
+ * Options.jsonSchema(Train.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  model: Schema.Union(Model.ConfigSchema, Opts.fn<(ctx: Model.BuildContext) => tf.LayersModel>("a function that builds a tf.LayersModel")),
+  task: Data.TaskSchema,
+  train: Data.DatasetSchema,
+  validation: Data.DatasetSchema,
+  training: TrainingSchema,
+  backend: Schema.optional(Opts.instance((u): u is Backend.BackendService => isObject(u) && "activatePromise" in u, "a Backend service")),
+  // A service of that shape (`Checkpoint.forTrial`'s carries more): only its two members are described.
+  checkpoints: Schema.optional(Schema.Struct({
+    save: Opts.fn<Checkpoints["save"]>("a function that saves a step's bytes"),
+    restore: Opts.instance((u): u is Checkpoints["restore"] => Effect.isEffect(u), "an Effect that restores the latest checkpoint")
+  }).annotations({ parseOptions: { onExcessProperty: "ignore" } })),
+  runtime: Schema.optional(Opts.instance((u): u is Runtime.Runtime<never> => isObject(u) && "context" in u && "runtimeFlags" in u, "an Effect Runtime")),
+  onBatch: Schema.optional(Opts.fn<NonNullable<Options["onBatch"]>>("a function called after each batch"))
+})
+
+const decodeTraining = Opts.decodeEither(TrainingSchema)
+const decodeOptions = Opts.decodeEither(OptionsSchema)
+
 const active = new Set<Promise<void>>()
 
 /**
@@ -123,56 +180,55 @@ export const settled = async (): Promise<void> => {
 }
 
 /**
- * Why the training settings are invalid for the task, or undefined.
+ * Why the training settings are invalid for the task (`InvalidTraining` naming the field, such
+ * as `optimizer.learningRate`), or undefined.
  *
  * @example
  * import { Train } from "@tunekit/tfjs"
- * Train.validate({ optimizer: { type: "adam", learningRate: 1e-3 }, batchSize: 0, epochs: 1 }, { kind: "regression" }) // InvalidTraining
+ * Train.validate({ optimizer: { type: "adam", learningRate: 1e-3 }, batchSize: 0, epochs: 1 }, { kind: "regression" }) // InvalidTraining: batchSize: expected a positive integer, got 0
  */
 export const validate = (t: Training, task: Data.Task): InvalidTraining | undefined => {
-  const fail = (field: string, reason: string) => new InvalidTraining({ field, reason })
-  const opt = Optimizer.validate(t.optimizer)
-  if (opt) return opt
-  if (t.schedule !== undefined) {
-    const s = Schedule.validate(t.schedule)
-    if (s) return s
-  }
-  if (!(Number.isInteger(t.batchSize) && t.batchSize > 0)) return fail("batchSize", `must be a positive integer, got ${t.batchSize}`)
-  if (!(Number.isInteger(t.epochs) && t.epochs > 0)) return fail("epochs", `must be a positive integer, got ${t.epochs}`)
-  if (t.l2 !== undefined && !(t.l2 >= 0)) return fail("l2", `must be non-negative, got ${t.l2}`)
-  if (t.clipNorm !== undefined && !(t.clipNorm > 0)) return fail("clipNorm", `must be positive, got ${t.clipNorm}`)
-  if (t.earlyStopping !== undefined && !(Number.isInteger(t.earlyStopping.patience) && t.earlyStopping.patience >= 1)) {
-    return fail("earlyStopping.patience", `must be a positive integer, got ${t.earlyStopping.patience}`)
-  }
-  if (typeof t.dataFraction === "number" && !(t.dataFraction > 0 && t.dataFraction <= 1)) {
-    return fail("dataFraction", `must be in (0, 1], got ${t.dataFraction}`)
-  }
+  const decoded = decodeTraining(t)
+  if (Either.isLeft(decoded)) return invalidTraining(decoded.left)
   const loss = t.loss ?? defaultLoss(task)
-  if (!["crossEntropy", "mse", "mae", "huber"].includes(loss.type)) return fail("loss", `must be crossEntropy, mse, mae or huber, got ${String(loss.type)}`)
   if (Loss.isClassification(loss) !== (task.kind === "classification")) {
-    return fail("loss", `${loss.type} does not fit a ${task.kind} task`)
+    return new InvalidTraining({ field: "loss", reason: `${loss.type} does not fit a ${task.kind} task` })
   }
-  if (loss.type === "crossEntropy" && loss.labelSmoothing !== undefined && !(loss.labelSmoothing >= 0 && loss.labelSmoothing < 1)) {
-    return fail("loss.labelSmoothing", `must be in [0, 1), got ${loss.labelSmoothing}`)
-  }
-  if (loss.type === "huber" && loss.delta !== undefined && !(loss.delta > 0)) return fail("loss.delta", `must be positive, got ${loss.delta}`)
   return undefined
 }
 
 const defaultLoss = (task: Data.Task): Loss.Config => (task.kind === "classification" ? { type: "crossEntropy" } : { type: "mse" })
 
+// A problem in a run's options as the typed error of the part it is in, its path from the options
+// (`training.optimizer.learningRate`, `model.width`).
+const problemAsError = (o: Options, p: Opts.Problem): InvalidTraining | InvalidData | InvalidModel => {
+  const head = p.path.split(/[.[]/)[0]
+  if (head === "model") {
+    const type = (o.model as { type?: unknown } | undefined)?.type
+    return new InvalidModel({ model: typeof type === "string" ? type : "model", field: p.path, reason: p.message })
+  }
+  if (head === "train" || head === "validation") return new InvalidData({ dataset: head, reason: Opts.format(p) })
+  return invalidTraining(p)
+}
+
 /**
- * Checks everything that can be checked before a tensor exists: the model against the data's
- * shape, both datasets, token ids against the vocabulary, the training settings.
+ * Checks everything that can be checked before a tensor exists, through `OptionsSchema` and then
+ * against the data: the model against the data's shape, both datasets, token ids against the
+ * vocabulary, the training settings. A field is named by its path from the options
+ * (`training.optimizer.learningRate`).
  *
  * @example
  * import { Train } from "@tunekit/tfjs"
  * declare const options: Train.Options
  * const problem = Train.check(options) // undefined, or a typed error
  */
-export const check = (o: Options): InvalidTraining | InvalidData | import("./Errors.js").InvalidModel | undefined => {
-  const model = typeof o.model === "function" ? undefined : Model.validate(o.model, o.train?.inputShape ?? [])
-  if (model) return model
+export const check = (o: Options): InvalidTraining | InvalidData | InvalidModel | undefined => {
+  const decoded = decodeOptions(o)
+  if (Either.isLeft(decoded)) return problemAsError(o, decoded.left)
+  if (typeof o.model !== "function") {
+    const model = Model.validate(o.model, o.train.inputShape)
+    if (model) return new InvalidModel({ model: model.model, field: `model.${model.field}`, reason: model.reason })
+  }
   const train = Data.validate(o.train, o.task, "train")
   if (train) return train
   const validation = Data.validate(o.validation, o.task, "validation")
@@ -187,7 +243,8 @@ export const check = (o: Options): InvalidTraining | InvalidData | import("./Err
       if (bad >= 0) return new InvalidData({ dataset: name, reason: `token ${d.x[bad]} at row ${Math.floor(bad / Data.sampleSize(d))} is not an id in [0, ${v})` })
     }
   }
-  return validate(o.training, o.task)
+  const training = validate(o.training, o.task)
+  return training && new InvalidTraining({ field: `training.${training.field}`, reason: training.reason })
 }
 
 /**
@@ -223,7 +280,7 @@ export const fit = (options: Options): Observable<Trial.Metric> =>
 export const run = async (options: Options): Promise<Trial.Metric> => {
   let last: Trial.Metric | undefined
   await train(options, new AbortController().signal, (m) => (last = m))
-  if (last === undefined) throw new InvalidTraining({ field: "epochs", reason: "the run ended before its first epoch (its checkpoint was already at the last epoch)" })
+  if (last === undefined) throw new InvalidTraining({ field: "training.epochs", reason: "the run ended before its first epoch (its checkpoint was already at the last epoch)" })
   return last
 }
 
@@ -438,7 +495,7 @@ const train = async (o: Options, stop: AbortSignal, emit: (m: Trial.Metric) => v
     const permutation = Rng.generator(seed, "subset").shuffle(Array.from({ length: o.train.n }, (_, i) => i))
     while (epoch < t.epochs && !stop.aborted) {
       const share = typeof t.dataFraction === "function" ? t.dataFraction(epoch + 1) : t.dataFraction ?? 1
-      if (!(share > 0 && share <= 1)) throw new InvalidTraining({ field: "dataFraction", reason: `must be in (0, 1], got ${share} for epoch ${epoch + 1}` })
+      if (!(share > 0 && share <= 1)) throw new InvalidTraining({ field: "training.dataFraction", reason: `expected a share in (0, 1], got ${share} for epoch ${epoch + 1}` })
       const rows = share === 1 ? o.train.n : Math.max(1, Math.ceil(o.train.n * share))
       const batches = Math.ceil(rows / t.batchSize)
       // Per-epoch generators: a run resumed at epoch k shuffles and drops out as an unbroken one.

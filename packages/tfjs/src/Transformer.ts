@@ -13,8 +13,11 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import type { InvalidModel } from "./Errors.js"
-import { type BuildContext, checker, firstError, glorot, heNormal, seeds } from "./internal/build.js"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
+import { InvalidModel } from "./Errors.js"
+import { type BuildContext, glorot, heNormal, seeds } from "./internal/build.js"
+import { configProblem } from "./internal/config.js"
 import { LayerNorm, MultiHeadSelfAttention, PositionEmbedding, SeededDropout } from "./internal/layers.js"
 
 /** A transformer encoder's architecture. */
@@ -33,6 +36,27 @@ export interface Config {
 }
 
 /**
+ * The Schema of a transformer's config, and its JSON Schema (`Options.jsonSchema`): the heads
+ * must divide the model width.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Transformer } from "@tunekit/tfjs"
+ * Options.jsonSchema(Transformer.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({
+  vocabSize: Options.PositiveInt,
+  layers: Options.PositiveInt,
+  heads: Options.PositiveInt,
+  modelWidth: Options.PositiveInt,
+  ffWidth: Options.PositiveInt,
+  dropout: Schema.optional(Options.Rate),
+  attentionDropout: Schema.optional(Options.Rate)
+}).pipe(Schema.filter((c) => c.modelWidth % c.heads === 0 || { path: ["heads"], message: `${c.heads} heads do not divide the model width ${c.modelWidth}` }))
+
+const problem = configProblem("transformer", ConfigSchema)
+
+/**
  * Why the config cannot be built for inputs of this shape, or undefined.
  *
  * @example
@@ -40,21 +64,11 @@ export interface Config {
  * Transformer.validate({ vocabSize: 100, layers: 1, heads: 3, modelWidth: 32, ffWidth: 64 }, [16]) // InvalidModel: 3 heads do not divide 32
  */
 export const validate = (config: Config, inputShape: ReadonlyArray<number>): InvalidModel | undefined => {
-  const c = checker("transformer")
-  const basic = firstError(
-    c.positiveInt("vocabSize", config.vocabSize),
-    c.positiveInt("layers", config.layers),
-    c.positiveInt("heads", config.heads),
-    c.positiveInt("modelWidth", config.modelWidth),
-    c.positiveInt("ffWidth", config.ffWidth),
-    c.rate("dropout", config.dropout),
-    c.rate("attentionDropout", config.attentionDropout)
-  )
+  const basic = problem(config)
   if (basic) return basic
-  if (config.modelWidth % config.heads !== 0) {
-    return c.fail("heads", `${config.heads} heads do not divide the model width ${config.modelWidth}`)
+  if (inputShape.length !== 1) {
+    return new InvalidModel({ model: "transformer", field: "input", reason: `a transformer reads [tokens] samples of token ids, got [${inputShape.join(", ")}]` })
   }
-  if (inputShape.length !== 1) return c.fail("input", `a transformer reads [tokens] samples of token ids, got [${inputShape.join(", ")}]`)
   return undefined
 }
 

@@ -61,7 +61,7 @@ describe("trainers in a study", () => {
     expect(states).toContain("Pruned")
     expect(states).toContain("Complete")
     expect(states).toContain("Failed")
-    expect(result.trials.filter((t) => t.state === "Failed").every((t) => /invalid mlp model: width/.test(t.reason ?? ""))).toBe(true)
+    expect(result.trials.filter((t) => t.state === "Failed").every((t) => /invalid mlp model: model\.width: expected a positive integer, got 0/.test(t.reason ?? ""))).toBe(true)
     expect(counts).toEqual(Array.from({ length: 20 }, () => baseline))
   })
 
@@ -99,12 +99,12 @@ describe("trainers in a study", () => {
     await expect(Train.run({ ...base, validation: outOfRange })).rejects.toMatchObject({ _tag: "InvalidData", message: expect.stringMatching(/label 12 at row 5/) })
     await expect(Train.run({ ...base, model: { type: "transformer", vocabSize: 20, layers: 1, heads: 3, modelWidth: 16, ffWidth: 8 } })).rejects.toMatchObject({
       _tag: "InvalidModel",
-      field: "heads",
+      field: "model.heads",
       message: expect.stringMatching(/3 heads do not divide the model width 16/)
     })
-    await expect(Train.run({ ...base, model: { type: "rnn", cell: "lstm", units: 0, layers: 1 } })).rejects.toMatchObject({ _tag: "InvalidModel", field: "units" })
-    await expect(Train.run({ ...base, model: { type: "cnn", blocks: 4, filters: 4, kernel: 3, pooling: "max" } })).rejects.toMatchObject({ _tag: "InvalidModel", field: "blocks" })
-    await expect(Train.run({ ...base, training: { ...base.training, loss: { type: "mse" } } })).rejects.toMatchObject({ _tag: "InvalidTraining", field: "loss" })
+    await expect(Train.run({ ...base, model: { type: "rnn", cell: "lstm", units: 0, layers: 1 } })).rejects.toMatchObject({ _tag: "InvalidModel", field: "model.units" })
+    await expect(Train.run({ ...base, model: { type: "cnn", blocks: 4, filters: 4, kernel: 3, pooling: "max" } })).rejects.toMatchObject({ _tag: "InvalidModel", field: "model.blocks" })
+    await expect(Train.run({ ...base, training: { ...base.training, loss: { type: "mse" } } })).rejects.toMatchObject({ _tag: "InvalidTraining", field: "training.loss" })
     await expect(Train.run({ ...base, training: { ...base.training, optimizer: { type: "sgd", learningRate: 1e20 }, epochs: 3 } })).rejects.toMatchObject({ _tag: "TrainingDiverged" })
     expect(tf.memory().numTensors).toBe(0)
   })
@@ -159,6 +159,6 @@ describe("data fraction", () => {
       task: { kind: "classification", classes: 10 },
       ...small,
       training: { optimizer: { type: "adam", learningRate: 1e-3 }, batchSize: 8, epochs: 1, dataFraction: 0 }
-    })).rejects.toMatchObject({ _tag: "InvalidTraining", field: "dataFraction" })
+    })).rejects.toMatchObject({ _tag: "InvalidTraining", field: "training.dataFraction" })
   })
 })

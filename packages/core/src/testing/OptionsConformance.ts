@@ -125,6 +125,11 @@ export interface Case {
   readonly problem: (input: unknown) => string | undefined | Promise<string | undefined>
   /** The options Schema, whose JSON Schema must exist. */
   readonly schema?: Schema.Schema<any, any, never>
+  /**
+   * Where the module's errors place these options (`optimizer` for an optimizer's settings inside
+   * the training settings): the error names `prefix.path`.
+   */
+  readonly prefix?: string
   /** Runs of the property (default 60). */
   readonly numRuns?: number
 }
@@ -168,8 +173,9 @@ export const suite = (c: Case): void => {
       await fc.assert(
         fc.asyncProperty(one, async ({ path, value }) => {
           const message = await c.problem(setAt(c.valid, path, value))
-          if (message === undefined || !names(message, path)) {
-            throw new Error(`${path} = ${Options.show(value)}: ${message === undefined ? "accepted" : `the error does not name ${path}: ${message}`}`)
+          const named = c.prefix === undefined ? path : path.startsWith("[") ? `${c.prefix}${path}` : `${c.prefix}.${path}`
+          if (message === undefined || !names(message, named)) {
+            throw new Error(`${path} = ${Options.show(value)}: ${message === undefined ? "accepted" : `the error does not name ${named}: ${message}`}`)
           }
         }),
         { numRuns: c.numRuns ?? 60 }
@@ -190,10 +196,13 @@ export const suite = (c: Case): void => {
           for (const x of Object.values(v)) walk(x)
         }
         walk(json)
-        // the field each path starts from (deeper keys may be a record's, which JSON Schema does not name)
+        // each field of the valid object that a path starts from (deeper keys may be a record's,
+        // which JSON Schema does not name; a path to an unknown key tests that it is refused)
         for (const path of Object.keys(c.fields)) {
           const key = parsePath(path)[0]
-          if (typeof key === "string") expect(described, `${path} in the JSON Schema`).toContain(key)
+          if (typeof key === "string" && typeof c.valid === "object" && c.valid !== null && key in c.valid) {
+            expect(described, `${path} in the JSON Schema`).toContain(key)
+          }
         }
       })
     }
