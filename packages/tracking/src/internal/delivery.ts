@@ -1,0 +1,108 @@
+// Delivery to a server that may be down or slow, without slowing the study: events go into a
+// bounded queue (offering never waits; a full queue drops the event and counts it) and one
+// background fiber sends them in batches. A request is retried with exponential backoff (capped,
+// jittered); when it still fails the circuit opens for a cooldown, during which requests fail at
+// once instead of each waiting through its retries (the circuit-breaker pattern, Nygard 2007,
+// "Release It!"), so that a dead server costs nothing and a recovered one is used again.
+import { Duration, Effect, Fiber, Queue, Schedule } from "effect"
+import { type Counter } from "./health.js"
+import { MlflowError } from "./mlflowRest.js"
+
+export interface RetryOptions {
+  readonly retries: number
+  readonly backoffMs: number
+  readonly maxBackoffMs: number
+  readonly cooldownMs: number
+}
+
+/** Wraps requests with retries and the circuit breaker; counts retries and remembers the last error. */
+export const retrying = (o: RetryOptions, health: Counter) => {
+  let openUntil = 0
+  const schedule = Schedule.exponential(Duration.millis(o.backoffMs), 2).pipe(
+    Schedule.union(Schedule.spaced(Duration.millis(o.maxBackoffMs))),
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(o.retries)),
+    Schedule.whileInput((e: MlflowError) => e.retriable && Date.now() >= openUntil)
+  )
+  return <A>(request: Effect.Effect<A, MlflowError>): Effect.Effect<A, MlflowError> =>
+    Effect.suspend(() => {
+      if (Date.now() < openUntil) {
+        return Effect.fail(
+          new MlflowError({ request: "circuit", reason: `the server failed recently; not trying again for ${openUntil - Date.now()} ms`, retriable: true })
+        )
+      }
+      let attempts = 0
+      const once = Effect.suspend(() => {
+        if (attempts++ > 0) health.retried++
+        return request
+      })
+      return once.pipe(
+        Effect.tap(() => Effect.sync(() => void health.sent++)),
+        Effect.retry(schedule),
+        Effect.tapError((e) =>
+          Effect.sync(() => {
+            health.lastError = e.message
+            if (e.retriable) openUntil = Date.now() + o.cooldownMs
+          })
+        )
+      )
+    })
+}
+
+export interface Worker<Op> {
+  /** Queues an op; never waits. A full queue (or a closed worker) drops it, counted. */
+  readonly offer: (op: Op) => Effect.Effect<void>
+  /** Waits until every queued op is handled, at most `ms`; true when it was. */
+  readonly drain: (ms: number) => Effect.Effect<boolean>
+  /** Stops the fiber; the ops left unhandled are counted as dropped. */
+  readonly stop: Effect.Effect<void>
+}
+
+/**
+ * A queue and the fiber that hands its ops, in order and in batches, to `handle`, which calls
+ * `done(n)` as it finishes ops (so that stopping midway counts only the unhandled ones).
+ */
+export const worker = <Op>(
+  capacity: number,
+  health: Counter,
+  handle: (ops: ReadonlyArray<Op>, done: (n: number) => void) => Effect.Effect<void>
+): Effect.Effect<Worker<Op>> =>
+  Effect.gen(function*() {
+    const queue = yield* Queue.dropping<Op>(capacity)
+    let busy = 0
+    let closed = false
+    const loop = Effect.forever(
+      Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (chunk) => {
+        busy = chunk.length
+        return Effect.ensuring(handle([...chunk], (n) => void (busy = Math.max(0, busy - n))), Effect.sync(() => void (busy = 0)))
+      })
+    )
+    // Interruptible even when made in a layer's (uninterruptible) acquisition, so that stop can end it.
+    const fiber = yield* Effect.forkDaemon(Effect.interruptible(loop))
+    // A queue's size counts waiting takers as negative: the worker waiting is an empty queue.
+    const idle = Effect.map(Queue.size(queue), (n) => n <= 0 && busy === 0)
+    return {
+      offer: (op) =>
+        Effect.suspend(() =>
+          closed
+            ? Effect.sync(() => void health.dropped++)
+            : Effect.map(Queue.offer(queue, op), (ok) => void (ok || health.dropped++))
+        ),
+      drain: (ms) =>
+        Effect.gen(function*() {
+          const until = Date.now() + ms
+          while (!(yield* idle)) {
+            if (Date.now() >= until) return false
+            yield* Effect.sleep(Duration.millis(5))
+          }
+          return true
+        }),
+      stop: Effect.gen(function*() {
+        closed = true
+        const left = Math.max(0, yield* Queue.size(queue)) + busy
+        yield* Fiber.interrupt(fiber)
+        yield* Queue.shutdown(queue)
+        health.dropped += Math.max(0, left)
+      })
+    }
+  })
