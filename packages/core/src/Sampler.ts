@@ -16,7 +16,7 @@ import type * as Rng from "./Rng.js"
 import type * as Scheduler from "./Scheduler.js"
 import type * as Space from "./Space.js"
 import type { StudyInfo } from "./Storage.js"
-import type { FrozenTrial } from "./Trial.js"
+import type { FrozenTrial, Json } from "./Trial.js"
 
 /** What a sampler sees when it samples for one trial. */
 export interface SampleContext {
@@ -48,6 +48,17 @@ export interface Relative {
    * took it meanwhile, the run loop reloads the history and asks again.
    */
   readonly claim?: string
+  /**
+   * What the sampler decided for this trial (Auto's member, say), as system attributes that the
+   * run loop stores on the trial with its parameters: `tunekit trials` and trackers show them.
+   */
+  readonly attrs?: Readonly<Record<string, Json>>
+  /**
+   * Study system attributes the sampler fixes once (GP's define-by-run startup design, Auto's
+   * policy): the run loop stores each key the study does not hold yet, the first writer winning,
+   * so that every worker reads the same value back in `SampleContext.study.systemAttrs`.
+   */
+  readonly studyAttrs?: Readonly<Record<string, Json>>
 }
 
 /** The sampler service. */
