@@ -50,10 +50,14 @@ const fail = (reason: string): never => {
   throw new InvalidPlot({ plot: "contour", reason })
 }
 
-const gridOf = (axis: ParamAxis, n: number): Array<number> =>
-  axis.choices !== undefined
-    ? axis.choices.map((_, i) => i)
-    : Array.from({ length: n }, (_, i) => Number(fromUnit(axis, n === 1 ? 0.5 : i / (n - 1)).toPrecision(12)))
+/** The grid along an axis: each choice; each value of an integer or stepped axis when there are at most `n`; else `n` points. */
+const gridOf = (axis: ParamAxis, n: number): Array<number> => {
+  if (axis.choices !== undefined) return axis.choices.map((_, i) => i)
+  const [lo, hi] = axis.range
+  const values = axis.step !== undefined ? Math.round((hi - lo) / axis.step) + 1 : Infinity
+  if (values <= n) return Array.from({ length: values }, (_, k) => Number((lo + k * axis.step!).toPrecision(12)))
+  return Array.from({ length: n }, (_, i) => Number(fromUnit(axis, n === 1 ? 0.5 : i / (n - 1)).toPrecision(12)))
+}
 
 /** Shepard's interpolation with weights 1/d²; a grid point on a trial takes that trial's value. */
 const surface = (x: ParamAxis, y: ParamAxis, points: Panel["points"], resolution: number): Grid => {
@@ -93,7 +97,7 @@ const surface = (x: ParamAxis, y: ParamAxis, points: Panel["points"], resolution
  * import { Contour, Source } from "@tunekit/plots"
  * declare const study: Source.Source
  * const data = Contour.make(study, { params: ["lr", "dropout"] })
- * data.panels[0].grid.z // 40 x 40 values of the loss between the trials
+ * data.panels[0].grid.z // 40 x 40 values of the loss between the trials (an integer axis: one per integer, up to 40)
  */
 export const make = (source: Source, options: Options = {}): Data => {
   const resolution = options.resolution ?? 40

@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Distribution, type Trial } from "@tunekit/core"
+import type { Trial } from "@tunekit/core"
 import { InvalidPlot } from "./Errors.js"
 import type { Source } from "./Source.js"
 import { mainEffects } from "./internal/fanova.js"
@@ -164,12 +164,10 @@ const gridOf = (axis: ParamAxis, trials: ReadonlyArray<Trial.FrozenTrial>): Grid
   if (axis.scale === "categorical") {
     return { size: axis.choices!.length, categorical: true, index: trials.map((t) => valueOn(axis, t)!) }
   }
-  const grids = trials.map((t) => Distribution.gridValues(t.distributions[axis.name]))
-  const first = grids[0]
-  const shared = first !== undefined && first.length <= GRID && grids.every((g) => g !== undefined && g.length === first.length && g.every((v, i) => v === first[i]))
-  if (shared) {
-    const nearest = (v: number) => first.reduce((best, g, i) => (Math.abs(g - v) < Math.abs(first[best] - v) ? i : best), 0)
-    return { size: first.length, categorical: false, index: trials.map((t) => nearest(valueOn(axis, t)!)) }
+  const [lo, hi] = axis.range
+  const values = axis.step !== undefined ? Math.round((hi - lo) / axis.step) + 1 : Infinity
+  if (values <= GRID) {
+    return { size: values, categorical: false, index: trials.map((t) => Math.round((valueOn(axis, t)! - lo) / axis.step!)) }
   }
   return {
     size: GRID,

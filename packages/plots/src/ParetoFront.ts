@@ -56,8 +56,8 @@ const defaultReference = (points: ReadonlyArray<ReadonlyArray<number>>, directio
   directions.map((d, i) => {
     const xs = points.map((p) => p[i])
     if (xs.length === 0) return d === "minimize" ? 1 : 0
-    const lo = Math.min(...xs)
-    const hi = Math.max(...xs)
+    const lo = xs.reduce((a, b) => Math.min(a, b))
+    const hi = xs.reduce((a, b) => Math.max(a, b))
     const pad = hi > lo ? 0.1 * (hi - lo) : Math.max(0.1 * Math.abs(hi), 1e-9)
     return d === "minimize" ? hi + pad : lo - pad
   })

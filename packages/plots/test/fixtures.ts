@@ -1,5 +1,6 @@
 // Hand-built histories for the plot tests.
 import { Distribution, Rng, type Trial } from "@tunekit/core"
+import * as Source from "../src/Source.js"
 
 export interface TrialSpec {
   readonly state?: Trial.State
@@ -46,3 +47,25 @@ export const history = (
 
 /** Seeded uniform draws in [0, 1) for synthetic histories. */
 export const uniform = (seed: number) => Rng.generator(seed, "plots-test").next
+
+// A branch space: the optimizer's own parameter exists only in the trials that chose it.
+export const space = {
+  lr: Distribution.float("lr", 1e-4, 1e-1, { log: true }),
+  layers: Distribution.int("layers", 1, 4),
+  act: Distribution.categorical("act", ["relu", "tanh"]),
+  opt: Distribution.categorical("opt", ["sgd", "adam"]),
+  "opt.sgd.momentum": Distribution.float("opt.sgd.momentum", 0, 1),
+  "opt.adam.beta1": Distribution.float("opt.adam.beta1", 0.8, 0.999)
+}
+
+export const mixed = Source.make({ name: "mixed", directions: ["minimize"], metrics: ["loss"] }, history(space, [
+  { params: { lr: 1e-3, layers: 2, act: "relu", opt: "sgd", "opt.sgd.momentum": 0.9 }, values: [0.5], intermediate: [[1, 0.9], [2, 0.7], [3, 0.5]], worker: "a:1" },
+  { params: { lr: 1e-2, layers: 3, act: "tanh", opt: "adam", "opt.adam.beta1": 0.9 }, values: [0.3], intermediate: [[1, 0.8], [2, 0.5], [3, 0.3]], worker: "b:2" },
+  { state: "Pruned", params: { lr: 1e-1, layers: 1, act: "relu", opt: "sgd", "opt.sgd.momentum": 0.5 }, values: [1.2], intermediate: [[1, 1.5], [2, 1.2]], worker: "a:1", reason: "median" },
+  { state: "Failed", params: { lr: 1e-4, layers: 4, act: "tanh", opt: "adam", "opt.adam.beta1": 0.95 }, intermediate: [[1, 2]], worker: "b:2", reason: "NaN loss" },
+  { params: { lr: 3e-3, layers: 2, act: "tanh", opt: "sgd", "opt.sgd.momentum": 0.1 }, values: [0.4], intermediate: [[1, 0.7], [2, 0.5], [3, 0.4]], worker: "a:1" },
+  { state: "Running", params: { lr: 5e-3, layers: 3, act: "relu", opt: "adam", "opt.adam.beta1": 0.85 }, intermediate: [[1, 0.6]], worker: "b:2" },
+  { state: "Waiting", startedAt: undefined }
+]))
+
+export const empty = Source.make({ name: "empty", directions: ["minimize"] }, [])

@@ -14,6 +14,8 @@ export interface ParamAxis {
   readonly range: readonly [number, number]
   /** The choices' labels, for a categorical; a trial's value on the axis is the index of its choice. */
   readonly choices?: ReadonlyArray<string>
+  /** For a linear axis of integers or of a float with a step: the grid's step (every distribution's). */
+  readonly step?: number
 }
 
 export const label = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v))
@@ -51,7 +53,10 @@ export const axisOf = (trials: ReadonlyArray<Trial.FrozenTrial>, name: string): 
     lo = Math.min(lo, d.low)
     hi = Math.max(hi, d.high)
   }
-  return { name, scale: numeric.every((d) => d.log) ? "log" : "linear", range: [lo, hi] }
+  const log = numeric.every((d) => d.log)
+  const step = numeric[0].step
+  const stepped = !log && step !== undefined && numeric.every((d) => !d.log && d.step === step)
+  return { name, scale: log ? "log" : "linear", range: [lo, hi], ...(stepped ? { step } : {}) }
 }
 
 /** A trial's value on an axis: the external number, or the index of its choice; undefined when inactive. */
