@@ -17,12 +17,13 @@
  *
  * @since 0.1.0
  */
-import type { Trial } from "@tunekit/core"
-import { Effect, type Scope } from "effect"
+import { Options, type Trial } from "@tunekit/core"
+import { Effect, Schema, type Scope } from "effect"
 import { Observable } from "rxjs"
 import type * as Dataset from "./Dataset.js"
 import { InvalidModelConfig, TrainingFailed } from "./Errors.js"
-import { checker } from "./internal/params.js"
+import * as DecisionTree from "./DecisionTree.js"
+import { decoder } from "./internal/decode.js"
 import { counters, instance, type Instance, retire, type XgbModel } from "./internal/xgboost.js"
 import * as Metrics from "./Metrics.js"
 import * as Model from "./Model.js"
@@ -61,6 +62,32 @@ export interface Config {
 /** The checked, complete hyperparameters. */
 export type Params = Required<Omit<Config, "params">>
 
+const share = Schema.optional(Options.number({ above: 0, max: 1 }))
+
+/**
+ * The Schema of the booster's hyperparameters, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Boosting } from "@tunekit/datasets"
+ * Options.jsonSchema(Boosting.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({
+  nEstimators: Schema.optional(Options.number({ int: true, min: 1, max: 100000 })),
+  learningRate: share,
+  maxDepth: Schema.optional(Options.number({ int: true, min: 1, max: 30 })),
+  minChildWeight: Schema.optional(Options.NonNegative),
+  subsample: share,
+  colsampleBytree: share,
+  regAlpha: Schema.optional(Options.NonNegative),
+  regLambda: Schema.optional(Options.NonNegative),
+  gamma: Schema.optional(Options.NonNegative),
+  seed: Schema.optional(Options.number({ int: true, min: -(2 ** 31), max: 2 ** 31 - 1 })),
+  params: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Options.Finite) }))
+})
+
+const configOf = decoder(ConfigSchema, DecisionTree.invalidConfig("boosting"))
+
 /**
  * Checks a config and fills in XGBoost's defaults; throws `InvalidModelConfig` naming the bad one
  * (before anything reaches the WebAssembly module, where an error cannot be caught cleanly).
@@ -70,18 +97,18 @@ export type Params = Required<Omit<Config, "params">>
  * Boosting.validate({ learningRate: 0 }) // throws: boosting.learningRate: must be in (0, 1], got 0
  */
 export const validate = (config: Config): Params => {
-  const c = checker("boosting")
+  const c = configOf(config)
   return {
-    nEstimators: c.int("nEstimators", config.nEstimators, 100, 1, 100000),
-    learningRate: c.float("learningRate", config.learningRate, 0.3, 0, 1, true),
-    maxDepth: c.int("maxDepth", config.maxDepth, 6, 1, 30),
-    minChildWeight: c.float("minChildWeight", config.minChildWeight, 1, 0, Number.MAX_VALUE),
-    subsample: c.float("subsample", config.subsample, 1, 0, 1, true),
-    colsampleBytree: c.float("colsampleBytree", config.colsampleBytree, 1, 0, 1, true),
-    regAlpha: c.float("regAlpha", config.regAlpha, 0, 0, Number.MAX_VALUE),
-    regLambda: c.float("regLambda", config.regLambda, 1, 0, Number.MAX_VALUE),
-    gamma: c.float("gamma", config.gamma, 0, 0, Number.MAX_VALUE),
-    seed: c.int("seed", config.seed, 0, -(2 ** 31), 2 ** 31 - 1)
+    nEstimators: c.nEstimators ?? 100,
+    learningRate: c.learningRate ?? 0.3,
+    maxDepth: c.maxDepth ?? 6,
+    minChildWeight: c.minChildWeight ?? 1,
+    subsample: c.subsample ?? 1,
+    colsampleBytree: c.colsampleBytree ?? 1,
+    regAlpha: c.regAlpha ?? 0,
+    regLambda: c.regLambda ?? 1,
+    gamma: c.gamma ?? 0,
+    seed: c.seed ?? 0
   }
 }
 
@@ -262,6 +289,18 @@ export interface StreamOptions {
 }
 
 /**
+ * The Schema of `stream`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Boosting } from "@tunekit/datasets"
+ * Options.jsonSchema(Boosting.StreamOptionsSchema)
+ */
+export const StreamOptionsSchema: Schema.Schema<StreamOptions> = Schema.Struct({ every: Schema.optional(Options.PositiveInt) })
+
+const streamOptions = decoder(StreamOptionsSchema, DecisionTree.invalidConfig("boosting"))
+
+/**
  * Trains round by round as a cold stream of validation metrics: every `every` rounds (and after
  * the last) `{ step: rounds, values }` where values are `accuracy`, `log_loss` (classification)
  * or `r2`, `rmse` (regression), and `score` (accuracy or R²). Each chunk of rounds runs in its own
@@ -283,7 +322,6 @@ export const stream = (
   options: StreamOptions = {}
 ): Observable<Metric> =>
   new Observable<Metric>((subscriber) => {
-    const every = options.every ?? 10
     let booster: Booster | undefined
     let stopped = false
     let timer: ReturnType<typeof setImmediate> | undefined
@@ -311,9 +349,7 @@ export const stream = (
       subscriber.next({ step: rounds, values })
     }
     const start = async () => {
-      if (!Number.isInteger(every) || every < 1) {
-        throw new InvalidModelConfig({ model: "boosting", param: "every", reason: `must be an integer >= 1, got ${every}` })
-      }
+      const every = streamOptions(options).every ?? 10
       const p = validate(config)
       const first = Math.min(every, p.nEstimators)
       const b = await train(trainData, { ...config, nEstimators: first })

@@ -29,11 +29,12 @@
  * @since 0.1.0
  */
 import type { Trial } from "@tunekit/core"
-import { Rng } from "@tunekit/core"
-import { Context, Effect, Layer } from "effect"
+import { Options, Rng } from "@tunekit/core"
+import { Context, Effect, Either, Layer, Schema } from "effect"
 import { Observable } from "rxjs"
 import * as Dataset from "./Dataset.js"
 import { InvalidSplit } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 import { groupByClass } from "./Split.js"
 
 /** One fold: which rows train and which test. */
@@ -48,10 +49,13 @@ export interface Fold {
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i)
 
+// k itself is checked by the options' Schema; here, against the rows.
 const checkK = (split: string, k: number, n: number) => {
-  if (!Number.isInteger(k) || k < 2) throw new InvalidSplit({ split, reason: `k must be an integer >= 2, got ${k}` })
   if (k > n) throw new InvalidSplit({ split, reason: `k (${k}) must be at most the number of rows (${n})` })
 }
+
+const invalid = (split: string) => (p: Options.Problem) => new InvalidSplit({ split, reason: Options.format(p) })
+const K = Options.number({ int: true, min: 2 })
 
 /** Folds from each row's fold assignment. */
 const fromAssignment = (assign: ReadonlyArray<number>, k: number, repeat: number, offset: number): Array<Fold> =>
@@ -80,7 +84,7 @@ export interface KFoldOptions {
  * import { CrossValidation } from "@tunekit/datasets"
  * const folds = CrossValidation.kFold(10, { k: 5, seed: 3 }) // 5 folds of 2 test rows
  */
-export const kFold = (n: number, options: KFoldOptions = {}): ReadonlyArray<Fold> => kFoldAt(n, options, 0, 0)
+export const kFold = (n: number, options: KFoldOptions = {}): ReadonlyArray<Fold> => kFoldAt(n, kFoldOptions(options), 0, 0)
 
 const kFoldAt = (n: number, options: KFoldOptions, repeat: number, offset: number): Array<Fold> => {
   const k = options.k ?? 5
@@ -105,7 +109,7 @@ const kFoldAt = (n: number, options: KFoldOptions, repeat: number, offset: numbe
  * const folds = CrossValidation.stratifiedKFold(Iris.load().y, { k: 5, seed: 1 }) // 10 of each class in every test fold
  */
 export const stratifiedKFold = (labels: ReadonlyArray<number>, options: Omit<KFoldOptions, "shuffle"> = {}): ReadonlyArray<Fold> =>
-  stratifiedAt(labels, options, 0, 0)
+  stratifiedAt(labels, stratifiedOptions(options), 0, 0)
 
 const stratifiedAt = (labels: ReadonlyArray<number>, options: Omit<KFoldOptions, "shuffle">, repeat: number, offset: number): Array<Fold> => {
   const k = options.k ?? 5
@@ -131,12 +135,9 @@ const stratifiedAt = (labels: ReadonlyArray<number>, options: Omit<KFoldOptions,
  * import { CrossValidation } from "@tunekit/datasets"
  * CrossValidation.repeated(100, { k: 5, repeats: 3, seed: 1 }).length // 15
  */
-export const repeated = (
-  n: number,
-  options: KFoldOptions & { readonly repeats?: number; readonly labels?: ReadonlyArray<number> } = {}
-): ReadonlyArray<Fold> => {
+export const repeated = (n: number, input: RepeatedOptions = {}): ReadonlyArray<Fold> => {
+  const options = repeatedOptions(input)
   const repeats = options.repeats ?? 2
-  if (!Number.isInteger(repeats) || repeats < 1) throw new InvalidSplit({ split: "repeated", reason: `repeats must be an integer >= 1, got ${repeats}` })
   if (options.labels !== undefined && options.labels.length !== n) {
     throw new InvalidSplit({ split: "repeated", reason: `${options.labels.length} labels for ${n} rows` })
   }
@@ -160,6 +161,68 @@ export interface TimeSeriesOptions {
   readonly maxTrainSize?: number
 }
 
+const kFoldFields = { k: Schema.optional(K), shuffle: Schema.optional(Options.Boolean), seed: Schema.optional(Options.Finite) }
+
+/**
+ * The Schema of `kFold`'s options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * Options.jsonSchema(CrossValidation.KFoldOptionsSchema)
+ */
+export const KFoldOptionsSchema: Schema.Schema<KFoldOptions> = Schema.Struct(kFoldFields)
+
+/**
+ * The Schema of `stratifiedKFold`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * Options.jsonSchema(CrossValidation.StratifiedOptionsSchema)
+ */
+export const StratifiedOptionsSchema: Schema.Schema<Omit<KFoldOptions, "shuffle">> = Schema.Struct({ k: kFoldFields.k, seed: kFoldFields.seed })
+
+/** Options of `repeated`. */
+export interface RepeatedOptions extends KFoldOptions {
+  /** How many times the folds are cut, each time shuffled anew; >= 1, default 2. */
+  readonly repeats?: number
+  /** Class labels, one per row, for stratified folds. */
+  readonly labels?: ReadonlyArray<number>
+}
+
+const repeatedFields = { ...kFoldFields, repeats: Schema.optional(Options.PositiveInt) }
+
+/**
+ * The Schema of `repeated`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * Options.jsonSchema(CrossValidation.RepeatedOptionsSchema)
+ */
+export const RepeatedOptionsSchema: Schema.Schema<RepeatedOptions> = Schema.Struct({ ...repeatedFields, labels: Schema.optional(Schema.Array(Schema.Number)) })
+
+/**
+ * The Schema of `timeSeries`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * Options.jsonSchema(CrossValidation.TimeSeriesOptionsSchema)
+ */
+export const TimeSeriesOptionsSchema: Schema.Schema<TimeSeriesOptions> = Schema.Struct({
+  k: Schema.optional(Options.PositiveInt),
+  testSize: Schema.optional(Options.PositiveInt),
+  gap: Schema.optional(Options.NonNegativeInt),
+  maxTrainSize: Schema.optional(Options.PositiveInt)
+})
+
+const kFoldOptions = decoder(KFoldOptionsSchema, invalid("kFold"))
+const stratifiedOptions = decoder(StratifiedOptionsSchema, invalid("stratifiedKFold"))
+const repeatedOptions = decoder(RepeatedOptionsSchema, invalid("repeated"))
+const timeSeriesOptions = decoder(TimeSeriesOptionsSchema, invalid("timeSeries"))
+
 /**
  * Time-series splits with an expanding window (scikit-learn's `TimeSeriesSplit`): the last
  * k x testSize rows are cut into k consecutive test folds, and each fold trains on every row
@@ -171,17 +234,13 @@ export interface TimeSeriesOptions {
  * folds[0].train // [0, 1, 2]
  * folds[0].test  // [3, 4, 5]
  */
-export const timeSeries = (n: number, options: TimeSeriesOptions = {}): ReadonlyArray<Fold> => {
+export const timeSeries = (n: number, input: TimeSeriesOptions = {}): ReadonlyArray<Fold> => {
+  const options = timeSeriesOptions(input)
   const k = options.k ?? 5
   checkK("timeSeries", k + 1, n)
   const testSize = options.testSize ?? Math.floor(n / (k + 1))
   const gap = options.gap ?? 0
   const maxTrain = options.maxTrainSize ?? Infinity
-  if (!Number.isInteger(testSize) || testSize < 1) throw new InvalidSplit({ split: "timeSeries", reason: `testSize must be an integer >= 1, got ${testSize}` })
-  if (!Number.isInteger(gap) || gap < 0) throw new InvalidSplit({ split: "timeSeries", reason: `gap must be an integer >= 0, got ${gap}` })
-  if (!(maxTrain === Infinity || (Number.isInteger(maxTrain) && maxTrain >= 1))) {
-    throw new InvalidSplit({ split: "timeSeries", reason: `maxTrainSize must be an integer >= 1, got ${maxTrain}` })
-  }
   const first = n - k * testSize
   if (first - gap < 1) {
     throw new InvalidSplit({ split: "timeSeries", reason: `${k} test folds of ${testSize} rows and a gap of ${gap} leave no training rows among ${n}` })
@@ -201,13 +260,29 @@ export type Scheme =
   | { readonly _tag: "TimeSeries"; readonly options?: TimeSeriesOptions }
 
 /**
+ * The Schema of a scheme, and its JSON Schema (`Options.jsonSchema`): a sweep file can name one.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * Options.decodeEither(CrossValidation.SchemeSchema)({ _tag: "KFold", options: { k: 1 } }) // Left: options.k: expected an integer >= 2, got 1
+ */
+export const SchemeSchema: Schema.Schema<Scheme> = Schema.Union(
+  Schema.Struct({ _tag: Schema.Literal("KFold"), options: Schema.optional(KFoldOptionsSchema) }),
+  Schema.Struct({ _tag: Schema.Literal("StratifiedKFold"), options: Schema.optional(StratifiedOptionsSchema) }),
+  Schema.Struct({ _tag: Schema.Literal("Repeated"), stratified: Options.Boolean, options: Schema.optional(Schema.Struct(repeatedFields)) }),
+  Schema.Struct({ _tag: Schema.Literal("TimeSeries"), options: Schema.optional(TimeSeriesOptionsSchema) })
+)
+
+/**
  * The folds of a scheme for a dataset (or a number of rows). Stratified schemes need class labels.
  *
  * @example
  * import { CrossValidation, Wine } from "@tunekit/datasets"
  * const folds = CrossValidation.folds({ _tag: "StratifiedKFold", options: { k: 3 } }, Wine.load())
  */
-export const folds = (scheme: Scheme, data: Dataset.Rows | Dataset.Series | number): ReadonlyArray<Fold> => {
+export const folds = (input: Scheme, data: Dataset.Rows | Dataset.Series | number): ReadonlyArray<Fold> => {
+  const scheme = decoder(SchemeSchema, invalid(typeof input?._tag === "string" ? input._tag : "scheme"))(input)
   const n = typeof data === "number" ? data : Dataset.size(data)
   const labels = () => {
     if (typeof data === "number" || data._tag === "Series" || data._tag === "Regression") {
@@ -245,6 +320,32 @@ export interface EvaluateOptions<D, C> {
   /** The name the fold score is reported under; the study's `metric` should be the same. Default "score". */
   readonly metric?: string
 }
+
+const isObject = (u: unknown): u is object => typeof u === "object" && u !== null
+const rows = Options.instance((u): u is ReadonlyArray<number> => Array.isArray(u), "a list of row indices")
+
+/**
+ * The Schema of `evaluate`'s and `objective`'s options (its JSON Schema describes `metric`; the
+ * rest is given in code).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { CrossValidation } from "@tunekit/datasets"
+ * Options.jsonSchema(CrossValidation.EvaluateOptionsSchema)
+ */
+export const EvaluateOptionsSchema: Schema.Schema<EvaluateOptions<any, any>> = Schema.Struct({
+  data: Options.instance((u): u is Dataset.Rows | Dataset.Series => isObject(u) && "_tag" in u, "a dataset or a series"),
+  folds: Schema.Array(
+    Schema.Struct({ index: Options.NonNegativeInt, repeat: Options.NonNegativeInt, train: rows, test: rows })
+      .annotations({ parseOptions: { onExcessProperty: "ignore" } })
+  ).pipe(Schema.minItems(1, { message: () => "no folds to evaluate" })),
+  score: Options.fn<Scorer<any, any>>("a function that scores a fold"),
+  metric: Schema.optional(Options.NonEmptyString)
+})
+
+const decodeEvaluate = Options.decodeEither(EvaluateOptionsSchema)
+const evaluateProblem = (split: string, options: unknown): InvalidSplit | undefined =>
+  Either.match(decodeEvaluate(options), { onLeft: (p) => invalid(split)(p), onRight: () => undefined })
 
 const partsOf = <D extends Dataset.Rows | Dataset.Series>(data: D, fold: Fold): FoldData<D> => {
   if (data._tag === "Series") {
@@ -304,7 +405,8 @@ export const evaluate = <D extends Dataset.Rows | Dataset.Series, C>(
       if (typeof result === "number") next(result)
       else Promise.resolve(result).then(next, (e) => subscriber.error(e))
     }
-    if (options.folds.length === 0) subscriber.error(new InvalidSplit({ split: "evaluate", reason: "no folds to evaluate" }))
+    const problem = evaluateProblem("evaluate", options)
+    if (problem !== undefined) subscriber.error(problem)
     else timer = setImmediate(() => run(0))
     return () => {
       stopped = true
@@ -336,7 +438,8 @@ export interface Reporter {
 export const objective = <D extends Dataset.Rows | Dataset.Series, C>(options: EvaluateOptions<D, C>) =>
 async (config: C, trial: Reporter): Promise<number> => {
   const metric = options.metric ?? "score"
-  if (options.folds.length === 0) throw new InvalidSplit({ split: "objective", reason: "no folds to evaluate" })
+  const problem = evaluateProblem("objective", options)
+  if (problem !== undefined) throw problem
   const scores: Array<number> = []
   for (const fold of options.folds) {
     trial.signal?.throwIfAborted()

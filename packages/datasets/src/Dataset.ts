@@ -13,7 +13,10 @@
  *
  * @since 0.1.0
  */
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
 import { InvalidDataset } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 
 /** Rows of features: `x[i][j]` is feature `j` of row `i`. */
 export type Matrix = ReadonlyArray<ReadonlyArray<number>>
@@ -283,6 +286,27 @@ export const fillMissing = (s: Series, method: "linear" | "previous" = "linear")
   return { ...s, values: v, missing: 0 }
 }
 
+/** Options of `windows`. */
+export interface WindowOptions {
+  /** Values in each window (the row's features); >= 1. */
+  readonly length: number
+  /** How many steps after the window's last value the target is; >= 1, default 1. */
+  readonly horizon?: number
+}
+
+/**
+ * The Schema of `windows`'s options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Dataset } from "@tunekit/datasets"
+ * Options.jsonSchema(Dataset.WindowOptionsSchema)
+ */
+export const WindowOptionsSchema: Schema.Schema<WindowOptions> = Schema.Struct({
+  length: Options.PositiveInt,
+  horizon: Schema.optional(Options.PositiveInt)
+})
+
 /**
  * Sliding windows over a series, for sequence models: each row holds `length` consecutive values
  * and its target is the value `horizon` steps after the window's last one (default 1). Throws
@@ -294,11 +318,8 @@ export const fillMissing = (s: Series, method: "linear" | "previous" = "linear")
  * const w = Dataset.windows(Sunspots.load(), { length: 12 })
  * w.x[0].length // 12
  */
-export const windows = (s: Series, options: { readonly length: number; readonly horizon?: number }): Regression => {
-  const { length } = options
-  const horizon = options.horizon ?? 1
-  if (!Number.isInteger(length) || length < 1) fail(s.name, `window length must be an integer >= 1, got ${length}`)
-  if (!Number.isInteger(horizon) || horizon < 1) fail(s.name, `horizon must be an integer >= 1, got ${horizon}`)
+export const windows = (s: Series, input: WindowOptions): Regression => {
+  const { horizon = 1, length } = decoder(WindowOptionsSchema, (p) => new InvalidDataset({ dataset: s.name, reason: Options.format(p) }))(input)
   const count = s.values.length - length - horizon + 1
   if (count < 1) fail(s.name, `${s.values.length} values are too few for windows of ${length} and a horizon of ${horizon}`)
   if (s.missing > 0) fail(s.name, `${s.missing} values are missing; fill them first (Dataset.fillMissing)`)

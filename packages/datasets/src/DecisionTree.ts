@@ -15,7 +15,10 @@
  */
 import type * as Dataset from "./Dataset.js"
 import { addProba, argmax, shape, trainTree, type Tree, value } from "./internal/cart.js"
-import { checker } from "./internal/params.js"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
+import { InvalidModelConfig } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 import { columns, grow, leafFor, shapeOf } from "./internal/tree.js"
 import type * as Model from "./Model.js"
 
@@ -36,6 +39,30 @@ export interface Config {
 /** The tree implementations. */
 export type Engine = "tunekit" | "ml-cart"
 
+// Infinity is no limit; JSON cannot hold it (leave maxDepth out there).
+const Unlimited = Schema.Literal(Infinity).annotations({ jsonSchema: { description: "Infinity: no limit (set in code only)", anyOf: [{ not: {} }] } })
+
+/** @internal the fields a forest shares with a tree. */
+export const treeFields = {
+  maxDepth: Schema.optional(Schema.Union(Options.PositiveInt, Unlimited).annotations(Options.expecting("an integer >= 1, or Infinity (no limit)"))),
+  minSamplesSplit: Schema.optional(Options.number({ int: true, min: 2 })),
+  minSamplesLeaf: Schema.optional(Options.PositiveInt),
+  minImpurityDecrease: Schema.optional(Options.number({ min: 0, max: 1 }))
+}
+
+/**
+ * The Schema of a tree's hyperparameters, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { DecisionTree } from "@tunekit/datasets"
+ * Options.jsonSchema(DecisionTree.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({ ...treeFields, engine: Schema.optional(Options.literals("tunekit", "ml-cart")) })
+
+/** @internal a problem with a model's hyperparameters as its typed error. */
+export const invalidConfig = (model: string) => (p: Options.Problem) => new InvalidModelConfig({ model, param: p.path === "" ? "config" : p.path, reason: p.message })
+
 /** The checked, complete hyperparameters. */
 export interface Params {
   readonly maxDepth: number
@@ -53,15 +80,13 @@ export interface Params {
  * DecisionTree.validate({ maxDepth: 0 }) // throws: decisionTree.maxDepth: must be an integer >= 1, got 0
  */
 export const validate = (config: Config, model = "decisionTree"): Params => {
-  const c = checker(model)
+  const c = decoder(ConfigSchema, invalidConfig(model))(config)
   return {
-    maxDepth: c.int("maxDepth", config.maxDepth, Infinity, 1, Infinity, true),
-    minSamplesSplit: c.int("minSamplesSplit", config.minSamplesSplit, 2, 2),
-    minSamplesLeaf: c.int("minSamplesLeaf", config.minSamplesLeaf, 1, 1),
-    minImpurityDecrease: c.float("minImpurityDecrease", config.minImpurityDecrease, 0, 0, 1),
-    engine: config.engine === undefined || config.engine === "tunekit" || config.engine === "ml-cart"
-      ? config.engine ?? "tunekit"
-      : c.fail("engine", `must be "tunekit" or "ml-cart", got ${JSON.stringify(config.engine)}`)
+    maxDepth: c.maxDepth ?? Infinity,
+    minSamplesSplit: c.minSamplesSplit ?? 2,
+    minSamplesLeaf: c.minSamplesLeaf ?? 1,
+    minImpurityDecrease: c.minImpurityDecrease ?? 0,
+    engine: c.engine ?? "tunekit"
   }
 }
 

@@ -19,13 +19,15 @@
  *
  * @since 0.1.0
  */
-import { Rng } from "@tunekit/core"
+import { Options, Rng } from "@tunekit/core"
+import { Schema } from "effect"
 import type * as Dataset from "./Dataset.js"
 import * as DecisionTree from "./DecisionTree.js"
 import { RandomForestClassifier, RandomForestRegression } from "ml-random-forest"
 import { addProba, argmax, trainTree, value } from "./internal/cart.js"
 import { columns, grow, leafFor } from "./internal/tree.js"
-import { checker } from "./internal/params.js"
+import { InvalidModelConfig } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 import type * as Model from "./Model.js"
 
 /** How many features each tree sees. */
@@ -57,6 +59,34 @@ export interface Config extends Omit<DecisionTree.Config, "engine"> {
 /** The forest implementations: tunekit's CART, ml-cart trees with tunekit's bagging, or ml-random-forest whole. */
 export type Engine = DecisionTree.Engine | "ml-random-forest"
 
+/**
+ * The Schema of a forest's hyperparameters, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { RandomForest } from "@tunekit/datasets"
+ * Options.jsonSchema(RandomForest.ConfigSchema)
+ */
+export const ConfigSchema: Schema.Schema<Config> = Schema.Struct({
+  ...DecisionTree.treeFields,
+  engine: Schema.optional(Options.literals("tunekit", "ml-cart", "ml-random-forest")),
+  nEstimators: Schema.optional(Options.PositiveInt),
+  maxFeatures: Schema.optional(
+    Schema.Union(Options.number({ above: 0, max: 1 }), Options.number({ int: true, min: 2 }), Options.literals("sqrt", "log2", "all"))
+      .annotations(Options.expecting(`a fraction in (0, 1], an integer count, "sqrt", "log2" or "all"`))
+  ),
+  bootstrap: Schema.optional(Options.Boolean),
+  maxSamples: Schema.optional(Options.number({ above: 0, max: 1 })),
+  seed: Schema.optional(Options.number({ int: true }))
+}).pipe(Schema.filter((c) => {
+  if (c.engine !== "ml-random-forest") return true
+  if ((c.minSamplesLeaf ?? 1) !== 1) return { path: ["minSamplesLeaf"], message: "ml-random-forest has no minimum leaf size; use engine \"tunekit\"" }
+  if ((c.maxSamples ?? 1) !== 1) return { path: ["maxSamples"], message: "ml-random-forest takes the first rows rather than a sample; use engine \"tunekit\"" }
+  return true
+}))
+
+const configOf = decoder(ConfigSchema, DecisionTree.invalidConfig("randomForest"))
+
 /** The checked, complete hyperparameters. */
 export interface Params extends Omit<DecisionTree.Params, "engine"> {
   readonly engine: Engine
@@ -75,28 +105,18 @@ export interface Params extends Omit<DecisionTree.Params, "engine"> {
  * RandomForest.validate({ nEstimators: 0 }) // throws: randomForest.nEstimators: must be an integer >= 1, got 0
  */
 export const validate = (config: Config, task: "classification" | "regression" = "classification"): Params => {
-  const c = checker("randomForest")
-  const mf = config.maxFeatures ?? (task === "classification" ? "sqrt" : "all")
-  if (typeof mf === "number" ? !(mf > 0 && (mf <= 1 || Number.isInteger(mf))) : !["sqrt", "log2", "all"].includes(mf)) {
-    c.fail("maxFeatures", `must be a fraction in (0, 1], an integer count, "sqrt", "log2" or "all", got ${JSON.stringify(mf)}`)
-  }
-  if (config.bootstrap !== undefined && typeof config.bootstrap !== "boolean") c.fail("bootstrap", `must be a boolean, got ${String(config.bootstrap)}`)
-  const engine = config.engine ?? "tunekit"
-  if (!["tunekit", "ml-cart", "ml-random-forest"].includes(engine)) {
-    c.fail("engine", `must be "tunekit", "ml-cart" or "ml-random-forest", got ${JSON.stringify(engine)}`)
-  }
-  if (engine === "ml-random-forest") {
-    if ((config.minSamplesLeaf ?? 1) !== 1) c.fail("minSamplesLeaf", "ml-random-forest has no minimum leaf size; use engine \"tunekit\"")
-    if ((config.maxSamples ?? 1) !== 1) c.fail("maxSamples", "ml-random-forest takes the first rows rather than a sample; use engine \"tunekit\"")
-  }
+  const c = configOf(config)
   return {
-    ...DecisionTree.validate({ ...config, engine: undefined }, "randomForest"),
-    engine,
-    nEstimators: c.int("nEstimators", config.nEstimators, 100, 1),
-    maxFeatures: mf,
-    bootstrap: config.bootstrap ?? true,
-    maxSamples: c.float("maxSamples", config.maxSamples, 1, 0, 1, true),
-    seed: c.int("seed", config.seed, 0, -(2 ** 53), 2 ** 53)
+    maxDepth: c.maxDepth ?? Infinity,
+    minSamplesSplit: c.minSamplesSplit ?? 2,
+    minSamplesLeaf: c.minSamplesLeaf ?? 1,
+    minImpurityDecrease: c.minImpurityDecrease ?? 0,
+    engine: c.engine ?? "tunekit",
+    nEstimators: c.nEstimators ?? 100,
+    maxFeatures: c.maxFeatures ?? (task === "classification" ? "sqrt" : "all"),
+    bootstrap: c.bootstrap ?? true,
+    maxSamples: c.maxSamples ?? 1,
+    seed: c.seed ?? 0
   }
 }
 
@@ -138,7 +158,7 @@ export const fit = <D extends Dataset.Tabular>(train: D, config: Config = {}): F
   const n = train.x.length
   const d = train.x[0].length
   if (typeof p.maxFeatures === "number" && p.maxFeatures > 1 && p.maxFeatures > d) {
-    checker("randomForest").fail("maxFeatures", `${p.maxFeatures} features asked for, ${train.name} has ${d}`)
+    throw new InvalidModelConfig({ model: "randomForest", param: "maxFeatures", reason: `${p.maxFeatures} features asked for, ${train.name} has ${d}` })
   }
   const k = featureCount(p.maxFeatures, d)
   const draws = Math.max(1, Math.round(p.maxSamples * n))

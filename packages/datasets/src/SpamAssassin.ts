@@ -11,8 +11,11 @@
  * @since 0.1.0
  */
 import { createRequire } from "node:module"
+import { Options } from "@tunekit/core"
+import { Schema } from "effect"
 import * as Dataset from "./Dataset.js"
 import { InvalidDataset } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 
 /** One message as the corpus package gives it. */
 interface Email {
@@ -37,6 +40,21 @@ export interface LoadOptions {
   /** Cut each text to this many characters (a few messages are hundreds of kilobytes). */
   readonly maxChars?: number
 }
+
+/**
+ * The Schema of `load`'s options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { SpamAssassin } from "@tunekit/datasets"
+ * Options.jsonSchema(SpamAssassin.LoadOptionsSchema)
+ */
+export const LoadOptionsSchema: Schema.Schema<LoadOptions> = Schema.Struct({
+  headers: Schema.optional(Options.Boolean),
+  maxChars: Schema.optional(Options.PositiveInt)
+})
+
+const loadOptions = decoder(LoadOptionsSchema, (p) => new InvalidDataset({ dataset: "spam-assassin", reason: Options.format(p) }))
 
 let corpus: ReadonlyArray<Email> | undefined
 
@@ -69,12 +87,10 @@ const body = (text: string): string => {
  * import { SpamAssassin, Split } from "@tunekit/datasets"
  * const { train, test } = Split.holdout(SpamAssassin.load({ maxChars: 2000 }), { testFraction: 0.2, seed: 1, stratify: true })
  */
-export const load = (options: LoadOptions = {}): Dataset.Text => {
+export const load = (input: LoadOptions = {}): Dataset.Text => {
+  const options = loadOptions(input)
   const emails = readCorpus()
   const max = options.maxChars
-  if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-    throw new InvalidDataset({ dataset: "spam-assassin", reason: `maxChars must be an integer >= 1, got ${max}` })
-  }
   const texts: Array<string> = []
   const y: Array<number> = []
   for (const e of emails) {

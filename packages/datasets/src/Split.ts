@@ -11,9 +11,11 @@
  *
  * @since 0.1.0
  */
-import { Rng } from "@tunekit/core"
+import { Options, Rng } from "@tunekit/core"
+import { Schema } from "effect"
 import * as Dataset from "./Dataset.js"
 import { InvalidSplit } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 
 /** Row indices of the two parts of a split. */
 export interface Indices {
@@ -31,8 +33,69 @@ export interface HoldoutOptions {
   readonly stratify?: boolean
 }
 
+const testFraction = Schema.optional(Options.number({ above: 0, below: 1 }))
+
+/**
+ * The Schema of `holdout`'s options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Split } from "@tunekit/datasets"
+ * Options.jsonSchema(Split.HoldoutOptionsSchema)
+ */
+export const HoldoutOptionsSchema: Schema.Schema<HoldoutOptions> = Schema.Struct({
+  testFraction,
+  seed: Schema.optional(Options.Finite),
+  stratify: Schema.optional(Options.Boolean)
+})
+
+/** Options of `holdoutIndices`. */
+export interface IndicesOptions {
+  /** The share of rows held out for testing, in (0, 1). Default 0.2. */
+  readonly testFraction?: number
+  /** The seed of the shuffle. Default 0. */
+  readonly seed?: number
+  /** Class labels to stratify by, one per row. */
+  readonly labels?: ReadonlyArray<number>
+}
+
+/**
+ * The Schema of `holdoutIndices`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Split } from "@tunekit/datasets"
+ * Options.jsonSchema(Split.IndicesOptionsSchema)
+ */
+export const IndicesOptionsSchema: Schema.Schema<IndicesOptions> = Schema.Struct({
+  testFraction,
+  seed: Schema.optional(Options.Finite),
+  labels: Schema.optional(Schema.Array(Schema.Number))
+})
+
+/** Options of `chronological`. */
+export interface ChronologicalOptions {
+  /** The share of the latest values held out for testing, in (0, 1). Default 0.2. */
+  readonly testFraction?: number
+}
+
+/**
+ * The Schema of `chronological`'s options.
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Split } from "@tunekit/datasets"
+ * Options.jsonSchema(Split.ChronologicalOptionsSchema)
+ */
+export const ChronologicalOptionsSchema: Schema.Schema<ChronologicalOptions> = Schema.Struct({ testFraction })
+
+const invalid = (split: string) => (p: Options.Problem) => new InvalidSplit({ split, reason: Options.format(p) })
+const holdoutOptions = decoder(HoldoutOptionsSchema, invalid("holdout"))
+const indicesOptions = decoder(IndicesOptionsSchema, invalid("holdout"))
+const chronologicalOptions = decoder(ChronologicalOptionsSchema, invalid("chronological"))
+
+// The fraction itself is checked by the options' Schema; here, what it leaves of n rows.
 const checkFraction = (split: string, f: number, n: number) => {
-  if (!(f > 0 && f < 1)) throw new InvalidSplit({ split, reason: `testFraction must be in (0, 1), got ${f}` })
   if (!Number.isInteger(n) || n < 2) throw new InvalidSplit({ split, reason: `a split needs at least 2 rows, got ${n}` })
   // As scikit-learn: the test part rounds up, and neither part may be empty.
   const nTest = Math.ceil(n * f)
@@ -73,10 +136,8 @@ export const allocate = (counts: ReadonlyArray<number>, total: number): Array<nu
  * import { Split } from "@tunekit/datasets"
  * const { train, test } = Split.holdoutIndices(10, { testFraction: 0.3, seed: 1 }) // 7 and 3 indices
  */
-export const holdoutIndices = (
-  n: number,
-  options: { readonly testFraction?: number; readonly seed?: number; readonly labels?: ReadonlyArray<number> } = {}
-): Indices => {
+export const holdoutIndices = (n: number, input: IndicesOptions = {}): Indices => {
+  const options = indicesOptions(input)
   const nTest = checkFraction("holdout", options.testFraction ?? 0.2, n)
   const rng = Rng.generator(options.seed ?? 0, "holdout")
   const labels = options.labels
@@ -125,8 +186,9 @@ export const groupByClass = (labels: ReadonlyArray<number>): Array<Array<number>
  */
 export const holdout = <D extends Dataset.Rows>(
   ds: D,
-  options: HoldoutOptions = {}
+  input: HoldoutOptions = {}
 ): { readonly train: D; readonly test: D; readonly indices: Indices } => {
+  const options = holdoutOptions(input)
   if (options.stratify && ds._tag === "Regression") {
     throw new InvalidSplit({ split: "holdout", reason: `${ds.name} is a regression dataset; stratify needs class labels` })
   }
@@ -148,8 +210,9 @@ export const holdout = <D extends Dataset.Rows>(
  */
 export const chronological = (
   s: Dataset.Series,
-  options: { readonly testFraction?: number } = {}
+  input: ChronologicalOptions = {}
 ): { readonly train: Dataset.Series; readonly test: Dataset.Series } => {
+  const options = chronologicalOptions(input)
   const n = s.values.length
   const nTest = checkFraction("chronological", options.testFraction ?? 0.2, n)
   const part = (from: number, to: number): Dataset.Series => {

@@ -13,7 +13,10 @@
  *
  * @since 0.1.0
  */
+import { Options as Opts } from "@tunekit/core"
+import { Schema } from "effect"
 import { InvalidDataset } from "./Errors.js"
+import { decoder } from "./internal/decode.js"
 
 /**
  * The padding id.
@@ -41,6 +44,22 @@ export interface Options {
   /** Drop tokens longer than this (encoded blobs, URLs). Default 30. */
   readonly maxTokenLength?: number
 }
+
+/**
+ * The Schema of `fit`'s options, and their JSON Schema (`Options.jsonSchema`).
+ *
+ * @example
+ * import { Options } from "@tunekit/core"
+ * import { Tokenizer } from "@tunekit/datasets"
+ * Options.jsonSchema(Tokenizer.OptionsSchema)
+ */
+export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
+  maxVocab: Schema.optional(Opts.PositiveInt),
+  minCount: Schema.optional(Opts.PositiveInt),
+  maxTokenLength: Schema.optional(Opts.PositiveInt)
+})
+
+const fitOptions = decoder(OptionsSchema, (p) => new InvalidDataset({ dataset: "tokenizer", reason: Opts.format(p) }))
 
 /** A fitted tokenizer. */
 export interface Tokenizer {
@@ -78,12 +97,11 @@ export const tokens = (text: string, maxTokenLength = 30): Array<string> =>
  * tok.vocab // ["a", "cat", "dog"]
  * tok.encode("a bird") // [2, 1]
  */
-export const fit = (texts: ReadonlyArray<string>, options: Options = {}): Tokenizer => {
+export const fit = (texts: ReadonlyArray<string>, input: Options = {}): Tokenizer => {
+  const options = fitOptions(input)
   const maxVocab = options.maxVocab ?? 10000
   const minCount = options.minCount ?? 2
   const maxLen = options.maxTokenLength ?? 30
-  if (!Number.isInteger(maxVocab) || maxVocab < 1) throw new InvalidDataset({ dataset: "tokenizer", reason: `maxVocab must be an integer >= 1, got ${maxVocab}` })
-  if (!Number.isInteger(minCount) || minCount < 1) throw new InvalidDataset({ dataset: "tokenizer", reason: `minCount must be an integer >= 1, got ${minCount}` })
   const counts = new Map<string, number>()
   for (const t of texts) for (const w of tokens(t, maxLen)) counts.set(w, (counts.get(w) ?? 0) + 1)
   const vocab = [...counts].filter(([, c]) => c >= minCount)

@@ -46,13 +46,13 @@ describe("gradient boosting (ml-xgboost, WebAssembly)", () => {
     const ds = Iris.load()
     const before = await Boosting.memory()
     const cases: ReadonlyArray<[Boosting.Config, string]> = [
-      [{ learningRate: 0 }, "boosting.learningRate: must be in (0, 1], got 0"],
-      [{ nEstimators: 0 }, "boosting.nEstimators: must be an integer in 1..100000, got 0"],
-      [{ maxDepth: 0 }, "boosting.maxDepth: must be an integer in 1..30, got 0"],
-      [{ subsample: 1.5 }, "boosting.subsample: must be in (0, 1], got 1.5"],
-      [{ colsampleBytree: 0 }, "boosting.colsampleBytree: must be in (0, 1], got 0"],
-      [{ regAlpha: -1 }, `boosting.regAlpha: must be in [0, ${Number.MAX_VALUE}], got -1`],
-      [{ gamma: NaN }, `boosting.gamma: must be in [0, ${Number.MAX_VALUE}], got NaN`]
+      [{ learningRate: 0 }, "boosting.learningRate: expected a number in (0, 1], got 0"],
+      [{ nEstimators: 0 }, "boosting.nEstimators: expected an integer in [1, 100000], got 0"],
+      [{ maxDepth: 0 }, "boosting.maxDepth: expected an integer in [1, 30], got 0"],
+      [{ subsample: 1.5 }, "boosting.subsample: expected a number in (0, 1], got 1.5"],
+      [{ colsampleBytree: 0 }, "boosting.colsampleBytree: expected a number in (0, 1], got 0"],
+      [{ regAlpha: -1 }, "boosting.regAlpha: expected a number >= 0, got -1"],
+      [{ gamma: NaN }, "boosting.gamma: expected a number >= 0, got NaN"]
     ]
     for (const [config, msg] of cases) {
       const err = await Boosting.score(ds, ds, config).then(() => undefined, (e) => e)

@@ -54,7 +54,7 @@ describe("holdout", () => {
 
   it("rejects impossible splits with InvalidSplit", () => {
     expect(() => Split.holdoutIndices(10, { testFraction: 0 })).toThrow(InvalidSplit)
-    expect(() => Split.holdoutIndices(10, { testFraction: 1 })).toThrow("holdout: testFraction must be in (0, 1), got 1")
+    expect(() => Split.holdoutIndices(10, { testFraction: 1 })).toThrow("holdout: testFraction: expected a number in (0, 1), got 1")
     expect(() => Split.holdoutIndices(1, {})).toThrow(/at least 2 rows/)
     expect(() => Split.holdoutIndices(3, { testFraction: 0.9 })).toThrow(/leaves no training rows/)
     expect(() => Split.holdout(Diabetes.load(), { stratify: true })).toThrow(/regression dataset/)

@@ -25,7 +25,7 @@ describe("tree models in a study", () => {
     expect(fine.state).toBe("Complete")
     expect(fine.values![0]).toBeGreaterThan(0.85)
     expect(badRate.state).toBe("Failed")
-    expect(badRate.reason).toContain("boosting.learningRate: must be in (0, 1], got 2")
+    expect(badRate.reason).toContain("boosting.learningRate: expected a number in (0, 1], got 2")
   })
 
   it("a dataset with NaN fails the trial that builds it, naming the row", async () => {

@@ -75,14 +75,14 @@ describe("random forest", () => {
   it("impossible configs throw InvalidModelConfig naming the parameter", () => {
     const ds = Iris.load()
     const cases: ReadonlyArray<[RandomForest.Config, string]> = [
-      [{ nEstimators: 0 }, "randomForest.nEstimators: must be an integer >= 1, got 0"],
-      [{ maxDepth: 0 }, "randomForest.maxDepth: must be an integer >= 1, got 0"],
-      [{ minSamplesSplit: 1 }, "randomForest.minSamplesSplit: must be an integer >= 2, got 1"],
-      [{ minSamplesLeaf: 0.5 }, "randomForest.minSamplesLeaf: must be an integer >= 1, got 0.5"],
+      [{ nEstimators: 0 }, "randomForest.nEstimators: expected a positive integer, got 0"],
+      [{ maxDepth: 0 }, "randomForest.maxDepth: expected an integer >= 1, or Infinity (no limit), got 0"],
+      [{ minSamplesSplit: 1 }, "randomForest.minSamplesSplit: expected an integer >= 2, got 1"],
+      [{ minSamplesLeaf: 0.5 }, "randomForest.minSamplesLeaf: expected a positive integer, got 0.5"],
       [{ maxFeatures: 9 }, "randomForest.maxFeatures: 9 features asked for, iris has 4"],
-      [{ maxFeatures: -1 }, "randomForest.maxFeatures: must be a fraction in (0, 1], an integer count, \"sqrt\", \"log2\" or \"all\", got -1"],
-      [{ maxSamples: 0 }, "randomForest.maxSamples: must be in (0, 1], got 0"],
-      [{ nEstimators: NaN }, "randomForest.nEstimators: must be an integer >= 1, got NaN"]
+      [{ maxFeatures: -1 }, "randomForest.maxFeatures: expected a fraction in (0, 1], an integer count, \"sqrt\", \"log2\" or \"all\", got -1"],
+      [{ maxSamples: 0 }, "randomForest.maxSamples: expected a number in (0, 1], got 0"],
+      [{ nEstimators: NaN }, "randomForest.nEstimators: expected a positive integer, got NaN"]
     ]
     for (const [config, msg] of cases) {
       let err: unknown
@@ -174,7 +174,7 @@ describe("the ml-random-forest engine", () => {
   it("says which options it cannot honour", () => {
     expect(() => RandomForest.fit(Iris.load(), { engine: "ml-random-forest", minSamplesLeaf: 3 })).toThrow(/randomForest.minSamplesLeaf: ml-random-forest has no minimum leaf size/)
     expect(() => RandomForest.fit(Iris.load(), { engine: "ml-random-forest", maxSamples: 0.5 })).toThrow(/randomForest.maxSamples/)
-    expect(() => RandomForest.fit(Iris.load(), { engine: "sklearn" as never })).toThrow(/randomForest.engine: must be/)
+    expect(() => RandomForest.fit(Iris.load(), { engine: "sklearn" as never })).toThrow('randomForest.engine: expected one of "tunekit", "ml-cart", "ml-random-forest", got "sklearn"')
   })
 })
 
