@@ -15,7 +15,6 @@
 import { createRequire } from "node:module"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import * as echarts from "echarts"
 import type * as Contour from "./Contour.js"
 import type * as Edf from "./Edf.js"
 import type * as Folds from "./Folds.js"
@@ -199,7 +198,7 @@ export const option = (data: Data, options: Options = {}): { readonly option: EC
  */
 export const toSvg = (data: Data, options: Options = {}): string => {
   const { option: o, width, height } = option(data, options)
-  const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width, height })
+  const chart = echarts().init(null, null, { renderer: "svg", ssr: true, width, height })
   try {
     chart.setOption(o)
     return chart.renderToSVGString()
@@ -209,14 +208,23 @@ export const toSvg = (data: Data, options: Options = {}): string => {
   }
 }
 
+const require = createRequire(import.meta.url)
+
+let lib: typeof import("echarts") | undefined
+
+/**
+ * ECharts, loaded on the first render: the data of plots does not pay for it, and its one-file
+ * CommonJS build (dist/echarts.js) loads about 3 times faster than its ES modules.
+ */
+const echarts = (): typeof import("echarts") => (lib ??= require("echarts") as typeof import("echarts"))
+
 let library: string | undefined
 
 /** ECharts' browser build, read once from the installed package. */
 const echartsScript = (): string => {
   if (library === undefined) {
     // The package's `require` entry is dist/echarts.js; its minified twin sits beside it.
-    const main = createRequire(import.meta.url).resolve("echarts")
-    library = fs.readFileSync(path.join(path.dirname(main), "echarts.min.js"), "utf8")
+    library = fs.readFileSync(path.join(path.dirname(require.resolve("echarts")), "echarts.min.js"), "utf8")
   }
   return library
 }
@@ -252,7 +260,7 @@ export const toHtml = (plots: Data | ReadonlyArray<Data | Entry>, options: { rea
   const charts = entries.map((e) => option(e.data, e.options ?? {}))
   const title = options.title ?? (charts.length === 1 ? String((charts[0].option.title as { text?: string })?.text ?? "tunekit") : "tunekit")
   const figures = charts
-    .map((c, i) => `<figure><div class="chart" id="tk-plot-${i}" style="max-width:${c.width}px;height:${c.height}px"></div></figure>`)
+    .map((c, i) => `<figure><div class="chart" id="tk-plot-${i}" style="width:${c.width}px;height:${c.height}px"></div></figure>`)
     .join("\n")
   return `<!doctype html>
 <html lang="en">
@@ -263,8 +271,7 @@ export const toHtml = (plots: Data | ReadonlyArray<Data | Entry>, options: { rea
 <style>
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }
 h1 { font-size: 20px; font-weight: 600; }
-figure { margin: 0 0 24px; background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px; }
-.chart { width: 100%; }
+figure { margin: 0 0 24px; background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px; width: fit-content; max-width: 100%; overflow-x: auto; }
 </style>
 </head>
 <body>
@@ -276,7 +283,6 @@ const options = ${scriptJson(charts.map((c) => c.option))};
 options.forEach((option, i) => {
   const chart = echarts.init(document.getElementById("tk-plot-" + i), null, { renderer: "svg" });
   chart.setOption(option);
-  window.addEventListener("resize", () => chart.resize());
 });
 </script>
 </body>
