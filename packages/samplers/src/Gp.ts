@@ -20,6 +20,7 @@ import { Distribution, Options as Opts, Sampler, SamplerUnsupported } from "@tun
 import type { Trial } from "@tunekit/core"
 import { Effect, Either, Layer, Schema } from "effect"
 import * as Qmc from "./Qmc.js"
+import * as GpDesign from "./internal/gpDesign.js"
 import * as GpSampler from "./internal/gpSampler.js"
 import { NotPositiveDefinite } from "./internal/linalg.js"
 
@@ -99,6 +100,13 @@ export interface Options {
   readonly maxPoints?: number
   /** The fit of hyperparameters uses at most this many trials (default 100); predictions use all. */
   readonly maxFitPoints?: number
+  /**
+   * Model the parameters of every branch of a conditional space (default true): each trial's
+   * inactive parameters take a constant outside the unit cube (Levesque et al. 2017), and each
+   * candidate belongs to one branch the history shows. false models only the parameters that every
+   * completed trial has (Optuna's intersection space) and samples the others uniformly.
+   */
+  readonly conditional?: boolean
 }
 
 /**
@@ -124,7 +132,8 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   warp: Schema.optional(Opts.Boolean),
   additive: Schema.optional(Opts.Boolean),
   maxPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
-  maxFitPoints: Schema.optional(Opts.number({ int: true, min: 2 }))
+  maxFitPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
+  conditional: Schema.optional(Opts.Boolean)
 })
 
 const decodeOptions = Sampler.decodeOptions("gp", OptionsSchema)
@@ -165,6 +174,36 @@ export const intersectionSpace = (ctx: Sampler.SampleContext): Sampler.SearchSpa
 }
 
 /**
+ * Every parameter some completed trial has, as long as all of them give it the same distribution,
+ * in the declared order when there is a space and by name otherwise (parameters with a single value
+ * left out): the space a conditional GP models, inactive parameters marked per trial.
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * declare const ctx: import("@tunekit/core").Sampler.SampleContext
+ * const modelled = Gp.unionSpace(ctx) // Map { "model" => ..., "model.svm.c" => ..., "model.forest.depth" => ... }
+ */
+export const unionSpace = (ctx: Sampler.SampleContext): Sampler.SearchSpace => {
+  const all = new Map<string, Distribution.Distribution>()
+  const bad = new Set<string>()
+  for (const t of ctx.history) {
+    if (!complete(t)) continue
+    for (const [k, d] of Object.entries(t.distributions)) {
+      const prev = all.get(k)
+      if (prev === undefined) all.set(k, d)
+      else if (prev !== d && !Distribution.equals(prev, d)) bad.add(k)
+    }
+  }
+  const order = ctx.space ? [...ctx.space.params.keys()] : [...all.keys()].sort()
+  const out = new Map<string, Distribution.Distribution>()
+  for (const k of order) {
+    const d = all.get(k)
+    if (d !== undefined && !bad.has(k) && !Distribution.isSingle(d)) out.set(k, d)
+  }
+  return out
+}
+
+/**
  * A GP-BO sampler.
  *
  * @example
@@ -175,16 +214,8 @@ export const make = (input: Options = {}): Sampler.SamplerService => {
   const decoded = decodeOptions(input)
   if (Either.isLeft(decoded)) return Sampler.refused(decoded.left)
   const options = decoded.right
-  const startupFor = (ctx: Sampler.SampleContext): number => {
-    if (options.nStartupTrials !== undefined) return options.nStartupTrials
-    let d = ctx.space?.params.size
-    if (d === undefined) {
-      const names = new Set<string>()
-      for (const t of ctx.history) for (const k of Object.keys(t.params)) names.add(k)
-      d = names.size
-    }
-    return Math.max(10, 2 * d + 2)
-  }
+  // The startup design is fixed by the space, or define-by-run by the first trial to complete.
+  const designOf = (ctx: Sampler.SampleContext) => GpDesign.designOf(ctx, options.nStartupTrials)
   const settings: GpSampler.Settings = {
     kernel: options.kernel ?? "matern52",
     acquisition: options.acquisition ?? "logei",
@@ -200,22 +231,26 @@ export const make = (input: Options = {}): Sampler.SamplerService => {
     warp: options.warp ?? true,
     additive: options.additive ?? true
   }
-  const design = options.initialDesign ?? "lhs"
-  // One design per startup size (it depends on the dimension), so a Latin hypercube spans exactly the startup trials.
-  const designs = new Map<number, Sampler.SamplerService>()
-  const designFor = (n: number): Sampler.SamplerService => {
-    let d = designs.get(n)
-    if (!d) {
-      d = design === "random" ? Sampler.random : Qmc.make({ kind: design, size: n })
-      designs.set(n, d)
-    }
-    return d
+  const initialDesign = options.initialDesign ?? "lhs"
+  const sobol = Qmc.make({ kind: "sobol" })
+  const inStartup = (ctx: Sampler.SampleContext) => GpDesign.inStartup(ctx, options.nStartupTrials)
+  const startupValue = (ctx: Sampler.SampleContext, name: string, d: Distribution.Distribution): number => {
+    const design = designOf(ctx)
+    if (design === undefined || initialDesign === "random" || Distribution.isSingle(d)) return Sampler.sampleUniform(ctx.rng, d)
+    if (initialDesign === "sobol") return ctx.trialNumber < design.size ? sobol.sampleIndependent(ctx, name, d) : Sampler.sampleUniform(ctx.rng, d)
+    const u = GpDesign.coordinate(ctx, design, name, ctx.trialNumber)
+    return u === undefined ? Sampler.sampleUniform(ctx.rng, d) : Distribution.fromUnit(d, u)
   }
-  const inStartup = (ctx: Sampler.SampleContext) => {
-    const nStartup = startupFor(ctx)
-    let k = 0
-    for (const t of ctx.history) if (complete(t) && ++k >= nStartup) return false
-    return true
+  const relativeSpace = options.conditional === false ? intersectionSpace : unionSpace
+  const sampleModel = (ctx: Sampler.SampleContext, space: Sampler.SearchSpace): Record<string, number> => {
+    try {
+      return GpSampler.sampleRelative(ctx, space, settings)
+    } catch (e) {
+      // A kernel matrix that no jitter makes positive definite (values of wildly different
+      // scales): this trial is sampled independently rather than failing the study.
+      if (e instanceof NotPositiveDefinite) return {}
+      throw e
+    }
   }
   return {
     name: "gp",
@@ -231,21 +266,15 @@ export const make = (input: Options = {}): Sampler.SamplerService => {
       }
       return Effect.void
     },
-    inferRelativeSpace: (ctx) => (inStartup(ctx) ? new Map() : intersectionSpace(ctx)),
+    inferRelativeSpace: (ctx) => (inStartup(ctx) ? new Map() : relativeSpace(ctx)),
     sampleRelative: (ctx, space) => {
-      if (space.size === 0) return Sampler.noRelative
-      try {
-        return { params: GpSampler.sampleRelative(ctx, space, settings) }
-      } catch (e) {
-        // A kernel matrix that no jitter makes positive definite (values of wildly different
-        // scales): this trial is sampled independently rather than failing the study.
-        if (e instanceof NotPositiveDefinite) return Sampler.noRelative
-        throw e
-      }
+      // A define-by-run design just fixed by the history is proposed as the study's, once.
+      const design = designOf(ctx)
+      if (design?.derived) return { params: space.size === 0 ? {} : sampleModel(ctx, space), studyAttrs: GpDesign.attributeOf(design) }
+      return space.size === 0 ? Sampler.noRelative : { params: sampleModel(ctx, space) }
     },
-    // The initial design, and parameters outside the shared space (conditional ones) after it.
-    sampleIndependent: (ctx, name, d) =>
-      inStartup(ctx) ? designFor(startupFor(ctx)).sampleIndependent(ctx, name, d) : Sampler.sampleUniform(ctx.rng, d)
+    // The initial design, and parameters outside the modelled space (new ones) after it.
+    sampleIndependent: (ctx, name, d) => (inStartup(ctx) ? startupValue(ctx, name, d) : Sampler.sampleUniform(ctx.rng, d))
   }
 }
 

@@ -82,14 +82,73 @@ export const encoding = (space: Sampler.SearchSpace): Encoding => {
   return { names, dists, offsets, dims }
 }
 
+/**
+ * Where an inactive parameter (another branch's, in a conditional space) sits in the unit cube: a
+ * constant outside [0, 1], so that trials that lack it agree with each other on it and stay apart
+ * from those that have it (the imputation of Levesque, Durand, Gagne & Sabourin, "Bayesian
+ * optimization for conditional hyperparameter spaces", IJCNN 2017); an inactive categorical is
+ * all zeros.
+ */
+export const INACTIVE = -0.5
+
+/** Encodes internal values; NaN (or undefined) marks an inactive parameter. */
 export const encode = (enc: Encoding, values: ArrayLike<number>, out: Float64Array, at = 0): void => {
   for (let p = 0; p < enc.dists.length; p++) {
     const d = enc.dists[p]
     const o = at + enc.offsets[p]
+    const v = values[p]
+    const active = v !== undefined && !Number.isNaN(v)
     if (d._tag === "Categorical") {
-      for (let c = 0; c < d.choices.length; c++) out[o + c] = c === values[p] ? 1 : 0
-    } else out[o] = Distribution.toUnit(d, values[p])
+      for (let c = 0; c < d.choices.length; c++) out[o + c] = active && c === v ? 1 : 0
+    } else out[o] = active ? Distribution.toUnit(d, v) : INACTIVE
   }
+}
+
+/**
+ * The branches of a conditional space as the history shows them: each set of modelled parameters
+ * that completed trials have together (one set for a space without branches). For each branch,
+ * the discrete parameters that select it (their values in the branch's trials never occur in other
+ * branches' trials: a branch's own choice of `Space.branch`, or define-by-run's `layers`) keep
+ * those values, so that a candidate is always a configuration the objective can produce.
+ */
+export interface Branch {
+  readonly active: ReadonlyArray<number>
+  readonly selectors: ReadonlyMap<number, ReadonlyArray<number>>
+  readonly count: number
+}
+
+export const branchesOf = (enc: Encoding, rows: ReadonlyArray<ArrayLike<number>>): ReadonlyArray<Branch> => {
+  const P = enc.names.length
+  const bySig = new Map<string, Array<ArrayLike<number>>>()
+  for (const r of rows) {
+    let sig = ""
+    for (let p = 0; p < P; p++) sig += Number.isNaN(r[p]) ? "0" : "1"
+    const list = bySig.get(sig)
+    if (list) list.push(r)
+    else bySig.set(sig, [r])
+  }
+  const sigs = [...bySig.keys()].sort()
+  return sigs.map((sig) => {
+    const own = bySig.get(sig)!
+    const active: Array<number> = []
+    for (let p = 0; p < P; p++) if (sig[p] === "1") active.push(p)
+    const selectors = new Map<number, ReadonlyArray<number>>()
+    if (sigs.length > 1) {
+      for (const p of active) {
+        const d = enc.dists[p]
+        if (d._tag === "Float" && d.step === undefined) continue
+        const mine = new Set<number>()
+        for (const r of own) mine.add(r[p])
+        let disjoint = true
+        for (const [other, rs] of bySig) {
+          if (other === sig) continue
+          for (const r of rs) if (mine.has(r[p])) disjoint = false
+        }
+        if (disjoint) selectors.set(p, [...mine].sort((a, b) => a - b))
+      }
+    }
+    return { active, selectors, count: own.length }
+  })
 }
 
 const isContinuous = (d: Distribution.Distribution) => d._tag === "Float" && d.step === undefined
@@ -97,7 +156,21 @@ const isContinuous = (d: Distribution.Distribution) => d._tag === "Float" && d.s
 /** The objective as a quantity to maximize: minimized objectives are negated. */
 const signed = (ctx: Sampler.SampleContext, v: number) => (ctx.study.directions[0] === "maximize" ? v : -v)
 
-const hasAll = (t: Trial.FrozenTrial, enc: Encoding) => enc.names.every((n) => t.params[n] !== undefined)
+/** A trial's values of the modelled parameters, NaN where it has none (another branch's). */
+const rowOf = (t: Trial.FrozenTrial, enc: Encoding): Float64Array => {
+  const v = new Float64Array(enc.names.length)
+  enc.names.forEach((k, p) => {
+    const x = t.params[k]
+    const d = t.distributions[k]
+    v[p] = x !== undefined && d !== undefined && Distribution.equals(d, enc.dists[p]) ? x : NaN
+  })
+  return v
+}
+
+const isActive = (v: ArrayLike<number>) => {
+  for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) return true
+  return false
+}
 
 export const sampleRelative = (
   ctx: Sampler.SampleContext,
@@ -108,18 +181,29 @@ export const sampleRelative = (
   const P = enc.names.length
   const D = enc.dims
   const done: Array<Trial.FrozenTrial> = []
-  const pending: Array<Trial.FrozenTrial> = []
+  const rows: Array<Float64Array> = []
+  const pendingRows: Array<Float64Array> = []
   for (const t of ctx.history) {
-    if (!hasAll(t, enc)) continue
-    if (t.state === "Complete" && t.values !== undefined && Number.isFinite(t.values[0])) done.push(t)
-    else if (t.state === "Running" || t.state === "Waiting") pending.push(t)
+    const complete = t.state === "Complete" && t.values !== undefined && Number.isFinite(t.values[0])
+    if (!complete && t.state !== "Running" && t.state !== "Waiting") continue
+    const row = rowOf(t, enc)
+    if (!isActive(row)) continue
+    if (complete) {
+      done.push(t)
+      rows.push(row)
+    } else pendingRows.push(row)
   }
+  const branches = branchesOf(enc, rows)
+  const signature = (r: ArrayLike<number>) => Array.from(r, (v) => (Number.isNaN(v) ? "0" : "1")).join("")
+  const known = new Set(rows.map(signature))
+  // A running trial enters the model only once it has every parameter of some branch.
+  const pending = pendingRows.filter((r) => known.has(signature(r)))
   const n = done.length
-  const valuesOf = (t: Trial.FrozenTrial) => enc.names.map((k) => t.params[k])
+  const valuesOf = (i: number) => rows[i]
   const x = new Float64Array(n * D)
   const raw = new Float64Array(n)
   done.forEach((t, i) => {
-    encode(enc, valuesOf(t), x, i * D)
+    encode(enc, rows[i], x, i * D)
     raw[i] = signed(ctx, t.values![0])
   })
   if (s.warp) warpInPlace(raw)
@@ -151,8 +235,8 @@ export const sampleRelative = (
     const px = new Float64Array(pending.length * D)
     const py = new Float64Array(pending.length)
     const lie = s.liar === "min" ? Math.min(...y) : s.liar === "max" ? best : s.liar === "mean" ? 0 : undefined
-    pending.forEach((t, i) => {
-      encode(enc, valuesOf(t), px, i * D)
+    pending.forEach((r, i) => {
+      encode(enc, r, px, i * D)
       py[i] = lie ?? post.predict(px.subarray(i * D, (i + 1) * D)).mean
     })
     const base = post.data
@@ -194,43 +278,73 @@ export const sampleRelative = (
   const sobolDims = Math.min(P, Sobol.MAX_DIM)
   // Each candidate costs O(n^2): long histories score fewer (the local search does the fine work).
   const nCandidates = n > 120 ? Math.max(64, Math.round((s.candidates * 120) / n)) : s.candidates
-  for (let i = 0; i < nCandidates; i++) {
-    const v = new Float64Array(P)
-    for (let p = 0; p < P; p++) v[p] = Distribution.fromUnit(enc.dists[p], p < sobolDims ? sobol.coordinate(i, p) : rng.next())
-    add(v)
+  // The candidates are shared among the branches (each gets at least a fair part): a candidate
+  // sets its branch's parameters and leaves the others inactive.
+  const perBranch = Math.max(64, Math.ceil(nCandidates / branches.length))
+  let index = 0
+  for (const b of branches) {
+    for (let i = 0; i < perBranch; i++, index++) {
+      const v = new Float64Array(P).fill(NaN)
+      for (const p of b.active) {
+        const u = p < sobolDims ? sobol.coordinate(index, p) : rng.next()
+        const allowed = b.selectors.get(p)
+        v[p] = allowed ? allowed[Math.min(allowed.length - 1, Math.floor(u * allowed.length))] : Distribution.fromUnit(enc.dists[p], u)
+      }
+      add(v)
+    }
+  }
+  const selectorsOf = new Map(branches.map((b) => [b.active.join(","), b.selectors] as const))
+  const fixedOf = (v: ArrayLike<number>): ReadonlyMap<number, unknown> => {
+    const active: Array<number> = []
+    for (let p = 0; p < P; p++) if (!Number.isNaN(v[p])) active.push(p)
+    return selectorsOf.get(active.join(",")) ?? new Map()
   }
   const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[b] - y[a])
   const tops = ranked.slice(0, Math.min(5, n))
   if (!tops.includes(bestIndex)) tops.unshift(bestIndex)
   for (const i of tops) {
-    const base = valuesOf(done[i])
+    const base = valuesOf(i)
+    const fixed = fixedOf(base)
     for (const scale of [0.1, 0.02, 0.004]) {
-      for (let r = 0; r < 8; r++) add(perturb(enc, base, scale, rng))
+      for (let r = 0; r < 8; r++) add(perturb(enc, base, scale, rng, fixed))
     }
   }
   cands.sort((a, b) => b.a - a.a)
-  let winner = cands[0]
   const seen = new Set<string>()
   let started = 0
-  for (const c of cands) {
+  for (const c of [...cands]) {
     if (started >= s.localStarts) break
     const key = Array.from(c.v, (x) => x.toPrecision(3)).join(",")
     if (seen.has(key)) continue
     seen.add(key)
     started++
-    const r = localSearch(enc, c, acquisition)
-    if (r.a > winner.a) winner = r
+    cands.push(localSearch(enc, c, acquisition, fixedOf(c.v)))
   }
+  // Never a point that a trial holds already: at a corner of the box the believer's value may not
+  // lower the acquisition enough to move a parallel worker elsewhere.
+  const taken = new Set([...rows, ...pending].map((r) => keyOf(enc, r)))
+  cands.sort((a, b) => b.a - a.a)
+  const winner = cands.find((c) => !taken.has(keyOf(enc, c.v))) ?? cands[0]
   const out: Record<string, number> = {}
-  for (let p = 0; p < P; p++) out[enc.names[p]] = Distribution.snap(enc.dists[p], winner.v[p])
+  for (let p = 0; p < P; p++) if (!Number.isNaN(winner.v[p])) out[enc.names[p]] = Distribution.snap(enc.dists[p], winner.v[p])
   return out
 }
 
-const perturb = (enc: Encoding, base: ReadonlyArray<number>, scale: number, rng: Rng.Generator): Float64Array => {
+const keyOf = (enc: Encoding, v: ArrayLike<number>): string =>
+  Array.from(enc.dists, (d, p) => (Number.isNaN(v[p]) ? "-" : String(Distribution.snap(d, v[p])))).join(",")
+
+const perturb = (
+  enc: Encoding,
+  base: ArrayLike<number>,
+  scale: number,
+  rng: Rng.Generator,
+  fixed: ReadonlyMap<number, unknown>
+): Float64Array => {
   const P = enc.dists.length
   const v = Float64Array.from(base)
   for (let p = 0; p < P; p++) {
     const d = enc.dists[p]
+    if (Number.isNaN(v[p]) || fixed.has(p)) continue
     if (d._tag === "Categorical") {
       if (rng.next() < 1 / P) v[p] = rng.int(d.choices.length)
     } else if (isContinuous(d)) {
@@ -250,7 +364,8 @@ const perturb = (enc: Encoding, base: ReadonlyArray<number>, scale: number, rng:
 const localSearch = (
   enc: Encoding,
   start: { v: Float64Array; a: number },
-  acq: (v: ArrayLike<number>) => number
+  acq: (v: ArrayLike<number>) => number,
+  fixed: ReadonlyMap<number, unknown>
 ): { v: Float64Array; a: number } => {
   const P = enc.dists.length
   const cur = Float64Array.from(start.v)
@@ -272,6 +387,7 @@ const localSearch = (
       let improved = false
       for (let p = 0; p < P; p++) {
         const d = enc.dists[p]
+        if (Number.isNaN(cur[p]) || fixed.has(p)) continue
         if (d._tag === "Categorical") {
           for (let c = 0; c < d.choices.length; c++) if (tryValue(p, c)) improved = true
         } else if (isContinuous(d)) {
