@@ -29,6 +29,8 @@ import { InvalidOptions } from "./Errors.js"
 export interface Problem {
   readonly path: string
   readonly message: string
+  /** The path as keys (a key may hold dots, as a sweep file's parameter names do). */
+  readonly keys?: ReadonlyArray<PropertyKey>
 }
 
 /**
@@ -105,13 +107,14 @@ const expectedKind = (expected: string): string => {
 
 const toProblem = (issue: ParseResult.ArrayFormatterIssue): Problem => {
   const path = formatPath(issue.path)
-  if (issue._tag === "Missing") return { path, message: "is required" }
+  const keys = issue.path
+  if (issue._tag === "Missing") return { path, keys, message: "is required" }
   if (issue._tag === "Unexpected") {
     const known = /expected: (.*)$/.exec(issue.message)?.[1]
-    return { path, message: known === undefined ? "is not an option here" : `is not an option here (expected one of ${known.split(" | ").join(", ")})` }
+    return { path, keys, message: known === undefined ? "is not an option here" : `is not an option here (expected one of ${known.split(" | ").join(", ")})` }
   }
   const m = /^Expected (.*), actual (.*)$/s.exec(issue.message)
-  return { path, message: m === null ? issue.message : `expected ${expectedKind(m[1])}, got ${m[2]}` }
+  return { path, keys, message: m === null ? issue.message : `expected ${expectedKind(m[1])}, got ${m[2]}` }
 }
 
 // An optional field is a union with `undefined`, so a bad value also fails that member; and a
