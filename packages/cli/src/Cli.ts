@@ -1,8 +1,9 @@
 /**
  * The `tunekit` command: look at studies stored in SQLite from a terminal. Its arguments are
  * parsed by @effect/cli (`tunekit --help`, `tunekit trials --help`); an unknown flag is an error
- * that lists the known ones. Every command only reads: the storage is opened read-only, so they
- * work on a file (and in a folder) that cannot be written.
+ * that lists the known ones. Every command but `sweep` only reads: the storage is opened
+ * read-only, so they work on a file (and in a folder) that cannot be written. `sweep` runs sweeps
+ * from YAML files (see Sweep.ts).
  *
  * ```
  * tunekit studies                      [--storage FILE] [--json]
@@ -10,6 +11,10 @@
  * tunekit trial STUDY NUMBER           [--storage FILE] [--json]
  * tunekit best STUDY                   [--storage FILE] [--json]
  * tunekit export STUDY --format csv|json|cv [--storage FILE] [--output FILE]
+ * tunekit sweep run FILE                [--storage FILE] [--count N]
+ * tunekit sweep agent NAME              [--storage FILE] [--count N]
+ * tunekit sweep init [FILE]             [--force]
+ * tunekit sweep schema
  * ```
  *
  * @since 0.1.0
@@ -19,6 +24,7 @@ import { Data, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
+import * as SweepCli from "./internal/sweepCli.js"
 import * as Main from "./Main.js"
 import { UsageError } from "./Main.js"
 
@@ -81,7 +87,7 @@ const studyArg = Main.argument("STUDY", Check.NonEmptyString, "the study's name 
  * const parsed = Effect.runPromise(Main.parse(Cli.command, ["trials", "demo", "--json"]))
  */
 export const command = Descriptor.make("tunekit").pipe(
-  Descriptor.withDescription("Look at the studies stored in a tunekit SQLite file."),
+  Descriptor.withDescription("Look at the studies stored in a tunekit SQLite file, and run sweeps from YAML files."),
   Descriptor.withSubcommands([
     ["studies", Descriptor.make("studies", reading).pipe(Descriptor.withDescription("List the studies."))],
     ["trials", Descriptor.make("trials", reading, studyArg).pipe(Descriptor.withDescription("List a study's trials."))],
@@ -107,7 +113,8 @@ export const command = Descriptor.make("tunekit").pipe(
         }),
         studyArg
       ).pipe(Descriptor.withDescription("Export a study's trials."))
-    ]
+    ],
+    ["sweep", SweepCli.command]
   ])
 )
 
@@ -119,8 +126,17 @@ export const formatTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<R
 }
 
 const num = (v: number | undefined | null) => (v === undefined || v === null ? "-" : String(Number(v.toPrecision(6))))
-const paramsText = (t: Trial.FrozenTrial) =>
-  Object.entries(Trial.paramValues(t)).map(([k, v]) => `${k}=${typeof v === "number" ? num(v) : String(v)}`).join(" ")
+// A sweep's trial keeps the values its program received (user attribute `config`, nested as in
+// the file) beside the Space's internal params: those are what it ran with.
+const flat = (o: Readonly<Record<string, unknown>>, prefix = ""): Array<[string, unknown]> =>
+  Object.entries(o).flatMap(([k, v]): Array<[string, unknown]> =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? flat(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]
+  )
+const paramsText = (t: Trial.FrozenTrial) => {
+  const config = t.userAttrs.config
+  const entries = config !== null && typeof config === "object" && !Array.isArray(config) ? flat(config as Record<string, unknown>) : Object.entries(Trial.paramValues(t))
+  return entries.map(([k, v]) => `${k}=${typeof v === "number" ? num(v) : typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
+}
 
 /** The system attribute where a failed trial keeps what went wrong (message, tag, fields, stack). */
 export const FAILURE_ATTR = "failure"
@@ -322,6 +338,7 @@ export const run = (argv: ReadonlyArray<string>) =>
         return yield* new UsageError({ reason: "tunekit needs a command; see tunekit --help", command: "tunekit" })
       }
       const sub = parsed.subcommand.value
+      if (sub[0] === "sweep") return yield* SweepCli.run(sub[1])
       const p = sub[1].options
       if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
       const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {

@@ -5,3 +5,4 @@
  */
 export * as Cli from "./Cli.js"
 export * as Main from "./Main.js"
+export * as Sweep from "./Sweep.js"
