@@ -1,32 +1,43 @@
 /**
- * Automatic choice of the search strategy from the space, the objectives and the budget, following
- * the usual rules of thumb (OptunaHub's AutoSampler and the benchmark in docs/benchmarks-tpe.md):
+ * Automatic choice of the search strategy from the space, the objectives and the budget:
  *
  * - several objectives: MOTPE (TPE) for budgets under 300 trials, NSGA-II beyond;
  * - a very small budget (10 trials or fewer): a scrambled Sobol' design (random search past the
  *   dimensions Sobol' covers): a model has nothing to learn from yet;
- * - tens of trials (up to 200) in low dimension (up to 10 parameters) without conditional
- *   branches: GP-BO, the most sample-efficient here, and affordable at that size;
+ * - up to 200 trials (or an open-ended budget) in up to 10 parameters: a portfolio of GP-BO and
+ *   TPE that share the trials after GP's startup design, each trial going to the member whose
+ *   recent suggestions ranked better (an online bandit, `internal/portfolio.ts`). GP-BO is the
+ *   more sample-efficient on smooth problems, TPE on rugged multimodal ones (a shifted Rastrigin);
+ *   the portfolio hedges between them. With an open-ended budget, TPE alone past 200 trials;
  * - a long run (1000 trials or more) over numeric parameters only: CMA-ES;
- * - everything else, including conditional spaces, define-by-run studies and an unknown budget:
- *   TPE, which handles every distribution and conditional space and stays cheap.
+ * - everything else: TPE, which handles every distribution and conditional space and stays cheap.
  *
- * It says which it picked and why: an info log line when the study starts, and the study's system
- * attribute `auto.sampler` (`{ sampler, reason }`) when the layer can see the Storage service.
+ * The rules read the space as it is known: the declared one, or define-by-run the parameters of
+ * the completed trials (branches are sets of parameters that occur together), so a declared space
+ * and the same space written define-by-run get the same strategy.
+ *
+ * What it chose is recorded, never logged: each trial carries the system attribute `auto.sampler`
+ * (the member that proposed it, or "design" for the startup design), and the study the same
+ * attribute with the strategy and the reason (`{ sampler, reason }`).
  *
  * @since 0.1.0
  */
-import { Effect, Either, Layer, Option, Schema } from "effect"
-import type { Distribution, Space, Storage as StorageT, Trial } from "@tunekit/core"
-import { Options as Opts, Sampler, Storage } from "@tunekit/core"
+import { Effect, Either, Layer, Schema } from "effect"
+import type { Space, Trial } from "@tunekit/core"
+import { Distribution, Options as Opts, Sampler } from "@tunekit/core"
 import * as CmaEs from "./CmaEs.js"
 import * as Gp from "./Gp.js"
 import * as Nsga2 from "./Nsga2.js"
 import * as Qmc from "./Qmc.js"
 import * as Tpe from "./Tpe.js"
+import * as GpDesign from "./internal/gpDesign.js"
+import * as Portfolio from "./internal/portfolio.js"
 
 /** The strategies Auto chooses between. */
-export type Strategy = "sobol" | "random" | "gp" | "tpe" | "motpe" | "cmaes" | "nsga2"
+export type Strategy = "sobol" | "random" | "gp" | "tpe" | "motpe" | "cmaes" | "nsga2" | "portfolio"
+
+/** The members of the portfolio. */
+export type Member = "gp" | "tpe"
 
 /** A choice and the reason for it. */
 export interface Choice {
@@ -52,7 +63,10 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({ trials: Sch
 
 const decodeOptions = Sampler.decodeOptions("auto", OptionsSchema)
 
-/** The system attribute of the study that records the choice. */
+/**
+ * The system attribute that records the choice: on the study `{ sampler, reason }`, on each trial
+ * the member that proposed it ("gp", "tpe", or "design" for GP's startup design) or the strategy.
+ */
 export const ATTRIBUTE = "auto.sampler"
 
 /** The thresholds of the rules (trials and parameters). */
@@ -62,8 +76,19 @@ export const thresholds = {
   gpMaxParams: 10,
   cmaMinTrials: 1000,
   nsga2MinTrials: 300,
-  sobolMaxParams: 21
+  sobolMaxParams: 21,
+  /** Whether the portfolio (with GP) serves conditional spaces; GP models branch parameters. */
+  gpOnBranches: true
 } as const
+
+/**
+ * A search space as far as it is known: its parameters, and whether it has branches (parameters
+ * that only some configurations have).
+ */
+export interface Shape {
+  readonly params: ReadonlyMap<string, Distribution.Distribution>
+  readonly conditional: boolean
+}
 
 interface NodeLike {
   readonly _tag: string
@@ -74,18 +99,43 @@ interface NodeLike {
 const hasBranch = (node: NodeLike): boolean =>
   node._tag === "Branch" || (node._tag === "Struct" && Object.values(node.fields ?? {}).some((f) => hasBranch(f.node)))
 
+const isCompiled = (s: Space.Compiled<any> | Shape): s is Space.Compiled<any> => "space" in s
+
 /**
- * The rule: which strategy fits a space (undefined for define-by-run), the study's directions and
- * a budget (undefined when unknown).
+ * The shape of a declared space, or of a define-by-run study from its completed trials (undefined
+ * before any completed): branches show as trials with different sets of parameters.
+ *
+ * @example
+ * import { Space } from "@tunekit/core"
+ * import { Auto } from "@tunekit/samplers"
+ * declare const ctx: import("@tunekit/core").Sampler.SampleContext
+ * Auto.shapeOf(ctx.space, ctx.history) // { params: Map { ... }, conditional: false }
+ */
+export const shapeOf = (space: Space.Compiled<any> | undefined, history: ReadonlyArray<Trial.FrozenTrial>): Shape | undefined => {
+  if (space !== undefined) return { params: space.params, conditional: hasBranch(space.space.node as unknown as NodeLike) }
+  const params = new Map<string, Distribution.Distribution>()
+  const sets = new Set<string>()
+  for (const t of history) {
+    if (t.state !== "Complete") continue
+    const names = Object.keys(t.params).filter((k) => t.distributions[k] !== undefined).sort()
+    sets.add(names.join("\u0000"))
+    for (const k of names) if (!params.has(k)) params.set(k, t.distributions[k])
+  }
+  return sets.size === 0 ? undefined : { params, conditional: sets.size > 1 }
+}
+
+/**
+ * The rule: which strategy fits a space (a compiled space, a shape, or undefined when nothing is
+ * known yet), the study's directions and a budget (undefined when open-ended).
  *
  * @example
  * import { Space } from "@tunekit/core"
  * import { Auto } from "@tunekit/samplers"
  * const space = Space.compile(Space.struct({ x: Space.float(0, 1), y: Space.float(0, 1) }))
- * Auto.choose(space, ["minimize"], 40) // { sampler: "gp", reason: "..." }
+ * Auto.choose(space, ["minimize"], 40) // { sampler: "portfolio", reason: "..." }
  */
 export const choose = (
-  space: Space.Compiled<any> | undefined,
+  space: Space.Compiled<any> | Shape | undefined,
   directions: ReadonlyArray<Trial.Direction>,
   trials: number | undefined
 ): Choice => {
@@ -95,24 +145,29 @@ export const choose = (
       ? { sampler: "nsga2", reason: `${directions.length} objectives and ${budget} (at least ${thresholds.nsga2MinTrials}): NSGA-II's generations have room to evolve` }
       : { sampler: "motpe", reason: `${directions.length} objectives and ${budget}: MOTPE learns from few trials (NSGA-II needs ${thresholds.nsga2MinTrials} or more)` }
   }
-  if (space === undefined) {
-    return { sampler: "tpe", reason: `a define-by-run study (the space is not known in advance) and ${budget}: TPE handles parameters as they appear` }
-  }
-  const dists: ReadonlyArray<Distribution.Distribution> = [...space.params.values()]
+  const shape = space === undefined ? undefined : isCompiled(space) ? shapeOf(space, []) : space
+  const dists: ReadonlyArray<Distribution.Distribution> = shape === undefined ? [] : [...shape.params.values()]
   const d = dists.length
+  const dims = shape === undefined ? "a space not known yet (define-by-run)" : `${d} dimensions`
   if (trials !== undefined && trials <= thresholds.tinyBudget) {
     return d <= thresholds.sobolMaxParams
       ? { sampler: "sobol", reason: `${budget} (at most ${thresholds.tinyBudget}): too few for a model to learn, a scrambled Sobol' design covers the space evenly` }
       : { sampler: "random", reason: `${budget} (at most ${thresholds.tinyBudget}) and ${d} parameters (Sobol' covers ${thresholds.sobolMaxParams}): random search` }
   }
-  const conditional = hasBranch(space.space.node as unknown as NodeLike)
-  if (conditional) return { sampler: "tpe", reason: `a conditional space (branches) and ${budget}: TPE models each group of parameters that occur together` }
   const numericOnly = dists.every((x) => x._tag !== "Categorical")
-  if (trials !== undefined && trials <= thresholds.gpMaxTrials && d <= thresholds.gpMaxParams) {
-    return { sampler: "gp", reason: `${budget} (at most ${thresholds.gpMaxTrials}) in ${d} dimensions (at most ${thresholds.gpMaxParams}): GP-BO is the most sample-efficient there` }
-  }
-  if (trials !== undefined && trials >= thresholds.cmaMinTrials && numericOnly) {
+  const conditional = shape?.conditional ?? false
+  if (trials !== undefined && trials >= thresholds.cmaMinTrials && numericOnly && !conditional && shape !== undefined) {
     return { sampler: "cmaes", reason: `${budget} (at least ${thresholds.cmaMinTrials}) over ${d} numeric parameters: CMA-ES for a long continuous run` }
+  }
+  if (conditional && !thresholds.gpOnBranches) {
+    return { sampler: "tpe", reason: `a conditional space (branches) and ${budget}: TPE models each group of parameters that occur together` }
+  }
+  if ((trials === undefined || trials <= thresholds.gpMaxTrials) && d <= thresholds.gpMaxParams) {
+    return {
+      sampler: "portfolio",
+      reason: `${budget}${trials === undefined ? ` (GP-BO for the first ${thresholds.gpMaxTrials} trials)` : ` (at most ${thresholds.gpMaxTrials})`} in ${dims} (at most ${thresholds.gpMaxParams})${conditional ? ", with branches" : ""}: ` +
+        "GP-BO and TPE share the trials, each going to the one whose recent suggestions ranked better"
+    }
   }
   return {
     sampler: "tpe",
@@ -121,7 +176,7 @@ export const choose = (
 }
 
 /** A service for a strategy. */
-export const serviceOf = (s: Strategy): Sampler.SamplerService => {
+export const serviceOf = (s: Exclude<Strategy, "portfolio">): Sampler.SamplerService => {
   switch (s) {
     case "sobol":
       return Qmc.make({ kind: "sobol" })
@@ -141,75 +196,113 @@ export const serviceOf = (s: Strategy): Sampler.SamplerService => {
 
 /** The automatic sampler, which also tells what it chose for a study. */
 export interface AutoService extends Sampler.SamplerService {
-  /** The choice made for a study (by id), once made. */
+  /** The latest choice made for a study (by id), once made. */
   readonly choice: (studyId: number) => Choice | undefined
+  /** What proposed a trial of a study (by id and number), as this process decided it. */
+  readonly proposer: (studyId: number, trialNumber: number) => string | undefined
 }
 
+interface Decision {
+  readonly choice: Choice
+  /** What proposes this trial: a strategy, a member, or "design". */
+  readonly by: string
+  readonly service: Sampler.SamplerService
+}
+
+const members: ReadonlyArray<Member> = ["gp", "tpe"]
+
 /**
- * The automatic sampler. With `storage`, the choice is also recorded on the study.
+ * The automatic sampler.
  *
  * @example
  * import { Auto } from "@tunekit/samplers"
  * const sampler = Auto.make({ trials: 50 })
  */
-export const make = (input: Options = {}, storage?: StorageT.StorageService): AutoService => {
+export const make = (input: Options = {}): AutoService => {
   const decoded = decodeOptions(input)
-  if (Either.isLeft(decoded)) return { ...Sampler.refused(decoded.left), choice: () => undefined }
+  if (Either.isLeft(decoded)) return { ...Sampler.refused(decoded.left), choice: () => undefined, proposer: () => undefined }
   const options = decoded.right
-  const chosen = new Map<number, { readonly choice: Choice; readonly service: Sampler.SamplerService }>()
-  const resolve = (study: StorageT.StudyInfo, space: Space.Compiled<any> | undefined) => {
-    let c = chosen.get(study.id)
-    if (c === undefined) {
-      const choice = choose(space, study.directions, options.trials)
-      c = { choice, service: serviceOf(choice.sampler) }
-      chosen.set(study.id, c)
-    }
-    return c
+  // One instance of each strategy, so that samplers that cache per study (TPE, CMA-ES) keep theirs.
+  const services = new Map<Exclude<Strategy, "portfolio">, Sampler.SamplerService>()
+  const serviceFor = (s: Exclude<Strategy, "portfolio">) => {
+    let service = services.get(s)
+    if (service === undefined) services.set(s, (service = serviceOf(s)))
+    return service
   }
-  // Before the first study the history is needed to be safe; after, the chosen sampler decides.
-  let current: Sampler.SamplerService | undefined
-  const of = (ctx: { readonly study: StorageT.StudyInfo; readonly space: Space.Compiled<any> | undefined }) => (current = resolve(ctx.study, ctx.space).service)
+  const latest = new Map<number, Choice>()
+  // Trial number -> proposer, per study: read where the run loop has not stored the attribute.
+  const proposed = new Map<number, Map<number, string>>()
+  const proposerOf = (ctx: { readonly study: { readonly id: number } }, t: Trial.FrozenTrial): string | undefined => {
+    const stored = t.systemAttrs[ATTRIBUTE]
+    return typeof stored === "string" ? stored : proposed.get(ctx.study.id)?.get(t.number)
+  }
+  const choiceOf = (ctx: Omit<Sampler.SampleContext, "trialNumber" | "rng">) => {
+    const choice = choose(shapeOf(ctx.space, ctx.history), ctx.study.directions, options.trials)
+    latest.set(ctx.study.id, choice)
+    return choice
+  }
+  const decisions = new WeakMap<Sampler.SampleContext, Decision>()
+  const decide = (ctx: Sampler.SampleContext): Decision => {
+    let decision = decisions.get(ctx)
+    if (decision !== undefined) return decision
+    const choice = choiceOf(ctx)
+    if (choice.sampler !== "portfolio") decision = { choice, by: choice.sampler, service: serviceFor(choice.sampler) }
+    else if (GpDesign.inStartup(ctx, undefined)) decision = { choice, by: "design", service: serviceFor("gp") }
+    else {
+      let complete = 0
+      for (const t of ctx.history) if (t.state === "Complete") complete++
+      const member: Member = complete >= thresholds.gpMaxTrials
+        ? "tpe"
+        : Portfolio.pick(
+          Portfolio.scores(ctx.history, members, (t) => members.find((m) => m === proposerOf(ctx, t)), ctx.study.directions[0]),
+          members,
+          ctx.trialNumber
+        )
+      decision = { choice, by: member, service: serviceFor(member) }
+    }
+    decisions.set(ctx, decision)
+    let byNumber = proposed.get(ctx.study.id)
+    if (byNumber === undefined) proposed.set(ctx.study.id, (byNumber = new Map()))
+    byNumber.set(ctx.trialNumber, decision.by)
+    return decision
+  }
   return {
     name: "auto",
-    get usesHistory() {
-      return current?.usesHistory ?? true
+    usesHistory: true,
+    choice: (id) => latest.get(id),
+    proposer: (id, n) => proposed.get(id)?.get(n),
+    isExhausted: (ctx) => {
+      const choice = choiceOf(ctx)
+      return choice.sampler === "portfolio" ? false : serviceFor(choice.sampler).isExhausted?.(ctx) ?? false
     },
-    choice: (id) => chosen.get(id)?.choice,
-    isExhausted: (ctx) => of(ctx).isExhausted?.(ctx) ?? false,
-    check: (space, study) =>
-      Effect.gen(function*() {
-        const { choice, service } = resolve(study, space)
-        current = service
-        yield* Effect.logInfo(`auto sampler: ${choice.sampler} for study "${study.name}", because ${choice.reason}`)
-        if (storage !== undefined) {
-          yield* storage.setStudyAttr(study.id, "system", ATTRIBUTE, { sampler: choice.sampler, reason: choice.reason }).pipe(
-            Effect.catchAll((e) => Effect.logWarning(`auto sampler: could not record the choice: ${e.message}`))
-          )
-        }
-        if (service.check) yield* service.check(space, study)
-      }),
-    inferRelativeSpace: (ctx) => of(ctx).inferRelativeSpace?.(ctx) ?? new Map(),
+    check: (space, study) => {
+      const choice = choose(space, study.directions, options.trials)
+      const parts = choice.sampler === "portfolio" ? members.map(serviceFor) : [serviceFor(choice.sampler)]
+      return Effect.forEach(parts, (p) => p.check?.(space, study) ?? Effect.void, { discard: true })
+    },
+    inferRelativeSpace: (ctx) => decide(ctx).service.inferRelativeSpace?.(ctx) ?? new Map(),
     sampleRelative: (ctx, space) => {
-      const s = of(ctx)
-      return s.inferRelativeSpace !== undefined && s.sampleRelative !== undefined ? s.sampleRelative(ctx, space) : Sampler.noRelative
+      const { by, choice, service } = decide(ctx)
+      const inner = service.inferRelativeSpace !== undefined && service.sampleRelative !== undefined ? service.sampleRelative(ctx, space) : Sampler.noRelative
+      return {
+        ...inner,
+        attrs: { ...inner.attrs, [ATTRIBUTE]: by },
+        studyAttrs: { ...inner.studyAttrs, [ATTRIBUTE]: { sampler: choice.sampler, reason: choice.reason } }
+      }
     },
-    sampleIndependent: (ctx, name, d) => of(ctx).sampleIndependent(ctx, name, d)
+    sampleIndependent: (ctx, name, d) => decide(ctx).service.sampleIndependent(ctx, name, d)
   }
 }
 
 /**
- * The automatic sampler as a layer. When the Storage service is available where the layer is built
- * (provide the sampler layer before the storage layer), the choice is recorded on the study.
+ * The automatic sampler as a layer. What it chooses is recorded on the study and on each trial
+ * (the attribute `auto.sampler`) in whatever order the layers are provided.
  *
  * @example
  * import { Effect } from "effect"
- * import { Storage } from "@tunekit/core"
+ * import { Study } from "@tunekit/core"
  * import { Auto } from "@tunekit/samplers"
- * declare const program: Effect.Effect<void, never, import("@tunekit/core").Sampler.Sampler | import("@tunekit/core").Storage.Storage>
- * program.pipe(Effect.provide(Auto.layer({ trials: 60 })), Effect.provide(Storage.layerMemory))
+ * declare const program: Effect.Effect<void, never, import("@tunekit/core").Storage.Storage>
+ * program.pipe(Effect.provide(Auto.layer({ trials: 60 })), Effect.provide(Study.layerDefaults({ seed: 1 })))
  */
-export const layer = (options: Options = {}): Layer.Layer<Sampler.Sampler> =>
-  Layer.effect(
-    Sampler.Sampler,
-    Effect.map(Effect.serviceOption(Storage.Storage), (s) => make(options, Option.getOrUndefined(s)))
-  )
+export const layer = (options: Options = {}): Layer.Layer<Sampler.Sampler> => Layer.sync(Sampler.Sampler, () => make(options))
