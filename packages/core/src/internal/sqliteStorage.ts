@@ -86,10 +86,10 @@ const read = {
   directions: Stored.reader("directions", Stored.Directions),
   metrics: Stored.reader("metrics", Stored.Metrics),
   params: Stored.reader("params", Stored.Params),
-  distributions: Stored.reader("distributions", Stored.Distributions),
-  distribution: Stored.reader("distribution", Stored.Distributions.value),
-  userAttrs: Stored.reader("userAttrs", Stored.Attrs),
-  systemAttrs: Stored.reader("systemAttrs", Stored.Attrs)
+  distributions: Stored.reader("distributions", Stored.Distributions, { cache: 256 }),
+  distribution: Stored.reader("distribution", Stored.Distributions.value, { cache: 256 }),
+  userAttrs: Stored.reader("userAttrs", Stored.Attrs, { cache: 256 }),
+  systemAttrs: Stored.reader("systemAttrs", Stored.Attrs, { cache: 256 })
 }
 const studyAt = (r: { readonly name: string }) => `study "${r.name}"`
 const trialAt = (r: { readonly number: number; readonly id: number }) => `trial ${r.number} (id ${r.id})`

@@ -7,21 +7,15 @@ import { DistributionSchema } from "../Distribution.js"
 import * as Options from "../Options.js"
 import type { Json } from "../Trial.js"
 
-const JsonSchema: Schema.Schema<Json> = Schema.Union(
-  Schema.Null,
-  Schema.Boolean,
-  Schema.Number,
-  Schema.String,
-  Schema.Array(Schema.suspend(() => JsonSchema)),
-  Schema.Record({ key: Schema.String, value: Schema.suspend(() => JsonSchema) })
-)
+// What JSON.parse returns is JSON all the way down: only the top level can be of the wrong kind.
+const JsonValue = Schema.Unknown as unknown as Schema.Schema<Json>
 
 /** A trial's parameters: internal (numeric) values by name. */
 export const Params = Schema.Record({ key: Schema.String, value: Schema.Number })
 /** A trial's distributions by parameter name. */
 export const Distributions = Schema.Record({ key: Schema.String, value: DistributionSchema })
 /** User or system attributes. */
-export const Attrs = Schema.Record({ key: Schema.String, value: JsonSchema })
+export const Attrs = Schema.Record({ key: Schema.String, value: JsonValue })
 /** A study's directions. */
 export const Directions = Schema.Array(Options.literals("minimize", "maximize"))
 /** A study's metric names. */
@@ -33,9 +27,23 @@ export class CorruptRow extends Error {}
 /**
  * A reader of one kind of column: parses the text as JSON and decodes it; throws `CorruptRow`
  * naming the row (`where`, e.g. "trial 4") and the field (`column` and the path inside it).
+ * With `cache`, the values of the last texts read are kept and shared: the trials of a study
+ * mostly hold the same distributions and attributes, and decoding them again each time a history
+ * is read would cost more than the read (60 us a row without it). Stored values are read-only.
  */
-export const reader = <A, I>(column: string, schema: Schema.Schema<A, I, never>) => {
+export const reader = <A, I>(column: string, schema: Schema.Schema<A, I, never>, options: { readonly cache?: number } = {}) => {
   const decode = Options.decodeEither(Schema.parseJson(schema))
-  return (text: string, where: string): A =>
+  const read = (text: string, where: string): A =>
     Either.getOrThrowWith(decode(text), (p) => new CorruptRow(`${where} is corrupt: ${Options.format(Options.within(column, p))}`))
+  const size = options.cache ?? 0
+  if (size === 0) return read
+  const cache = new Map<string, A>()
+  return (text: string, where: string): A => {
+    const hit = cache.get(text)
+    if (hit !== undefined) return hit
+    const value = read(text, where)
+    if (cache.size >= size) cache.clear()
+    cache.set(text, value)
+    return value
+  }
 }
