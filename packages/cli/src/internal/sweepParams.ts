@@ -293,8 +293,9 @@ const sizeOf = (l: Leaf): number =>
 
 /** What keeps the method from searching these parameters, at the key to blame, or undefined. */
 export const methodIssue = (method: Method, params: { readonly [name: string]: ParamInput }): Issue | undefined => {
-  if (method !== "grid") return undefined
   const all = leaves(params)
+  if (all.every((l) => l.kind === "constant")) return issue([], "every parameter is a constant: there is nothing to search")
+  if (method !== "grid") return undefined
   for (const l of all) {
     const at = [...l.path, ...(l.input.distribution !== undefined ? ["distribution"] : [])]
     if (!GRID.includes(l.kind)) {
@@ -307,7 +308,6 @@ export const methodIssue = (method: Method, params: { readonly [name: string]: P
   }
   const points = all.reduce((n, l) => n * sizeOf(l), 1)
   if (points > MAX_GRID) return issue([], `the grid has ${points} points, more than ${MAX_GRID}`)
-  if (all.every((l) => l.kind === "constant")) return issue([], "every parameter is a constant: there is nothing to search")
   return undefined
 }
 
