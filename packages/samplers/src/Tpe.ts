@@ -18,6 +18,7 @@ import { Either, Layer, Schema } from "effect"
 import type { Distribution as DistributionT, Trial } from "@tunekit/core"
 import { Distribution, Options as Opts, Sampler } from "@tunekit/core"
 import * as Parzen from "./internal/parzen.js"
+import * as Prior from "./internal/tpePrior.js"
 import { defaultGamma, defaultWeights, hyperoptGamma, motpeBelowWeights, optunaGamma, split } from "./internal/tpeSplit.js"
 
 export { defaultGamma, defaultWeights, hyperoptGamma, optunaGamma }
@@ -55,6 +56,26 @@ export interface Options {
   readonly adaptive?: boolean
   /** Count running trials as bad observations (parallel workers). Default true. */
   readonly constantLiar?: boolean
+  /**
+   * Prior transfer: earlier tasks' trials, in this study's parameter space, that shape the model
+   * from the first trial (Watanabe et al. 2023): each task's good and bad estimators join the
+   * study's own, weighted by the task's similarity and by how well its good region agrees with
+   * the study's good trials so far. No random startup trials are run. Default none.
+   */
+  readonly prior?: ReadonlyArray<PriorTask>
+}
+
+/**
+ * An earlier task for prior transfer (`Options.prior`); `Transfer.priorTasks` of
+ * @tunekit/transfer gives them from the transfer database.
+ */
+export interface PriorTask {
+  readonly name?: string
+  /** Its trials: internal parameter values by this study's names, and the objective value. */
+  readonly trials: ReadonlyArray<Trial.FrozenTrial>
+  readonly direction: "minimize" | "maximize"
+  /** Its similarity to this task, in [0, 1] (default 1). */
+  readonly similarity?: number
 }
 
 type Resolved = Required<Options>
@@ -95,7 +116,8 @@ export const defaults: Resolved = {
   bandwidth: 0.1,
   adaptive: true,
   group: true,
-  constantLiar: true
+  constantLiar: true,
+  prior: []
 }
 
 // gamma and weights are functions: they are tried on a few history sizes, so that one that
@@ -144,10 +166,19 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   group: Schema.optional(Opts.Boolean),
   bandwidth: Schema.optional(Opts.Positive),
   adaptive: Schema.optional(Opts.Boolean),
-  constantLiar: Schema.optional(Opts.Boolean)
+  constantLiar: Schema.optional(Opts.Boolean),
+  prior: Schema.optional(Schema.Array(Schema.Struct({
+    name: Schema.optional(Schema.String),
+    trials: Schema.Array(Opts.instance<Trial.FrozenTrial>((u): u is Trial.FrozenTrial => typeof u === "object" && u !== null && "params" in u, "a trial")),
+    direction: Opts.literals("minimize", "maximize"),
+    similarity: Schema.optional(Opts.Probability)
+  })))
 })
 
 const decodeOptions = Sampler.decodeOptions("tpe", OptionsSchema)
+
+/** Monte Carlo samples (from each side) of the overlap of a prior task's good region with the study's. */
+const PRIOR_SAMPLES = 32
 
 type FrozenTrial = Trial.FrozenTrial
 
@@ -318,6 +349,14 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
       : {}
     const l = Parzen.build(specs, obs(below), wBelow, { ...po, ...adaptive })
     const g = Parzen.build(specs, obs(above), wAbove, po)
+    if (o.prior.length > 0) {
+      const models = priorModels(specs, multivariate)
+      const w = Prior.taskWeights(l, nFinished, models, ctx.rng, PRIOR_SAMPLES, o.nStartupTrials)
+      const chosen = Prior.choose(specs, { l, g }, w, models, ctx.rng, o.nEiCandidates)
+      const out: Record<string, number> = {}
+      specs.forEach((s, j) => (out[s.name] = Parzen.untransform(s, chosen[j])))
+      return out
+    }
     const n = o.nEiCandidates
     const candidates = Parzen.sample(l, ctx.rng, n)
     const ll = Parzen.logPdf(l, candidates, n)
@@ -329,7 +368,22 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     return out
   }
 
-  const startup = (ctx: Sampler.SampleContext) => prepare(ctx).nFinished < o.nStartupTrials
+  // The earlier tasks' estimators depend only on the group: built once per group.
+  const priorCache = new Map<string, ReadonlyArray<Prior.TaskModel>>()
+  const priorModels = (specs: ReadonlyArray<Parzen.ParamSpec>, multivariate: boolean) => {
+    const key = `${multivariate}:${specs.map((s) => s.name).join("\u0000")}`
+    let models = priorCache.get(key)
+    if (models === undefined) {
+      models = o.prior.flatMap((t, i) => {
+        const m = Prior.taskModel(t.name ?? `prior ${i}`, specs, t.trials, t.direction, t.similarity ?? 1, o.gamma, o.weights, parzenOptions(multivariate))
+        return m === undefined ? [] : [m]
+      })
+      priorCache.set(key, models)
+    }
+    return models
+  }
+
+  const startup = (ctx: Sampler.SampleContext) => o.prior.length === 0 && prepare(ctx).nFinished < o.nStartupTrials
   // One decomposition per study, fed the trials that finished since the last suggestion.
   const decomposers = new Map<string, { readonly d: ReturnType<typeof decomposer>; readonly seen: Set<number> }>()
   const groupsOf = (ctx: Sampler.SampleContext) => {
