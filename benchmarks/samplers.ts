@@ -1,28 +1,62 @@
 // Sample efficiency: each sampler on each problem of benchmarks/_problems.ts, several seeds, a
-// budget of trials through the core ask/tell API on memory storage (pure CPU). One JSON line per
-// run, then the median final best per problem and sampler (and after half the budget), beside
-// Optuna 3.1's TPE as quoted in issue 3 (a quoted figure, not measured here).
+// budget of trials through the core ask/tell API on memory storage (pure CPU), each problem both as
+// a declared space and define-by-run (the same space asked for by trial.suggest*). One JSON line per
+// run, then the median final best per problem and sampler (and after half the budget). Noisy
+// problems are scored at the true value of the trial a run reports as best. With --optuna, the
+// medians of Optuna's samplers on the same problems, seeds and budget (benchmarks/optuna/run.py, in
+// the virtual environments that benchmarks/optuna/setup.sh makes) are printed beside them.
 //   npm run bench -- samplers [--budget 100] [--seeds 10] [--problems a,b] [--samplers random,tpe]
+//                             [--forms declared,byrun] [--optuna latest,v3.1]
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Effect, Layer, Option } from "effect"
-import { Rng, Scheduler, Storage, Study, Tracker } from "@tunekit/core"
-import { optunaTpeQuoted, problems } from "./_problems.js"
+import { Rng, Space, Storage, Study } from "@tunekit/core"
+import { noiseOf, optunaTpeQuoted, problems } from "./_problems.js"
 import type { Problem } from "./_problems.js"
 import { samplerByName, samplers } from "./_samplers.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
-const runOnce = async (problem: Problem, sampler: string, seed: number, budget: number) => {
-  const layer = Layer.mergeAll(Storage.layerMemory, samplerByName(sampler)({ budget }), Scheduler.layerNone, Tracker.layerNone, Rng.layer({ seed }))
+type Form = "declared" | "byrun"
+
+/** The config of a define-by-run trial: the declared space walked through `trial.suggest*`. */
+const byRun = (compiled: Space.Compiled<any>, trial: Study.AskedTrial<unknown>): unknown =>
+  compiled.build((name, d) => {
+    switch (d._tag) {
+      case "Float":
+        return trial.suggestFloat(name, d.low, d.high, d.log ? { log: true } : d.step !== undefined ? { step: d.step } : {})
+      case "Int":
+        return trial.suggestInt(name, d.low, d.high, d.log ? { log: true } : { step: d.step })
+      case "Categorical":
+        return d.choices.indexOf(trial.suggestCategorical(name, d.choices))
+    }
+  }).config
+
+const runOnce = async (problem: Problem, sampler: string, seed: number, budget: number, form: Form) => {
+  const compiled = Space.compile(problem.space)
+  const layer = Layer.mergeAll(Storage.layerMemory, samplerByName(sampler)({ budget }), Rng.layer({ seed }))
   const program = Effect.gen(function*() {
-    const study = yield* Study.open({ study: `${problem.name}-${sampler}-${seed}`, space: problem.space, direction: "minimize" })
+    const study = yield* Study.open({
+      study: `${problem.name}-${sampler}-${seed}`,
+      ...(form === "declared" ? { space: problem.space } : {}),
+      direction: "minimize"
+    })
     const curve: Array<number> = []
-    let best = Infinity
+    let observed = Infinity
+    let scored = Infinity
     for (let i = 0; i < budget; i++) {
       const asked = yield* study.ask
       if (Option.isNone(asked)) break
-      const value = problem.f(asked.value.config)
-      yield* study.tell(asked.value, value)
-      best = Math.min(best, value)
-      curve.push(best)
+      const trial = asked.value
+      const config = form === "declared" ? trial.config : byRun(compiled, trial as Study.AskedTrial<unknown>)
+      const value = problem.f(config, () => noiseOf(seed, trial.number))
+      yield* study.tell(trial, value)
+      if (value < observed) {
+        observed = value
+        scored = problem.truth ? problem.truth(config) : value
+      }
+      curve.push(scored)
     }
     return curve
   })
@@ -31,45 +65,94 @@ const runOnce = async (problem: Problem, sampler: string, seed: number, budget: 
   return { curve, wall: (performance.now() - t0) / 1000 }
 }
 
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+/**
+ * Optuna's runs on the same problems, seeds and budget: final and half-budget medians by
+ * `problem/sampler`. Runs benchmarks/optuna/run.py in .venv-bench/NAME (made by setup.sh) once per
+ * environment and keeps its JSON lines in .venv-bench/results-NAME-... for later runs.
+ */
+const optunaMedians = (envs: ReadonlyArray<string>, problemNames: ReadonlyArray<string>, seeds: number, budget: number) => {
+  const out = new Map<string, { final: number; half: number }>()
+  for (const env of envs) {
+    const python = path.join(here, "..", ".venv-bench", env, "bin", "python")
+    if (!fs.existsSync(python)) throw new Error(`no ${python}: run benchmarks/optuna/setup.sh first`)
+    const cache = path.join(here, "..", ".venv-bench", `results-${env}-${budget}-${seeds}.jsonl`)
+    const have = fs.existsSync(cache) ? fs.readFileSync(cache, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l)) : []
+    const missing = problemNames.filter((p) => !have.some((r) => r.problem === p))
+    if (missing.length > 0) {
+      const lines = execFileSync(python, [path.join(here, "optuna", "run.py"), "--budget", String(budget), "--seeds", String(seeds), "--problems", missing.join(",")], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        maxBuffer: 1 << 28
+      })
+      fs.appendFileSync(cache, lines)
+      for (const l of lines.split("\n")) if (l.trim() !== "") have.push(JSON.parse(l))
+    }
+    const runs = new Map<string, Array<ReadonlyArray<number>>>()
+    for (const r of have) {
+      if (!problemNames.includes(r.problem)) continue
+      const key = `${r.problem}/optuna-${env}-${r.sampler}`
+      runs.set(key, [...(runs.get(key) ?? []), r.best_curve])
+      emit({ bench: "samplers", ...r, sampler: `optuna-${env}-${r.sampler}`, optuna: r.version })
+    }
+    for (const [key, curves] of runs) {
+      out.set(key, { final: median(curves.map((c) => c[c.length - 1])), half: median(curves.map((c) => c[Math.max(0, Math.floor(budget / 2) - 1)])) })
+    }
+  }
+  return out
+}
+
 export const main = async (args: ReadonlyArray<string>) => {
   const opts = parseArgs(args)
   const budget = Number(opts.budget ?? 100)
   const seeds = Number(opts.seeds ?? 10)
   const problemNames = typeof opts.problems === "string" ? opts.problems.split(",") : Object.keys(problems)
   const samplerNames = typeof opts.samplers === "string" ? opts.samplers.split(",") : Object.keys(samplers)
+  const forms = (typeof opts.forms === "string" ? opts.forms.split(",") : ["declared", "byrun"]) as ReadonlyArray<Form>
+  const envs = opts.optuna === undefined ? [] : typeof opts.optuna === "string" ? opts.optuna.split(",") : ["latest", "v3.1"]
+  const firstSeed = Number(opts["first-seed"] ?? 0)
   for (const p of problemNames) if (!(p in problems)) throw new Error(`unknown problem "${p}"; known: ${Object.keys(problems).join(", ")}`)
   for (const s of samplerNames) samplerByName(s)
+  for (const f of forms) if (f !== "declared" && f !== "byrun") throw new Error(`unknown form "${f}"; known: declared, byrun`)
   const finals = new Map<string, Array<number>>()
   const halves = new Map<string, Array<number>>()
   const walls = new Map<string, Array<number>>()
+  const columns = samplerNames.flatMap((s) => forms.map((f) => (forms.length > 1 ? `${s}:${f}` : s)))
   for (const p of problemNames) {
     for (const s of samplerNames) {
-      for (let seed = 0; seed < seeds; seed++) {
-        const { curve, wall } = await runOnce(problems[p], s, seed, budget)
-        emit({ bench: "samplers", problem: p, sampler: s, seed, best_curve: curve, wall_s: wall })
-        const key = `${p}/${s}`
-        finals.set(key, [...(finals.get(key) ?? []), curve[curve.length - 1]])
-        halves.set(key, [...(halves.get(key) ?? []), curve[Math.max(0, Math.floor(budget / 2) - 1)]])
-        walls.set(key, [...(walls.get(key) ?? []), wall])
+      for (const form of forms) {
+        for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+          const { curve, wall } = await runOnce(problems[p], s, seed, budget, form)
+          emit({ bench: "samplers", problem: p, sampler: s, form, seed, best_curve: curve, wall_s: wall })
+          const key = `${p}/${forms.length > 1 ? `${s}:${form}` : s}`
+          finals.set(key, [...(finals.get(key) ?? []), curve[curve.length - 1]])
+          halves.set(key, [...(halves.get(key) ?? []), curve[Math.max(0, Math.floor(budget / 2) - 1)]])
+          walls.set(key, [...(walls.get(key) ?? []), wall])
+        }
       }
     }
   }
-  const header = ["problem", "optimum", ...samplerNames, "optuna-tpe (quoted)"]
+  const optuna = optunaMedians(envs, problemNames, seeds, budget)
+  const optunaColumns = [...new Set([...optuna.keys()].map((k) => k.slice(k.indexOf("/") + 1)))].sort()
+  const of = (m: Map<string, { final: number; half: number }>, key: string, which: "final" | "half") => m.get(key)?.[which] ?? "-"
+  const header = ["problem", "optimum", ...columns, ...optunaColumns, ...(envs.length === 0 ? ["optuna-tpe (quoted)"] : [])]
   const rows = problemNames.map((p) => [
     p,
     problems[p].optimum,
-    ...samplerNames.map((s) => median(finals.get(`${p}/${s}`)!)),
-    optunaTpeQuoted[p] ?? "-"
+    ...columns.map((c) => median(finals.get(`${p}/${c}`)!)),
+    ...optunaColumns.map((c) => of(optuna, `${p}/${c}`, "final")),
+    ...(envs.length === 0 ? [optunaTpeQuoted[p] ?? "-"] : [])
   ])
   table(`median final best after ${budget} trials over ${seeds} seeds (minimize)`, header, rows)
   table(
-    `median best after ${Math.floor(budget / 2)} trials (half the budget) over ${seeds} seeds`,
-    ["problem", ...samplerNames, `optuna-tpe at ${budget} (quoted)`],
-    problemNames.map((p) => [p, ...samplerNames.map((s) => median(halves.get(`${p}/${s}`)!)), optunaTpeQuoted[p] ?? "-"])
+    `median best after ${Math.floor(budget / 2)} trials (half the budget) over ${seeds} seeds; Optuna's after ${budget}`,
+    ["problem", ...columns, ...optunaColumns.map((c) => `${c} at ${budget}`)],
+    problemNames.map((p) => [p, ...columns.map((c) => median(halves.get(`${p}/${c}`)!)), ...optunaColumns.map((c) => of(optuna, `${p}/${c}`, "final"))])
   )
   table(
     "median wall seconds per run",
-    ["problem", ...samplerNames],
-    problemNames.map((p) => [p, ...samplerNames.map((s) => median(walls.get(`${p}/${s}`)!))])
+    ["problem", ...columns],
+    problemNames.map((p) => [p, ...columns.map((c) => median(walls.get(`${p}/${c}`)!))])
   )
 }
