@@ -11,8 +11,16 @@
  * Integer, stepped and categorical parameters stay on their grids. Running trials enter the model
  * with a kriging-believer or constant-liar value, so that parallel workers spread out.
  *
- * The first `nStartupTrials` trials come from an initial design (Sobol', Latin hypercube or
- * random). GP-BO handles one objective; a study with several is refused when it starts.
+ * Conditional spaces: every parameter some completed trial has is modelled; a trial's inactive
+ * parameters (another branch's) take a constant outside the unit cube (the imputation of Levesque
+ * et al. 2017), and candidates are drawn per branch the history shows, with the values that select
+ * it, so a branch's parameters are learnt from its own trials rather than sampled uniformly.
+ *
+ * The first `nStartupTrials` trials come from an initial design (Latin hypercube, Sobol' or
+ * random), fixed by the space: a declared one, or define-by-run the first trial to complete, whose
+ * point the design is built around (stored as the study attribute `gp.design`, so that every
+ * worker builds the same one). Every stratum of every parameter holds one startup point. GP-BO
+ * handles one objective; a study with several is refused when it starts.
  *
  * @since 0.1.0
  */
