@@ -251,16 +251,19 @@ export const recorder = (options: { readonly task?: string } = {}): Layer.Layer<
     Effect.gen(function*() {
       const context = yield* Effect.context<Transfer | Storage.Storage>()
       const service: Tracker.TrackerService = {
-        studyFinished: (study) => {
-          const named = study.userAttrs[TASK_ATTR]
-          const task = options.task ?? (typeof named === "string" ? named : undefined)
-          if (task === undefined) return Effect.void
-          return recordStudy(study.name, { task }).pipe(
+        studyFinished: (study) =>
+          Effect.gen(function*() {
+            // The attribute may have been set after the study was opened: read it as stored.
+            const stored = yield* (yield* Storage.Storage).getStudy(study.name)
+            const named = stored.userAttrs[TASK_ATTR]
+            const task = options.task ?? (typeof named === "string" ? named : undefined)
+            if (task === undefined) return
+            yield* Effect.catchAll(recordStudy(study.name, { task }), (e) =>
+              Effect.logWarning(`could not record study "${study.name}" under task "${task}": ${e.message}`))
+          }).pipe(
             Effect.provide(context),
-            Effect.asVoid,
-            Effect.catchAll((e) => Effect.logWarning(`could not record study "${study.name}" under task "${task}": ${e.message}`))
+            Effect.catchAll((e) => Effect.logWarning(`could not record study "${study.name}": ${e.message}`))
           )
-        }
       }
       return service
     })
