@@ -13,7 +13,7 @@ import { Data } from "effect"
  * @example
  * import { History, Source } from "@tunekit/plots"
  * const study = Source.make({ name: "s", directions: ["minimize"] }, [])
- * History.make(study, { objective: 3 }) // throws InvalidPlot: history: the study has 1 objective, not objective 3
+ * History.make(study, { objective: 3 }) // throws InvalidPlot: history: the study "s" has 1 objective (value), not objective 3
  */
 export class InvalidPlot extends Data.TaggedError("InvalidPlot")<{
   readonly plot: string
