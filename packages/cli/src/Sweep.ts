@@ -22,7 +22,7 @@
 import { Data, Effect, Either, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Storage, Study, type Trial } from "@tunekit/core"
+import { Options, Storage, Study, type Trial } from "@tunekit/core"
 import { decodeValue, type Parsed, parse as parseText, SweepFileError, type SweepInput, type SweepWarning } from "./internal/sweepFile.js"
 import * as SweepPlan from "./internal/sweepPlan.js"
 import { cutShort, REQUEUED } from "./internal/sweepStop.js"
@@ -112,12 +112,13 @@ const canonical = (v: unknown): unknown =>
     ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
     : v
 
-/** The first key where two decoded files differ ("" when they are the same). */
-const difference = (a: unknown, b: unknown, at = ""): string | undefined => {
+/** The path of the first key where two decoded files differ (undefined when they are the same). */
+const difference = (a: unknown, b: unknown, at: ReadonlyArray<PropertyKey> = []): ReadonlyArray<PropertyKey> | undefined => {
   if (JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))) return undefined
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) !== Array.isArray(b)) return at
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const d = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at === "" ? k : `${at}.${k}`)
+    const key = Array.isArray(a) ? Number(k) : k
+    const d = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], [...at, key])
     if (d !== undefined) return d
   }
   return at
@@ -166,7 +167,7 @@ const agentOn = (definition: Definition, input: SweepInput, storagePath: string,
       const at = difference(stored.config, definition.config)
       if (at !== undefined) {
         return yield* new SweepError({
-          reason: `study "${plan.name}" in ${storagePath} holds a sweep with another definition (${at === "" ? "the file" : at} differs): give this one another \`name\`, or run it on another storage`
+          reason: `study "${plan.name}" in ${storagePath} holds a sweep with another definition (${at.length === 0 ? "the file" : Options.formatPath(at)} differs): give this one another \`name\`, or run it on another storage`
         })
       }
     }
