@@ -11,14 +11,12 @@
  * @since 0.1.0
  */
 import type { Trial } from "@tunekit/core"
+import { Asha } from "@tunekit/schedulers"
 import { InvalidPlot } from "./Errors.js"
 import type { Source } from "./Source.js"
 
-/**
- * The system attribute where the rung schedulers keep how many rungs a trial was let past (its
- * name in packages/schedulers/src/internal/rungs.ts, which does not export it).
- */
-export const RUNG = "tunekit.rung"
+/** The system attribute where the rung schedulers keep how many rungs a trial was let past. */
+export const RUNG = Asha.RUNG
 
 /** What became of a trial at a rung. */
 export type Outcome = "promoted" | "stopped" | "paused" | "running" | "completed" | "failed"

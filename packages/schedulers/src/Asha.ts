@@ -30,7 +30,7 @@ import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
 import { rungFields, rungRule } from "./internal/rungOptions.js"
 import { scheduler } from "./internal/rungService.js"
-import { asha, type Bracket, levels, type RungOptions } from "./internal/rungs.js"
+import { asha, type Bracket, KEY, levels, type RungOptions } from "./internal/rungs.js"
 
 /** Options of ASHA. */
 export interface Options extends RungOptions {
@@ -106,3 +106,14 @@ export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never,
  * Asha.rungs({ minResource: 1, maxResource: 81, reductionFactor: 3 }) // [1, 3, 9, 27]
  */
 export const rungs = (options: RungOptions): ReadonlyArray<number> => levels(options)
+
+/**
+ * The system attribute where the rung schedulers (ASHA promotion, successive halving, Hyperband)
+ * keep how many rungs a trial was let past.
+ *
+ * @example
+ * import { Asha } from "@tunekit/schedulers"
+ * declare const t: { systemAttrs: Record<string, unknown> }
+ * const passed = t.systemAttrs[Asha.RUNG] ?? 0
+ */
+export const RUNG: string = KEY
