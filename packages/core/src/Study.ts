@@ -34,6 +34,12 @@ import type {
 import { InvalidOptions, InvalidSpace, SamplerFailed } from "./Errors.js"
 import { runOptimize } from "./internal/runLoop.js"
 import { decodeOpenOptions } from "./internal/studyOptions.js"
+
+/**
+ * The data fields of `Study.open` and `Study.optimize` options as Schemas (their JSON Schema, with
+ * `Options.jsonSchema`, is what a file of study options follows).
+ */
+export { OpenOptionsSchema, OptimizeOptionsSchema } from "./internal/studyOptions.js"
 import * as Rng from "./Rng.js"
 import * as Sampler from "./Sampler.js"
 import * as Scheduler from "./Scheduler.js"

@@ -11,10 +11,11 @@ const DirectionSchema = Options.literals("minimize", "maximize")
 
 const DurationSchema: Schema.Schema<Duration.DurationInput> = Schema.declare(
   (u: unknown): u is Duration.DurationInput => {
-    if (typeof u === "number") return u > 0
+    // Finite: a study without a timeout leaves the option out.
+    if (typeof u === "number") return u > 0 && Number.isFinite(u)
     if (typeof u === "string" && u.trim().startsWith("-")) return false
     const d = Duration.decodeUnknown(u)
-    return Option.isSome(d) && Duration.greaterThan(d.value, Duration.zero)
+    return Option.isSome(d) && Duration.isFinite(d.value) && Duration.greaterThan(d.value, Duration.zero)
   },
   {
     ...Options.expecting("a duration > 0 (milliseconds, or a string such as \"10 minutes\")"),
