@@ -33,7 +33,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs"
-import { Checkpoint, Options as Opts, Rng, Trainer } from "@tunekit/core"
+import { Checkpoint, Options as Opts, Rng, Tracker, Trainer } from "@tunekit/core"
 import type { Study, Trial } from "@tunekit/core"
 import { Cause, Effect, Either, Exit, Layer, Option, Runtime, Schema } from "effect"
 import { Observable } from "rxjs"
@@ -107,6 +107,20 @@ export interface Options {
   readonly runtime?: Runtime.Runtime<never>
   /** Called after each batch, with its loss (for progress and tests). */
   readonly onBatch?: (info: { readonly epoch: number; readonly batch: number; readonly loss: number }) => void
+  /** Where the run logs what it trains: the study's tracker, through the trial. */
+  readonly tracking?: Tracking
+}
+
+/**
+ * What a run logs through the tracker (`Tracker.Log`): when the model is built, its summary as a
+ * note and its size as tags (`model.parameters`, `model.bytes`, `model.layers`); when training
+ * ends (the last epoch, or early stopping), with `weights`, the final weights as the artifact
+ * `model/weights.tfjs` (a `Snapshot`; `Snapshot.decode` loads it into a model of the same config).
+ */
+export interface Tracking {
+  readonly log: (log: Tracker.Log) => Effect.Effect<void>
+  /** Log the final weights too (default false). */
+  readonly weights?: boolean
 }
 
 /**
@@ -159,7 +173,11 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
     restore: Opts.instance((u): u is Checkpoints["restore"] => Effect.isEffect(u), "an Effect that restores the latest checkpoint")
   }).annotations({ parseOptions: { onExcessProperty: "ignore" } })),
   runtime: Schema.optional(Opts.instance((u): u is Runtime.Runtime<never> => isObject(u) && "context" in u && "runtimeFlags" in u, "an Effect Runtime")),
-  onBatch: Schema.optional(Opts.fn<NonNullable<Options["onBatch"]>>("a function called after each batch"))
+  onBatch: Schema.optional(Opts.fn<NonNullable<Options["onBatch"]>>("a function called after each batch")),
+  tracking: Schema.optional(Schema.Struct({
+    log: Opts.fn<Tracking["log"]>("a function that logs to the tracker"),
+    weights: Schema.optional(Opts.Boolean)
+  }))
 })
 
 const decodeTraining = Opts.decodeEither(TrainingSchema)
@@ -322,15 +340,19 @@ export type Setup = Omit<Options, "checkpoints" | "runtime">
  */
 export const make = <A>(
   setup: (config: A) => Setup,
-  options: { readonly name?: string } = {}
+  options: { readonly name?: string; readonly trackWeights?: boolean } = {}
 ): Effect.Effect<Trainer.TrainerService<A>, never, Checkpoint.Checkpoint | Backend.Backend> =>
   Effect.gen(function*() {
     const checkpoints = yield* Checkpoint.Checkpoint
     const backend = yield* Backend.Backend
     const runtime = yield* Effect.runtime<never>()
     return Trainer.make(
-      (config: A, trial: Study.TrialContext<A>) =>
-        fit({ backend, ...setup(config), checkpoints: Checkpoint.forTrial(checkpoints, trial), runtime }),
+      (config: A, trial: Study.TrialContext<A>) => {
+        // The trial's log to the study's tracker, where the run loop gives one.
+        const log = (trial as { readonly log?: Tracking["log"] }).log
+        const tracking = log === undefined ? {} : { tracking: { log, weights: options.trackWeights ?? false } }
+        return fit({ backend, ...setup(config), checkpoints: Checkpoint.forTrial(checkpoints, trial), runtime, ...tracking })
+      },
       { name: options.name ?? "tfjs", maxStep: (config: A) => setup(config).training.epochs }
     )
   })
@@ -361,7 +383,7 @@ export const make = <A>(
  */
 export const layer = <A>(
   setup: (config: A) => Setup,
-  options: { readonly name?: string } = {}
+  options: { readonly name?: string; readonly trackWeights?: boolean } = {}
 ): Layer.Layer<Trainer.Trainer, never, Checkpoint.Checkpoint | Backend.Backend> => Layer.effect(Trainer.Trainer, make(setup, options))
 
 /**
@@ -432,6 +454,13 @@ const buildModel = (o: Options, seed: number, random: RandomSource): tf.LayersMo
 
 const outputsOf = (o: Options) => (o.task.kind === "classification" ? o.task.classes : o.train.targets)
 
+/** A model's summary as text (tfjs prints it a line at a time). */
+const summaryOf = (model: tf.LayersModel): string => {
+  const lines: Array<string> = []
+  model.summary(undefined, undefined, (line?: unknown) => void lines.push(String(line ?? "")))
+  return lines.join("\n")
+}
+
 /**
  * Runs an effect of the run (a checkpoint's save or restore) on the run's runtime, interrupted when
  * the run is stopped; a failure rejects with the error itself (a `CheckpointError`, say), not a
@@ -459,6 +488,11 @@ const train = async (o: Options, stop: AbortSignal, emit: (m: Trial.Metric) => v
   // Every tensor of the run is made below and disposed in the `finally`.
   const model = buildModel(o, seed, random)
   const optimizer = Optimizer.make(t.optimizer)
+  if (o.tracking) {
+    const parameters = model.countParams()
+    await runEffect(o.tracking.log(Tracker.note(summaryOf(model))))
+    await runEffect(o.tracking.log(Tracker.tags({ "model.parameters": String(parameters), "model.bytes": String(4 * parameters), "model.layers": String(model.layers.length) })))
+  }
   const tensors: Array<tf.Tensor> = []
   const keep = <T extends tf.Tensor>(x: T): T => (tensors.push(x), x)
   // The running sum of this epoch's batch losses (disposed here if the run stops mid-epoch).
@@ -561,8 +595,12 @@ const train = async (o: Options, stop: AbortSignal, emit: (m: Trial.Metric) => v
       }
       if (stop.aborted) return
       emit({ step: epoch, values })
-      if (t.earlyStopping !== undefined && wait >= t.earlyStopping.patience) return
+      if (t.earlyStopping !== undefined && wait >= t.earlyStopping.patience) break
       await yieldToEventLoop()
+    }
+    if (o.tracking?.weights === true && !stop.aborted) {
+      const bytes = await Snapshot.encode({ model, optimizer, epoch, counters: { schedule: schedule.state() } })
+      await runEffect(o.tracking.log(Tracker.artifact("model/weights.tfjs", bytes, "application/octet-stream")))
     }
   } finally {
     live.sum?.dispose()
