@@ -53,8 +53,14 @@ export interface Options {
   readonly cooldownMs?: number
   /** Events waiting to be sent at most; more are dropped and counted (default 10000). */
   readonly queueSize?: number
-  /** When a study finishes, how long to wait for its events to be sent before reporting (default 1000). */
+  /**
+   * When a study finishes, how long to wait at most for its events to be sent before reporting
+   * (default 1000). The wait is also kept within `finishShare` of the study's run time, so that a
+   * slow server cannot lengthen a short study; what is left is sent until the tracker closes.
+   */
   readonly finishTimeoutMs?: number
+  /** The largest share of the study's run time spent waiting when it finishes (default 0.05). */
+  readonly finishShare?: number
   /** When the tracker closes, how long to wait for the rest (default 10000). */
   readonly closeTimeoutMs?: number
 }
@@ -85,6 +91,7 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   cooldownMs: Schema.optional(Opts.NonNegative),
   queueSize: Schema.optional(Opts.PositiveInt),
   finishTimeoutMs: Schema.optional(Opts.NonNegative),
+  finishShare: Schema.optional(Opts.Probability),
   closeTimeoutMs: Schema.optional(Opts.NonNegative)
 })
 
@@ -100,6 +107,7 @@ const defaults: Omit<Resolved, "url"> = {
   cooldownMs: 10_000,
   queueSize: 10_000,
   finishTimeoutMs: 1000,
+  finishShare: 0.05,
   closeTimeoutMs: 10_000
 }
 
@@ -376,29 +384,36 @@ export const make = (
 
     const queue = yield* worker<Op>(o.queueSize, health, handle)
     const offer = (op: Op) => queue.offer(op)
-    const open = new Map<number, Storage.StudyInfo>()
+    // Studies whose end is not tracked yet, and when they began.
+    const open = new Map<number, { readonly study: Storage.StudyInfo; readonly since: number }>()
+    const opened = (study: Storage.StudyInfo) => {
+      if (!open.has(study.id)) open.set(study.id, { study, since: Date.now() })
+    }
     const healthNow = Effect.sync(() => [snapshot("mlflow", health)])
 
     const tracker: Tracker.TrackerService = {
-      studyStarted: (study) => Effect.suspend(() => (open.set(study.id, study), offer({ _tag: "StudyStarted", study, time: Date.now() }))),
-      trialStarted: (study, trial) => Effect.suspend(() => (open.set(study.id, study), offer({ _tag: "TrialStarted", study, trial, time: Date.now() }))),
+      studyStarted: (study) => Effect.suspend(() => (opened(study), offer({ _tag: "StudyStarted", study, time: Date.now() }))),
+      trialStarted: (study, trial) => Effect.suspend(() => (opened(study), offer({ _tag: "TrialStarted", study, trial, time: Date.now() }))),
       metricReported: (study, trial, metric) => Effect.suspend(() => offer({ _tag: "Metric", study, trialId: trial.id, metric, time: Date.now() })),
       trialFinished: (study, trial) => Effect.suspend(() => offer({ _tag: "TrialFinished", study, trial, time: Date.now() })),
       logged: (study, trial, log) => Effect.suspend(() => offer({ _tag: "Logged", study, trialId: trial?.id, log, time: Date.now() })),
       studyFinished: (study, end) =>
         Effect.gen(function*() {
+          const since = open.get(study.id)?.since ?? Date.now()
           open.delete(study.id)
           yield* offer({ _tag: "StudyFinished", study, end, time: Date.now() })
           // A healthy server has the study's runs by now; a slow one gets until the tracker closes.
-          yield* queue.drain(o.finishTimeoutMs)
-          yield* report(snapshot("mlflow", health), study.name)
+          const drained = yield* queue.drain(Math.min(o.finishTimeoutMs, o.finishShare * (Date.now() - since)))
+          const h = snapshot("mlflow", health)
+          yield* report(h, study.name)
+          if (!drained) yield* Effect.logInfo(`tracker mlflow, study "${study.name}": events still queued; they are sent until the tracker closes`)
         }),
       health: healthNow
     }
 
     const close = Effect.gen(function*() {
       // Studies whose end the tracker did not see end now, finished.
-      for (const study of open.values()) yield* offer({ _tag: "StudyFinished", study, end: { state: "Finished" }, time: Date.now() })
+      for (const { study } of open.values()) yield* offer({ _tag: "StudyFinished", study, end: { state: "Finished" }, time: Date.now() })
       const reported = health.failed + health.dropped
       open.clear()
       yield* queue.drain(o.closeTimeoutMs)
