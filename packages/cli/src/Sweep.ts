@@ -30,7 +30,14 @@ import { cutShort, REQUEUED } from "./internal/sweepStop.js"
 export { jsonSchema, SweepFileError, type SweepInput, SweepSchema, type SweepWarning } from "./internal/sweepFile.js"
 export { DISTRIBUTIONS, KINDS, METHODS } from "./internal/sweepParams.js"
 
-/** The study system attribute that holds a sweep's definition. */
+/**
+ * The study system attribute that holds a sweep's definition.
+ *
+ * @example
+ * import { Sweep } from "@tunekit/cli"
+ * // study.info.systemAttrs[Sweep.DEFINITION] is the Definition an agent runs
+ * Sweep.DEFINITION // "sweep"
+ */
 export const DEFINITION = "sweep"
 
 /** A sweep's definition as stored with its study. */
@@ -45,7 +52,13 @@ export interface Definition {
   readonly config: Trial.Json
 }
 
-/** A sweep that cannot run: no such sweep, another definition under the name, a file missing. */
+/**
+ * A sweep that cannot run: no such sweep, another definition under the name, a file missing.
+ *
+ * @example
+ * import { Sweep } from "@tunekit/cli"
+ * new Sweep.SweepError({ reason: "no sweep named \"x\" in tunekit.db" }).message
+ */
 export class SweepError extends Data.TaggedError("SweepError")<{ readonly reason: string }> {
   override get message() {
     return this.reason
@@ -262,7 +275,13 @@ export const agent = (name: string, options: RunOptions = {}): Effect.Effect<Sum
     }))
   })
 
-/** The annotated sweep file `tunekit sweep init` writes. */
+/**
+ * The annotated sweep file `tunekit sweep init` writes.
+ *
+ * @example
+ * import { Sweep } from "@tunekit/cli"
+ * Sweep.parse(Sweep.example, "sweep.yaml") // Right: it decodes without warnings
+ */
 export const example = `# A tunekit sweep: W&B's sweep keys, each with W&B's meaning, and tunekit's own.
 # Run it:        tunekit sweep run sweep.yaml
 # More workers:  tunekit sweep agent example --count 10     (same storage, any number of processes)
@@ -319,7 +338,14 @@ seed: 42
 # scheduler: { type: asha, minResource: 1, maxResource: 9, reductionFactor: 3 }   # instead of early_terminate
 `
 
-/** The training script `tunekit sweep init` writes beside the example (standard library only). */
+/**
+ * The training script `tunekit sweep init` writes beside the example (standard library only).
+ *
+ * @example
+ * import * as fs from "node:fs"
+ * import { Sweep } from "@tunekit/cli"
+ * fs.writeFileSync("train.py", Sweep.exampleProgram)
+ */
 export const exampleProgram = `"""An example training script for a tunekit sweep: it reads its parameters and reports one
 metric per epoch through tunekit_report (on PYTHONPATH in a sweep's trials)."""
 import math

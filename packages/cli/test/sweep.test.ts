@@ -290,6 +290,10 @@ describe("sweep file errors name the line, the column and the key", () => {
     expect(error(`methd: random\n${head}parameters:\n  x: {values: [1]}\n`).message).toBe("sweep.yaml:1:1: methd: is not a key here; did you mean method?")
     const nested = error(`method: random\n${head}parameters:\n  opt:\n    parameters:\n      lr: {vlues: [1, 2]}\n`)
     expect([nested.line, nested.column, nested.key, nested.reason]).toEqual([7, 12, "parameters.opt.parameters.lr.vlues", "is not a key here; did you mean values?"])
+    // a W&B key that tunekit does not take says so
+    const wandb = error(`method: random\ncontroller: {type: local}\n${head}parameters:\n  x: {values: [1]}\n`)
+    expect([wandb.line, wandb.column, wandb.key]).toEqual([2, 1, "controller"])
+    expect(wandb.reason).toMatch(/^is a W&B key that tunekit does not take/)
   })
 
   it("a bad value", () => {

@@ -209,6 +209,18 @@ export interface SweepWarning extends Position {
   readonly message: string
 }
 
+// W&B keys tunekit does not take, and why (a misspelled key gets "did you mean" instead).
+const WANDB_ONLY: Readonly<Record<string, string>> = {
+  controller: "W&B's local or cloud controller: a tunekit sweep is controlled by its storage",
+  job: "W&B Launch's job: give the `program` or `command` to run",
+  image_uri: "W&B Launch's image: give the `program` or `command` to run",
+  metrics: "W&B's multi-objective list for `method: custom`: give one `metric`",
+  apiVersion: "W&B's",
+  kind: "W&B's",
+  impute: "W&B's value for failed runs in its Bayesian search: tunekit's samplers skip failed trials",
+  impute_while_running: "W&B's value for running runs in its Bayesian search"
+}
+
 const quoted = (message: string) => Array.from(message.matchAll(/"([^"]+)"/g), (m) => m[1])
 
 /** The reason, with "did you mean" for a misspelled key or value. */
@@ -219,6 +231,9 @@ const explain = (problem: Options.Problem, input: unknown): string => {
     return "is required: name the metric the program reports, which the sweep optimizes (metric: {name: val_loss, goal: minimize})"
   }
   if (problem.message.startsWith("is not an option here")) {
+    if (typeof last === "string" && WANDB_ONLY[last] !== undefined && (keys.length === 1 || keys[0] === "metric")) {
+      return `is a W&B key that tunekit does not take (${WANDB_ONLY[last]})`
+    }
     const near = typeof last === "string" ? closest(last, quoted(problem.message)) : undefined
     return near === undefined ? problem.message.replace("is not an option here", "is not a key here") : `is not a key here; did you mean ${near}?`
   }
