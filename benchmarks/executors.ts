@@ -3,11 +3,12 @@
 // measure what an executor costs per trial.
 //
 //   --mlp-trials N (8)  --trivial-trials N (2000)  --repeats N (3)  --threads N (cores)
-//   --only mlp|trivial
+//   --process-trials N (200)  --process-concurrency N (2 x cores)  --only mlp|trivial
 import { Effect, Layer } from "effect"
 import * as os from "node:os"
 import { Checkpoint, Executor, Rng, Sampler, Space, Storage, Study, Trainer } from "@tunekit/core"
 import { space as mlpSpace } from "../examples/quickstart.js"
+import { processRows } from "./_processExecutor.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
 const module = new URL("./_executorTrainers.ts", import.meta.url)
@@ -81,5 +82,10 @@ export const main = async (argv: ReadonlyArray<string>) => {
       return [objective, executor, size, trials, median(walls), trials / median(walls), inline / median(walls)]
     })
   )
+  if (only !== "mlp") {
+    const row = await processRows(Number(args["process-trials"] ?? 200), Number(args["process-concurrency"] ?? 2 * cores), repeats)
+    const inline = rows.find((r) => r[0] === "trivial" && r[1] === "inline")
+    rows.push([...row, inline === undefined ? NaN : (row[5] as number) / (inline[5] as number)] as (typeof rows)[number])
+  }
   table(`executors: median of ${repeats} runs on ${cores} cores`, ["objective", "executor", "concurrency", "trials", "wall_s", "trials_per_s", "vs inline"], rows)
 }
