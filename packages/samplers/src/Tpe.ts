@@ -352,7 +352,9 @@ export const make = (options: Options = {}): Sampler.SamplerService => {
     if (o.prior.length > 0) {
       const models = priorModels(specs, multivariate)
       const w = Prior.taskWeights(l, nFinished, models, ctx.rng, PRIOR_SAMPLES, o.nStartupTrials)
-      const chosen = Prior.choose(specs, { l, g }, w, models, ctx.rng, o.nEiCandidates)
+      const seen = Prior.discrete(specs) ? Prior.observations(specs, trials) : undefined
+      const taken = seen === undefined ? undefined : new Set(trials.map((_, i) => Prior.keyOf(seen, i)))
+      const chosen = Prior.choose(specs, { l, g }, w, models, ctx.rng, o.nEiCandidates, taken)
       const out: Record<string, number> = {}
       specs.forEach((s, j) => (out[s.name] = Parzen.untransform(s, chosen[j])))
       return out

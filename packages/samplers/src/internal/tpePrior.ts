@@ -13,8 +13,14 @@
 //   shrunk towards 1 while the new task has few trials of its own (`shrink` of them count as
 //   full overlap), divided by the number of tasks; the new task takes the rest. With few trials l
 //   is too broad to overlap anything, and the paper's weight would drop a perfect prior at once.
+//   (Multiplying in how well l_m ranks the new task's trials, the ranking loss of Feurer et al.
+//   2018, made the unrelated case of the tests worse: median 4.5e-5 against 2.7e-5 over 25 seeds.)
 // When the earlier tasks' good configs do badly here, the new task's good set moves away from
 // theirs, the overlap falls, and so does their weight: the guard against negative transfer.
+// - On a grid (every parameter of the group discrete), a config the new task has tried is passed
+//   over while another candidate remains: without it, the earlier tasks' pull brought the study
+//   back to their favourite config again and again (on the benchmark's XGBoost grid, the median
+//   normalized regret at 50 trials was 0.043 with repeats, 0 without; no transfer's 0.005).
 import type { Rng, Trial } from "@tunekit/core"
 import { Distribution } from "@tunekit/core"
 import * as Parzen from "./parzen.js"
@@ -114,6 +120,12 @@ export const taskWeights = (
 
 const logAddExp = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))))
 
+/** A point's identity on a grid (the kernels' space; categoricals are indices, grids their values). */
+export const keyOf = (points: ReadonlyArray<ArrayLike<number>>, i: number): string => points.map((col) => col[i]).join(",")
+
+/** Whether every parameter of the group takes finitely many values (so that configs repeat exactly). */
+export const discrete = (specs: ReadonlyArray<Parzen.ParamSpec>): boolean => specs.every((s) => s.kind !== "continuous")
+
 /** The log of the uniform density (a mass on grids and categoricals) in the kernels' space. */
 export const logUniform = (specs: ReadonlyArray<Parzen.ParamSpec>): number =>
   specs.reduce((a, s) => a - (s.kind === "categorical" ? Math.log(s.nChoices) : s.kind === "discrete" ? Math.log((s.high - s.low) / s.step) : Math.log(s.high - s.low)), 0)
@@ -129,7 +141,8 @@ export const choose = (
   weights: { readonly target: number; readonly tasks: ReadonlyArray<number> },
   tasks: ReadonlyArray<TaskModel>,
   rng: Rng.Generator,
-  n: number
+  n: number,
+  taken?: ReadonlySet<string>
 ): Array<number> => {
   const comps = [{ l: target.l, g: target.g as Parzen.Estimator | undefined, w: weights.target }, ...tasks.map((t, i) => ({ l: t.l, g: undefined, w: weights.tasks[i] }))]
     .filter((c) => c.w > 0)
@@ -159,7 +172,14 @@ export const choose = (
       lg[i] = logAddExp(lg[i], lw + (pg === undefined ? uniform : pg[i]))
     }
   }
-  let best = 0
-  for (let i = 1; i < size; i++) if (ll[i] - lg[i] > ll[best] - lg[best]) best = i
+  // On a grid, a config the study has already tried is passed over while there is another: the
+  // earlier tasks' pull would otherwise bring the study back to their favourite again and again.
+  const fresh = (i: number) => taken === undefined || !taken.has(keyOf(points, i))
+  let best = -1
+  for (let i = 0; i < size; i++) {
+    if (!fresh(i)) continue
+    if (best < 0 || ll[i] - lg[i] > ll[best] - lg[best]) best = i
+  }
+  if (best < 0) for (let i = 0; i < size; i++) if (best < 0 || ll[i] - lg[i] > ll[best] - lg[best]) best = i
   return points.map((col) => col[best])
 }
