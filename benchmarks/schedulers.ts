@@ -13,13 +13,14 @@
 // `steps_used` counts the steps the trainers produced (counted in the source, as they are
 // emitted), `steps_stored` the steps the study stored.
 //
-//   npm run bench -- schedulers [--curves synthetic,digits-mlp,sunspots-rnn] [--seeds 10] [--eta 3]
+//   npm run bench -- schedulers [--curves synthetic,digits-mlp,sunspots-rnn] [--seeds 10] [--first-seed 1] [--eta 3]
 //                               [--configurations 143 (synthetic)] [--noise 0.02] [--directions minimize,maximize]
 //                               [--sample 81 (recorded)]
-//                               [--asha-min R/eta^2] [--hyperband-min R/eta^3] [--min-resource N (both)] [--median-warmup R/eta^2]
+//                               [--asha-min ceil(R/eta^2)] [--hyperband-min ceil(R/eta^3)] [--min-resource N (both)]
+//                               [--median-warmup ceil(R/eta^2)]
 //                               [--schedulers none,median,asha,asha-promotion,hyperband]
 //
-// R is the set's last step (81 synthetic, 50 recorded); the rung defaults are floored (at least 1).
+// R is the set's last step (81 synthetic, 50 recorded): the defaults are 9 and 3 for R = 81, 6 and 2 for R = 50.
 import { Sampler, Space, Study } from "@tunekit/core"
 import type { Scheduler, Storage, Trial } from "@tunekit/core"
 import { Asha, Hyperband, Median } from "@tunekit/schedulers"
@@ -126,18 +127,20 @@ const recorded = (set: Recorded.CurveSet): Problem<{ readonly curve: number }> =
 })
 
 /**
- * The rungs for curves of `maxSteps` (R) steps: the flags, else ASHA's grace period and the
- * median's warm-up at floor(R / eta^2), Hyperband's smallest rung at floor(R / eta^3), so that
- * s_max = 3 (about a third of full training's steps per iteration; docs/benchmarks-schedulers.md).
- * For R = 81 and eta = 3: 9 and 3.
+ * The rungs for curves of `maxSteps` (R) steps: the flags, else the same rung structure whatever
+ * R. ASHA's grace period (and the median's warm-up) is ceil(R / eta^2): two rungs below R.
+ * Hyperband's smallest rung is ceil(R / eta^3): three rungs below R, s_max = 3, about a third of
+ * full training's steps per iteration (docs/benchmarks-schedulers.md). Rounding up keeps a rung
+ * from fitting in below R: with R = 50, floor(50 / 27) = 1 would give rungs 1, 3, 9, 27 and
+ * s_max = 4. For R = 81 and eta = 3: 9 and 3; for R = 50: 6 and 2.
  */
 const setupFor = (opts: Record<string, string | true>, maxSteps: number, configurations: number): Setup => {
   const eta = Number(opts.eta ?? 3)
   const min = opts["min-resource"] === undefined ? undefined : Number(opts["min-resource"])
-  const grace = Math.max(1, Math.floor(maxSteps / eta ** 2))
+  const grace = Math.max(1, Math.ceil(maxSteps / eta ** 2))
   return {
     asha: { minResource: Number(opts["asha-min"] ?? min ?? grace), maxResource: maxSteps, reductionFactor: eta },
-    hyperband: { minResource: Number(opts["hyperband-min"] ?? min ?? Math.max(1, Math.floor(maxSteps / eta ** 3))), maxResource: maxSteps, reductionFactor: eta },
+    hyperband: { minResource: Number(opts["hyperband-min"] ?? min ?? Math.max(1, Math.ceil(maxSteps / eta ** 3))), maxResource: maxSteps, reductionFactor: eta },
     medianWarmup: Number(opts["median-warmup"] ?? grace),
     configurations
   }
@@ -146,6 +149,7 @@ const setupFor = (opts: Record<string, string | true>, maxSteps: number, configu
 export const main = async (args: ReadonlyArray<string>) => {
   const opts = parseArgs(args)
   const seeds = Number(opts.seeds ?? 10)
+  const firstSeed = Number(opts["first-seed"] ?? 1)
   const noise = Number(opts.noise ?? 0.02)
   const names = String(opts.schedulers ?? Object.keys(schedulers).join(",")).split(",")
   const directions = String(opts.directions ?? "minimize,maximize").split(",") as Array<Direction>
@@ -176,7 +180,7 @@ export const main = async (args: ReadonlyArray<string>) => {
       const results = new Map<string, Array<Outcome & { seed: number }>>()
       for (const name of names) {
         const rs: Array<Outcome & { seed: number }> = []
-        for (let seed = 1; seed <= seeds; seed++) {
+        for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
           const r = await once(problem, name, seed, setup)
           emit({ bench: "schedulers", curves: problem.curves, scheduler: name, direction, seed, best_final: r.best_final, steps_used: r.steps_used, steps_stored: r.steps_stored })
           if (r.configurations !== setup.configurations) process.stderr.write(`warning: ${problem.curves} ${name} seed ${seed} ran ${r.configurations} configurations\n`)
@@ -218,7 +222,7 @@ export const main = async (args: ReadonlyArray<string>) => {
     }
     const { asha, hyperband } = setup
     table(
-      `${title}, eta ${asha.reductionFactor}, minResource asha ${asha.minResource} hyperband ${hyperband.minResource}, median warmup ${setup.medianWarmup}, medians over ${seeds} seeds`,
+      `${title}, eta ${asha.reductionFactor}, minResource asha ${asha.minResource} hyperband ${hyperband.minResource}, median warmup ${setup.medianWarmup}, medians over seeds ${firstSeed}-${firstSeed + seeds - 1}`,
       [
         "scheduler",
         "direction",
