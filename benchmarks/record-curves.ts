@@ -19,6 +19,7 @@ import { Backend, Train } from "@tunekit/tfjs"
 import { Effect } from "effect"
 import * as os from "node:os"
 import { lastValueFrom, tap } from "rxjs"
+import { mlp, setupOn } from "../examples/_training.js"
 import { digits, sunspots } from "../examples/tfjs-data.js"
 import { available, type Curve, type CurveSet, finalValue, FORMAT, load, predictiveness, save } from "./_recorded.js"
 import { emit, median, parseArgs, table } from "./_util.js"
@@ -33,7 +34,7 @@ interface Family<A> {
   readonly configurations: number
   readonly space: Space.Space<A>
   readonly spaceText: Readonly<Record<string, string>>
-  readonly options: (config: A, training: { readonly epochs: number; readonly seed: number }) => Omit<Train.Options, "backend">
+  readonly options: (config: A, training: { readonly epochs: number; readonly seed: number }) => Train.Setup
 }
 
 const family = <A>(f: Family<A>): Family<unknown> => f as Family<unknown>
@@ -64,22 +65,14 @@ const digitsMlp = family({
     batchSize: "one of 32, 64, 128",
     optimizer: "sgd (momentum float 0..0.95) or adamw (weightDecay float 1e-6..1e-2, log); constant learning rate"
   },
-  options: (c, training) => {
-    const data = digitsData()
-    return {
-      model: { type: "mlp", layers: c.layers, width: c.width, activation: "relu", dropout: c.dropout },
-      task: { kind: "classification", classes: data.classes },
-      train: data.train,
-      validation: data.validation,
-      training: {
-        optimizer: c.optimizer._tag === "sgd"
-          ? { type: "sgd", learningRate: c.learningRate, momentum: c.optimizer.momentum }
-          : { type: "adamw", learningRate: c.learningRate, weightDecay: c.optimizer.weightDecay },
-        batchSize: c.batchSize,
-        ...training
-      }
-    }
-  }
+  options: (c, training) =>
+    setupOn(digitsData())(mlp(c), {
+      optimizer: c.optimizer._tag === "sgd"
+        ? { type: "sgd", learningRate: c.learningRate, momentum: c.optimizer.momentum }
+        : { type: "adamw", learningRate: c.learningRate, weightDecay: c.optimizer.weightDecay },
+      batchSize: c.batchSize,
+      ...training
+    })
 })
 
 // Yearly sunspot numbers 1700-2008 as windows predicting the next year, a recurrent network, Adam.
@@ -108,16 +101,11 @@ const sunspotsRnn = family({
     learningRate: "float 3e-4..3e-2, log (Adam, constant)",
     batchSize: "16 or 32"
   },
-  options: (c, training) => {
-    const data = sunspotsData(c.window)
-    return {
-      model: { type: "rnn", cell: c.cell, units: c.units, layers: c.layers, dropout: c.dropout, sequenceLength: c.window },
-      task: { kind: "regression" },
-      train: data.train,
-      validation: data.validation,
-      training: { optimizer: { type: "adam", learningRate: c.learningRate }, batchSize: c.batchSize, ...training }
-    }
-  }
+  options: (c, training) =>
+    setupOn(sunspotsData(c.window))(
+      { type: "rnn", cell: c.cell, units: c.units, layers: c.layers, dropout: c.dropout, sequenceLength: c.window },
+      { optimizer: { type: "adam", learningRate: c.learningRate }, batchSize: c.batchSize, ...training }
+    )
 })
 
 const families: Record<string, Family<unknown>> = { "digits-mlp": digitsMlp, "sunspots-rnn": sunspotsRnn }
