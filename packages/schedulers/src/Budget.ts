@@ -1,8 +1,9 @@
 /**
- * Budgets counted in configurations. With schedulers that pause and resume trials (successive
- * halving, Hyperband, ASHA's promotion variant), a study's `trials` count includes resumptions;
- * a budget of configurations stops sampling new ones after `n` and lets the study go on resuming
- * paused trials until none is left to resume.
+ * Budgets counted in configurations held by the study's storage. `Study.optimize`'s own `trials`
+ * already counts configurations (a resumption or a continuation uses none of it) for the trials
+ * of one call; `limit` caps the study's total across calls and workers: once the study holds `n`
+ * trials the sampler is exhausted, and the study goes on resuming paused trials until none is
+ * left to resume.
  *
  * @since 0.1.0
  */
