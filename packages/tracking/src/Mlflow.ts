@@ -27,7 +27,7 @@
 import { Effect, Either, Layer, Schema } from "effect"
 import type { InvalidOptions, Storage } from "@tunekit/core"
 import { Options as Opts, Tracker, Trial } from "@tunekit/core"
-import { retrying, worker } from "./internal/delivery.js"
+import { CIRCUIT, retrying, worker } from "./internal/delivery.js"
 import { type Counter, counter, failed, report, snapshot } from "./internal/health.js"
 import { call, type Connection, key, LIMITS, MlflowError } from "./internal/mlflowRest.js"
 
@@ -63,6 +63,8 @@ export interface Options {
   readonly finishShare?: number
   /** When the tracker closes, how long to wait for the rest (default 10000). */
   readonly closeTimeoutMs?: number
+  /** How many runs' requests are in flight at once (default 4); each run's stay in order. */
+  readonly concurrency?: number
 }
 
 /**
@@ -92,7 +94,8 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   queueSize: Schema.optional(Opts.PositiveInt),
   finishTimeoutMs: Schema.optional(Opts.NonNegative),
   finishShare: Schema.optional(Opts.Probability),
-  closeTimeoutMs: Schema.optional(Opts.NonNegative)
+  closeTimeoutMs: Schema.optional(Opts.NonNegative),
+  concurrency: Schema.optional(Opts.PositiveInt)
 })
 
 type Resolved = Required<Omit<Options, "headers">> & { readonly headers: Readonly<Record<string, string>> }
@@ -108,7 +111,8 @@ const defaults: Omit<Resolved, "url"> = {
   queueSize: 10_000,
   finishTimeoutMs: 1000,
   finishShare: 0.05,
-  closeTimeoutMs: 10_000
+  closeTimeoutMs: 10_000,
+  concurrency: 4
 }
 
 /** What the tracker sends, in the order events happened. */
@@ -143,6 +147,8 @@ const runState = (): RunState => ({ runId: undefined, artifactUri: undefined, me
 interface StudyState {
   experimentId: string | undefined
   parent: RunState
+  /** Trials' runs are created concurrently: one of them creates the experiment and parent run. */
+  readonly lock: Effect.Semaphore
 }
 
 const paramText = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v)).slice(0, LIMITS.paramValue)
@@ -174,12 +180,14 @@ export const make = (
     let serial = 0
     const lose = (events: number, e: unknown) => {
       health.failed += events
-      // A request's error says why; a consequence ("its run could not be created") only when there is none.
-      if (e instanceof MlflowError || health.lastError === undefined) health.lastError = e instanceof Error ? e.message : String(e)
+      // The server's error says why; the open circuit or a consequence ("its run could not be
+      // created") only when there is none.
+      const says = e instanceof MlflowError && e.request !== CIRCUIT
+      if (says || health.lastError === undefined) health.lastError = e instanceof Error ? e.message : String(e)
     }
     const studyOf = (study: Storage.StudyInfo) => {
       let s = studies.get(study.id)
-      if (s === undefined) studies.set(study.id, (s = { experimentId: undefined, parent: runState() }))
+      if (s === undefined) studies.set(study.id, (s = { experimentId: undefined, parent: runState(), lock: Effect.unsafeMakeSemaphore(1) }))
       return s
     }
 
@@ -215,6 +223,7 @@ export const make = (
         const s = studyOf(study)
         if (s.parent.runId !== undefined) return s
         const attempt = Effect.gen(function*() {
+          if (s.parent.runId !== undefined) return
           s.experimentId ??= yield* experimentId(o.experiment(study.name))
           yield* createRun(s.experimentId, s.parent, study.name, time, [
             { key: "tunekit.study", value: study.name },
@@ -222,7 +231,7 @@ export const make = (
             { key: "tunekit.metrics", value: study.metrics.join(",") }
           ])
         })
-        yield* Effect.catchAll(attempt, (e) => Effect.sync(() => lose(1, e)))
+        yield* s.lock.withPermits(1)(Effect.catchAll(attempt, (e) => Effect.sync(() => lose(1, e))))
         return s
       })
 
@@ -254,8 +263,7 @@ export const make = (
           if (Either.isLeft(r)) {
             const before = lost.size
             for (const i of [...ps, ...ts, ...ms]) lost.add(i.event)
-            health.failed += lost.size - before
-            health.lastError = r.left.message
+            lose(lost.size - before, r.left)
           }
         }
       })
@@ -359,27 +367,51 @@ export const make = (
         }
       })
 
+    const laneOf = (op: Op): string =>
+      op._tag === "StudyStarted" || op._tag === "StudyFinished" || (op._tag === "Logged" && op.trialId === undefined)
+        ? `study ${op.study.id}`
+        : `trial ${op._tag === "Logged" ? op.trialId : op._tag === "Metric" ? op.trialId : op.trial.id}`
+
     const handle = (ops: ReadonlyArray<Op>, done: (n: number) => void) =>
       Effect.gen(function*() {
         // Params, tags and metrics of a batch of events go in as few requests as MLflow allows:
         // events that only add to a run's pending lists are settled when the lists are sent.
+        // Each run's events in order, runs side by side (`concurrency` at once).
+        // A study's end comes last, when its trials' runs of the batch are done with its parent.
+        const lanes = new Map<string, Array<readonly [Op, number]>>()
+        const ends: Array<readonly [Op, number]> = []
+        for (const op of ops) {
+          if (op._tag === "StudyFinished") {
+            ends.push([op, serial++])
+            continue
+          }
+          const lane = laneOf(op)
+          let l = lanes.get(lane)
+          if (l === undefined) lanes.set(lane, (l = []))
+          l.push([op, serial++])
+        }
         const touched = new Set<RunState>()
         let buffered = 0
-        for (const op of ops) {
-          yield* handleOne(op, serial++)
-          const run = op._tag === "Metric" || op._tag === "TrialStarted"
-            ? trials.get(op._tag === "Metric" ? op.trialId : op.trial.id)
-            : op._tag === "Logged" && op.log._tag !== "Artifact"
-            ? (op.trialId === undefined ? studies.get(op.study.id)?.parent : trials.get(op.trialId))
-            : undefined
-          if (run === undefined) done(1)
-          else {
-            touched.add(run)
-            buffered++
-          }
-        }
-        for (const run of touched) yield* flush(run)
+        yield* Effect.forEach(lanes.values(), (lane) =>
+          Effect.forEach(lane, ([op, event]) =>
+            Effect.map(handleOne(op, event), () => {
+              const run = op._tag === "Metric" || op._tag === "TrialStarted"
+                ? trials.get(op._tag === "Metric" ? op.trialId : op.trial.id)
+                : op._tag === "Logged" && op.log._tag !== "Artifact"
+                ? (op.trialId === undefined ? studies.get(op.study.id)?.parent : trials.get(op.trialId))
+                : undefined
+              if (run === undefined) done(1)
+              else {
+                touched.add(run)
+                buffered++
+              }
+            }), { discard: true }), { concurrency: o.concurrency, discard: true })
+        yield* Effect.forEach(touched, flush, { concurrency: o.concurrency, discard: true })
         done(buffered)
+        for (const [op, event] of ends) {
+          yield* handleOne(op, event)
+          done(1)
+        }
       })
 
     const queue = yield* worker<Op>(o.queueSize, health, handle)

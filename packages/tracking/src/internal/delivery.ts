@@ -15,7 +15,10 @@ export interface RetryOptions {
   readonly cooldownMs: number
 }
 
-/** Wraps requests with retries and the circuit breaker; counts retries and remembers the last error. */
+/** The request name of the open circuit's errors: they say nothing new about why requests fail. */
+export const CIRCUIT = "circuit"
+
+/** Wraps requests with retries and the circuit breaker; counts retries and remembers the server's last error. */
 export const retrying = (o: RetryOptions, health: Counter) => {
   let openUntil = 0
   const schedule = Schedule.exponential(Duration.millis(o.backoffMs), 2).pipe(
@@ -28,7 +31,7 @@ export const retrying = (o: RetryOptions, health: Counter) => {
     Effect.suspend(() => {
       if (Date.now() < openUntil) {
         return Effect.fail(
-          new MlflowError({ request: "circuit", reason: `the server failed recently; not trying again for ${openUntil - Date.now()} ms`, retriable: true })
+          new MlflowError({ request: CIRCUIT, reason: `the server failed recently; not trying again for ${openUntil - Date.now()} ms`, retriable: true })
         )
       }
       let attempts = 0
