@@ -412,7 +412,8 @@ export const withFixedService = (fixed: Readonly<Record<string, unknown>>, inner
         if (d !== undefined) params[k] = internal(k, d)
         else delete params[k]
       }
-      return r.claim === undefined ? { params } : { params, claim: r.claim }
+      // The inner sampler's claim and records pass through.
+      return { ...r, params }
     },
     sampleIndependent: (ctx, name, d) => {
       if (!(name in fixed)) return inner.sampleIndependent(ctx, name, d)
@@ -558,14 +559,23 @@ export const perGroupService = (groups: ReadonlyArray<Group>, rest: SamplerServi
     sampleRelative: (ctx, space) => {
       const params: Record<string, number> = {}
       const claims: Array<string> = []
+      let attrs: Record<string, Json> | undefined
+      let studyAttrs: Record<string, Json> | undefined
       services.forEach((s, i) => {
         const own = restrict(space, i)
         if (own.size === 0) return
         const r = sampleRelativeOf(s, ctx, own)
         for (const [k, v] of Object.entries(r.params)) if (ownerIndex(k) === i) params[k] = v
         if (r.claim !== undefined) claims.push(`${i}:${r.claim}`)
+        if (r.attrs !== undefined) attrs = { ...attrs, ...r.attrs }
+        if (r.studyAttrs !== undefined) studyAttrs = { ...studyAttrs, ...r.studyAttrs }
       })
-      return claims.length === 0 ? { params } : { params, claim: claims.join("|") }
+      return {
+        params,
+        ...(claims.length === 0 ? {} : { claim: claims.join("|") }),
+        ...(attrs === undefined ? {} : { attrs }),
+        ...(studyAttrs === undefined ? {} : { studyAttrs })
+      }
     },
     sampleIndependent: (ctx, name, d) => services[ownerIndex(name)].sampleIndependent(ctx, name, d)
   }
