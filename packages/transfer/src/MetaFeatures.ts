@@ -23,8 +23,8 @@
 import { CrossValidation, type Dataset, DecisionTree } from "@tunekit/datasets"
 import { nearestNeighbourAccuracy, standardMoments } from "./internal/stats.js"
 
-/** A dataset's meta-features by name; regression data has no class-based ones. */
-export interface MetaFeatures {
+/** A dataset's meta-features by name; regression data has no class-based ones. (A type, not an interface, so that it is a record of numbers.) */
+export type MetaFeatures = {
   readonly rows: number
   readonly features: number
   readonly logRows: number
@@ -135,9 +135,9 @@ export const compared: ReadonlyArray<keyof MetaFeatures> = [
  * MetaFeatures.distance(a, b, [a, b])
  */
 export const distance = (
-  a: Readonly<Record<string, number>>,
-  b: Readonly<Record<string, number>>,
-  population: ReadonlyArray<Readonly<Record<string, number>>>,
+  a: Readonly<Record<string, number | undefined>>,
+  b: Readonly<Record<string, number | undefined>>,
+  population: ReadonlyArray<Readonly<Record<string, number | undefined>>>,
   features: ReadonlyArray<string> = compared
 ): number | undefined => {
   let sum = 0

@@ -120,7 +120,7 @@ describe("warm start from the transfer database", () => {
           else if (policy === "clip") expect(out.n).toBe(cfg.n < s.ilow ? s.ilow : hi)
         }
         if (cfg.c !== undefined) {
-          if (s.choices.includes(cfg.c)) expect(out.c).toBe(cfg.c)
+          if ((s.choices as ReadonlyArray<string>).includes(cfg.c)) expect(out.c).toBe(cfg.c)
           else expect(full.sampled).toContain("c")
         }
         expect("extra" in out).toBe(false)
@@ -130,7 +130,13 @@ describe("warm start from the transfer database", () => {
   })
 
   it("is reproducible for a seed: the same sampled parameters, the same study", async () => {
-    const wider = Space.struct({ ...space.node.fields, momentum: Space.float(0.5, 0.99) } as never) as unknown as Space.Space<Record<string, unknown>>
+    const wider = Space.struct({
+      learningRate: Space.float(1e-4, 1e-1, { log: true }),
+      dropout: Space.float(0, 0.5),
+      batchSize: Space.categorical([32, 64, 128] as const),
+      layers: Space.int(1, 4),
+      momentum: Space.float(0.5, 0.99)
+    })
     const run = (seed: number) =>
       Effect.runPromise(Effect.gen(function*() {
         yield* seeded
