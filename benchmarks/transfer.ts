@@ -1,0 +1,204 @@
+// Hyperparameter transfer: no transfer, warm start and prior transfer, each task held out in turn
+// with every other task (and its tuning history) in the transfer database.
+//
+// - synthetic: Branin variants whose optimum and scale shift from task to task (tagged "branin":
+//   similarity 0.9 between them, 0.1 otherwise), and unrelated functions on the same box;
+// - real: XGBoost on each bundled tabular dataset (a recorded grid, see _transferTable.ts), the
+//   tasks' similarity from their data's meta-features.
+//
+// Each earlier task's history is one TPE study of --history trials. Modes: none (TPE), warm (the
+// best configs of the 3 most similar tasks first, then TPE), prior (TPE with the 3 most similar
+// tasks' histories as its prior). Prints a JSON line per (family, task, mode, seed) with the
+// best-so-far curve, then tables of the median normalized regret, (best - optimum) / (median of
+// the task - optimum), over held-out tasks and seeds.
+//
+//   nice -n 10 npm run bench -- transfer [--seeds 10] [--trials 100] [--history 60] [--family synthetic,real]
+import { Effect, Layer } from "effect"
+import { Rng, Sampler, Space, Study, type Trial } from "@tunekit/core"
+import { Tpe } from "@tunekit/samplers"
+import { Transfer } from "@tunekit/transfer"
+import * as TransferTable from "./_transferTable.js"
+import { emit, median, parseArgs, table } from "./_util.js"
+
+type Mode = "none" | "warm" | "prior"
+const MODES: ReadonlyArray<Mode> = ["none", "warm", "prior"]
+
+interface Task {
+  readonly name: string
+  /** Unrelated to the family (the second target applies to these). */
+  readonly unrelated: boolean
+  readonly tags: ReadonlyArray<string>
+  readonly metaFeatures?: Readonly<Record<string, number>>
+  readonly f: (c: any) => number
+  readonly optimum: number
+  /** The median value over the space: the regret's scale. */
+  readonly reference: number
+}
+
+interface Family {
+  readonly name: string
+  readonly space: Space.Space<any>
+  readonly tasks: ReadonlyArray<Task>
+  readonly similarity?: (a: Transfer.Task, b: Transfer.Task) => number
+}
+
+// ---------------------------------------------------------------------------------------------
+// The synthetic family
+// ---------------------------------------------------------------------------------------------
+
+const BRANIN_MIN = 0.397887
+const branin = (x0: number, x1: number) => {
+  const b = 5.1 / (4 * Math.PI ** 2), c = 5 / Math.PI, t = 1 / (8 * Math.PI)
+  return (x1 - b * x0 ** 2 + c * x0 - 6) ** 2 + 10 * (1 - t) * Math.cos(x0) + 10
+}
+const box = Space.struct({ x0: Space.float(-5, 10), x1: Space.float(0, 15) })
+
+/** The median of f over the box, from 2,000 points of a fixed generator. */
+const medianOver = (f: (c: { x0: number; x1: number }) => number) => {
+  const rng = Rng.generator(0, "transfer-bench-reference")
+  return median(Array.from({ length: 2000 }, () => f({ x0: -5 + 15 * rng.next(), x1: 15 * rng.next() })))
+}
+
+const synthetic = (): Family => {
+  // Shifts of the optimum (in x0, x1) and scales: related, not identical.
+  const variants: ReadonlyArray<readonly [number, number, number]> = [[0, 0, 1], [0.25, -0.2, 2], [-0.2, 0.3, 0.5], [0.3, 0.15, 3], [-0.3, -0.25, 1.5]]
+  const tasks: Array<Task> = variants.map(([dx, dy, scale], i) => {
+    const f = (c: { x0: number; x1: number }) => scale * branin(c.x0 - dx, c.x1 - dy) + 5 * i
+    return { name: `branin-${i}`, unrelated: false, tags: ["branin"], f, optimum: scale * BRANIN_MIN + 5 * i, reference: medianOver(f) }
+  })
+  // Unrelated landscapes on the same box, with their optima away from Branin's.
+  const bowl = (c: { x0: number; x1: number }) => ((c.x0 + 4) / 15) ** 2 + ((c.x1 - 14) / 15) ** 2
+  const ridge = (c: { x0: number; x1: number }) => {
+    const u = (c.x0 + 5) / 15, v = c.x1 / 15
+    return 100 * (v - u * u) ** 2 + (1 - u) ** 2
+  }
+  const waves = (c: { x0: number; x1: number }) => {
+    const u = (c.x0 - 8) / 3, v = (c.x1 - 12) / 3
+    return u * u + v * v - Math.cos(3 * u) - Math.cos(3 * v) + 2
+  }
+  tasks.push(
+    { name: "bowl", unrelated: true, tags: ["bowl"], f: bowl, optimum: 0, reference: medianOver(bowl) },
+    { name: "ridge", unrelated: true, tags: ["ridge"], f: ridge, optimum: 0, reference: medianOver(ridge) },
+    { name: "waves", unrelated: true, tags: ["waves"], f: waves, optimum: 0, reference: medianOver(waves) }
+  )
+  const similarity = (a: Transfer.Task, b: Transfer.Task) => (a.tags.some((t) => b.tags.includes(t)) ? 0.9 : 0.1)
+  return { name: "synthetic", space: box, tasks, similarity }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real family
+// ---------------------------------------------------------------------------------------------
+
+const real = (): Family => {
+  const t = TransferTable.read()
+  const tasks = t.tasks.map((task): Task => ({
+    name: task.name,
+    unrelated: false,
+    tags: ["boosting"],
+    metaFeatures: task.metaFeatures,
+    f: (c: TransferTable.Config) => task.values[TransferTable.indexOf(c)],
+    optimum: Math.min(...task.values),
+    reference: median(task.values)
+  }))
+  return { name: "real", space: TransferTable.space, tasks }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const optimize = (space: Space.Space<any>, f: (c: any) => number, trials: number, seed: number, sampler: Layer.Layer<Sampler.Sampler, unknown, Transfer.Transfer>, db: Layer.Layer<Transfer.Transfer>) =>
+  Effect.runPromise(
+    Study.optimize({ study: "t", space, objective: f, direction: "minimize", trials }).pipe(
+      Effect.provide(sampler),
+      Effect.provide(Layer.merge(db, Study.layerDefaults({ seed })))
+    )
+  ).then((r) => r.trials)
+
+const bestCurve = (trials: ReadonlyArray<Trial.FrozenTrial>): Array<number> => {
+  let best = Infinity
+  return trials.map((t) => (best = Math.min(best, t.values?.[0] ?? Infinity)))
+}
+
+/** A database with every task of the family and the history of one TPE study on each. */
+const database = async (family: Family, history: number): Promise<Layer.Layer<Transfer.Transfer>> => {
+  const db = Transfer.makeMemory()
+  const layer = Layer.succeed(Transfer.Transfer, db)
+  const compiled = Space.compile(family.space)
+  for (const [i, task] of family.tasks.entries()) {
+    const trials = await optimize(family.space, task.f, history, 1000 + i, Tpe.layer(), layer)
+    await Effect.runPromise(db.saveTask({ name: task.name, tags: task.tags, ...(task.metaFeatures ? { metaFeatures: task.metaFeatures } : {}) }))
+    await Effect.runPromise(db.record({
+      task: task.name,
+      study: `${task.name}-tpe`,
+      direction: "minimize",
+      metric: "value",
+      space: Object.fromEntries(compiled.params),
+      trials: trials.filter((t) => t.state === "Complete").map((t) => ({ params: paramsOf(t), value: t.values![0], state: "Complete" as const })),
+      recordedAt: i
+    }))
+  }
+  return layer
+}
+
+const paramsOf = (t: Trial.FrozenTrial) => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(t.params)) {
+    const d = t.distributions[k]
+    out[k] = d._tag === "Categorical" ? d.choices[v] : v
+  }
+  return out
+}
+
+const samplerOf = (mode: Mode, family: Family, task: Task): Layer.Layer<Sampler.Sampler, unknown, Transfer.Transfer> => {
+  const start = { task: task.name, space: family.space, k: 3, ...(family.similarity ? { similarity: family.similarity } : {}) }
+  return mode === "none" ? Tpe.layer() : mode === "warm" ? Transfer.warmStart(start, Tpe.layer()) : Transfer.tpe(start)
+}
+
+export const main = async (args: ReadonlyArray<string>): Promise<void> => {
+  const a = parseArgs(args)
+  const seeds = Number(a.seeds ?? 10)
+  const trials = Number(a.trials ?? 100)
+  const history = Number(a.history ?? 60)
+  const families = String(a.family ?? "synthetic,real").split(",")
+  const at = [10, 50, trials].filter((n, i, xs) => n <= trials && xs.indexOf(n) === i)
+  for (const family of families.map((f) => (f === "real" ? real() : synthetic()))) {
+    const t0 = Date.now()
+    const db = await database(family, history)
+    // regret[mode][task] = one normalized curve per seed
+    const regret = new Map<Mode, Map<string, Array<Array<number>>>>(MODES.map((m) => [m, new Map()]))
+    for (const task of family.tasks) {
+      for (const mode of MODES) {
+        for (let seed = 0; seed < seeds; seed++) {
+          const curve = bestCurve(await optimize(family.space, task.f, trials, seed, samplerOf(mode, family, task), db))
+          emit({ bench: "transfer", family: family.name, task: task.name, mode, seed, best_curve: curve })
+          const scale = task.reference - task.optimum
+          const list = regret.get(mode)!.get(task.name) ?? []
+          list.push(curve.map((v) => Math.max(0, v - task.optimum) / scale))
+          regret.get(mode)!.set(task.name, list)
+        }
+      }
+    }
+    const groups: ReadonlyArray<readonly [string, (t: Task) => boolean]> = family.tasks.some((t) => t.unrelated)
+      ? [["related", (t) => !t.unrelated], ["unrelated", (t) => t.unrelated]]
+      : [["all", () => true]]
+    const rows: Array<Array<unknown>> = []
+    for (const [group, keep] of groups) {
+      const names = family.tasks.filter(keep).map((t) => t.name)
+      const medianAt = (mode: Mode, n: number) => median(names.flatMap((name) => regret.get(mode)!.get(name)!.map((c) => c[n - 1])))
+      const none50 = medianAt("none", Math.min(50, trials))
+      for (const mode of MODES) {
+        rows.push([
+          group,
+          mode,
+          ...at.map((n) => medianAt(mode, n)),
+          mode === "none" ? "-" : medianAt(mode, 10) <= none50 ? "yes" : "no",
+          mode === "none" ? "-" : medianAt(mode, trials) <= medianAt("none", trials) ? "yes" : "no"
+        ])
+      }
+    }
+    table(
+      `transfer, ${family.name} family: median normalized regret over held-out tasks and ${seeds} seeds (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+      ["tasks", "mode", ...at.map((n) => `@${n}`), "@10 <= none@50", `@${trials} <= none@${trials}`],
+      rows
+    )
+  }
+}
