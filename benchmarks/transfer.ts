@@ -191,13 +191,15 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
           mode,
           ...at.map((n) => medianAt(mode, n)),
           mode === "none" ? "-" : medianAt(mode, 10) <= none50 ? "yes" : "no",
+          // the trial at which no transfer reaches what this mode has at 10
+          mode === "none" ? "-" : String(Array.from({ length: trials }, (_, i) => i + 1).find((n) => medianAt("none", n) <= medianAt(mode, 10)) ?? `>${trials}`),
           mode === "none" ? "-" : medianAt(mode, trials) <= medianAt("none", trials) ? "yes" : "no"
         ])
       }
     }
     table(
       `transfer, ${family.name} family: median normalized regret over held-out tasks and ${seeds} seeds (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-      ["tasks", "mode", ...at.map((n) => `@${n}`), "@10 <= none@50", `@${trials} <= none@${trials}`],
+      ["tasks", "mode", ...at.map((n) => `@${n}`), "@10 <= none@50", "none reaches @10 at", `@${trials} <= none@${trials}`],
       rows
     )
   }
