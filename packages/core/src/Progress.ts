@@ -52,11 +52,13 @@ export const make = (direction: Direction, options: ProgressOptions = {}): Progr
   let bestTrial: number | undefined
   let lastWrite = 0
   let dirty = false
+  // What proposed the finished trials, when the sampler recorded it (Auto's "auto.sampler").
+  const proposers = new Map<string, number>()
 
   const line = () =>
     `trials ${complete + pruned + failed} done (${complete} complete, ${pruned} pruned, ${failed} failed), ${running} running | best ${fmt(best)}${
       bestTrial === undefined ? "" : ` (trial ${bestTrial})`
-    } | ${elapsed(Date.now() - t0)}`
+    }${proposers.size === 0 ? "" : ` | auto: ${[...proposers].map(([k, n]) => `${k} ${n}`).join(", ")}`} | ${elapsed(Date.now() - t0)}`
 
   const write = (force: boolean) => {
     const now = Date.now()
@@ -77,6 +79,8 @@ export const make = (direction: Direction, options: ProgressOptions = {}): Progr
     },
     finished: (t) => {
       running = Math.max(0, running - 1)
+      const by = t.systemAttrs["auto.sampler"]
+      if (typeof by === "string") proposers.set(by, (proposers.get(by) ?? 0) + 1)
       if (t.state === "Complete") {
         complete++
         const v = t.values?.[0]

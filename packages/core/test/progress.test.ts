@@ -50,4 +50,13 @@ describe("Progress", () => {
     expect(chunks.length).toBe(2) // the first line, and the final one
     expect(chunks[1]).toContain("trials 100 done")
   })
+
+  it("counts what proposed the trials when the sampler recorded it (Auto's auto.sampler)", () => {
+    const { chunks, stream } = fakeStream(false)
+    const p = Progress.make("minimize", { stream, plainEveryMs: 0 })
+    const by = ["design", "design", "gp", "tpe", "gp"]
+    by.forEach((b, i) => p.finished({ ...trial(i, "Complete", i), systemAttrs: { "auto.sampler": b } }))
+    p.close()
+    expect(chunks.at(-1)).toContain("| auto: design 2, gp 2, tpe 1 |")
+  })
 })
