@@ -11,6 +11,10 @@
  * tunekit trial STUDY NUMBER           [--storage FILE] [--json]
  * tunekit best STUDY                   [--storage FILE] [--json]
  * tunekit export STUDY --format csv|json|cv [--storage FILE] [--output FILE]
+ * tunekit runs STUDY                  [--storage FILE] [--json]
+ * tunekit tasks                       [--storage FILE]
+ * tunekit tasks similar NAME          [--k N]
+ * tunekit tasks record STUDY --task NAME
  * tunekit sweep run FILE                [--storage FILE] [--count N]
  * tunekit sweep agent NAME              [--storage FILE] [--count N]
  * tunekit sweep init [FILE]             [--force]
@@ -24,7 +28,9 @@ import { Data, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
+import { Runs } from "@tunekit/tracking"
 import * as SweepCli from "./internal/sweepCli.js"
+import * as TasksCli from "./internal/tasksCli.js"
 import * as Main from "./Main.js"
 import { UsageError } from "./Main.js"
 
@@ -114,6 +120,8 @@ export const command = Descriptor.make("tunekit").pipe(
         studyArg
       ).pipe(Descriptor.withDescription("Export a study's trials."))
     ],
+    ["runs", Descriptor.make("runs", reading, studyArg).pipe(Descriptor.withDescription("List a study's runs: the study's parent run and a nested run per trial, with tags, notes and artifacts."))],
+    ["tasks", TasksCli.command],
     ["sweep", SweepCli.command]
   ])
 )
@@ -339,6 +347,7 @@ export const run = (argv: ReadonlyArray<string>) =>
       }
       const sub = parsed.subcommand.value
       if (sub[0] === "sweep") return yield* SweepCli.run(sub[1])
+      if (sub[0] === "tasks") return yield* TasksCli.run(sub[1])
       const p = sub[1].options
       if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
       const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {
@@ -353,6 +362,8 @@ export const run = (argv: ReadonlyArray<string>) =>
             return commands.best(sub[1].options, sub[1].args)
           case "export":
             return commands.export(sub[1].options, sub[1].args)
+          case "runs":
+            return Runs.command(sub[1].args, { json: sub[1].options.json })
         }
       })()
       return yield* Effect.scoped(Effect.provide(program, Storage.layerSqlite(p.storage, { readonly: true })))

@@ -32,6 +32,22 @@ beforeAll(async () => {
 })
 
 describe("tunekit CLI", () => {
+  it("lists a study's runs: the parent run and a run per trial", async () => {
+    const text = await run("runs", "demo")
+    expect(text).toMatch(/demo/)
+    const runs = JSON.parse(await run("runs", "demo", "--json"))
+    expect(runs.parent.name).toBe("demo")
+    expect(runs.runs.map((r: { trial: number }) => r.trial)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(runs.runs.every((r: { parent: string }) => r.parent === "demo")).toBe(true)
+  })
+
+  it("records a study under a task (its complete trials) and lists the tasks", async () => {
+    expect(await run("tasks")).toBe("no tasks")
+    expect(await Effect.runPromise(Cli.run(["tasks", "record", "demo", "--task", "toy", "--storage", file]))).toMatch(/recorded study "demo" under task "toy": 5 trials, 2 parameters/)
+    expect(await run("tasks")).toMatch(/^task\s+tags\s+studies\s+trials/)
+    expect(await run("tasks")).toMatch(/toy\s+-\s+1\s+5/)
+  })
+
   it("lists studies as a table and as JSON", async () => {
     const text = await run("studies")
     expect(text.split("\n")[0]).toMatch(/^study\s+directions\s+trials\s+complete\s+best\s+created$/)
@@ -236,7 +252,7 @@ describe("tunekit CLI", () => {
     expect(bad.stderr).toBe('tunekit: no study named "nope" in this storage\n')
     const what = spawnSync(process.execPath, [...args, "what"], { encoding: "utf8" })
     expect(what.status).toBe(2)
-    expect(what.stderr).toBe("tunekit: unknown command what; the commands are best, export, studies, sweep, trial, trials\n")
+    expect(what.stderr).toBe("tunekit: unknown command what; the commands are best, export, runs, studies, sweep, tasks, trial, trials\n")
     // an error is its message on one line, never a stack
     const write = spawnSync(process.execPath, [...args, "export", "demo", "--format", "csv", "--output", "/no/such/dir/x.csv", "--storage", file], { encoding: "utf8" })
     expect(write.status).toBe(1)

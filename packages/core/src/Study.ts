@@ -206,6 +206,8 @@ export interface TrialContext<A> extends AskedTrial<A> {
    */
   readonly report: (metric: Metric) => Promise<void>
   readonly setUserAttr: (key: string, value: Json) => Promise<void>
+  /** Logs tags, a note or an artifact of the trial to the study's trackers (`Tracker.tags`, `note`, `artifact`). */
+  readonly log: (log: Tracker.Log) => Effect.Effect<void>
 }
 
 /** Thrown by `TrialContext.report` when the scheduler prunes the trial. */

@@ -32,8 +32,10 @@ describe("Tracker.all", () => {
     const events: Array<string> = []
     await Effect.runPromise(run(Tracker.all(recorder("a", events), Layer.succeed(Tracker.Tracker, recorder("b", events)))))
     expect(events).toEqual([
+      "a study all", "b study all",
       "a start 0", "b start 0", "a metric 0@0", "b metric 0@0", "a metric 0@1", "b metric 0@1", "a end 0 Complete", "b end 0 Complete",
-      "a start 1", "b start 1", "a metric 1@0", "b metric 1@0", "a metric 1@1", "b metric 1@1", "a end 1 Complete", "b end 1 Complete"
+      "a start 1", "b start 1", "a metric 1@0", "b metric 1@0", "a metric 1@1", "b metric 1@1", "a end 1 Complete", "b end 1 Complete",
+      "a study all Finished", "b study all Finished"
     ])
   })
 

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Scheduler, Space, type Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { JsonLines, Mlflow, Runs } from "../src/index.js"
 import { freePort, type Server, startMlflow } from "./_mlflow.js"
-import { currentTracker, logFrom, optimizeTracked } from "./_wired.js"
 
 const space = Space.struct({
   lr: Space.float(1e-4, 1e-1, { log: true }),
@@ -44,24 +43,25 @@ afterAll(async () => {
  */
 const tunedStudy = (study: string, trackers: Layer.Layer<Tracker.Tracker, unknown, Storage.Storage>, storage: string) =>
   Effect.gen(function*() {
-    const tracker = yield* currentTracker
+    const tracker = yield* Tracker.Tracker
     const info = (yield* Study.open({ study, space, metric: "loss" })).info
-    yield* Effect.promise(() => logFrom(tracker, info, undefined, Tracker.tags({ dataset: "synthetic" })))
-    yield* Effect.promise(() => logFrom(tracker, info, undefined, Tracker.artifact("space.json", JSON.stringify({ dims: 4 }), "application/json")))
-    const r = yield* optimizeTracked({
+    // The study's own logs, before it runs: its parent run's.
+    if (tracker.logged) yield* tracker.logged(info, undefined, Tracker.tags({ dataset: "synthetic" }))
+    if (tracker.logged) yield* tracker.logged(info, undefined, Tracker.artifact("space.json", JSON.stringify({ dims: 4 }), "application/json"))
+    const r = yield* Study.optimize({
       study,
       space,
       metric: "loss",
       direction: "minimize",
       trials: 6,
       objective: async (c, trial) => {
-        await logFrom(tracker, info, trial, Tracker.tags({ model: "mlp", layers: String(c.layers) }))
-        await logFrom(tracker, info, trial, Tracker.note(`mlp with ${c.layers} layers`))
+        await Effect.runPromise(trial.log(Tracker.tags({ model: "mlp", layers: String(c.layers) })))
+        await Effect.runPromise(trial.log(Tracker.note(`mlp with ${c.layers} layers`)))
         for (let step = 1; step <= STEPS; step++) {
           await trial.report({ step, values: { loss: loss(c, step), accuracy: 1 - loss(c, step) / 4 } })
           if (trial.number === 4 && step === 3) throw new Error("diverged at step 3")
         }
-        await logFrom(tracker, info, trial, Tracker.artifact("model/weights.bin", weights(trial.number)))
+        await Effect.runPromise(trial.log(Tracker.artifact("model/weights.bin", weights(trial.number))))
         return loss(c, STEPS)
       }
     })

@@ -3,7 +3,7 @@
 //
 // A trial's metric stream goes through `Scheduler.decisions`, the same operator a user composes
 // by hand: each metric is stored and decided on before the trainer produces the next one.
-import { Cause, Clock, Duration, Effect, Fiber, Option, Runtime, Schedule } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Runtime, Schedule } from "effect"
 import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
 import * as Executor from "../Executor.js"
@@ -14,6 +14,7 @@ import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
 import type { AskedTrial, Handle, OptimizeOptions, Parts, ReportError, Result, StudyError, TellResult, TrialContext } from "../Study.js"
 import { bestOf, open, paretoFrontOf, parts, TrialPaused, TrialPruned } from "../Study.js"
+import * as Tracker from "../Tracker.js"
 import * as Trainer from "../Trainer.js"
 import type { FrozenTrial, Json, Metric } from "../Trial.js"
 
@@ -24,7 +25,9 @@ const IDLE = Duration.millis(20)
 export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Result<A>, StudyError, Storage.Storage> =>
   Effect.gen(function*() {
     const data = yield* decodeOptimizeOptions(options)
-    const p = yield* parts
+    const provided = yield* parts
+    // The progress line is a tracker beside the provided one.
+    const p: Parts = data.progress ? { ...provided, tracker: Tracker.allService([Progress.tracker(), provided.tracker]) } : provided
     const { sampler, scheduler, storage, tracker } = p
     const train = yield* trainerOf(options, data.maxStep)
     const executor = Option.getOrElse(yield* Effect.serviceOption(Executor.Executor), () => Executor.inline)
@@ -46,16 +49,13 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     let stopped = false
     const touched: Array<number> = []
     const running = new Set<number>()
-    const progress = data.progress ? Progress.make(study.objectives[0]?.direction ?? "minimize") : undefined
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
     const runOne = (trial: AskedTrial<A>) =>
       Effect.gen(function*() {
         running.add(trial.id)
         if (!touched.includes(trial.id)) touched.push(trial.id)
-        progress?.started()
         const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
-        progress?.finished(done)
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
           const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
@@ -97,15 +97,17 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.repeat(Schedule.spaced(HEARTBEAT)),
       Effect.fork
     )
-    yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
-      Effect.ensuring(Fiber.interrupt(heartbeat)),
-      Effect.ensuring(Effect.sync(() => progress?.close()))
-    )
-    // The run is over: when no worker anywhere (other processes included) runs a trial of the
-    // study, paused trials would wait forever; the scheduler ends them.
-    if (scheduler.finish && (yield* storage.getTrials(study.info.id, { states: ["Running"] })).length === 0) {
-      yield* scheduler.finish({ study: study.info, history: study.trials })
-    }
+    if (tracker.studyStarted) yield* tracker.studyStarted(study.info)
+    yield* Effect.gen(function*() {
+      yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
+        Effect.ensuring(Fiber.interrupt(heartbeat))
+      )
+      // The run is over: when no worker anywhere (other processes included) runs a trial of the
+      // study, paused trials would wait forever; the scheduler ends them.
+      if (scheduler.finish && (yield* storage.getTrials(study.info.id, { states: ["Running"] })).length === 0) {
+        yield* scheduler.finish({ study: study.info, history: study.trials })
+      }
+    }).pipe(Effect.onExit((exit) => tracker.studyFinished ? tracker.studyFinished(study.info, studyEnd(exit)) : Effect.void))
     const all = yield* study.trials
     const byId = new Map(all.map((t) => [t.id, t]))
     return {
@@ -115,6 +117,14 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       paretoFront: paretoFrontOf(all, study.objectives.map((o) => o.direction))
     }
   })
+
+/** How a study's run ended, for the trackers. */
+const studyEnd = (exit: Exit.Exit<unknown, unknown>): Tracker.StudyEnd =>
+  Exit.isSuccess(exit)
+    ? { state: "Finished" }
+    : Exit.isInterrupted(exit)
+    ? { state: "Interrupted" }
+    : { state: "Failed", reason: failureOf(Cause.squash(exit.cause)).message }
 
 /** The objective (as a trainer) or the provided Trainer; with the step at which a config has trained fully. */
 interface Train<A> {
@@ -263,7 +273,8 @@ const runTrial = <A>(
             throw new TrialPaused()
           }
         }),
-      setUserAttr: (key, value) => Runtime.runPromise(runtime)(study.setUserAttr(trial, key, value))
+      setUserAttr: (key, value) => Runtime.runPromise(runtime)(study.setUserAttr(trial, key, value)),
+      log: (log) => (tracker.logged ? tracker.logged(study.info, study.snapshot(trial), log) : Effect.void)
     }
 
     const evaluate: Effect.Effect<Outcome, never, never> = Effect.flatMap(executor.run(train.service, trial.config, ctx), (result) => {

@@ -45,6 +45,7 @@ export type FromJob =
   | { readonly t: "done"; readonly value?: unknown }
   | { readonly t: "error"; readonly error: ErrorData }
   | { readonly t: "attr"; readonly key: string; readonly value: unknown }
+  | { readonly t: "log"; readonly log: unknown }
   | { readonly t: "checkpoint"; readonly request: number; readonly op: "save" | "load" | "steps" | "remove"; readonly args: ReadonlyArray<unknown> }
 
 /** An error as data. */

@@ -109,6 +109,7 @@ const run = async (msg: Extract<ToWorker, { t: "run" }>) => {
         }
       },
       setUserAttr: async (key, value) => post({ t: "attr", key, value }),
+      log: (log) => Effect.sync(() => post({ t: "log", log })),
       suggestFloat: () => {
         throw new Error("define-by-run suggestions are not available in worker threads: declare the space")
       },

@@ -186,6 +186,9 @@ export const makePool = (size: number, options: PoolOptions) => {
             case "attr":
               void trial.setUserAttr(m.key, m.value as never)
               return
+            case "log":
+              Runtime.runFork(runtime)(trial.log(m.log as never))
+              return
             case "checkpoint":
               return checkpoint(m)
             case "done":

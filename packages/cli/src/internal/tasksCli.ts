@@ -1,0 +1,55 @@
+// `tunekit tasks [similar NAME | record STUDY --task NAME]`: the hyperparameter-transfer database
+// (@tunekit/transfer) kept in the same SQLite file as the studies.
+import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
+import { Effect, Option, Schema } from "effect"
+import * as fs from "node:fs"
+import { Options as Check, Storage, type StorageError, type StudyNotFound } from "@tunekit/core"
+import { Commands, type NoMetaFeatures, Transfer, type TransferError } from "@tunekit/transfer"
+import * as Main from "../Main.js"
+
+const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Check.expecting("a file path"))
+const storage = Main.option("storage", FilePath, { description: "the SQLite file (default tunekit.db)", placeholder: "FILE" })
+  .pipe(Options.withDefault("tunekit.db"))
+
+/** The `tasks` command and its subcommands. */
+export const command = Descriptor.make("tasks", Options.all({ storage })).pipe(
+  Descriptor.withDescription("List the tasks of the transfer database, with their studies and best values."),
+  Descriptor.withSubcommands([
+    [
+      "similar",
+      Descriptor.make(
+        "similar",
+        Options.all({ k: Main.number("k", Check.PositiveInt, "how many tasks (default 5)").pipe(Options.optional) }),
+        Main.argument("NAME", Check.NonEmptyString, "the task")
+      ).pipe(Descriptor.withDescription("The most similar tasks, by their meta-features."))
+    ],
+    [
+      "record",
+      Descriptor.make(
+        "record",
+        Options.all({ task: Main.option("task", Check.NonEmptyString, { description: "the task to record it under", placeholder: "NAME" }) }),
+        Main.argument("STUDY", Check.NonEmptyString, "the study")
+      ).pipe(Descriptor.withDescription("Record a study of the storage under a task."))
+    ]
+  ])
+)
+
+/** What a `tasks` command can fail with. */
+export type TasksError = TransferError | NoMetaFeatures | StorageError | StudyNotFound
+
+/** A parsed `tasks` command line. */
+export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : never
+
+/** Runs a parsed `tasks` command line: the text to print. */
+export const run = (parsed: Parsed): Effect.Effect<string, TasksError> =>
+  Effect.gen(function*() {
+    const file = parsed.options.storage
+    if (!fs.existsSync(file)) return `no tunekit storage at ${file} (run a study first, or pass --storage FILE)`
+    const sub = Option.getOrUndefined(parsed.subcommand)
+    const work: Effect.Effect<string, TasksError, Transfer.Transfer> = sub === undefined
+      ? Commands.tasks()
+      : sub[0] === "similar"
+      ? Commands.similar(sub[1].args, Option.getOrElse(sub[1].options.k, () => 5))
+      : Effect.scoped(Effect.provide(Commands.record(sub[1].args, sub[1].options.task), Storage.layerSqlite(file, { readonly: true })))
+    return yield* Effect.scoped(Effect.provide(work, Transfer.layerSqlite(file)))
+  })
