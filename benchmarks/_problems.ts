@@ -1,6 +1,6 @@
 // The benchmark problems of issue 3, exactly as specified there, and those of issue 14: minimize
 // each over its space. benchmarks/optuna/run.py implements the same problems for Optuna.
-import { Space } from "@tunekit/core"
+import { Rng, Space } from "@tunekit/core"
 
 export interface Problem {
   readonly name: string
@@ -213,14 +213,7 @@ export const problems: Record<string, Problem> = {
  * finalizer over both, Box-Muller), so that benchmarks/optuna/run.py draws the same.
  */
 export const noiseOf = (seed: number, trial: number): number => {
-  const fmix = (h: number) => {
-    h ^= h >>> 16
-    h = Math.imul(h, 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-    return h >>> 0
-  }
+  const fmix = Rng.mix
   const u1 = (fmix((seed * 1000003 + trial * 2 + 1) >>> 0) + 1) / 4294967297
   const u2 = fmix((seed * 1000003 + trial * 2 + 2) >>> 0) / 4294967296
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)

@@ -25,8 +25,14 @@ export interface Generator {
   readonly shuffle: <A>(xs: ReadonlyArray<A>) => Array<A>
 }
 
-// 32-bit mixer (murmur3 finalizer) used to turn keys into well-spread seeds.
-const mix = (h: number): number => {
+/**
+ * A 32-bit mixer (murmur3's finalizer): turns keys into well-spread seeds.
+ *
+ * @example
+ * import { Rng } from "@tunekit/core"
+ * Rng.mix(1) !== Rng.mix(2) // true
+ */
+export const mix = (h: number): number => {
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13

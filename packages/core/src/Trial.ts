@@ -51,6 +51,29 @@ export interface FrozenTrial {
 }
 
 /**
+ * A trial from the fields that matter to the caller; the rest empty (no params, values, metrics,
+ * attributes or times). For histories built by hand: tests, pruners on a lone stream, records of
+ * other studies.
+ *
+ * @example
+ * import { Trial } from "@tunekit/core"
+ * const t = Trial.make({ id: 1, number: 0, state: "Complete", values: [0.5] })
+ */
+export const make = (fields: Partial<FrozenTrial> & Pick<FrozenTrial, "id" | "number" | "state">): FrozenTrial => ({
+  params: {},
+  distributions: {},
+  values: undefined,
+  intermediate: [],
+  userAttrs: {},
+  systemAttrs: {},
+  startedAt: undefined,
+  finishedAt: undefined,
+  worker: undefined,
+  reason: undefined,
+  ...fields
+})
+
+/**
  * The external parameter values of a trial, by name.
  *
  * @example

@@ -5,8 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Scheduler } from "@tunekit/core"
-import type { Trial } from "@tunekit/core"
+import { Scheduler, Trial } from "@tunekit/core"
 import { Effect } from "effect"
 import { defer, map, type Observable, throwError } from "rxjs"
 import type * as Pruner from "./Pruner.js"
@@ -38,21 +37,12 @@ export interface Options {
  */
 export const decider = (pruner: Pruner.Pruner, options: Options = {}): Decide => {
   const objective = { metric: options.metric ?? "value", direction: options.direction ?? "minimize" }
-  const base: Trial.FrozenTrial = {
+  const base = Trial.make({
     id: options.trial?.id ?? -1,
     number: options.trial?.number ?? -1,
     state: "Running",
-    params: {},
-    distributions: {},
-    values: undefined,
-    intermediate: [],
-    userAttrs: {},
-    systemAttrs: options.trial?.systemAttrs ?? {},
-    startedAt: undefined,
-    finishedAt: undefined,
-    worker: undefined,
-    reason: undefined
-  }
+    systemAttrs: options.trial?.systemAttrs ?? {}
+  })
   return (metric, seen) => {
     const h = options.history
     const history = h === undefined ? [] : typeof h === "function" ? h() : h

@@ -488,21 +488,7 @@ export const priorTasks = <A>(
       for (const study of yield* db.studies(s.task.name)) {
         const trials = study.trials.map((t, i): Trial.FrozenTrial => {
           const { params } = mapConfig(space as Space.Compiled<unknown>, t.params, options.outOfRange ?? "drop")
-          return {
-            id: -(i + 1),
-            number: i,
-            state: t.state,
-            params,
-            distributions,
-            values: [t.value],
-            intermediate: [],
-            userAttrs: {},
-            systemAttrs: {},
-            startedAt: undefined,
-            finishedAt: undefined,
-            worker: undefined,
-            reason: undefined
-          }
+          return Trial.make({ id: -(i + 1), number: i, state: t.state, params, distributions, values: [t.value] })
         })
         if (trials.length > 0) out.push({ name: `${s.task.name}/${study.study}`, trials, direction: study.direction, similarity: Math.max(0, Math.min(1, s.similarity)) })
       }
