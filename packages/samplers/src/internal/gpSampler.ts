@@ -139,12 +139,19 @@ export const branchesOf = (enc: Encoding, rows: ReadonlyArray<ArrayLike<number>>
         if (d._tag === "Float" && d.step === undefined) continue
         const mine = new Set<number>()
         for (const r of own) mine.add(r[p])
+        // A selector is shared with other branches, which take other values of it: a parameter of
+        // this branch alone (a width, a depth) is tuned, not fixed.
+        let elsewhere = false
         let disjoint = true
         for (const [other, rs] of bySig) {
           if (other === sig) continue
-          for (const r of rs) if (mine.has(r[p])) disjoint = false
+          for (const r of rs) {
+            if (Number.isNaN(r[p])) continue
+            elsewhere = true
+            if (mine.has(r[p])) disjoint = false
+          }
         }
-        if (disjoint) selectors.set(p, [...mine].sort((a, b) => a - b))
+        if (elsewhere && disjoint) selectors.set(p, [...mine].sort((a, b) => a - b))
       }
     }
     return { active, selectors, count: own.length }
