@@ -347,6 +347,8 @@ const makeHandle = <A>(
     const worker = Storage.workerId()
     const directions = objectives.map((o) => o.direction)
     const derive = (...keys: ReadonlyArray<number | string>) => rng.derive(info.name, ...keys)
+    // The study as samplers see it: its system attributes change when a sampler fixes one.
+    let current = info
     const history = storage.getTrials(info.id)
     // Distributions of the study's parameters as this process knows them, for define-by-run checks:
     // a reopened study knows those its trials used, so a changed one fails where it is suggested.
@@ -389,7 +391,7 @@ const makeHandle = <A>(
       attempt: number
     ) => {
       const ctx: Sampler.SampleContext = {
-        study: info,
+        study: current,
         trialNumber: number,
         rng: attempt === 0 ? derive("trial", number) : derive("trial", number, "retry", attempt),
         derive,
@@ -414,6 +416,19 @@ const makeHandle = <A>(
     }
     type Sampled = ReturnType<typeof sampleOnce>
 
+    /**
+     * Stores what the sampler decided: its trial attributes, and the study attributes it fixes
+     * once (the first writer of a key wins, through a claim, so every worker reads one value).
+     */
+    const recordDecisions = (trialId: number, relative: Sampler.Relative) =>
+      Effect.gen(function*() {
+        for (const [k, v] of Object.entries(relative.attrs ?? {})) yield* storage.setTrialAttr(trialId, "system", k, v)
+        const fixed = Object.entries(relative.studyAttrs ?? {}).filter(([k]) => current.systemAttrs[k] === undefined)
+        if (fixed.length === 0) return
+        for (const [k, v] of fixed) if (yield* storage.claim(info.id, `study-attr:${k}`)) yield* storage.setStudyAttr(info.id, "system", k, v)
+        current = yield* Effect.catchTag(storage.getStudy(info.name), "StudyNotFound", Effect.die)
+      })
+
     /** Samples for a trial that exists in storage and writes the parameters, retrying lost claims. */
     const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined) =>
       Effect.gen(function*() {
@@ -421,10 +436,15 @@ const makeHandle = <A>(
           const hist = sampler.usesHistory ? yield* history : []
           const sampled = yield* guarded(frozen.number, () => sampleOnce(frozen.number, fixed, hist, attempt))
           const claim = sampled.relative.claim
-          if (Object.keys(sampled.fresh).length === 0 && claim === undefined) return sampled
-          const outcome = yield* Effect.either(storage.setParams(frozen.id, sampled.fresh, sampled.dists, claim))
-          if (outcome._tag === "Right") return sampled
-          if (outcome.left._tag !== "ClaimTaken" || attempt >= 20) return yield* outcome.left
+          if (Object.keys(sampled.fresh).length > 0 || claim !== undefined) {
+            const outcome = yield* Effect.either(storage.setParams(frozen.id, sampled.fresh, sampled.dists, claim))
+            if (outcome._tag === "Left") {
+              if (outcome.left._tag !== "ClaimTaken" || attempt >= 20) return yield* outcome.left
+              continue
+            }
+          }
+          yield* recordDecisions(frozen.id, sampled.relative)
+          return sampled
         }
       })
 
@@ -511,7 +531,7 @@ const makeHandle = <A>(
       }
       const hist = sampler.usesHistory ? yield* history : []
       const isExhausted = sampler.isExhausted
-      if (isExhausted && (yield* guarded(undefined, () => isExhausted({ study: info, derive, history: hist, space })))) return Option.none()
+      if (isExhausted && (yield* guarded(undefined, () => isExhausted({ study: current, derive, history: hist, space })))) return Option.none()
       // Sample for the number the trial will most likely get, and create it with its parameters
       // in one write. When another worker took that number (or the claim) meanwhile, the trial is
       // created bare and sampled again for the number it got.
@@ -527,6 +547,7 @@ const makeHandle = <A>(
         expectedNumber: expected
       })
       const created = frozen.number === expected && (claim === undefined || frozen.systemAttrs.claim === claim)
+      if (created) yield* recordDecisions(frozen.id, sampled.relative)
       return Option.some(toAsked(frozen, created ? sampled : yield* sampleTrial(frozen, undefined), undefined))
 
     })

@@ -18,6 +18,7 @@
  * @since 0.1.0
  */
 import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Auto } from "@tunekit/samplers"
 import { Checkpoint, Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
 
 export { Space, Trial }
@@ -33,7 +34,11 @@ export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
   readonly seed?: number
   /** A folder for checkpoints (ASHA promotion, Hyperband and PBT resume from them); default: in memory. */
   readonly checkpoints?: string
-  /** The search strategy (default random search), e.g. `Tpe.layer()` from @tunekit/samplers. */
+  /**
+   * The search strategy, e.g. `Tpe.layer()` from @tunekit/samplers. Default: `Auto.layer({ trials })`,
+   * which chooses from the space and the budget (a GP/TPE portfolio for most studies) and records
+   * its choice with each trial.
+   */
   readonly sampler?: Layer.Layer<Sampler.Sampler, unknown, Base>
   /**
    * The scheduler (default none): a pruner from @tunekit/schedulers, or one that keeps its state
@@ -96,7 +101,7 @@ export const optimize = async <A = Record<string, unknown>>(options: OptimizeOpt
   const storage = options.storage === undefined || options.storage === "memory" ? Storage.layerMemory : Storage.layerSqlite(options.storage)
   // Only what was given is provided: the study's defaults fill the rest.
   const given = Layer.mergeAll(
-    options.sampler ?? Layer.empty,
+    options.sampler ?? Auto.layer(options.trials === undefined ? {} : { trials: options.trials }),
     options.scheduler ?? Layer.empty,
     options.tracker ?? Layer.empty,
     options.trainer ?? Layer.empty

@@ -3,7 +3,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, expectTypeOf, it } from "vitest"
 import { Asha, Bohb, Hyperband, Median, Pbt, SuccessiveHalving, Threshold } from "@tunekit/schedulers"
+import { Effect } from "effect"
 import { Observable } from "rxjs"
+import { Storage } from "@tunekit/core"
 import { optimize, Space, Trial, TunekitError } from "../src/index.js"
 
 describe("tunekit.optimize", () => {
@@ -35,6 +37,20 @@ describe("tunekit.optimize", () => {
     expect(b.trials.map((t) => t.config)).not.toEqual(a.trials.map((t) => t.config))
     expect(fs.statSync(storage).size).toBeGreaterThan(0)
     fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("uses the automatic sampler when none is named, and records what it chose", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-facade-auto-"))
+    const storage = path.join(dir, "auto.db")
+    const r = await optimize({ study: "auto", space, objective: ({ x }) => (x - 1) ** 2, trials: 20, seed: 2, storage })
+    expect(r.trials.length).toBe(20)
+    const stored = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const s = yield* Storage.Storage
+      const info = yield* s.getStudy("auto")
+      return { info, trials: yield* s.getTrials(info.id) }
+    }).pipe(Effect.provide(Storage.layerSqlite(storage)))))
+    expect(stored.info.systemAttrs["auto.sampler"]).toMatchObject({ sampler: expect.any(String), reason: expect.any(String) })
+    expect(stored.trials.every((t) => typeof t.systemAttrs["auto.sampler"] === "string")).toBe(true)
   })
 
   it("rejects with a TunekitError naming the problem", async () => {
