@@ -129,10 +129,9 @@ describe("Auto sampler", () => {
   })
 })
 
-// Skipped until the run loop (Study.ts, the lead's) stores a relative sample's attrs on the trial
-// and its studyAttrs on the study (Sampler.Relative): then the record does not depend on the order
-// of the layers. Remove the skip with that change.
-describe.skip("Auto's record in storage", () => {
+// The run loop stores a relative sample's attrs on the trial and its studyAttrs on the study
+// (Sampler.Relative), so the record does not depend on the order of the layers.
+describe("Auto's record in storage", () => {
   const space = Space.struct({ x: Space.float(-2, 2), y: Space.float(-2, 2) })
   const run = (order: "sampler first" | "storage first") => {
     const program = Effect.gen(function*() {

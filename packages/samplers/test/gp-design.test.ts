@@ -62,16 +62,19 @@ describe("GP startup design", () => {
         return r
       }
     }
-    await Effect.runPromise(Effect.gen(function*() {
+    const info = await Effect.runPromise(Effect.gen(function*() {
       const study = yield* Study.open({ study: "anchor" })
       for (let i = 0; i < 3; i++) {
         const t = Option.getOrThrow(yield* study.ask)
         dists.forEach((d, j) => t.suggestFloat(`x${j}`, d._tag === "Float" ? d.low : 0, 1))
         yield* study.tell(t, i)
       }
+      return yield* (yield* Storage.Storage).getStudy("anchor")
     }).pipe(Effect.provide(services(recording, 5))))
-    // Trial 0 is sampled before anything completed; trials 1 and 2 propose the design of 14 (6 parameters) around trial 0.
-    expect(proposed).toEqual([{ size: 14, anchor: 0 }, { size: 14, anchor: 0 }])
+    // Trial 0 is sampled before anything completed; trial 1 proposes the design of 14 (6
+    // parameters) around trial 0, which the study stores; trial 2 reads it back and proposes none.
+    expect(proposed).toEqual([{ size: 14, anchor: 0 }])
+    expect(info.systemAttrs[GpDesign.ATTRIBUTE]).toEqual({ size: 14, anchor: 0 })
   })
 })
 
