@@ -2,7 +2,7 @@
 // MLP (same seed, same trials) inline and on worker threads, and trivial trials through each, to
 // measure what an executor costs per trial.
 //
-//   --mlp-trials N (8)  --trivial-trials N (2000)  --repeats N (3)  --threads N (cores)
+//   --mlp-trials N (25, the quickstart's)  --trivial-trials N (2000)  --repeats N (3)  --threads N (cores)
 //   --process-trials N (200)  --process-concurrency N (2 x cores)  --only mlp|trivial
 import { Effect, Layer } from "effect"
 import * as os from "node:os"
@@ -50,7 +50,7 @@ export const main = async (argv: ReadonlyArray<string>) => {
   const repeats = Number(args.repeats ?? 3)
   const only = typeof args.only === "string" ? args.only : undefined
   const plan: Array<{ objective: "mlp" | "trivial"; trials: number }> = []
-  if (only !== "trivial") plan.push({ objective: "mlp", trials: Number(args["mlp-trials"] ?? 8) })
+  if (only !== "trivial") plan.push({ objective: "mlp", trials: Number(args["mlp-trials"] ?? 25) })
   if (only !== "mlp") plan.push({ objective: "trivial", trials: Number(args["trivial-trials"] ?? 2000) })
   const runs: Array<Run> = []
   // One pool for every threads run, as a long-lived program would have: its workers start once.
