@@ -234,6 +234,9 @@ interface Reading {
   readonly json: boolean
 }
 
+/** The trial attribute where Auto records what proposed a trial. */
+const AUTO = "auto.sampler"
+
 const commands = {
   studies: (p: Reading) =>
     Effect.gen(function*() {
@@ -256,14 +259,18 @@ const commands = {
       const { info, trials } = yield* load(study)
       const rows = Export.rows(trials, info.directions)
       if (p.json) return Export.toJson(rows)
+      // What proposed each trial, when the sampler recorded it (Auto: its design, GP or TPE).
+      const proposer = (t: Trial.FrozenTrial) => t.systemAttrs[AUTO]
+      const byAuto = trials.some((t) => typeof proposer(t) === "string")
       return formatTable(
-        ["#", "state", "values", "rank", "duration_s", "params", "reason"],
+        ["#", "state", "values", "rank", "duration_s", ...(byAuto ? ["sampler"] : []), "params", "reason"],
         trials.map((t, i) => [
           String(t.number),
           t.state,
           t.values?.map((v) => num(v)).join(",") ?? "-",
           rows[i].rank === null ? "-" : String(rows[i].rank),
           num(rows[i].duration_s),
+          ...(byAuto ? [String(proposer(t) ?? "-")] : []),
           paramsText(t),
           t.reason ?? ""
         ])

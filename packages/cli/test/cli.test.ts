@@ -6,6 +6,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { beforeAll, describe, expect, it } from "vitest"
 import { Space, Storage, Study } from "@tunekit/core"
+import { Auto } from "@tunekit/samplers"
 import { Cli } from "../src/index.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-cli-"))
@@ -32,6 +33,20 @@ beforeAll(async () => {
 })
 
 describe("tunekit CLI", () => {
+  it("shows what proposed each trial when Auto recorded it", async () => {
+    const auto = path.join(dir, "auto.db")
+    await Effect.runPromise(Effect.scoped(Effect.provide(Study.optimize({
+      study: "auto",
+      space: Space.struct({ x: Space.float(0, 1), y: Space.float(0, 1) }),
+      objective: (c) => (c.x - 0.3) ** 2 + c.y,
+      trials: 14
+    }).pipe(Effect.provide(Auto.layer({ trials: 14 }))), Study.layerDefaults({ seed: 1, storage: auto }))))
+    const text = await Effect.runPromise(Cli.run(["trials", "auto", "--storage", auto]))
+    expect(text.split("\n")[0]).toMatch(/^#\s+state\s+values\s+rank\s+duration_s\s+sampler\s+params/)
+    expect(text).toMatch(/\bdesign\b/)
+    expect(await run("trials", "demo")).not.toMatch(/sampler/)
+  })
+
   it("lists a study's runs: the parent run and a run per trial", async () => {
     const text = await run("runs", "demo")
     expect(text).toMatch(/demo/)
