@@ -14,6 +14,8 @@ const DurationSchema: Schema.Schema<Duration.DurationInput> = Schema.declare(
     // Finite: a study without a timeout leaves the option out.
     if (typeof u === "number") return u > 0 && Number.isFinite(u)
     if (typeof u === "string" && u.trim().startsWith("-")) return false
+    // Milliseconds, a string or a Duration, as the JSON Schema below says (not Effect's [s, ns] pair).
+    if (typeof u !== "string" && !Duration.isDuration(u)) return false
     const d = Duration.decodeUnknown(u)
     return Option.isSome(d) && Duration.isFinite(d.value) && Duration.greaterThan(d.value, Duration.zero)
   },
