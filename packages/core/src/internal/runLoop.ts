@@ -47,14 +47,15 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     let fresh = 0
     let exhausted = false
     let stopped = false
-    const touched: Array<number> = []
+    // The trials this call ran, in the order they first started (a Set keeps insertion order).
+    const touched = new Set<number>()
     const running = new Set<number>()
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
     const runOne = (trial: AskedTrial<A>) =>
       Effect.gen(function*() {
         running.add(trial.id)
-        if (!touched.includes(trial.id)) touched.push(trial.id)
+        touched.add(trial.id)
         const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
@@ -112,7 +113,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const byId = new Map(all.map((t) => [t.id, t]))
     return {
       study,
-      trials: touched.flatMap((id) => byId.get(id) ?? []),
+      trials: [...touched].flatMap((id) => byId.get(id) ?? []),
       best: bestOf(all, study.objectives[0].direction),
       paretoFront: paretoFrontOf(all, study.objectives.map((o) => o.direction))
     }
