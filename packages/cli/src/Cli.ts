@@ -24,7 +24,7 @@
  * @since 0.1.0
  */
 import { Args, CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Data, Effect, Option, Schema } from "effect"
+import { Data, Effect, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
@@ -37,7 +37,7 @@ import { UsageError } from "./Main.js"
 export { UsageError }
 
 /** The storage file the examples write, used when `--storage` is not given. */
-export const DEFAULT_STORAGE = "tunekit.db"
+export const DEFAULT_STORAGE = Main.DEFAULT_STORAGE
 
 /** The storage file does not exist. */
 export class MissingStorage extends Data.TaggedError("MissingStorage")<{ readonly path: string }> {
@@ -75,10 +75,7 @@ export class WriteError extends Data.TaggedError("WriteError")<{ readonly path: 
   }
 }
 
-const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Check.expecting("a file path"))
-
-const storageOption = Main.option("storage", FilePath, { description: `the SQLite file (default ${DEFAULT_STORAGE})`, placeholder: "FILE" })
-  .pipe(Options.withDefault(DEFAULT_STORAGE))
+const { FilePath, storageOption } = Main
 const jsonOption = Options.boolean("json").pipe(Options.withDescription("machine-readable output (JSON)"))
 const reading = Options.all({ storage: storageOption, json: jsonOption })
 const studyArg = Main.argument("STUDY", Check.NonEmptyString, "the study's name (as `tunekit studies` lists it)")

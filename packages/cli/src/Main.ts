@@ -130,6 +130,24 @@ export const argument = <A, I extends string>(name: string, schema: Schema.Schem
 export const numberArgument = (name: string, schema: Schema.Schema<number>, description: string): Args.Args<number> =>
   argument(name, numberFromText(schema), description)
 
+/** A path given on the command line: any non-empty text. */
+export const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Check.expecting("a file path"))
+
+/** The storage file the commands read when `--storage` is not given (the one the examples write). */
+export const DEFAULT_STORAGE = "tunekit.db"
+
+/**
+ * `--storage FILE`, the SQLite file a command reads (default `tunekit.db`).
+ *
+ * @example
+ * import { Main } from "@tunekit/cli"
+ * const storage = Main.storageOption
+ */
+export const storageOption: Options.Options<string> = option("storage", FilePath, {
+  description: `the SQLite file (default ${DEFAULT_STORAGE})`,
+  placeholder: "FILE"
+}).pipe(Options.withDefault(DEFAULT_STORAGE))
+
 /** What a command line asks for: run the command with its parsed value, or print (help). */
 export type Parsed<A> =
   | { readonly _tag: "Run"; readonly value: A }

@@ -113,16 +113,7 @@ export const names: ReadonlyArray<keyof MetaFeatures> = [
  * The meta-features that similarity compares by default: the scale-free ones (log sizes rather
  * than sizes, which would count the same thing twice) and the landmarkers.
  */
-export const compared: ReadonlyArray<keyof MetaFeatures> = [
-  "logRows",
-  "logFeatures",
-  "classes",
-  "classEntropy",
-  "meanSkewness",
-  "meanKurtosis",
-  "stumpAccuracy",
-  "nearestNeighbourAccuracy"
-]
+export const compared: ReadonlyArray<keyof MetaFeatures> = names.filter((n) => n !== "rows" && n !== "features" && n !== "featuresPerRow")
 
 /**
  * The L1 distance between two tasks' meta-features, each scaled to [0, 1] by its range over a

@@ -1,11 +1,11 @@
 // `tunekit sweep run | agent | init | schema`: the command lines of sweeps (Sweep.ts does the work).
 import { Args, CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import { Options as Check } from "@tunekit/core"
 import * as Main from "../Main.js"
 import * as Sweep from "../Sweep.js"
 
-const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Check.expecting("a file path"))
+const { FilePath } = Main
 const count = Main.number("count", Check.PositiveInt, "run at most this many runs in this agent").pipe(Options.optional)
 const storage = (description: string) => Main.option("storage", FilePath, { description, placeholder: "FILE" }).pipe(Options.optional)
 

@@ -1,18 +1,15 @@
 // `tunekit tasks [similar NAME | record STUDY --task NAME]`: the hyperparameter-transfer database
 // (@tunekit/transfer) kept in the same SQLite file as the studies.
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import * as fs from "node:fs"
 import { Options as Check, Storage, type StorageError, type StudyNotFound } from "@tunekit/core"
 import { Commands, type NoMetaFeatures, Transfer, type TransferError } from "@tunekit/transfer"
 import * as Main from "../Main.js"
 
-const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Check.expecting("a file path"))
-const storage = Main.option("storage", FilePath, { description: "the SQLite file (default tunekit.db)", placeholder: "FILE" })
-  .pipe(Options.withDefault("tunekit.db"))
 
 /** The `tasks` command and its subcommands. */
-export const command = Descriptor.make("tasks", Options.all({ storage })).pipe(
+export const command = Descriptor.make("tasks", Options.all({ storage: Main.storageOption })).pipe(
   Descriptor.withDescription("List the tasks of the transfer database, with their studies and best values."),
   Descriptor.withSubcommands([
     [
