@@ -79,6 +79,10 @@ export const layer = <A>(
   options: { readonly name?: string; readonly maxStep?: TrainerService<A>["maxStep"] } = {}
 ): Layer.Layer<Trainer> => Layer.succeed(Trainer, make(train, options))
 
+/** Whether a value is a Trainer service (what a trainer module may export, besides a layer). */
+export const isTrainerService = (u: unknown): u is TrainerService =>
+  u !== null && typeof u === "object" && typeof (u as TrainerService).train === "function"
+
 /** The step at which a config has trained fully, if the trainer says. */
 export const maxStepOf = <A>(trainer: TrainerService<A>, config: A): number | undefined =>
   typeof trainer.maxStep === "function" ? trainer.maxStep(config) : trainer.maxStep
@@ -120,9 +124,7 @@ export const layerModule = (url: URL | string, name = "trainer"): Layer.Layer<Tr
       const built = (exported as Layer.Layer<Trainer, unknown, Checkpoint.Checkpoint>).pipe(Layer.provide(checkpoints), Layer.mapError((e) => bad(`its layer failed: ${String(e)}`)))
       return Layer.map(built, (ctx) => Context.add(ctx, Trainer, { ...Context.get(ctx, Trainer), module }))
     }
-    if (exported !== null && typeof exported === "object" && typeof (exported as TrainerService).train === "function") {
-      return Layer.succeed(Trainer, { ...(exported as TrainerService), module })
-    }
+    if (isTrainerService(exported)) return Layer.succeed(Trainer, { ...exported, module })
     return yield* bad("is not a Trainer service (Trainer.make) or a Trainer layer")
   }))
 }

@@ -7,7 +7,7 @@ import { type MessagePort, parentPort, receiveMessageOnPort } from "node:worker_
 import { isObservable, type Observable, takeWhile, tap } from "rxjs"
 import * as Checkpoint from "../Checkpoint.js"
 import type { TrialContext } from "../Study.js"
-import { Trainer, type TrainerService } from "../Trainer.js"
+import { isTrainerService, Trainer, type TrainerService } from "../Trainer.js"
 import type { Metric } from "../Trial.js"
 import { type FromJob, fromData, type ModuleRef, type ToJob, toData, type ToWorker } from "./threadProtocol.js"
 
@@ -48,7 +48,7 @@ const load = (ref: ModuleRef): Promise<TrainerService> => {
       if (Layer.isLayer(exported)) {
         return runtime.runPromise(Effect.provide(Trainer, exported as Layer.Layer<Trainer, unknown, Checkpoint.Checkpoint>))
       }
-      if (exported !== null && typeof exported === "object" && typeof (exported as TrainerService).train === "function") return exported as TrainerService
+      if (isTrainerService(exported)) return exported
       throw new Error(`${ref.url} has no export "${ref.export}" that is a Trainer service or layer`)
     })
     trainers.set(key, t)
