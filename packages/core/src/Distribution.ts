@@ -266,7 +266,11 @@ export const snap = (d: Distribution, internal: number): number => {
  */
 export const toUnit = (d: Distribution, internal: number): number => {
   if (d._tag === "Categorical") return (internal + 0.5) / d.choices.length
-  const [lo, hi, x] = d.log ? [Math.log(d.low), Math.log(d.high), Math.log(internal)] : [d.low, d.high, internal]
+  // A log int's range is widened by half a unit, as in `fromUnit`, so that one inverts the other.
+  const pad = d.log && d._tag === "Int" ? 0.5 : 0
+  const [lo, hi, x] = d.log
+    ? [Math.log(d.low - pad), Math.log(d.high + pad), Math.log(internal)]
+    : [d.low, d.high, internal]
   return hi === lo ? 0.5 : (x - lo) / (hi - lo)
 }
 

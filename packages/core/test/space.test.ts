@@ -51,6 +51,12 @@ describe("Distribution", () => {
     expect(Distribution.fromUnit(d, Distribution.toUnit(d, v))).toBeCloseTo(v, 6)
   })
 
+  it("toUnit inverts fromUnit for every value of a log int (a counterexample fast-check once found)", () => {
+    const d = Distribution.int("n", 1, 5, { log: true })
+    for (let v = 1; v <= 5; v++) expect(Distribution.fromUnit(d, Distribution.toUnit(d, v))).toBe(v)
+    expect(Distribution.fromUnit(d, 0.45815690999132624)).toBe(2)
+  })
+
   it("log sampling is uniform in log space", () => {
     const d = Distribution.float("lr", 1e-5, 1e-1, { log: true })
     const rng = Rng.generator(3)
