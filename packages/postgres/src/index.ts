@@ -1,0 +1,6 @@
+/**
+ * @tunekit/postgres: a study's storage on PostgreSQL, shared by workers on many machines.
+ *
+ * @since 0.1.0
+ */
+export {}
