@@ -51,6 +51,12 @@ export interface TrialEnd {
   readonly finishedAt?: number
 }
 
+/** What `changedTrials` read: the trials that changed, and the change counter they bring the reader to. */
+export interface Changes {
+  readonly seq: number
+  readonly trials: ReadonlyArray<FrozenTrial>
+}
+
 /** The storage service. Every method is atomic; writes are durable when the Effect succeeds. */
 export interface StorageService {
   /** A short description for messages ("memory", "sqlite:tunekit.db"). */
@@ -122,6 +128,13 @@ export interface StorageService {
   ) => Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError>
   /** Heartbeat times of running trials, by trial id (ms since epoch). */
   readonly heartbeats: (studyId: number) => Effect.Effect<ReadonlyMap<number, number>, StorageError>
+  /**
+   * The trials of a study changed after the change counter `since` (0: every trial), in the order
+   * they changed, with the counter to ask from next time. A reader in another process (the
+   * dashboard) follows a study this way without reading it whole. Optional, so that a backend can
+   * come without it; its readers then diff `getTrials` (finished trials never change).
+   */
+  readonly changedTrials?: (studyId: number, since: number) => Effect.Effect<Changes, StorageError>
   readonly close: Effect.Effect<void>
 }
 

@@ -24,6 +24,8 @@ interface MutableTrial {
   heartbeat: number | undefined
   paused: boolean
   frozen: FrozenTrial | undefined
+  /** The study's change counter at the trial's last change (`changedTrials`). */
+  seq: number
 }
 
 interface MemoryStudy {
@@ -33,6 +35,8 @@ interface MemoryStudy {
   waiting: number
   claims: Set<string>
   params: Map<string, Distribution.Distribution>
+  /** Counts the changes of the study's trials. */
+  seq: number
 }
 
 const freeze = (t: MutableTrial): FrozenTrial =>
@@ -68,6 +72,7 @@ export const makeMemory = (): StorageService => {
     Effect.flatMap(trialOf(id), (t) => (t.state === "Running" ? Effect.succeed(t) : Effect.fail(notRunning(t.number, t.state, operation))))
   const touch = (t: MutableTrial) => {
     t.frozen = undefined
+    t.seq = ++studyOf(t.studyId).seq
   }
   const studyOf = (id: number) => byId.get(id)!
 
@@ -89,7 +94,7 @@ export const makeMemory = (): StorageService => {
           systemAttrs: {},
           createdAt: Date.now()
         }
-        const s: MemoryStudy = { info, trials: [], waiting: 0, claims: new Set(), params: new Map() }
+        const s: MemoryStudy = { info, trials: [], waiting: 0, claims: new Set(), params: new Map(), seq: 0 }
         studies.set(name, s)
         byId.set(info.id, s)
         return Effect.succeed(info)
@@ -142,7 +147,8 @@ export const makeMemory = (): StorageService => {
           reason: undefined,
           heartbeat: init.state === "Running" ? now : undefined,
           paused: false,
-          frozen: undefined
+          frozen: undefined,
+          seq: ++s.seq
         }
         if (keep && init.claim !== undefined) s.claims.add(init.claim)
         if (t.state === "Waiting") s.waiting++
@@ -250,6 +256,13 @@ export const makeMemory = (): StorageService => {
         const out = new Map<number, number>()
         for (const t of byId.get(studyId)?.trials ?? []) if (t.state === "Running" && t.heartbeat !== undefined) out.set(t.id, t.heartbeat)
         return out
+      }),
+    changedTrials: (studyId, since) =>
+      Effect.sync(() => {
+        const s = byId.get(studyId)
+        if (!s) return { seq: since, trials: [] }
+        const changed = s.trials.filter((t) => t.seq > since).sort((a, b) => a.seq - b.seq)
+        return { seq: Math.max(since, s.seq), trials: changed.map(freeze) }
       }),
     close: Effect.void
   }

@@ -453,6 +453,15 @@ const build = (file: string, db: Database.Database): StorageService => {
         }
         return out
       }),
+    // One read transaction: each trial's row and its reports are of the same moment.
+    changedTrials: (studyId, since) =>
+      run(
+        "changedTrials",
+        db.transaction(() => {
+          const rows = (q.changed.all(studyId, since) as Array<TrialRow>).sort((a, b) => a.seq - b.seq)
+          return { seq: rows.length === 0 ? since : rows[rows.length - 1].seq, trials: rows.map((r) => toTrial(r, intermediateOf(r.id))) }
+        })
+      ),
     close: Effect.sync(() => {
       if (db.open) db.close()
     })
