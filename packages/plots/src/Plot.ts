@@ -13,8 +13,6 @@
  * @since 0.1.0
  */
 import { createRequire } from "node:module"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import type * as Contour from "./Contour.js"
 import type * as Edf from "./Edf.js"
 import type * as Folds from "./Folds.js"
@@ -30,6 +28,7 @@ import type * as Slice from "./Slice.js"
 import type * as Timeline from "./Timeline.js"
 import { type Frame, type Option, rowsOf } from "./internal/render/common.js"
 import { edf, history } from "./internal/render/history.js"
+import { escapeHtml, figure, page } from "./internal/render/page.js"
 import { contour, importance, parallelCoordinates, rank, slice } from "./internal/render/params.js"
 import { lineage, paretoFront, rungs } from "./internal/render/schedulers.js"
 import { folds, intermediate, timeline } from "./internal/render/trials.js"
@@ -218,24 +217,6 @@ let lib: typeof import("echarts") | undefined
  */
 const echarts = (): typeof import("echarts") => (lib ??= require("echarts") as typeof import("echarts"))
 
-let library: string | undefined
-
-/** ECharts' browser build, read once from the installed package. */
-const echartsScript = (): string => {
-  if (library === undefined) {
-    // The package's `require` entry is dist/echarts.js; its minified twin sits beside it.
-    library = fs.readFileSync(path.join(path.dirname(require.resolve("echarts")), "echarts.min.js"), "utf8")
-  }
-  return library
-}
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!)
-
-/** JSON safe inside a <script> element: no "<" (so no "</script>" or "<!--"), no JS line separators. */
-const scriptJson = (x: unknown) =>
-  JSON.stringify(x).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")
-
 /** A plot for `toHtml`, with its own options. */
 export interface Entry {
   readonly data: Data
@@ -259,33 +240,6 @@ export const toHtml = (plots: Data | ReadonlyArray<Data | Entry>, options: { rea
   const entries = list.map((p) => ("data" in p && !("_tag" in p) ? p : { data: p as Data, options: {} }))
   const charts = entries.map((e) => option(e.data, e.options ?? {}))
   const title = options.title ?? (charts.length === 1 ? String((charts[0].option.title as { text?: string })?.text ?? "tunekit") : "tunekit")
-  const figures = charts
-    .map((c, i) => `<figure><div class="chart" id="tk-plot-${i}" style="width:${c.width}px;height:${c.height}px"></div></figure>`)
-    .join("\n")
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }
-h1 { font-size: 20px; font-weight: 600; }
-figure { margin: 0 0 24px; background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px; width: fit-content; max-width: 100%; overflow-x: auto; }
-</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-${figures}
-<script>${echartsScript().replace(/<\/script/gi, "<\\/script")}</script>
-<script>
-const options = ${scriptJson(charts.map((c) => c.option))};
-options.forEach((option, i) => {
-  const chart = echarts.init(document.getElementById("tk-plot-" + i), null, { renderer: "svg" });
-  chart.setOption(option);
-});
-</script>
-</body>
-</html>
-`
+  const body = `<h1>${escapeHtml(title)}</h1>\n${charts.map((c, i) => figure(i, c)).join("\n")}`
+  return page({ title, body, charts })
 }
