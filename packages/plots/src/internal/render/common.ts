@@ -60,9 +60,9 @@ export const note = (text: string): Json => ({
 })
 
 /**
- * Ticks of a log axis: the powers of ten in range, or with less than two of those, 1, 2 and 5
- * times them, or else the bounds. Given explicitly because ECharts labels some powers of ten with
- * float noise (1e-4 as 0.00009999999999999999).
+ * Ticks of a log axis: the powers of ten in range (every other one beyond 4), or with less than
+ * two of those, 1, 2 and 5 times them, or else the bounds. Given explicitly because ECharts labels
+ * some powers of ten with float noise (1e-4 as 0.00009999999999999999).
  */
 export const logTicks = (lo: number, hi: number): Array<number> => {
   const within = (v: number) => v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)
@@ -77,7 +77,11 @@ export const logTicks = (lo: number, hi: number): Array<number> => {
       if (m === 1) decades.push(v)
     }
   }
-  return decades.length >= 2 ? decades : fine.length >= 2 ? fine : [Number(lo.toPrecision(3)), Number(hi.toPrecision(3))]
+  // At most 4 labelled decades: wider ranges (1e-6 to 1e-2) label every other one, so that long
+  // labels such as 0.000001 do not run into each other on a small panel.
+  const every = Math.ceil(decades.length / 4)
+  const shown = decades.filter((_, i) => i % every === (decades.length - 1) % every)
+  return decades.length >= 2 ? shown : fine.length >= 2 ? fine : [Number(lo.toPrecision(3)), Number(hi.toPrecision(3))]
 }
 
 /** Options of a log axis over [lo, hi] (its ticks may be given with a wider extent). */
