@@ -11,7 +11,7 @@ import { ClaimTaken, type InvalidSpace, StorageError, type StudyMismatch, StudyN
 import type { StorageService, StudyInfo, TrialInit } from "../Storage.js"
 import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
 import { checkCompatible, checkDirections, notRunning } from "./storageRules.js"
-import * as Stored from "./storedJson.js"
+import { HistoryCache, isDomainError, read, type StudyRow, studyAt, toStudy, toTrial, trialAt, type TrialRow as Row } from "./storedRows.js"
 
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock, in ms (default 30 s). */
@@ -50,83 +50,7 @@ CREATE TABLE IF NOT EXISTS claims (
   PRIMARY KEY (study_id, key));
 `
 
-interface StudyRow {
-  id: number
-  name: string
-  directions: string
-  metrics: string
-  user_attrs: string
-  system_attrs: string
-  created_at: number
-}
-
-interface TrialRow {
-  id: number
-  study_id: number
-  number: number
-  state: State
-  params: string
-  distributions: string
-  values: string | null
-  user_attrs: string
-  system_attrs: string
-  started_at: number | null
-  finished_at: number | null
-  worker: string | null
-  reason: string | null
-  seq: number
-}
-
-const DOMAIN_ERRORS = new Set(["StudyMismatch", "StudyNotFound", "TrialStateError", "InvalidSpace", "ClaimTaken"])
-const isDomainError = (e: unknown): boolean =>
-  typeof e === "object" && e !== null && DOMAIN_ERRORS.has((e as { _tag?: string })._tag ?? "")
-
-// Stored JSON is decoded through its Schema: a corrupt row fails the read naming the row and field.
-const read = {
-  directions: Stored.reader("directions", Stored.Directions),
-  metrics: Stored.reader("metrics", Stored.Metrics),
-  params: Stored.reader("params", Stored.Params),
-  distributions: Stored.reader("distributions", Stored.Distributions, { cache: 256 }),
-  distribution: Stored.reader("distribution", Stored.Distributions.value, { cache: 256 }),
-  userAttrs: Stored.reader("userAttrs", Stored.Attrs, { cache: 256 }),
-  systemAttrs: Stored.reader("systemAttrs", Stored.Attrs, { cache: 256 })
-}
-const studyAt = (r: { readonly name: string }) => `study "${r.name}"`
-const trialAt = (r: { readonly number: number; readonly id: number }) => `trial ${r.number} (id ${r.id})`
-
-const toStudy = (r: StudyRow): StudyInfo => ({
-  id: r.id,
-  name: r.name,
-  directions: read.directions(r.directions, studyAt(r)),
-  metrics: read.metrics(r.metrics, studyAt(r)),
-  userAttrs: read.userAttrs(r.user_attrs, studyAt(r)),
-  systemAttrs: read.systemAttrs(r.system_attrs, studyAt(r)),
-  createdAt: r.created_at
-})
-
-const toTrial = (r: TrialRow, intermediate: ReadonlyArray<Metric>): FrozenTrial => ({
-  id: r.id,
-  number: r.number,
-  state: r.state,
-  params: read.params(r.params, trialAt(r)),
-  distributions: read.distributions(r.distributions, trialAt(r)),
-  values: r.values === null ? undefined : JSON.parse(r.values),
-  intermediate,
-  userAttrs: read.userAttrs(r.user_attrs, trialAt(r)),
-  systemAttrs: read.systemAttrs(r.system_attrs, trialAt(r)),
-  startedAt: r.started_at ?? undefined,
-  finishedAt: r.finished_at ?? undefined,
-  worker: r.worker ?? undefined,
-  reason: r.reason ?? undefined
-})
-
-/** A trial's history cache in this process: every trial as of `seq`. */
-interface StudyCache {
-  seq: number
-  byId: Map<number, FrozenTrial>
-  sorted: ReadonlyArray<FrozenTrial> | undefined
-  params: Map<string, Distribution.Distribution>
-}
+type TrialRow = Row & { seq: number }
 
 // A WAL database is read through its -shm file, which SQLite creates beside it; in a folder the
 // user cannot write, a read-only open fails for want of it. The file is then read as a snapshot in
@@ -234,11 +158,12 @@ const build = (file: string, db: Database.Database): StorageService => {
     studyById: db.prepare("SELECT * FROM studies WHERE id = ?")
   }
 
-  const caches = new Map<number, StudyCache>()
-  const cacheOf = (studyId: number): StudyCache => {
+  // Each study's history as last read, marked with the highest change counter seen.
+  const caches = new Map<number, HistoryCache<number>>()
+  const cacheOf = (studyId: number): HistoryCache<number> => {
     let c = caches.get(studyId)
     if (!c) {
-      c = { seq: 0, byId: new Map(), sorted: undefined, params: new Map() }
+      c = new HistoryCache(0)
       caches.set(studyId, c)
     }
     return c
@@ -433,17 +358,11 @@ const build = (file: string, db: Database.Database): StorageService => {
     getTrials: (studyId, options) =>
       run("getTrials", () => {
         const cache = cacheOf(studyId)
-        const rows = q.changed.all(studyId, cache.seq) as Array<TrialRow>
-        if (rows.length > 0) {
-          for (const r of rows) {
-            cache.byId.set(r.id, toTrial(r, intermediateOf(r.id)))
-            if (r.seq > cache.seq) cache.seq = r.seq
-          }
-          cache.sorted = undefined
+        for (const r of q.changed.all(studyId, cache.mark) as Array<TrialRow>) {
+          cache.put(toTrial(r, intermediateOf(r.id)), r.seq)
+          if (r.seq > cache.mark) cache.mark = r.seq
         }
-        cache.sorted ??= [...cache.byId.values()].sort((a, b) => a.number - b.number)
-        const states = options?.states
-        return states ? cache.sorted.filter((t) => states.includes(t.state)) : cache.sorted
+        return cache.trials(options?.states)
       }),
     heartbeats: (studyId) =>
       run("heartbeats", () => {

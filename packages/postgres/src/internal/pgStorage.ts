@@ -1,0 +1,479 @@
+// Storage in a PostgreSQL database through node-postgres (pg) directly, shared by workers on many
+// machines. The semantics are the SQLite storage's; what differs is how concurrency is handled.
+//
+// - Reading only what changed. Each trial row keeps the id of the transaction that last changed it
+//   (`xid`, PostgreSQL 13's xid8). A reader keeps the horizon of its last snapshot (the oldest
+//   transaction still running then: every transaction below it had ended) and next reads the rows
+//   at or past it. A change committed after that snapshot was made by a transaction at or past the
+//   horizon, so none is missed, and writers never contend on a per-study counter.
+// - Trial numbers come from a counter on the study row, taken in the statement that inserts the
+//   trial: concurrent creators queue on that row and each gets the next number.
+// - Waiting trials are claimed with FOR UPDATE SKIP LOCKED: concurrent claimers each take another.
+// - Most calls are one statement (one round trip); those that read before they write run in a
+//   transaction with the trial's row locked.
+// - Failures of the connection (a server restart) are retried with backoff on a fresh connection.
+//   A write whose commit was not seen may have happened, so each write is idempotent when retried:
+//   a created trial carries a token of the call, a claim its owner, a finish its exact values.
+import {
+  ClaimTaken,
+  type Distribution,
+  type InvalidSpace,
+  type Storage,
+  StorageBackend,
+  StorageError,
+  type StudyMismatch,
+  StudyNotFound,
+  type Trial,
+  TrialStateError
+} from "@tunekit/core"
+import { Effect, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import pg from "pg"
+import type { Connection } from "./connection.js"
+import { backoff, isTransient } from "./retry.js"
+import { migrate, SchemaTooNew } from "./schema.js"
+
+export interface PgOptions {
+  /** The PostgreSQL schema holding the tables (default "tunekit"). */
+  readonly schema?: string
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number
+  /** How long a call keeps retrying when the connection fails, in ms (default 60 s). */
+  readonly retryMs?: number
+}
+
+type Row = StorageBackend.TrialRow & { xid: string; paused: boolean; token: string | null; inter: string | null }
+
+// int8 columns (ids, times in ms) as numbers: they stay far below 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) as never
+}
+
+const { checkCompatible, checkDirections, isDomainError, notRunning, toStudy, toTrial } = StorageBackend
+
+export const makePostgres = (conn: Connection, options: PgOptions = {}): Effect.Effect<Storage.StorageService, StorageError> =>
+  Effect.gen(function*() {
+    const s = pg.escapeIdentifier(options.schema ?? "tunekit")
+    const retryMs = options.retryMs ?? 60_000
+    const pool = new pg.Pool({
+      connectionString: conn.connectionString,
+      max: options.poolSize ?? 10,
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+      application_name: "tunekit",
+      types
+    })
+    // An idle connection cut by the server is dropped from the pool; the next query opens another.
+    pool.on("error", () => undefined)
+    const fail = (operation: string, e: unknown) =>
+      new StorageError({
+        operation,
+        reason: `${conn.label}: ${conn.mask(e instanceof Error ? e.message : String(e))}`,
+        // The cause's text may hold the connection string: keep only what is safe to show.
+        cause: e instanceof Error ? { name: e.name, code: (e as { code?: unknown }).code, message: conn.mask(e.message) } : undefined
+      })
+    yield* Effect.tryPromise({
+      try: async () => {
+        const client = await pool.connect()
+        try {
+          await migrate(client, s, `the database ${conn.label}`)
+        } finally {
+          client.release()
+        }
+      },
+      catch: (e) => e
+    }).pipe(
+      Effect.retry({ schedule: backoff(Math.min(retryMs, 10_000)), while: isTransient }),
+      Effect.mapError((e) =>
+        e instanceof SchemaTooNew
+          ? new StorageError({ operation: "open", reason: e.message })
+          : fail("open", new Error(`cannot open PostgreSQL storage: ${(e as Error).message}`))
+      ),
+      Effect.tapError(() => Effect.promise(() => pool.end().catch(() => undefined)))
+    )
+    return build(pool, s, conn, retryMs, fail)
+  })
+
+const build = (
+  pool: pg.Pool,
+  s: string,
+  conn: Connection,
+  retryMs: number,
+  fail: (operation: string, e: unknown) => StorageError
+): Storage.StorageService => {
+  const COLS = `t.id, t.study_id, t.number, t.state, t.params, t.distributions, t."values", t.user_attrs, t.system_attrs,
+    t.started_at, t.finished_at, t.worker, t.reason, t.paused, t.token, t.xid::text AS xid`
+  // A trial's metrics as the elements of a JSON array, in order of step (stored values are JSON).
+  const INTER = `(SELECT string_agg('{"step":' || i.step::text || ',"values":' || i."values" || '}', ',' ORDER BY i.step)
+    FROM ${s}.intermediate i WHERE i.trial_id = t.id) AS inter`
+  const STUDY = `id, name, directions, metrics, user_attrs, system_attrs, created_at`
+
+  const toFrozen = (r: Row): Trial.FrozenTrial => toTrial(r, r.inter === null ? [] : JSON.parse(`[${r.inter}]`))
+
+  type Db = pg.Pool | pg.PoolClient
+  const q = async <R extends pg.QueryResultRow = Row>(db: Db, text: string, values: ReadonlyArray<unknown> = []) =>
+    (await db.query<R>(text, values as Array<unknown>)).rows
+
+  let down = false
+  /**
+   * Runs a call, retrying it on a fresh connection while the connection fails (each try is told
+   * its attempt: a retried write checks whether its first try had committed). Domain errors thrown
+   * by `body` are its typed failures; anything else is the database's.
+   */
+  const call = <A, E = never>(operation: string, body: (attempt: number) => Promise<A>): Effect.Effect<A, E | StorageError> =>
+    Effect.suspend(() => {
+      let attempt = 0
+      return Effect.tryPromise({ try: () => body(attempt++), catch: (e) => e }).pipe(
+        Effect.tapError((e) =>
+          isTransient(e) && !down
+            ? Effect.sync(() => void (down = true)).pipe(
+              Effect.zipRight(Effect.logWarning(`storage ${conn.label}: connection lost (${conn.mask(String((e as Error).message))}); reconnecting`))
+            )
+            : Effect.void
+        ),
+        Effect.retry({ schedule: backoff(retryMs), while: isTransient }),
+        Effect.tap(() =>
+          down ? Effect.sync(() => void (down = false)).pipe(Effect.zipRight(Effect.logInfo(`storage ${conn.label}: reconnected`))) : Effect.void
+        ),
+        Effect.mapError((e) => (isDomainError(e) ? (e as E) : fail(operation, e)))
+      )
+    })
+
+  /** Runs `f` in a transaction on one connection of the pool. */
+  const tx = async <A>(f: (db: pg.PoolClient) => Promise<A>): Promise<A> => {
+    const client = await pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query("BEGIN")
+      const out = await f(client)
+      await client.query("COMMIT")
+      return out
+    } catch (e) {
+      if (isTransient(e)) broken = e as Error
+      else await client.query("ROLLBACK").catch((r) => void (broken = r))
+      throw e
+    } finally {
+      // A connection that failed is destroyed rather than returned to the pool.
+      client.release(broken)
+    }
+  }
+
+  const trialRow = async (db: Db, trialId: number, lock = false): Promise<Row> => {
+    const [row] = await q(db, `SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.id = $1${lock ? " FOR UPDATE" : ""}`, [trialId])
+    if (row === undefined) throw new TrialStateError({ trial: trialId, reason: `no trial with id ${trialId}` })
+    return row
+  }
+
+  // Each study's history as last read, marked with the horizon of the snapshot it was read in.
+  const caches = new Map<number, StorageBackend.HistoryCache<string>>()
+  const cacheOf = (studyId: number) => {
+    let c = caches.get(studyId)
+    if (!c) {
+      c = new StorageBackend.HistoryCache("0")
+      caches.set(studyId, c)
+    }
+    return c
+  }
+
+  /**
+   * Registers parameter distributions for the study (names it has not seen), and checks them
+   * against those registered: the first writer of a name fixes its distribution.
+   */
+  const registerParams = async (db: Db, studyId: number, distributions: Readonly<Record<string, Distribution.Distribution>>) => {
+    const cache = cacheOf(studyId)
+    const fresh = Object.keys(distributions).filter((k) => !cache.params.has(k))
+    if (fresh.length > 0) {
+      await q(
+        db,
+        `INSERT INTO ${s}.study_params (study_id, name, distribution) SELECT $1, n, d FROM unnest($2::text[], $3::text[]) AS x(n, d)
+         ON CONFLICT DO NOTHING`,
+        [studyId, fresh, fresh.map((k) => JSON.stringify(distributions[k]))]
+      )
+      for (const r of await q<{ name: string; distribution: string }>(db, `SELECT name, distribution FROM ${s}.study_params WHERE study_id = $1`, [studyId])) {
+        cache.params.set(r.name, StorageBackend.readDistribution(r.distribution, `parameter "${r.name}" of study id ${studyId}`))
+      }
+    }
+    return checkCompatible(cache.params, distributions)
+  }
+
+  /** Why a write found the trial not running (or missing). */
+  const notRunningError = async (trialId: number, operation: string) => {
+    const row = await trialRow(pool, trialId)
+    return notRunning(row.number, row.state, operation)
+  }
+
+  const studyRow = async (db: Db, name: string) =>
+    (await q<StorageBackend.StudyRow>(db, `SELECT ${STUDY} FROM ${s}.studies WHERE name = $1`, [name]))[0]
+
+  const insertTrial = (studyId: number, init: Storage.TrialInit, token: string) => {
+    const now = Date.now()
+    const running = init.state === "Running"
+    const system = init.systemAttrs ?? {}
+    return q(
+      pool,
+      // The number comes from the study's counter; the claim and the expected number decide
+      // whether the trial keeps the caller's params (see TrialInit).
+      `WITH n AS (
+         UPDATE ${s}.studies SET next_number = next_number + 1 WHERE id = $1 RETURNING next_number - 1 AS number
+       ), k AS (
+         SELECT number, ($2::int IS NULL OR number = $2::int) AS expected FROM n
+       ), c AS (
+         INSERT INTO ${s}.claims (study_id, key, owner) SELECT $1, $3::text, $12::text FROM k WHERE $3::text IS NOT NULL AND k.expected
+         ON CONFLICT DO NOTHING RETURNING key
+       ), keep AS (
+         SELECT k.number, k.expected AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM c)) AS ok FROM k
+       )
+       INSERT INTO ${s}.trials AS t (study_id, number, state, params, distributions, user_attrs, system_attrs, started_at, worker, heartbeat, token)
+       SELECT $1, keep.number, $4, CASE WHEN keep.ok THEN $5 ELSE '{}' END, CASE WHEN keep.ok THEN $6 ELSE '{}' END, $7,
+         CASE WHEN keep.ok THEN $8 ELSE $9 END, $10, $11, $10, $12 FROM keep
+       RETURNING ${COLS}, NULL::text AS inter`,
+      [
+        studyId,
+        init.expectedNumber ?? null,
+        init.claim ?? null,
+        init.state,
+        JSON.stringify(init.params ?? {}),
+        JSON.stringify(init.distributions ?? {}),
+        JSON.stringify(init.userAttrs ?? {}),
+        JSON.stringify(init.claim === undefined ? system : { ...system, claim: init.claim }),
+        JSON.stringify(system),
+        running ? now : null,
+        running ? (init.worker ?? null) : null,
+        token
+      ]
+    )
+  }
+
+  const byToken = async (token: string) => (await q(pool, `SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.token = $1`, [token]))[0]
+
+  const storage: Storage.StorageService = {
+    label: conn.label,
+    createStudy: (name, options) =>
+      call<Storage.StudyInfo, StudyMismatch>("createStudy", async () => {
+        for (;;) {
+          // A concurrent creator's row is invisible to this statement's snapshot: then look again.
+          const [row] = await q<StorageBackend.StudyRow>(
+            pool,
+            `WITH ins AS (
+               INSERT INTO ${s}.studies (name, directions, metrics, created_at) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (name) DO NOTHING RETURNING ${STUDY}
+             ) SELECT * FROM ins UNION ALL SELECT ${STUDY} FROM ${s}.studies WHERE name = $1`,
+            [name, JSON.stringify(options.directions), JSON.stringify(options.metrics ?? []), Date.now()]
+          )
+          if (row === undefined) continue
+          const study = toStudy(row)
+          const mismatch = checkDirections(name, study.directions, options.directions)
+          if (mismatch) throw mismatch
+          return study
+        }
+      }),
+    getStudy: (name) =>
+      call<Storage.StudyInfo, StudyNotFound>("getStudy", async () => {
+        const row = await studyRow(pool, name)
+        if (!row) throw new StudyNotFound({ study: name })
+        return toStudy(row)
+      }),
+    listStudies: () =>
+      call("listStudies", async () => (await q<StorageBackend.StudyRow>(pool, `SELECT ${STUDY} FROM ${s}.studies ORDER BY id`)).map(toStudy)),
+    deleteStudy: (name) =>
+      call<void, StudyNotFound>("deleteStudy", async (attempt) => {
+        const [row] = await q<{ id: number }>(pool, `DELETE FROM ${s}.studies WHERE name = $1 RETURNING id`, [name])
+        // A retry finds the study gone when the first try's commit went unseen.
+        if (!row && attempt === 0) throw new StudyNotFound({ study: name })
+        if (row) caches.delete(row.id)
+      }),
+    setStudyAttr: (studyId, kind, key, value) =>
+      call("setStudyAttr", async () => {
+        const col = kind === "user" ? "user_attrs" : "system_attrs"
+        await q(pool, `UPDATE ${s}.studies SET ${col} = (${col}::jsonb || jsonb_build_object($2::text, $3::jsonb))::text WHERE id = $1`, [
+          studyId,
+          key,
+          JSON.stringify(value)
+        ])
+      }),
+    createTrial: (studyId, init) =>
+      Effect.suspend(() => {
+        const token = randomUUID()
+        return call<Trial.FrozenTrial, InvalidSpace>("createTrial", async (attempt) => {
+          if (attempt > 0) {
+            const done = await byToken(token)
+            if (done) return toFrozen(done)
+          }
+          const distributions = init.distributions ?? {}
+          const incompatible = await registerParams(pool, studyId, distributions)
+          if (incompatible) throw incompatible
+          try {
+            const [row] = await insertTrial(studyId, init, token)
+            if (row === undefined) throw new Error(`no study with id ${studyId}`)
+            return toFrozen(row)
+          } catch (e) {
+            // unique_violation on the token: the first try committed while this one ran.
+            const done = (e as { code?: string }).code === "23505" ? await byToken(token) : undefined
+            if (done) return toFrozen(done)
+            throw e
+          }
+        })
+      }),
+    nextNumber: (studyId) =>
+      call("nextNumber", async () => {
+        const [row] = await q<{ n: number }>(pool, `SELECT next_number AS n FROM ${s}.studies WHERE id = $1`, [studyId])
+        return row?.n ?? 0
+      }),
+    claimWaiting: (studyId, worker, trialId) =>
+      Effect.suspend(() => {
+        // The claim's token marks the row, so that a retry finds a claim whose commit it missed.
+        const token = randomUUID()
+        return call("claimWaiting", async (attempt) => {
+          if (attempt > 0) {
+            const done = await byToken(token)
+            if (done) return Option.some(toFrozen(done))
+          }
+          const now = Date.now()
+          const pick = trialId === undefined
+            ? `SELECT id FROM ${s}.trials WHERE study_id = $1 AND state = 'Waiting' AND NOT paused ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED`
+            : `SELECT id FROM ${s}.trials WHERE study_id = $1 AND id = $5 AND state = 'Waiting' FOR UPDATE SKIP LOCKED`
+          const [row] = await q(
+            pool,
+            `WITH w AS (${pick})
+             UPDATE ${s}.trials t SET state = 'Running', worker = $2, started_at = COALESCE(t.started_at, $3), heartbeat = $3,
+               paused = false, token = $4, xid = pg_current_xact_id()
+             FROM w WHERE t.id = w.id RETURNING ${COLS}, ${INTER}`,
+            trialId === undefined ? [studyId, worker, now, token] : [studyId, worker, now, token, trialId]
+          )
+          return row === undefined ? Option.none() : Option.some(toFrozen(row))
+        })
+      }),
+    setParams: (trialId, params, distributions, claim) =>
+      call<void, TrialStateError | InvalidSpace | ClaimTaken>("setParams", (attempt) =>
+        tx(async (db) => {
+          const row = await trialRow(db, trialId, true)
+          if (row.state !== "Running") throw notRunning(row.number, row.state, "set parameters")
+          const t = toTrial(row, [])
+          const system = t.systemAttrs
+          if (claim !== undefined) {
+            const took = await q(db, `INSERT INTO ${s}.claims (study_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING key`, [row.study_id, claim])
+            // A retry whose first try committed finds the claim on this very trial.
+            if (took.length === 0 && !(attempt > 0 && system.claim === claim)) throw new ClaimTaken({ claim })
+          }
+          const incompatible = await registerParams(db, row.study_id, distributions)
+          if (incompatible) throw incompatible
+          await q(db, `UPDATE ${s}.trials SET params = $2, distributions = $3, system_attrs = $4, xid = pg_current_xact_id() WHERE id = $1`, [
+            trialId,
+            JSON.stringify({ ...t.params, ...params }),
+            JSON.stringify({ ...t.distributions, ...distributions }),
+            JSON.stringify(claim === undefined ? system : { ...system, claim })
+          ])
+        })
+      ),
+    report: (trialId, metric) =>
+      call<void, TrialStateError>("report", async () => {
+        // An upsert: a report told twice (a retry) is stored once.
+        const done = await q(
+          pool,
+          `WITH t AS (UPDATE ${s}.trials SET xid = pg_current_xact_id() WHERE id = $1 AND state = 'Running' RETURNING id)
+           INSERT INTO ${s}.intermediate (trial_id, step, "values") SELECT id, $2, $3 FROM t
+           ON CONFLICT (trial_id, step) DO UPDATE SET "values" = excluded."values" RETURNING trial_id`,
+          [trialId, metric.step, JSON.stringify(metric.values)]
+        )
+        if (done.length === 0) throw await notRunningError(trialId, "report")
+      }),
+    setTrialAttr: (trialId, kind, key, value) =>
+      call<void, TrialStateError>("setTrialAttr", async () => {
+        const col = kind === "user" ? "user_attrs" : "system_attrs"
+        const done = await q(
+          pool,
+          `UPDATE ${s}.trials SET ${col} = (${col}::jsonb || jsonb_build_object($2::text, $3::jsonb))::text, xid = pg_current_xact_id()
+           WHERE id = $1 AND state IN ('Running', 'Waiting') RETURNING id`,
+          [trialId, key, JSON.stringify(value)]
+        )
+        if (done.length === 0) throw await notRunningError(trialId, "set an attribute")
+      }),
+    pauseTrial: (trialId) =>
+      Effect.suspend(() => {
+        const token = randomUUID()
+        return call<void, TrialStateError>("pauseTrial", async (attempt) => {
+          const done = await q(
+            pool,
+            `UPDATE ${s}.trials SET state = 'Waiting', paused = true, worker = NULL, token = $2, xid = pg_current_xact_id()
+             WHERE id = $1 AND state = 'Running' RETURNING id`,
+            [trialId, token]
+          )
+          if (done.length > 0) return
+          const row = await trialRow(pool, trialId)
+          // A retry whose first try committed finds the trial paused by this call.
+          if (attempt > 0 && row.token === token) return
+          throw notRunning(row.number, row.state, "pause")
+        })
+      }),
+    finishTrial: (trialId, end) =>
+      Effect.suspend(() => {
+        const token = randomUUID()
+        const finishedAt = end.finishedAt ?? Date.now()
+        return call<Trial.FrozenTrial, TrialStateError>("finishTrial", async (attempt) => {
+          const [row] = await q(
+            pool,
+            `UPDATE ${s}.trials t SET state = $2, "values" = COALESCE($3, t."values"), reason = $4, finished_at = $5, token = $6,
+               xid = pg_current_xact_id()
+             WHERE t.id = $1 AND t.state = 'Running' RETURNING ${COLS}, ${INTER}`,
+            [trialId, end.state, end.values ? JSON.stringify(end.values) : null, end.reason ?? null, finishedAt, token]
+          )
+          if (row !== undefined) return toFrozen(row)
+          const now = await trialRow(pool, trialId)
+          // A retry whose first try committed finds the trial finished by this call; a trial
+          // another worker finished stays a failure (it is finished once).
+          if (attempt > 0 && now.token === token) return toFrozen(now)
+          throw notRunning(now.number, now.state, "finish")
+        })
+      }),
+    claim: (studyId, key) =>
+      Effect.suspend(() => {
+        const owner = randomUUID()
+        return call("claim", async (attempt) => {
+          const took = await q(
+            pool,
+            `INSERT INTO ${s}.claims (study_id, key, owner) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key`,
+            [studyId, key, owner]
+          )
+          if (took.length > 0) return true
+          if (attempt === 0) return false
+          const [held] = await q<{ owner: string | null }>(pool, `SELECT owner FROM ${s}.claims WHERE study_id = $1 AND key = $2`, [studyId, key])
+          return held?.owner === owner
+        })
+      }),
+    heartbeat: (ids) =>
+      ids.length === 0
+        ? Effect.void
+        : call("heartbeat", async () => {
+          await q(pool, `UPDATE ${s}.trials SET heartbeat = $1 WHERE id = ANY($2::bigint[]) AND state = 'Running'`, [Date.now(), ids])
+        }),
+    getTrial: (trialId) => call<Trial.FrozenTrial, TrialStateError>("getTrial", async () => toFrozen(await trialRow(pool, trialId))),
+    getTrials: (studyId, options) =>
+      call("getTrials", async () => {
+        const cache = cacheOf(studyId)
+        // The rows changed at or past the last horizon, and this snapshot's horizon, in one read.
+        const rows = await q<Row & { horizon: string }>(
+          pool,
+          `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
+           LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
+          [studyId, cache.mark]
+        )
+        for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
+        cache.mark = rows[0].horizon
+        return cache.trials(options?.states)
+      }),
+    heartbeats: (studyId) =>
+      call("heartbeats", async () => {
+        const out = new Map<number, number>()
+        const rows = await q<{ id: number; heartbeat: number | null }>(
+          pool,
+          `SELECT id, heartbeat FROM ${s}.trials WHERE study_id = $1 AND state = 'Running'`,
+          [studyId]
+        )
+        for (const r of rows) if (r.heartbeat !== null) out.set(r.id, r.heartbeat)
+        return out
+      }),
+    close: Effect.promise(() => pool.end().catch(() => undefined))
+  }
+  return storage
+}
