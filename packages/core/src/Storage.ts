@@ -171,12 +171,13 @@ export type { SqliteOptions }
 
 /**
  * Fails the trials left Running by workers that died: on this host, a worker whose process is gone;
- * anywhere, a trial whose heartbeat is older than `graceMs`. Returns the trials it failed.
+ * anywhere, a trial whose heartbeat is older than `graceMs`. Returns the trials it failed (a trial
+ * another worker finished or failed meanwhile is left out: each stale trial is failed once).
  */
 export const failStaleTrials = (
   studyId: number,
   options: { readonly graceMs?: number; readonly now?: number } = {}
-): Effect.Effect<ReadonlyArray<number>, StorageError, Storage> =>
+): Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError, Storage> =>
   Effect.gen(function*() {
     const storage = yield* Storage
     const running = yield* storage.getTrials(studyId, { states: ["Running"] })
@@ -185,7 +186,7 @@ export const failStaleTrials = (
     const now = options.now ?? Date.now()
     const grace = options.graceMs ?? 5 * 60_000
     const host = os.hostname()
-    const failed: Array<number> = []
+    const failed: Array<FrozenTrial> = []
     for (const t of running) {
       const beat = beats.get(t.id)
       const reason = staleReason(t, host, beat, now, grace)
@@ -193,7 +194,7 @@ export const failStaleTrials = (
       // It ran until its worker's last heartbeat, not until this reopening.
       const finishedAt = beat ?? t.startedAt
       const done = yield* Effect.either(storage.finishTrial(t.id, { state: "Failed", reason, ...(finishedAt === undefined ? {} : { finishedAt }) }))
-      if (done._tag === "Right") failed.push(t.number)
+      if (done._tag === "Right") failed.push(done.right)
     }
     return failed
   })

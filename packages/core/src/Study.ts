@@ -32,6 +32,7 @@ import type {
   TrialStateError
 } from "./Errors.js"
 import { InvalidOptions, InvalidSpace, SamplerFailed } from "./Errors.js"
+import { RETRIES, RETRY_OF, retryOf } from "./internal/retries.js"
 import { runOptimize } from "./internal/runLoop.js"
 import { decodeOpenOptions } from "./internal/studyOptions.js"
 
@@ -130,6 +131,8 @@ export interface AskedTrial<A> {
    * `resumeFrom` is then that step.
    */
   readonly restoreFrom?: RestorePoint | undefined
+  /** When the trial runs a failed trial's config again (the `retries` option): that trial's number. */
+  readonly retryOf?: number | undefined
   /** Suggests a float (define-by-run). Throws `InvalidSpace` on bad bounds or a reused name. */
   readonly suggestFloat: (name: string, low: number, high: number, options?: Distribution.NumericOptions) => number
   /** Suggests an integer (define-by-run). */
@@ -270,6 +273,19 @@ export interface OptimizeOptions<A> extends OpenOptions<A> {
   >
   /** A progress line on stderr (updating on a terminal, plain lines otherwise). Default false. */
   readonly progress?: boolean
+  /**
+   * Runs failed trials again, each as a new trial with the same config whose system attribute
+   * `retryOf` names the trial it retries. Trials whose worker died or stopped sending heartbeats are
+   * retried; with `onError`, trials whose objective failed too. A config runs at most `max` times
+   * more. Retries use none of the `trials` budget. Default: no retries.
+   */
+  readonly retries?: { readonly max: number; readonly onError?: boolean }
+  /**
+   * How often each worker marks its running trials alive (default 20 s), and how long a trial may
+   * stay silent before any worker of the study fails it as stale (default 5 minutes; more than
+   * twice the interval). Optuna's `heartbeat_interval` and `grace_period`.
+   */
+  readonly heartbeat?: { readonly interval?: Duration.DurationInput; readonly grace?: Duration.DurationInput }
 }
 
 /** What `optimize` returns. */
@@ -289,6 +305,9 @@ export interface Result<A> {
  * hands it to `ask`/`askContinuation`, which set `resumeFrom` and `restoreFrom` from it.
  */
 export const RESTORE_FROM = "restoreFrom"
+
+/** Retries (the `retries` option): the system attributes linking a retry to the trial it runs again. */
+export { RETRIES, RETRY_OF, retryOf }
 
 /** The restore point a trial's system attributes name, if any. */
 export const restorePointOf = (t: FrozenTrial): RestorePoint | undefined => {
@@ -494,6 +513,7 @@ const makeHandle = <A>(
         resumeFrom,
         study: info.name,
         restoreFrom,
+        retryOf: retryOf(frozen),
         suggestFloat: (name, low, high, o) => suggest(name, Distribution.float(name, low, high, o)),
         suggestInt: (name, low, high, o) => suggest(name, Distribution.int(name, low, high, o)),
         suggestCategorical: (name, choices) => {
@@ -558,7 +578,7 @@ const makeHandle = <A>(
       // Another worker may take the same continuation first: then look again.
       for (;;) {
         const waiting = yield* storage.getTrials(info.id, { states: ["Waiting"] })
-        const next = waiting.find((t) => restorePointOf(t) !== undefined)
+        const next = waiting.find((t) => restorePointOf(t) !== undefined || retryOf(t) !== undefined)
         if (next === undefined) return Option.none()
         const claimed = yield* storage.claimWaiting(info.id, worker, next.id)
         if (Option.isNone(claimed)) continue

@@ -50,6 +50,6 @@ it("keeps every completed trial and fails the running ones after SIGKILL", async
   expect(trials.before.some((t) => t.state === "Running")).toBe(true)
   expect(trials.after.some((t) => t.state === "Running")).toBe(false)
   expect(trials.failed.length).toBeGreaterThan(0)
-  for (const n of trials.failed) expect(byNumber.get(n)!.reason).toMatch(/died while the trial was running/)
+  for (const t of trials.failed) expect(byNumber.get(t.number)!.reason).toMatch(/died while the trial was running/)
   fs.rmSync(dir, { recursive: true, force: true })
 })

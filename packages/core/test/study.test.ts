@@ -392,7 +392,7 @@ describe("stale trials", () => {
       return { failed, trials: yield* s.getTrials(st.id) }
     })
     const { failed, trials } = await run(program)
-    expect(failed).toEqual([0])
+    expect(failed.map((t) => t.number)).toEqual([0])
     expect(trials[0].state).toBe("Failed")
     expect(trials[0].reason).toMatch(/stopped sending heartbeats/)
   })

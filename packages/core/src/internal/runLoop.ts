@@ -14,11 +14,11 @@ import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
 import type { AskedTrial, Handle, OptimizeOptions, Parts, ReportError, Result, StudyError, TellResult, TrialContext } from "../Study.js"
 import { bestOf, open, paretoFrontOf, parts, TrialPaused, TrialPruned } from "../Study.js"
+import * as Retries from "./retries.js"
 import * as Tracker from "../Tracker.js"
 import * as Trainer from "../Trainer.js"
 import type { FrozenTrial, Json, Metric } from "../Trial.js"
 
-const HEARTBEAT = Duration.seconds(20)
 /** How long an idle worker waits before it looks again for a paused trial to resume. */
 const IDLE = Duration.millis(20)
 
@@ -37,7 +37,13 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     if (sampler.check) yield* sampler.check(study.space as never, study.info)
     if (scheduler.check) yield* scheduler.check(study.space as never, study.info)
     yield* checkPairing(p)
-    yield* Storage.failStaleTrials(study.info.id)
+    const graceMs = Duration.toMillis(data.heartbeatGrace)
+    // Fails the trials of workers that died or went silent, here or elsewhere, and retries them.
+    const failStale = Effect.gen(function*() {
+      const stale = yield* Storage.failStaleTrials(study.info.id, { graceMs })
+      if (data.retries) for (const t of stale) yield* Retries.retry(storage, study.info.id, t, data.retries.max)
+    })
+    yield* failStale
     for (const config of options.enqueue ?? []) yield* study.enqueue(config)
 
     // Effect's Clock, so that tests can move time with the TestClock.
@@ -57,6 +63,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
         running.add(trial.id)
         touched.add(trial.id)
         const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
+        if (data.retries?.onError && done.state === "Failed") yield* Retries.retry(storage, study.info.id, done, data.retries.max)
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
           const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
@@ -82,7 +89,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
             exhausted = true
             continue
           }
-          if (asked.value.resumeFrom !== undefined) fresh--
+          if (asked.value.resumeFrom !== undefined || asked.value.retryOf !== undefined) fresh--
           yield* runOne(asked.value)
           continue
         }
@@ -93,9 +100,11 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       }
     })
 
+    // Each beat marks this worker's trials alive, then looks for trials that others left silent.
     const heartbeat = yield* Effect.suspend(() => storage.heartbeat([...running])).pipe(
-      Effect.catchAll(() => Effect.void),
-      Effect.repeat(Schedule.spaced(HEARTBEAT)),
+      Effect.zipRight(failStale),
+      Effect.catchAll((e) => Effect.logWarning(`heartbeat of study "${study.info.name}" failed (will try again): ${failureOf(e).message}`)),
+      Effect.repeat(Schedule.spaced(data.heartbeatInterval)),
       Effect.fork
     )
     if (tracker.studyStarted) yield* tracker.studyStarted(study.info)
@@ -327,15 +336,27 @@ const runTrial = <A>(
       })
     )
     if (!("tell" in outcome) || !isValues(outcome.tell)) abort(new Error("the trial was stopped"))
-    if (broken !== undefined) return yield* broken
-    if ("paused" in outcome) {
-      yield* storage.pauseTrial(trial.id)
-      return yield* storage.getTrial(trial.id)
-    }
-    if (outcome.failure) yield* storage.setTrialAttr(trial.id, "system", FAILURE, outcome.failure as unknown as Json)
-    const done = yield* study.tell(trial, outcome.tell)
-    if (outcome.misuse) return yield* outcome.misuse
-    return done
+    const store = Effect.gen(function*() {
+      if (broken !== undefined) return yield* broken
+      if ("paused" in outcome) {
+        yield* storage.pauseTrial(trial.id)
+        return yield* storage.getTrial(trial.id)
+      }
+      if (outcome.failure) yield* storage.setTrialAttr(trial.id, "system", FAILURE, outcome.failure as unknown as Json)
+      const done = yield* study.tell(trial, outcome.tell)
+      if (outcome.misuse) return yield* outcome.misuse
+      return done
+    })
+    // Fencing: when other workers took this trial for dead (its heartbeats stopped: the process was
+    // stopped or cut off) and failed it, this worker's late result is dropped, never written over it.
+    return yield* Effect.catchTag(store, "TrialStateError", (e) =>
+      Effect.flatMap(storage.getTrial(trial.id), (stored) =>
+        stored.state === "Running"
+          ? Effect.fail(e)
+          : Effect.as(
+            Effect.logWarning(`trial ${trial.number} ended elsewhere (${stored.state}: ${stored.reason ?? "no reason"}) while this worker ran it; its result here is dropped`),
+            stored
+          )))
   })
 
 /** The system attribute that keeps the details of a failed objective. */

@@ -63,6 +63,11 @@ const objectiveRules = (o: {
  */
 export const OpenOptionsSchema = Schema.Struct(openFields).pipe(Schema.filter(objectiveRules))
 
+/** Default heartbeat interval (Optuna has none by default; 20 s keeps storage writes rare). */
+export const HEARTBEAT_INTERVAL = Duration.seconds(20)
+/** Default grace period: a trial silent this long is failed (its worker is taken to be dead). */
+export const HEARTBEAT_GRACE = Duration.minutes(5)
+
 /**
  * The data fields of `Study.optimize` options: those of `open`, and the budget.
  */
@@ -80,7 +85,27 @@ export const OptimizeOptionsSchema = Schema.Struct({
   concurrency: Schema.optional(Options.PositiveInt),
   /** What one trial needs of the executor's resources (`{ cpu: 1, gpu: 0.5 }`). */
   resourcesPerTrial: Schema.optional(Schema.Record({ key: Schema.String, value: Options.NonNegative })),
-  progress: Schema.optional(Options.Boolean)
+  progress: Schema.optional(Options.Boolean),
+  /** Failed trials run again as new trials with the same config. */
+  retries: Schema.optional(Schema.Struct({
+    /** Runs of one config after its first, at most. */
+    max: Options.NonNegativeInt,
+    /**
+     * Also retry trials whose objective failed (threw, returned no number, ran past its timeout).
+     * Default false: only trials whose worker died or stopped sending heartbeats.
+     */
+    onError: Schema.optional(Options.Boolean)
+  })),
+  /** How often a worker marks its trials alive, and how long after its last sign a trial is failed. */
+  heartbeat: Schema.optional(
+    Schema.Struct({ interval: Schema.optional(DurationSchema), grace: Schema.optional(DurationSchema) }).pipe(
+      Schema.filter((h) => {
+        const interval = Duration.toMillis(h.interval ?? HEARTBEAT_INTERVAL)
+        const grace = Duration.toMillis(h.grace ?? HEARTBEAT_GRACE)
+        return grace > 2 * interval || { path: ["grace"], message: `the grace period (${grace} ms) must be more than twice the interval (${interval} ms), or live trials would be failed` }
+      })
+    )
+  )
 }).pipe(Schema.filter(objectiveRules))
 
 /** The objectives of a study, as `open` uses them: one direction each, and their metric names (none: "value"). */
@@ -99,6 +124,9 @@ export interface OptimizeData extends Objectives {
   readonly trialTimeout: Duration.Duration | undefined
   readonly concurrency: number
   readonly progress: boolean
+  readonly retries: { readonly max: number; readonly onError: boolean } | undefined
+  readonly heartbeatInterval: Duration.Duration
+  readonly heartbeatGrace: Duration.Duration
 }
 
 const objectivesOf = (o: Schema.Schema.Type<typeof OpenOptionsSchema>): Objectives => ({
@@ -136,5 +164,8 @@ export const decodeOptimizeOptions = (options: unknown): Effect.Effect<OptimizeD
     timeout: o.timeout === undefined ? undefined : Duration.decode(o.timeout),
     trialTimeout: o.trialTimeout === undefined ? undefined : Duration.decode(o.trialTimeout),
     concurrency: o.concurrency ?? 1,
-    progress: o.progress ?? false
+    progress: o.progress ?? false,
+    retries: o.retries === undefined ? undefined : { max: o.retries.max, onError: o.retries.onError ?? false },
+    heartbeatInterval: o.heartbeat?.interval === undefined ? HEARTBEAT_INTERVAL : Duration.decode(o.heartbeat.interval),
+    heartbeatGrace: o.heartbeat?.grace === undefined ? HEARTBEAT_GRACE : Duration.decode(o.heartbeat.grace)
   }))
