@@ -30,8 +30,8 @@ export const isUrl = (s: string): boolean => /^postgres(ql)?:\/\//i.test(s.trim(
 
 const MASK = "***"
 
-/** A URL (or a text holding URLs) with the password of each masked: safe to print. */
-export const maskUrl = (text: string): string => text.replace(/(postgres(?:ql)?:\/\/[^:@/?#\s]*):[^@/?#\s]*@/gi, `$1:${MASK}@`)
+/** A URL (or a text holding URLs, of any scheme) with the password of each masked: safe to print. */
+export const maskUrl = (text: string): string => text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:@/?#\s]*):[^@/?#\s]*@/gi, `$1:${MASK}@`)
 
 /** Builds the URL from separate fields (or returns the given one). */
 const urlOf = (o: ConnectionOptions): string => {

@@ -64,8 +64,11 @@ export const makePostgres = (conn: Connection, options: PgOptions = {}): Effect.
       application_name: "tunekit",
       types
     })
-    // An idle connection cut by the server is dropped from the pool; the next query opens another.
+    // A connection cut by the server is dropped from the pool (the query on it fails and is
+    // retried; an idle one just goes); the next query opens another. Checked-out clients report
+    // the cut as an event too, which must not crash the process.
     pool.on("error", () => undefined)
+    pool.on("connect", (client) => void client.on("error", () => undefined))
     const fail = (operation: string, e: unknown) =>
       new StorageError({
         operation,
@@ -295,11 +298,7 @@ const build = (
     createTrial: (studyId, init) =>
       Effect.suspend(() => {
         const token = randomUUID()
-        return call<Trial.FrozenTrial, InvalidSpace>("createTrial", async (attempt) => {
-          if (attempt > 0) {
-            const done = await byToken(token)
-            if (done) return toFrozen(done)
-          }
+        return call<Trial.FrozenTrial, InvalidSpace>("createTrial", async () => {
           const distributions = init.distributions ?? {}
           const incompatible = await registerParams(pool, studyId, distributions)
           if (incompatible) throw incompatible
@@ -308,7 +307,7 @@ const build = (
             if (row === undefined) throw new Error(`no study with id ${studyId}`)
             return toFrozen(row)
           } catch (e) {
-            // unique_violation on the token: the first try committed while this one ran.
+            // unique_violation on the token: a try whose commit went unseen created the trial.
             const done = (e as { code?: string }).code === "23505" ? await byToken(token) : undefined
             if (done) return toFrozen(done)
             throw e
