@@ -23,10 +23,11 @@ export interface SqliteOptions {
   readonly readonly?: boolean
 }
 
-const SCHEMA_VERSION = 1
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+// The schema as an ordered list of migrations: MIGRATIONS[i] takes a file from version i to i + 1,
+// in one transaction. A released step is never edited; a change is a new step at the end.
+const MIGRATIONS: ReadonlyArray<string> = [
+  // 1: tunekit 0.1's tables. Each study keeps a change counter (`seq`), each trial the seq of its last change.
+  `
 CREATE TABLE IF NOT EXISTS studies (
   id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, directions TEXT NOT NULL, metrics TEXT NOT NULL,
   user_attrs TEXT NOT NULL DEFAULT '{}', system_attrs TEXT NOT NULL DEFAULT '{}',
@@ -48,7 +49,47 @@ CREATE TABLE IF NOT EXISTS intermediate (
 CREATE TABLE IF NOT EXISTS claims (
   study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE, key TEXT NOT NULL,
   PRIMARY KEY (study_id, key));
+`,
+  // 2: the trials waiting or running are found through partial indexes that hold only those: a
+  // finished trial leaves them, so they stay small however long the history grows, where the
+  // index on every trial's state took a delete and an insert in a tree of the whole history.
+  `
+DROP INDEX IF EXISTS trials_by_state;
+CREATE INDEX trials_waiting ON trials (study_id, number) WHERE state = 'Waiting';
+CREATE INDEX trials_running ON trials (study_id) WHERE state = 'Running';
 `
+]
+
+/** The schema version this tunekit writes. */
+const SCHEMA_VERSION = MIGRATIONS.length
+
+const versionOf = (db: Database.Database): number => {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
+  return row === undefined ? 0 : Number(row.value)
+}
+
+const refuseNewer = (found: number) => {
+  if (found > SCHEMA_VERSION) {
+    throw new Error(
+      `the database has schema version ${found}, written by a newer tunekit; this tunekit reads versions up to ${SCHEMA_VERSION}: upgrade tunekit to open it`
+    )
+  }
+}
+
+/** Brings a writable database to SCHEMA_VERSION (or refuses a newer one). */
+const migrate = (db: Database.Database): void => {
+  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+  const seen = versionOf(db)
+  refuseNewer(seen)
+  if (seen === SCHEMA_VERSION) return
+  // Under the write lock, so that processes opening the file at once migrate it once.
+  db.transaction(() => {
+    const found = versionOf(db)
+    refuseNewer(found)
+    for (let v = found; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v])
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION))
+  }).immediate()
+}
 
 type TrialRow = Row & { seq: number }
 
@@ -75,10 +116,8 @@ const openReadonly = (file: string, busyTimeoutMs: number): Database.Database =>
     db = new Database(bytes, { readonly: true })
   }
   try {
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
-    if (row !== undefined && Number(row.value) > SCHEMA_VERSION) {
-      throw new Error(`the database has schema version ${row.value}, newer than this tunekit's (${SCHEMA_VERSION})`)
-    }
+    // An older file is read as it is (reads need no migration step so far); a newer one is refused.
+    refuseNewer(versionOf(db))
     return db
   } catch (e) {
     db.close()
@@ -96,12 +135,7 @@ const open = (file: string, busyTimeoutMs: number): Database.Database => {
     db.pragma("journal_mode = WAL")
     db.pragma("synchronous = NORMAL")
     db.pragma("foreign_keys = ON")
-    db.exec(SCHEMA)
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
-    if (row === undefined) db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION))
-    else if (Number(row.value) > SCHEMA_VERSION) {
-      throw new Error(`the database has schema version ${row.value}, newer than this tunekit's (${SCHEMA_VERSION})`)
-    }
+    migrate(db)
     return db
   } catch (e) {
     db.close()
