@@ -90,6 +90,16 @@ export const logAxis = (lo: number, hi: number, extent: readonly [number, number
   return { type: "log", min: extent[0], max: extent[1], axisLabel: { customValues: ticks }, axisTick: { customValues: ticks } }
 }
 
+/**
+ * The gap from a vertical parameter axis to its name: past its longest label (about 7 px a
+ * character of ECharts' 12 px labels), so that the name of a log axis labelled 0.000001 does not sit
+ * on its labels; at most 70 px, as panels side by side leave about that much between them.
+ */
+export const nameGapOf = (axis: ParamAxis): number => {
+  const labels = axis.choices ?? (axis.scale === "log" ? logTicks(axis.range[0], axis.range[1]).map(String) : axis.range.map((v) => `${fmt(v)}.0`))
+  return Math.min(70, Math.max(30, 14 + 7 * Math.max(...labels.map((l) => l.length))))
+}
+
 /** An ECharts axis for a parameter: categories, a log axis or a value axis over its range. */
 export const paramAxis = (axis: ParamAxis, gridIndex: number, extra: Json = {}): Json => {
   const common = { name: axis.name, nameLocation: "middle", nameGap: 28, gridIndex }
@@ -162,8 +172,10 @@ export const panelBoxes = (
   return Array.from({ length: n }, (_, i) => {
     const r = Math.floor(i / cols)
     const c = i % cols
-    // Room on the left of each panel for its y axis's labels and name.
-    return { left: left + c * w + Math.min(0.1, w * 0.2), width: w * 0.76, top: top + r * h + h * 0.05, height: h * 0.72 }
+    // Room on the left of each panel for its y axis's labels and name (a log axis's 0.000001 and
+    // its name take about 75 px), and a little on its right.
+    const room = Math.min(0.1, w * 0.26)
+    return { left: left + c * w + room, width: w * 0.94 - room, top: top + r * h + h * 0.05, height: h * 0.72 }
   })
 }
 

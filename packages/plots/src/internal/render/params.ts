@@ -16,6 +16,7 @@ import {
   type Json,
   logAxis,
   lowToHigh,
+  nameGapOf,
   note,
   type Option,
   panelBoxes,
@@ -92,7 +93,7 @@ export const contour = (data: Contour.Data, frame: Frame, columns: number): Opti
   const values: Array<number> = []
   data.panels.forEach((p, i) => {
     xAxis.push(contourAxis(p.x, p.grid.xs, i, 26))
-    yAxis.push(contourAxis(p.y, p.grid.ys, i, 50))
+    yAxis.push(contourAxis(p.y, p.grid.ys, i, nameGapOf(p.y)))
     // The surface: one square a grid point, sized to tile the panel, coloured by value.
     const cell = [(boxes[i].width * frame.width) / p.grid.xs.length + 0.6, (boxes[i].height * frame.height) / p.grid.ys.length + 0.6]
     const cells: Array<[number, number, number]> = []
@@ -183,7 +184,7 @@ export const rank = (data: Rank.Data, frame: Frame, columns: number): Option => 
   return base(frame, {
     grid: grids(boxes),
     xAxis: single ? [paramAxis(data.axes[0], 0)] : pairs.map(([i], k) => paramAxis(data.axes[i], k)),
-    yAxis: single ? [valueAxis(data.objective, 0)] : pairs.map(([, j], k) => paramAxis(data.axes[j], k, { nameGap: 45 })),
+    yAxis: single ? [valueAxis(data.objective, 0)] : pairs.map(([, j], k) => paramAxis(data.axes[j], k, { nameGap: nameGapOf(data.axes[j]) })),
     visualMap: colorBar("rank", [0, 1], bestToWorst, { dimension: 2, seriesIndex: series.map((_, k) => k), text: ["worst", "best"], precision: 1 }),
     series,
     ...(data.axes.length === 0 ? { graphic: [note("no parameters")] } : data.points.length === 0 ? { graphic: [note("no complete trials yet")] } : {})

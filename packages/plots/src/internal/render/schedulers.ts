@@ -5,6 +5,9 @@ import type * as ParetoFront from "../../ParetoFront.js"
 import * as Rungs from "../../Rungs.js"
 import { base, fmt, type Frame, grids, type Json, niceCeil, note, type Option, panelBoxes, stateColor, valueAxis } from "./common.js"
 
+/** A changed parameter's value in a label: numbers to 4 significant digits (0.5699 rather than 0.5699241664937191). */
+const changed = (v: unknown) => (typeof v === "number" ? fmt(v) : typeof v === "string" ? v : JSON.stringify(v))
+
 const outcomeColor: Record<Rungs.Outcome, string> = {
   promoted: "#2e9e5b",
   running: "#7fc97f",
@@ -79,7 +82,7 @@ export const lineage = (data: Lineage.Data, frame: Frame): Option => {
     lineStyle: { width: 1.2, type: "dashed", curveness: 0.15 },
     label: { show: true, position: "end", formatter: "{b}", fontSize: 10, color: "#4a2a6a", distance: 4 },
     data: copies.map((e) => ({
-      name: Object.entries(e.changes ?? {}).map(([k, c]) => `${k} ${String(c.from)}→${String(c.to)}`).join(", "),
+      name: Object.entries(e.changes ?? {}).map(([k, c]) => `${k} ${changed(c.from)}→${changed(c.to)}`).join(", "),
       coords: [[e.step, laneOf.get(byTrial.get(e.from)!.member)!], [e.step, laneOf.get(byTrial.get(e.to)!.member)!]]
     }))
   })
