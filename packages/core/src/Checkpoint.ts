@@ -22,8 +22,10 @@
  * @since 0.1.0
  */
 import { Context, Data as EffectData, Effect, Layer, Option } from "effect"
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
+import * as crypto from "node:crypto"
+import { makeFilesWith } from "./internal/checkpointFiles.js"
+import { type Policy, retained } from "./internal/retention.js"
+import type { StorageService } from "./Storage.js"
 import type { Json } from "./Trial.js"
 
 /** Which trial a checkpoint belongs to: the study's name and the trial's number in it. */
@@ -59,18 +61,69 @@ export class CheckpointNotFound extends EffectData.TaggedError("CheckpointNotFou
   }
 }
 
+/**
+ * A stored checkpoint that does not read back as it was written: cut short, changed, or with a
+ * damaged header (its checksum or length does not match). It is never loaded: the trial that
+ * loads it fails with this error, which names the checkpoint and where it is stored.
+ */
+export class CheckpointCorrupt extends EffectData.TaggedError("CheckpointCorrupt")<{
+  readonly key: Key
+  readonly step: number
+  /** Where it is stored: a file's path, a database table. */
+  readonly location: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `the checkpoint of study "${this.key.study}" trial ${this.key.trial} step ${this.step} (${this.location}) is corrupt: ${this.reason}; it was not loaded`
+  }
+}
+
+/** One stored checkpoint, as `list` gives it. */
+export interface Entry {
+  readonly trial: number
+  readonly step: number
+  /** Its size in the store, in bytes. */
+  readonly bytes: number
+  /** When it was saved (ms since epoch), where the store knows. */
+  readonly savedAt?: number
+  /** Whether a worker (of any process) is loading it right now. */
+  readonly loading?: boolean
+}
+
+/** What `remove` deletes of a trial: every step, those before `before`, or the `steps` listed (both: those of them before `before`). */
+export interface RemoveOptions {
+  readonly before?: number
+  readonly steps?: ReadonlyArray<number>
+}
+
 /** The checkpoint service. */
 export interface CheckpointService {
   /** A short description for messages ("memory", "files:checkpoints"). */
   readonly label: string
   /** Stores the state of a trial at a step, replacing one saved at the same step. */
   readonly save: (key: Key, step: number, data: Data) => Effect.Effect<void, CheckpointError>
-  /** The state saved at a step (the latest step when `step` is left out). */
-  readonly load: (key: Key, step?: number) => Effect.Effect<Data, CheckpointError | CheckpointNotFound>
+  /**
+   * The state saved at a step (the latest step when `step` is left out). A checkpoint that does
+   * not match its checksum fails with `CheckpointCorrupt`. A checkpoint being loaded is not
+   * deleted under the loader (by `remove` here or in another process).
+   */
+  readonly load: (key: Key, step?: number) => Effect.Effect<Data, CheckpointError | CheckpointNotFound | CheckpointCorrupt>
   /** The steps saved for a trial, in increasing order. */
   readonly steps: (key: Key) => Effect.Effect<ReadonlyArray<number>, CheckpointError>
-  /** Deletes a trial's checkpoints: all of them, or those before `before`. */
-  readonly remove: (key: Key, options?: { readonly before?: number }) => Effect.Effect<void, CheckpointError>
+  /** Deletes a trial's checkpoints: all of them, those before `before`, or the `steps` given. */
+  readonly remove: (key: Key, options?: RemoveOptions) => Effect.Effect<void, CheckpointError>
+  /**
+   * Every checkpoint of a study, with its size (each store of tunekit has it; retention and
+   * `tunekit checkpoints` use it).
+   */
+  readonly list?: (study: string) => Effect.Effect<ReadonlyArray<Entry>, CheckpointError>
+  /**
+   * Tells the store that a study's trials changed, with the study's storage. A store with a
+   * retention policy (see the Retention module) then deletes what no trial can need any more;
+   * others ignore it. The run loop calls it when a study starts, after each trial, and when the
+   * run ends (`Checkpoint.settle`). Never fails: a problem is logged.
+   */
+  readonly settle?: (study: string, storage: StorageService) => Effect.Effect<void>
 }
 
 /** The Checkpoint service tag. */
@@ -95,6 +148,65 @@ const checked = <A, E>(operation: string, key: Key, step: number | undefined, f:
     return bad ? Effect.fail(bad) : f()
   })
 
+/**
+ * For store implementations: runs `f` when the key (and step) are valid, and fails with
+ * `CheckpointError` naming the operation otherwise (an empty study name, a trial number that is
+ * not a non-negative integer, a step that is not finite), as every store must.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Checkpoint } from "@tunekit/core"
+ * const steps = (key: Checkpoint.Key) => Checkpoint.guard("list", key, undefined, () => Effect.succeed([]))
+ */
+export const guard: <A, E>(operation: string, key: Key, step: number | undefined, f: () => Effect.Effect<A, E>) => Effect.Effect<A, E | CheckpointError> = checked
+
+/** A checkpoint's data as bytes, as stores keep it: JSON as its UTF-8 text, marked `json`. */
+export interface Encoded {
+  readonly json: boolean
+  readonly bytes: Uint8Array
+}
+
+/**
+ * For store implementations: the bytes to store for the data (a copy; JSON as its text). Throws
+ * an Error when the data is neither bytes nor JSON.
+ *
+ * @example
+ * import { Checkpoint } from "@tunekit/core"
+ * Checkpoint.toBytes({ w: [1, 2] }) // { json: true, bytes: <the UTF-8 of {"w":[1,2]}> }
+ */
+export const toBytes = (data: Data): Encoded =>
+  data instanceof Uint8Array ? { json: false, bytes: new Uint8Array(data) } : { json: true, bytes: new TextEncoder().encode(jsonText(data)) }
+
+/**
+ * For store implementations: the data stored bytes hold (`toBytes` inverted). Throws on JSON that
+ * does not parse.
+ *
+ * @example
+ * import { Checkpoint } from "@tunekit/core"
+ * Checkpoint.fromBytes(Checkpoint.toBytes([1, "two"])) // [1, "two"]
+ */
+export const fromBytes = (encoded: Encoded): Data =>
+  encoded.json ? JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(encoded.bytes)) as Json : encoded.bytes
+
+/**
+ * The checksum stores keep with each checkpoint and check on load: SHA-256, as hex.
+ *
+ * @example
+ * import { Checkpoint } from "@tunekit/core"
+ * Checkpoint.digest(new Uint8Array([1, 2, 3])) // "039058c6f2c0cb49..."
+ */
+export const digest = (bytes: Uint8Array): string => crypto.createHash("sha256").update(bytes).digest("hex")
+
+/**
+ * For store implementations: whether `remove(key, options)` deletes a step.
+ *
+ * @example
+ * import { Checkpoint } from "@tunekit/core"
+ * Checkpoint.removes({ steps: [3, 5], before: 4 }, 3) // true
+ */
+export const removes = (options: RemoveOptions | undefined, step: number): boolean =>
+  (options?.before === undefined || step < options.before) && (options?.steps === undefined || options.steps.includes(step))
+
 // Bytes are copied on save and on load, so that a trainer reusing its buffer cannot change a
 // stored checkpoint, and JSON goes through a string for the same reason.
 const copy = (data: Data): Data => (data instanceof Uint8Array ? new Uint8Array(data) : JSON.parse(jsonText(data)) as Json)
@@ -114,7 +226,7 @@ const jsonText = (data: unknown): string => {
  * const service = Checkpoint.makeMemory()
  */
 export const makeMemory = (): CheckpointService => {
-  const byTrial = new Map<string, Map<number, Data>>()
+  const byTrial = new Map<string, Map<number, { readonly data: Data; readonly bytes: number; readonly savedAt: number }>>()
   const id = (key: Key) => JSON.stringify([key.study, key.trial])
   const stepsOf = (key: Key) => [...(byTrial.get(id(key))?.keys() ?? [])].sort((a, b) => a - b)
   return {
@@ -123,8 +235,10 @@ export const makeMemory = (): CheckpointService => {
       checked("save", key, step, () =>
         Effect.try({
           try: () => {
-            const m = byTrial.get(id(key)) ?? new Map<number, Data>()
-            m.set(step, copy(data))
+            const m = byTrial.get(id(key)) ?? new Map()
+            const stored = copy(data)
+            const bytes = stored instanceof Uint8Array ? stored.byteLength : jsonText(stored).length
+            m.set(step, { data: stored, bytes, savedAt: Date.now() })
             byTrial.set(id(key), m)
           },
           catch: (e) => new CheckpointError({ operation: "save", key, step, reason: `the data is not bytes or JSON: ${String(e)}` })
@@ -132,8 +246,8 @@ export const makeMemory = (): CheckpointService => {
     load: (key, step) =>
       checked("load", key, step, () => {
         const at = step ?? stepsOf(key).at(-1)
-        const data = at === undefined ? undefined : byTrial.get(id(key))?.get(at)
-        return data === undefined ? Effect.fail(new CheckpointNotFound({ key, step })) : Effect.succeed(copy(data))
+        const stored = at === undefined ? undefined : byTrial.get(id(key))?.get(at)
+        return stored === undefined ? Effect.fail(new CheckpointNotFound({ key, step })) : Effect.succeed(copy(stored.data))
       }),
     steps: (key) => checked("list", key, undefined, () => Effect.sync(() => stepsOf(key))),
     remove: (key, options) =>
@@ -141,125 +255,101 @@ export const makeMemory = (): CheckpointService => {
         Effect.sync(() => {
           const m = byTrial.get(id(key))
           if (!m) return
-          for (const s of [...m.keys()]) if (options?.before === undefined || s < options.before) m.delete(s)
-        }))
+          for (const s of [...m.keys()]) if (removes(options, s)) m.delete(s)
+          if (m.size === 0) byTrial.delete(id(key))
+        })),
+    list: (study) =>
+      Effect.sync(() => {
+        const out: Array<Entry> = []
+        for (const [k, m] of byTrial) {
+          const [name, trial] = JSON.parse(k) as [string, number]
+          if (name !== study) continue
+          for (const [step, s] of m) out.push({ trial, step, bytes: s.bytes, savedAt: s.savedAt })
+        }
+        return out.sort((a, b) => a.trial - b.trial || a.step - b.step)
+      })
   }
 }
 
-// File names: one directory per study (its name URI-encoded, so that any name is a safe path; "."
-// and ".." have their dots encoded too, or they would name this directory and its parent) and
-// trial, one file per step. The extension says how to read it back.
-const BIN = ".bin"
-const JSON_EXT = ".json"
-const studyDir = (study: string) => (study === "." || study === ".." ? study.replace(/\./g, "%2E") : encodeURIComponent(study))
-
 /**
- * Checkpoints as files: `<directory>/<study>/trial-<number>/step-<step>.json` or `.bin`. A save
- * writes a temporary file and renames it, so that a process killed while saving never leaves a
- * torn checkpoint behind.
+ * Checkpoints as files: `<directory>/<study>/trial-<number>/step-<step>.ckpt`, the study's name
+ * URI-encoded. Each file starts with a header line holding the kind of data (bytes or JSON), its
+ * length and its SHA-256, checked on load: a cut or changed file fails with `CheckpointCorrupt`.
+ * A save writes a temporary file and renames it, so that a process killed while saving never
+ * leaves a torn checkpoint behind. A load first hard-links the file to a lease of its own and
+ * reads that, so that a checkpoint deleted meanwhile (by retention in any process sharing the
+ * folder, even on another machine over NFS) stays readable until the load ends; retention skips
+ * checkpoints with a lease. Files `step-<step>.json` and `.bin` written by tunekit before
+ * checksums existed load as before.
+ *
+ * The directory may be a folder that several workers share (NFS, say): every operation is safe
+ * under concurrency.
  *
  * @example
  * import { Checkpoint } from "@tunekit/core"
  * const service = Checkpoint.makeFiles("checkpoints")
  */
-export const makeFiles = (directory: string): CheckpointService => {
-  const dirOf = (key: Key) => path.join(directory, studyDir(key.study), `trial-${key.trial}`)
-  const fail = (operation: string, key: Key, step: number | undefined) => (e: unknown) =>
-    new CheckpointError({ operation, key, step, reason: e instanceof Error ? e.message : String(e) })
+export const makeFiles = (directory: string): CheckpointService => makeFilesWith(directory)
 
-  const list = (key: Key) =>
-    Effect.tryPromise({
-      try: async () => {
-        let names: Array<string>
-        try {
-          names = await fs.readdir(dirOf(key))
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === "ENOENT") return new Map<number, string>()
-          throw e
-        }
-        const out = new Map<number, string>()
-        for (const n of names) {
-          const m = /^step-(.+)\.(json|bin)$/.exec(n)
-          if (m === null) continue
-          const s = Number(m[1])
-          if (Number.isFinite(s)) out.set(s, n)
-        }
-        return out
-      },
-      catch: fail("list", key, undefined)
-    })
-
-  const nameOf = (step: number, data: Data) => `step-${step}${data instanceof Uint8Array ? BIN : JSON_EXT}`
-
-  return {
-    label: `files:${directory}`,
-    save: (key, step, data) =>
-      checked("save", key, step, () =>
-        Effect.flatMap(list(key), (existing) =>
-          Effect.tryPromise({
-            try: async () => {
-              const dir = dirOf(key)
-              await fs.mkdir(dir, { recursive: true })
-              const bytes = data instanceof Uint8Array ? data : new TextEncoder().encode(jsonText(data))
-              const file = path.join(dir, nameOf(step, data))
-              const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-              await fs.writeFile(tmp, bytes)
-              await fs.rename(tmp, file)
-              // A step saved before in the other format is replaced, not kept beside this one.
-              const old = existing.get(step)
-              if (old !== undefined && old !== nameOf(step, data)) await fs.rm(path.join(dir, old), { force: true })
-            },
-            catch: fail("save", key, step)
-          }))),
-    load: (key, step) =>
-      checked("load", key, step, () =>
-        Effect.flatMap(list(key), (files): Effect.Effect<Data, CheckpointError | CheckpointNotFound> => {
-          const at = step ?? [...files.keys()].sort((a, b) => a - b).at(-1)
-          const name = at === undefined ? undefined : files.get(at)
-          if (name === undefined) return Effect.fail(new CheckpointNotFound({ key, step }))
-          return Effect.tryPromise({
-            try: async (): Promise<Data> => {
-              const buf = await fs.readFile(path.join(dirOf(key), name))
-              return name.endsWith(BIN)
-                ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-                : JSON.parse(buf.toString("utf8")) as Json
-            },
-            catch: fail("load", key, at)
-          })
-        })),
-    steps: (key) => checked("list", key, undefined, () => Effect.map(list(key), (files) => [...files.keys()].sort((a, b) => a - b))),
-    remove: (key, options) =>
-      checked("remove", key, options?.before, () =>
-        Effect.flatMap(list(key), (files) =>
-          Effect.tryPromise({
-            try: async () => {
-              for (const [s, name] of files) {
-                if (options?.before === undefined || s < options.before) await fs.rm(path.join(dirOf(key), name), { force: true })
-              }
-            },
-            catch: fail("remove", key, options?.before)
-          })))
-  }
+/** Options of the Checkpoint layers. */
+export interface LayerOptions {
+  /**
+   * What to keep of each study's checkpoints (see the Retention module), or `false` to keep
+   * everything. Default `Retention.defaults`: the last 2 of each living trial, the final one of
+   * the best 3 complete trials, and what a living trial may restore from.
+   */
+  readonly retention?: Policy | false
 }
 
+const withRetention = (make: () => CheckpointService, options: LayerOptions): Layer.Layer<Checkpoint> =>
+  Layer.sync(Checkpoint, () => (options.retention === false ? make() : retained(make(), options.retention ?? {})))
+
 /**
- * Checkpoints as files under a directory (the default: `tunekit-checkpoints`).
+ * Checkpoints as files under a directory (default `tunekit-checkpoints`), with the default
+ * retention policy: a study's disk use stays bounded (see the Retention module, and
+ * docs/checkpoints.md). The run loop tells the store when trials change (`settle`); retention
+ * learns the rest from the study's storage.
  *
  * @example
  * import { Checkpoint } from "@tunekit/core"
- * const layer = Checkpoint.layer({ directory: "runs/checkpoints" })
+ * const layer = Checkpoint.layer({ directory: "runs/checkpoints", retention: { keepLast: 3, keepBest: 5 } })
+ * const everything = Checkpoint.layer({ directory: "runs/checkpoints", retention: false })
  */
-export const layer = (options: { readonly directory?: string } = {}): Layer.Layer<Checkpoint> =>
-  Layer.sync(Checkpoint, () => makeFiles(options.directory ?? "tunekit-checkpoints"))
+export const layer = (options: { readonly directory?: string } & LayerOptions = {}): Layer.Layer<Checkpoint> =>
+  withRetention(() => makeFiles(options.directory ?? "tunekit-checkpoints"), options)
 
 /**
- * Checkpoints in memory.
+ * Checkpoints in memory, all kept (for tests, and for trainers whose state is small and runs that
+ * are short). `layerMemoryWith({ retention })` applies a retention policy.
  *
  * @example
  * import { Checkpoint } from "@tunekit/core"
  * const layer = Checkpoint.layerMemory
  */
 export const layerMemory: Layer.Layer<Checkpoint> = Layer.sync(Checkpoint, makeMemory)
+
+/**
+ * Checkpoints in memory with a retention policy (default `Retention.defaults`), so that a long run
+ * in memory (population-based training, say) holds a bounded number of them.
+ *
+ * @example
+ * import { Checkpoint } from "@tunekit/core"
+ * const layer = Checkpoint.layerMemoryWith({ retention: { keepLast: 1, keepBest: 1 } })
+ */
+export const layerMemoryWith = (options: LayerOptions = {}): Layer.Layer<Checkpoint> => withRetention(makeMemory, options)
+
+/**
+ * Tells the provided Checkpoint service, if any, that a study's trials changed (its `settle`):
+ * what the run loop calls when a study starts, after each trial, and when the run ends.
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Checkpoint, Storage } from "@tunekit/core"
+ * const afterTrial = Effect.flatMap(Storage.Storage, (storage) => Checkpoint.settle("my-study", storage))
+ */
+export const settle = (study: string, storage: StorageService): Effect.Effect<void> =>
+  Effect.flatMap(Effect.serviceOption(Checkpoint), (service) =>
+    Option.isSome(service) && service.value.settle !== undefined ? service.value.settle(study, storage) : Effect.void)
 
 /** Where a trial starts from: the checkpoint of a trial (its number in the study) at a step. */
 export interface RestorePoint {
@@ -283,7 +373,7 @@ export interface ForTrial {
    * The state to start from, when the trial continues earlier training: its own paused state, or
    * another trial's (a population-based-training exploit). None for a trial that starts fresh.
    */
-  readonly restore: Effect.Effect<Option.Option<{ readonly step: number; readonly data: Data }>, CheckpointError | CheckpointNotFound>
+  readonly restore: Effect.Effect<Option.Option<{ readonly step: number; readonly data: Data }>, CheckpointError | CheckpointNotFound | CheckpointCorrupt>
 }
 
 /**

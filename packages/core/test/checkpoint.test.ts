@@ -23,7 +23,7 @@ describe("Checkpoint files", () => {
     await run(c.save({ study: "my study/1", trial: 4 }, 12, { ok: true }))
     await run(c.save({ study: "my study/1", trial: 4 }, 13, new Uint8Array([0])))
     const trialDir = path.join(dir, encodeURIComponent("my study/1"), "trial-4")
-    expect(fs.readdirSync(trialDir).sort()).toEqual(["step-12.json", "step-13.bin"])
+    expect(fs.readdirSync(trialDir).sort()).toEqual(["step-12.ckpt", "step-13.ckpt"])
     // Another service on the same directory (another process) reads the same checkpoints.
     expect(await run(Checkpoint.makeFiles(dir).load({ study: "my study/1", trial: 4 }, 12))).toEqual({ ok: true })
   })

@@ -231,7 +231,8 @@ describe("Pbt end to end", () => {
 
   it("round-trips the weights through checkpoint files", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-pbt-"))
-    const r = await runPbt(6, Checkpoint.layer({ directory: dir }))
+    // Every checkpoint kept (no retention), to read the donor's after the run.
+    const r = await runPbt(6, Checkpoint.layer({ directory: dir, retention: false }))
     const cont = r.all.find((t) => Pbt.lineageOf(t) !== undefined)!
     const l = Pbt.lineageOf(cont)!
     const files = Checkpoint.makeFiles(dir)
@@ -239,7 +240,7 @@ describe("Pbt end to end", () => {
     // The continuation's first step starts from the donor's loss at the restore step.
     const lr = Trial.paramValues(cont).lr as number
     expect(cont.intermediate[0].values.loss).toBeCloseTo(advance(donorState.loss, lr, l.step + 1), 12)
-    expect(fs.existsSync(path.join(dir, "decay", `trial-${cont.number}`, `step-${STEPS}.json`)) || cont.state !== "Complete").toBe(true)
+    expect(fs.existsSync(path.join(dir, "decay", `trial-${cont.number}`, `step-${STEPS}.ckpt`)) || cont.state !== "Complete").toBe(true)
   })
 })
 

@@ -6,6 +6,7 @@
 import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Runtime, Schedule } from "effect"
 import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
+import * as Checkpoint from "../Checkpoint.js"
 import * as Executor from "../Executor.js"
 import { InvalidOptions, MissingMetric } from "../Errors.js"
 import { decodeOptimizeOptions } from "./studyOptions.js"
@@ -45,6 +46,11 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     })
     yield* failStale
     for (const config of options.enqueue ?? []) yield* study.enqueue(config)
+    // Checkpoint retention (issue 15): a Checkpoint store with a retention policy learns from the
+    // study's storage what its trials still need; it is told so here, after each trial ends or
+    // pauses (and any retry of it is enqueued), and when the run ends. Other stores ignore it.
+    const settle = Checkpoint.settle(study.info.name, storage)
+    yield* settle
 
     // Effect's Clock, so that tests can move time with the TestClock.
     const deadline = data.timeout === undefined ? Infinity : (yield* Clock.currentTimeMillis) + Duration.toMillis(data.timeout)
@@ -64,6 +70,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
         touched.add(trial.id)
         const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
         if (data.retries?.onError && done.state === "Failed") yield* Retries.retry(storage, study.info.id, done, data.retries.max)
+        yield* settle
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
           const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
@@ -117,6 +124,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       if (scheduler.finish && (yield* storage.getTrials(study.info.id, { states: ["Running"] })).length === 0) {
         yield* scheduler.finish({ study: study.info, history: study.trials })
       }
+      yield* settle
     }).pipe(Effect.onExit((exit) => tracker.studyFinished ? tracker.studyFinished(study.info, studyEnd(exit)) : Effect.void))
     const all = yield* study.trials
     const byId = new Map(all.map((t) => [t.id, t]))

@@ -6,7 +6,8 @@
  * and are copies that the caller's buffers cannot change; that `load` without a step gives the
  * latest one; that `steps` lists each saved step once, in increasing order; that saving a step
  * again replaces it (also in the other format); that `remove` deletes all of a trial's steps or
- * those before a step, and nothing of another trial; that a missing trial or step fails with
+ * those before a step, or the steps listed, and nothing of another trial; that `list` gives every
+ * checkpoint of a study with its size; that a missing trial or step fails with
  * `CheckpointNotFound` naming it; that keys of different studies and trials are kept apart, also
  * when the names look like paths (".", "..", "a/b", "a%2Fb"), and two stores from the factory
  * share nothing; that concurrent saves all land; and that a bad key (empty study name, trial
@@ -139,6 +140,44 @@ export const suite = (name: string, make: () => Promise<Subject>, options: { rea
         // removing what is not there is not an error
         await run(c.remove({ study: "none", trial: 3 }))
         await run(c.remove(a, { before: 100 }))
+      }))
+
+    it("removes exactly the steps listed (those of them before `before`, when both are given)", () =>
+      using(async (c) => {
+        const a = { study: "s", trial: 0 }
+        for (const s of [1, 2, 3, 4, 5]) await run(c.save(a, s, s % 2 ? { s } : new Uint8Array([s])))
+        await run(c.remove(a, { steps: [2, 4, 9] }))
+        expect(await run(c.steps(a))).toEqual([1, 3, 5])
+        await run(c.remove(a, { steps: [1, 5], before: 3 }))
+        expect(await run(c.steps(a))).toEqual([3, 5])
+        await run(c.remove(a, { steps: [] }))
+        expect(await run(c.steps(a))).toEqual([3, 5])
+        same(await run(c.load(a, 5)), { s: 5 })
+      }))
+
+    it("lists every checkpoint of a study with its size, and nothing of another study", () =>
+      using(async (c) => {
+        expect(c.list, "a store lists its checkpoints (retention needs it)").toBeDefined()
+        const list = (study: string) => run(c.list!(study))
+        expect(await list("s")).toEqual([])
+        const big = new Uint8Array(5000).map((_, i) => i % 251)
+        await run(c.save({ study: "s", trial: 2 }, 1, big))
+        await run(c.save({ study: "s", trial: 2 }, 0.5, { w: [1, 2, 3] }))
+        await run(c.save({ study: "s", trial: 0 }, 7, new Uint8Array([1])))
+        for (const study of ["t", ".", ".."]) await run(c.save({ study, trial: 2 }, 3, { other: study }))
+        const entries = await list("s")
+        expect(entries.map((e) => [e.trial, e.step])).toEqual([[0, 7], [2, 0.5], [2, 1]])
+        const size = (trial: number, step: number) => entries.find((e) => e.trial === trial && e.step === step)!.bytes
+        // What the store holds: at least the data, and the larger checkpoint larger.
+        expect(size(2, 1)).toBeGreaterThanOrEqual(5000)
+        expect(size(2, 0.5)).toBeGreaterThanOrEqual(JSON.stringify({ w: [1, 2, 3] }).length)
+        expect(size(2, 1)).toBeGreaterThan(size(0, 7))
+        for (const e of entries) if (e.savedAt !== undefined) expect(Number.isFinite(e.savedAt)).toBe(true)
+        for (const study of ["t", ".", ".."]) expect((await list(study)).map((e) => [e.trial, e.step])).toEqual([[2, 3]])
+        await run(c.remove({ study: "s", trial: 2 }, { steps: [1] }))
+        expect((await list("s")).map((e) => [e.trial, e.step])).toEqual([[0, 7], [2, 0.5]])
+        await run(c.remove({ study: "s", trial: 0 }))
+        expect((await list("s")).map((e) => [e.trial, e.step])).toEqual([[2, 0.5]])
       }))
 
     it("fails with CheckpointNotFound, naming the key and step, for a missing trial or step", () =>
