@@ -244,15 +244,25 @@ export const grid = (input: GridOptions = {}): SamplerService => {
     }
     return g
   }
-  const nextPoint = (ctx: Omit<SampleContext, "trialNumber" | "rng">): Relative | undefined => {
+  const nextPoint = (ctx: Omit<SampleContext, "trialNumber" | "rng">, trialNumber?: number): Relative | undefined => {
     const { order, points } = gridOf(ctx)
     const taken = new Set<unknown>()
     for (const t of ctx.history) taken.add(t.systemAttrs.claim)
+    // Workers that lost the race for a point hold running trials without a claim, and sample again
+    // at once: each skips as many free points as it has rivals before it, so that they do not all
+    // race again for the same next point. Alone, a trial takes the first free point.
+    const rivals = trialNumber === undefined
+      ? []
+      : ctx.history.filter((t) => t.state === "Running" && t.systemAttrs.claim === undefined && t.number < trialNumber)
+    let skip = rivals.length
+    let first: Relative | undefined
     for (const i of order) {
       const claim = `grid:${i}`
-      if (!taken.has(claim)) return { params: points[i], claim }
+      if (taken.has(claim)) continue
+      first ??= { params: points[i], claim }
+      if (skip-- === 0) return { params: points[i], claim }
     }
-    return undefined
+    return first
   }
   return {
     name: "grid",
@@ -263,9 +273,9 @@ export const grid = (input: GridOptions = {}): SamplerService => {
         : Effect.try({ try: () => void enumerate("grid", space), catch: (e) => e as SamplerUnsupported }),
     isExhausted: (ctx) => nextPoint(ctx) === undefined,
     inferRelativeSpace: (ctx) => ctx.space!.params,
-    // When a racing worker took the last point, the trial gets no relative sample and its
-    // parameters are drawn at random: a rare extra trial rather than a lost one.
-    sampleRelative: (ctx) => nextPoint(ctx) ?? noRelative,
+    // A trial that lost the race for the last point finds the grid exhausted and is not run
+    // (Study's sampleBare); this fallback only serves a caller that does not check.
+    sampleRelative: (ctx) => nextPoint(ctx, ctx.trialNumber) ?? noRelative,
     sampleIndependent: (ctx, _, d) => sampleUniform(ctx.rng, d)
   }
 }

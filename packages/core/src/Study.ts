@@ -448,23 +448,45 @@ const makeHandle = <A>(
         current = yield* Effect.catchTag(storage.getStudy(info.name), "StudyNotFound", Effect.die)
       })
 
-    /** Samples for a trial that exists in storage and writes the parameters, retrying lost claims. */
-    const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined) =>
+    /**
+     * Samples for a trial that exists in storage and writes the parameters, retrying lost claims.
+     * Lost claims mean other workers race for the same points; after a few, the attempts back off
+     * (up to 0.1 s) so that their writes become visible in the history read here. A trial created
+     * bare (another worker took the number or claim it was sampled for) gets undefined when the
+     * sampler has run out meanwhile (a racing worker took the grid's last point).
+     */
+    const sampleAttempts = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined, bare: boolean) =>
       Effect.gen(function*() {
         for (let attempt = 0; ; attempt++) {
           const hist = sampler.usesHistory ? yield* history : []
+          const isExhausted = sampler.isExhausted
+          if (bare && isExhausted && (yield* guarded(frozen.number, () => isExhausted({ study: current, derive, history: hist, space })))) return undefined
           const sampled = yield* guarded(frozen.number, () => sampleOnce(frozen.number, fixed, hist, attempt))
           const claim = sampled.relative.claim
           if (Object.keys(sampled.fresh).length > 0 || claim !== undefined) {
             const outcome = yield* Effect.either(storage.setParams(frozen.id, sampled.fresh, sampled.dists, claim))
             if (outcome._tag === "Left") {
-              if (outcome.left._tag !== "ClaimTaken" || attempt >= 20) return yield* outcome.left
+              if (outcome.left._tag !== "ClaimTaken" || attempt >= 200) return yield* outcome.left
+              if (attempt >= 10) yield* Effect.sleep(Duration.millis(Math.min(100, 5 * (attempt - 9))))
               continue
             }
           }
           yield* recordDecisions(frozen.id, sampled.relative)
           return sampled
         }
+      })
+
+    const sampleTrial = (frozen: FrozenTrial, fixed: Readonly<Record<string, number>> | undefined) =>
+      Effect.map(sampleAttempts(frozen, fixed, false), (sampled) => sampled!)
+
+    /** A trial created bare is sampled again, or failed unrun when nothing is left to sample. */
+    const sampleBare = (frozen: FrozenTrial) =>
+      Effect.gen(function*() {
+        const sampled = yield* sampleAttempts(frozen, undefined, true)
+        if (sampled !== undefined) return Option.some(sampled)
+        const reason = `not run: the ${sampler.name} sampler ran out while the trial was created (another worker took the last config)`
+        yield* storage.finishTrial(frozen.id, { state: "Failed", reason })
+        return Option.none<Sampled>()
       })
 
     const toAsked = (
@@ -567,8 +589,11 @@ const makeHandle = <A>(
         expectedNumber: expected
       })
       const created = frozen.number === expected && (claim === undefined || frozen.systemAttrs.claim === claim)
-      if (created) yield* recordDecisions(frozen.id, sampled.relative)
-      return Option.some(toAsked(frozen, created ? sampled : yield* sampleTrial(frozen, undefined), undefined))
+      if (created) {
+        yield* recordDecisions(frozen.id, sampled.relative)
+        return Option.some(toAsked(frozen, sampled, undefined))
+      }
+      return Option.map(yield* sampleBare(frozen), (again) => toAsked(frozen, again, undefined))
 
     })
 

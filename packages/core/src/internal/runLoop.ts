@@ -90,7 +90,11 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
           // A slot of the budget is taken before asking, and given back when the trial turns out
           // to carry on earlier training (a paused trial resuming, a continuation).
           fresh++
-          const asked = yield* study.ask
+          // Fencing, as for a result: a trial this worker was still setting up, failed meanwhile by
+          // others (they took this worker for dead), is left to them; this worker asks again.
+          const asked = yield* Effect.catchTag(study.ask, "TrialStateError", (e) =>
+            Effect.as(Effect.logWarning(`a trial was failed elsewhere while this worker set it up (${e.message}); asking again`), undefined))
+          if (asked === undefined) continue
           if (Option.isNone(asked)) {
             fresh--
             exhausted = true
