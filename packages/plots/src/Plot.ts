@@ -5,8 +5,8 @@
  * nothing fetched, so the file works offline.
  *
  * PNG: there is no pure-JavaScript path without native binaries (ECharts' canvas renderer needs
- * node-canvas; resvg-js ships prebuilt binaries). Convert the SVG instead, for example with
- * `rsvg-convert` from Debian's librsvg2-bin.
+ * node-canvas; resvg-js ships prebuilt binaries). `File.write("plot.png", data)` converts the SVG
+ * with `rsvg-convert` from Debian's librsvg2-bin.
  *
  * Why ECharts, and what it costs, is in docs/architecture.md.
  *
