@@ -12,6 +12,8 @@
  * tunekit best STUDY                   [--storage FILE] [--json]
  * tunekit export STUDY --format csv|json|cv [--storage FILE] [--output FILE]
  * tunekit runs STUDY                  [--storage FILE] [--json]
+ * tunekit plot KIND STUDY             [--storage FILE] [--out FILE.svg|png|html] [--params a,b] [--compare STUDY]...
+ * tunekit report STUDY                [--storage FILE] [--out report.html]
  * tunekit tasks                       [--storage FILE]
  * tunekit tasks similar NAME          [--k N]
  * tunekit tasks record STUDY --task NAME
@@ -30,6 +32,7 @@ import * as path from "node:path"
 import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
 import { Runs } from "@tunekit/tracking"
 import * as SweepCli from "./internal/sweepCli.js"
+import * as PlotCli from "./internal/plotCli.js"
 import * as TasksCli from "./internal/tasksCli.js"
 import * as Main from "./Main.js"
 import { UsageError } from "./Main.js"
@@ -118,6 +121,8 @@ export const command = Descriptor.make("tunekit").pipe(
       ).pipe(Descriptor.withDescription("Export a study's trials."))
     ],
     ["runs", Descriptor.make("runs", reading, studyArg).pipe(Descriptor.withDescription("List a study's runs: the study's parent run and a nested run per trial, with tags, notes and artifacts."))],
+    ["plot", PlotCli.plotCommand],
+    ["report", PlotCli.reportCommand],
     ["tasks", TasksCli.command],
     ["sweep", SweepCli.command]
   ])
@@ -308,7 +313,7 @@ const commands = {
     })
 }
 
-type CommandError = Effect.Effect.Error<ReturnType<(typeof commands)[keyof typeof commands]>>
+type CommandError = Effect.Effect.Error<ReturnType<(typeof commands)[keyof typeof commands]>> | PlotCli.PlotCliError
 
 interface Export_ extends Reading {
   readonly format: Option.Option<"csv" | "json" | "cv">
@@ -366,6 +371,10 @@ export const run = (argv: ReadonlyArray<string>) =>
             return commands.best(sub[1].options, sub[1].args)
           case "export":
             return commands.export(sub[1].options, sub[1].args)
+          case "plot":
+            return PlotCli.plot(sub[1])
+          case "report":
+            return PlotCli.report(sub[1])
           case "runs":
             return Runs.command(sub[1].args, { json: sub[1].options.json })
         }
