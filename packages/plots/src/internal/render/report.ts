@@ -120,7 +120,7 @@ export const best = (source: Source, limit: number): string => {
       params.map((p) => (p in values ? `<td class="num">${esc(valueText(values[p]))}</td>` : `<td class="muted">-</td>`)).join("")
     }<td class="num">${d === undefined ? "-" : seconds(d)}</td><td class="num">${esc(time(t.finishedAt))}</td></tr>`
   })
-  const more = chosen.length > shown.length ? `<p class="muted">and ${chosen.length - shown.length} more</p>` : ""
+  const more = chosen.length > shown.length ? `<p class="muted">and ${chosen.length - shown.length} more ${single ? "complete trials" : "on the front"}</p>` : ""
   return `<section id="best"><h2>${title}</h2>
 <div class="scroll"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>
 ${body.join("\n")}
