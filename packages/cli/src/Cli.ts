@@ -19,6 +19,7 @@
  * tunekit tasks record STUDY --task NAME
  * tunekit sweep run FILE                [--storage FILE] [--count N]
  * tunekit sweep agent NAME              [--storage FILE] [--count N]
+ * tunekit worker --study NAME          [--storage FILE|URL] [--slots N] [--count N] [--module FILE]
  * tunekit sweep init [FILE]             [--force]
  * tunekit sweep schema
  * ```
@@ -34,6 +35,7 @@ import { Runs } from "@tunekit/tracking"
 import * as SweepCli from "./internal/sweepCli.js"
 import * as PlotCli from "./internal/plotCli.js"
 import * as TasksCli from "./internal/tasksCli.js"
+import * as WorkerCli from "./internal/workerCli.js"
 import * as Main from "./Main.js"
 import { UsageError } from "./Main.js"
 
@@ -124,7 +126,8 @@ export const command = Descriptor.make("tunekit").pipe(
     ["plot", PlotCli.plotCommand],
     ["report", PlotCli.reportCommand],
     ["tasks", TasksCli.command],
-    ["sweep", SweepCli.command]
+    ["sweep", SweepCli.command],
+    ["worker", WorkerCli.command]
   ])
 )
 
@@ -357,6 +360,7 @@ export const run = (argv: ReadonlyArray<string>) =>
       const sub = parsed.subcommand.value
       if (sub[0] === "sweep") return yield* SweepCli.run(sub[1])
       if (sub[0] === "tasks") return yield* TasksCli.run(sub[1])
+      if (sub[0] === "worker") return yield* WorkerCli.run(sub[1])
       const p = sub[1].options
       if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
       const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {

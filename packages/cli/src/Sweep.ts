@@ -99,6 +99,8 @@ export interface RunOptions {
   readonly storage?: string
   /** At most this many runs in this agent (W&B's `--count`). */
   readonly count?: number
+  /** Runs at once in this agent (default: the file's `concurrency`). */
+  readonly concurrency?: number
   /** A progress line on stderr (default false). */
   readonly progress?: boolean
   /** Where warnings go (default: stderr). */
@@ -196,7 +198,7 @@ const agentOn = (definition: Definition, input: SweepInput, storagePath: string,
       space: plan.searched.space,
       metric: plan.metric,
       direction: plan.direction,
-      concurrency: plan.concurrency,
+      concurrency: options.concurrency ?? plan.concurrency,
       ...(budget === Infinity ? {} : { trials: budget }),
       ...(plan.timeout === undefined ? {} : { timeout: plan.timeout }),
       ...(plan.trialTimeout === undefined ? {} : { trialTimeout: plan.trialTimeout }),
@@ -260,19 +262,26 @@ export const agent = (name: string, options: RunOptions = {}): Effect.Effect<Sum
   Effect.gen(function*() {
     const storage = options.storage ?? "tunekit.db"
     if (!fs.existsSync(storage)) return yield* new SweepError({ reason: `no tunekit storage at ${storage} (start the sweep with \`tunekit sweep run FILE\`, or pass --storage FILE)` })
-    return yield* withStorage(storage, Effect.gen(function*() {
-      const found = yield* Effect.either((yield* Storage.Storage).getStudy(name))
-      if (Either.isLeft(found)) {
-        return yield* new SweepError({ reason: `no sweep named "${name}" in ${storage} (\`tunekit studies --storage ${storage}\` lists its studies)` })
-      }
-      const definition = found.right.systemAttrs[DEFINITION] as unknown as Definition | undefined
-      if (definition === undefined) return yield* new SweepError({ reason: `study "${name}" in ${storage} is not a sweep` })
-      const input = decodeValue(definition.config)
-      if (Either.isLeft(input)) {
-        return yield* new SweepError({ reason: `the stored definition of sweep "${name}" does not decode: ${input.left.key === "" ? "" : `${input.left.key}: `}${input.left.reason}` })
-      }
-      return yield* agentOn(definition, { ...input.right, name }, storage, options, false)
-    }))
+    return yield* withStorage(storage, agentIn(name, storage, options))
+  })
+
+/**
+ * An agent of a sweep in the storage provided (`storage` names it in messages): what
+ * `tunekit worker` runs for a study that is a sweep.
+ */
+export const agentIn = (name: string, storage: string, options: RunOptions = {}): Effect.Effect<Summary, RunError, Storage.Storage> =>
+  Effect.gen(function*() {
+    const found = yield* Effect.either((yield* Storage.Storage).getStudy(name))
+    if (Either.isLeft(found)) {
+      return yield* new SweepError({ reason: `no sweep named "${name}" in ${storage} (\`tunekit studies --storage ${storage}\` lists its studies)` })
+    }
+    const definition = found.right.systemAttrs[DEFINITION] as unknown as Definition | undefined
+    if (definition === undefined) return yield* new SweepError({ reason: `study "${name}" in ${storage} is not a sweep` })
+    const input = decodeValue(definition.config)
+    if (Either.isLeft(input)) {
+      return yield* new SweepError({ reason: `the stored definition of sweep "${name}" does not decode: ${input.left.key === "" ? "" : `${input.left.key}: `}${input.left.reason}` })
+    }
+    return yield* agentOn(definition, { ...input.right, name }, storage, options, false)
   })
 
 /**
