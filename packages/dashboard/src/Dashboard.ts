@@ -30,7 +30,8 @@
  */
 import { NodeHttpServer } from "@effect/platform-node"
 import { Storage } from "@tunekit/core"
-import { Data, Effect, type Scope } from "effect"
+import { Effect, type Scope } from "effect"
+import { DashboardError } from "./Errors.js"
 import * as http from "node:http"
 import * as os from "node:os"
 import * as App from "./internal/app.js"
@@ -66,18 +67,6 @@ export interface Running {
   readonly allowWrite: boolean
 }
 
-/**
- * The dashboard cannot start: bad options, or the address cannot be bound.
- *
- * @example
- * import { Dashboard } from "@tunekit/dashboard"
- * new Dashboard.DashboardError({ reason: "cannot listen on 127.0.0.1:8080: address already in use" }).message
- */
-export class DashboardError extends Data.TaggedError("DashboardError")<{ readonly reason: string; readonly cause?: unknown }> {
-  override get message() {
-    return this.reason
-  }
-}
 
 const check = (options: Options): DashboardError | undefined => {
   const { port, pollMs, plotRefreshMs, token, host } = options

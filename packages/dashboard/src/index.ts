@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as Dashboard from "./Dashboard.js"
+export * from "./Errors.js"
