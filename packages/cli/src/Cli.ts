@@ -14,6 +14,7 @@
  * tunekit runs STUDY                  [--storage FILE] [--json]
  * tunekit plot KIND STUDY             [--storage FILE] [--out FILE.svg|png|html] [--params a,b] [--compare STUDY]...
  * tunekit report STUDY                [--storage FILE] [--out report.html]
+ * tunekit dashboard                  [--storage FILE] [--port N] [--host ADDRESS] [--allow-write] [--token TOKEN]
  * tunekit tasks                       [--storage FILE]
  * tunekit tasks similar NAME          [--k N]
  * tunekit tasks record STUDY --task NAME
@@ -32,6 +33,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
 import { Runs } from "@tunekit/tracking"
+import * as DashboardCli from "./internal/dashboardCli.js"
 import * as SweepCli from "./internal/sweepCli.js"
 import * as PlotCli from "./internal/plotCli.js"
 import * as TasksCli from "./internal/tasksCli.js"
@@ -125,6 +127,7 @@ export const command = Descriptor.make("tunekit").pipe(
     ["runs", Descriptor.make("runs", reading, studyArg).pipe(Descriptor.withDescription("List a study's runs: the study's parent run and a nested run per trial, with tags, notes and artifacts."))],
     ["plot", PlotCli.plotCommand],
     ["report", PlotCli.reportCommand],
+    ["dashboard", DashboardCli.command],
     ["tasks", TasksCli.command],
     ["sweep", SweepCli.command],
     ["worker", WorkerCli.command]
@@ -359,6 +362,7 @@ export const run = (argv: ReadonlyArray<string>) =>
       }
       const sub = parsed.subcommand.value
       if (sub[0] === "sweep") return yield* SweepCli.run(sub[1])
+      if (sub[0] === "dashboard") return yield* DashboardCli.run(sub[1])
       if (sub[0] === "tasks") return yield* TasksCli.run(sub[1])
       if (sub[0] === "worker") return yield* WorkerCli.run(sub[1])
       const p = sub[1].options
