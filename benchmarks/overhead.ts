@@ -11,14 +11,18 @@ const space = Space.struct({ a: Space.float(-1, 1), b: Space.float(-1, 1), c: Sp
 type Config = Space.Type<typeof space>
 const objective = (c: Config) => c.a * c.a + c.b * c.b + c.c * c.c + c.d * c.d + c.e * c.e
 
-const once = async (storage: "memory" | "sqlite", trials: number): Promise<number> => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-overhead-"))
-  const file = storage === "sqlite" ? path.join(dir, "overhead.db") : undefined
+/**
+ * One run of the study "overhead": its wall time in seconds. On SQLite, in a fresh temporary file,
+ * or in `at` when given (the dashboard benchmark runs it in a file the dashboard watches).
+ */
+export const once = async (storage: "memory" | "sqlite", trials: number, at?: string): Promise<number> => {
+  const dir = at === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-overhead-")) : undefined
+  const file = storage === "sqlite" ? at ?? path.join(dir!, "overhead.db") : undefined
   const program = Study.optimize({ study: "overhead", space, objective, trials })
   const t0 = performance.now()
   await Effect.runPromise(Effect.scoped(program.pipe(Effect.provide(Study.layerDefaults({ seed: 1, storage: file })))))
   const wall = (performance.now() - t0) / 1000
-  fs.rmSync(dir, { recursive: true, force: true })
+  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
   return wall
 }
 
