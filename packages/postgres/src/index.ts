@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as Postgres from "./Postgres.js"
+export * as PostgresCheckpoint from "./PostgresCheckpoint.js"
