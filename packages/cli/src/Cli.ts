@@ -12,6 +12,7 @@
  * tunekit best STUDY                   [--storage FILE] [--json]
  * tunekit export STUDY --format csv|json|cv [--storage FILE] [--output FILE]
  * tunekit runs STUDY                  [--storage FILE] [--json]
+ * tunekit checkpoints STUDY           [--storage FILE|URL] [--checkpoints DIR|URL] [--keep-last N] [--keep-best K] [--prune] [--json]
  * tunekit plot KIND STUDY             [--storage FILE] [--out FILE.svg|png|html] [--params a,b] [--compare STUDY]...
  * tunekit report STUDY                [--storage FILE] [--out report.html]
  * tunekit dashboard                  [--storage FILE] [--port N] [--host ADDRESS] [--allow-write] [--token TOKEN]
@@ -33,6 +34,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
 import { Runs } from "@tunekit/tracking"
+import * as CheckpointsCli from "./internal/checkpointsCli.js"
 import * as DashboardCli from "./internal/dashboardCli.js"
 import * as SweepCli from "./internal/sweepCli.js"
 import * as PlotCli from "./internal/plotCli.js"
@@ -125,6 +127,7 @@ export const command = Descriptor.make("tunekit").pipe(
       ).pipe(Descriptor.withDescription("Export a study's trials."))
     ],
     ["runs", Descriptor.make("runs", reading, studyArg).pipe(Descriptor.withDescription("List a study's runs: the study's parent run and a nested run per trial, with tags, notes and artifacts."))],
+    ["checkpoints", CheckpointsCli.command],
     ["plot", PlotCli.plotCommand],
     ["report", PlotCli.reportCommand],
     ["dashboard", DashboardCli.command],
@@ -365,6 +368,7 @@ export const run = (argv: ReadonlyArray<string>) =>
       if (sub[0] === "dashboard") return yield* DashboardCli.run(sub[1])
       if (sub[0] === "tasks") return yield* TasksCli.run(sub[1])
       if (sub[0] === "worker") return yield* WorkerCli.run(sub[1])
+      if (sub[0] === "checkpoints") return yield* CheckpointsCli.run(sub[1])
       const p = sub[1].options
       if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
       const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {
