@@ -10,6 +10,7 @@ import * as os from "node:os"
 import type * as Distribution from "./Distribution.js"
 import type { ClaimTaken, InvalidSpace, StorageError, StudyMismatch, StudyNotFound, TrialStateError } from "./Errors.js"
 import { makeMemory } from "./internal/memoryStorage.js"
+import * as Retries from "./internal/retries.js"
 import { makeSqlite, type SqliteOptions } from "./internal/sqliteStorage.js"
 import type { Direction, FrozenTrial, Json, Metric, State } from "./Trial.js"
 
@@ -49,6 +50,11 @@ export interface TrialEnd {
   readonly reason?: string
   /** When it ended (default now): a trial whose worker died ended at its last sign of life. */
   readonly finishedAt?: number
+  /**
+   * A trial to create in the same write (a retry of this one, see `Study.RETRY_OF`): so that a
+   * worker dying between the two can neither lose the retry nor make it twice.
+   */
+  readonly retry?: TrialInit
 }
 
 /** What `changedTrials` read: the trials that changed, and the change counter they bring the reader to. */
@@ -110,8 +116,8 @@ export interface StorageService {
   ) => Effect.Effect<void, StorageError | TrialStateError>
   /** Puts a running trial back to Waiting, paused at its last step, to be resumed by id. */
   readonly pauseTrial: (trialId: number) => Effect.Effect<void, StorageError | TrialStateError>
-  /** Finishes a running trial; a finished trial never changes again. */
-  readonly finishTrial: (trialId: number, end: TrialEnd) => Effect.Effect<FrozenTrial, StorageError | TrialStateError>
+  /** Finishes a running trial, and creates `end.retry` with it; a finished trial never changes again. */
+  readonly finishTrial: (trialId: number, end: TrialEnd) => Effect.Effect<FrozenTrial, StorageError | TrialStateError | InvalidSpace>
   /**
    * Takes a key unique in the study (the same keys as `setParams`' claims): true when this call
    * took it, false when some trial or worker holds it already. Schedulers use it for places that
@@ -176,7 +182,12 @@ export type { SqliteOptions }
  */
 export const failStaleTrials = (
   studyId: number,
-  options: { readonly graceMs?: number; readonly now?: number } = {}
+  options: {
+    readonly graceMs?: number
+    readonly now?: number
+    /** Retries of one config at most: each stale trial is failed with its retry in one write. */
+    readonly retries?: number
+  } = {}
 ): Effect.Effect<ReadonlyArray<FrozenTrial>, StorageError, Storage> =>
   Effect.gen(function*() {
     const storage = yield* Storage
@@ -193,7 +204,10 @@ export const failStaleTrials = (
       if (reason === undefined) continue
       // It ran until its worker's last heartbeat, not until this reopening.
       const finishedAt = beat ?? t.startedAt
-      const done = yield* Effect.either(storage.finishTrial(t.id, { state: "Failed", reason, ...(finishedAt === undefined ? {} : { finishedAt }) }))
+      const retry = options.retries === undefined ? undefined : Retries.retryInit(t, options.retries)
+      const done = yield* Effect.either(
+        storage.finishTrial(t.id, { state: "Failed", reason, ...(finishedAt === undefined ? {} : { finishedAt }), ...(retry ? { retry } : {}) })
+      )
       if (done._tag === "Right") failed.push(done.right)
     }
     return failed

@@ -32,7 +32,7 @@ import type {
   TrialStateError
 } from "./Errors.js"
 import { InvalidOptions, InvalidSpace, SamplerFailed } from "./Errors.js"
-import { RETRIES, RETRY_OF, retryOf } from "./internal/retries.js"
+import { RETRIES, RETRY_OF, retryInit, retryOf } from "./internal/retries.js"
 import { runOptimize } from "./internal/runLoop.js"
 import { decodeOpenOptions } from "./internal/studyOptions.js"
 
@@ -150,6 +150,15 @@ export type AskError = StorageError | SamplerFailed | InvalidSpace | TrialStateE
  */
 export type ReportError = StorageError | TrialStateError | InvalidSpace
 
+/** How `tell` finishes a trial. */
+export interface TellOptions {
+  /**
+   * With a failed result, a retry of the trial's config is created in the same write (its system
+   * attribute `retryOf` names this trial), unless the config has been retried this many times.
+   */
+  readonly retries?: number
+}
+
 /** What `tell` records: values (the trial completes), or a pruned or failed end. */
 export type TellResult =
   | number
@@ -178,7 +187,7 @@ export interface Handle<A> {
   /** Stores a metric of a running trial and returns the scheduler's decision. */
   report(trial: AskedTrial<A>, metric: Metric): Effect.Effect<Scheduler.Decision, ReportError>
   /** Finishes a trial. Values that are NaN or infinite fail it, with the reason stored. */
-  tell(trial: AskedTrial<A>, result: TellResult): Effect.Effect<FrozenTrial, ReportError>
+  tell(trial: AskedTrial<A>, result: TellResult, options?: TellOptions): Effect.Effect<FrozenTrial, ReportError>
   /** Sets a user attribute of a running trial. */
   setUserAttr(trial: AskedTrial<A>, key: string, value: Json): Effect.Effect<void, StorageError | TrialStateError>
   /** Queues a config to run before any sampled one (manual search, warm starts). */
@@ -636,12 +645,13 @@ const makeHandle = <A>(
         })
       })
 
-    const tell = (trial: AskedTrial<A>, result: TellResult) =>
+    const tell = (trial: AskedTrial<A>, result: TellResult, options?: TellOptions) =>
       Effect.gen(function*() {
         const t = yield* liveOf(trial)
         yield* flush(t)
         const end = toEnd(result, directions.length)
-        const done = yield* storage.finishTrial(t.frozen.id, end)
+        const retry = end.state === "Failed" && options?.retries !== undefined ? retryInit(t.frozen, options.retries) : undefined
+        const done = yield* storage.finishTrial(t.frozen.id, retry ? { ...end, retry } : end)
         live.delete(trial)
         return done
       })

@@ -76,7 +76,7 @@ export const makeMemory = (): StorageService => {
   }
   const studyOf = (id: number) => byId.get(id)!
 
-  return {
+  const storage: StorageService = {
     label: "memory",
     createStudy: (name, options) =>
       Effect.suspend(() => {
@@ -218,13 +218,17 @@ export const makeMemory = (): StorageService => {
         touch(t)
       }),
     finishTrial: (trialId, end) =>
-      Effect.map(running(trialId, "finish"), (t) => {
-        t.state = end.state
-        t.values = end.values ? [...end.values] : t.values
-        t.reason = end.reason
-        t.finishedAt = end.finishedAt ?? Date.now()
-        touch(t)
-        return freeze(t)
+      Effect.flatMap(running(trialId, "finish"), (t) => {
+        const finish = () => {
+          t.state = end.state
+          t.values = end.values ? [...end.values] : t.values
+          t.reason = end.reason
+          t.finishedAt = end.finishedAt ?? Date.now()
+          touch(t)
+          return freeze(t)
+        }
+        // The retry is made first: its only failure (a conflicting distribution) leaves both undone.
+        return end.retry === undefined ? Effect.sync(finish) : Effect.map(storage.createTrial(t.studyId, end.retry), finish)
       }),
     claim: (studyId, key) =>
       Effect.sync(() => {
@@ -266,4 +270,5 @@ export const makeMemory = (): StorageService => {
       }),
     close: Effect.void
   }
+  return storage
 }

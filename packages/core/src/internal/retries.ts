@@ -1,9 +1,9 @@
 // Retries: a failed trial runs again as a new Waiting trial with the same config, linked to the
 // trial it retries. Optuna's RetryFailedTrialCallback does this for trials whose heartbeat went
-// stale only; a policy here may also cover trials whose objective failed (optuna#6085).
-import { Effect, Option } from "effect"
-import type { InvalidSpace, StorageError } from "../Errors.js"
-import type { StorageService } from "../Storage.js"
+// stale only; a policy here may also cover trials whose objective failed (optuna#6085). The retry
+// is created in the write that fails the trial (`TrialEnd.retry`), so that it is made exactly once
+// by whichever worker fails the trial, even if that worker dies right after.
+import type { TrialInit } from "../Storage.js"
 import { RESTORE_FROM } from "../Study.js"
 import type { FrozenTrial, Json } from "../Trial.js"
 
@@ -18,37 +18,17 @@ export const retryOf = (t: FrozenTrial): number | undefined => {
   return typeof n === "number" ? n : undefined
 }
 
-const retriesOf = (t: FrozenTrial): number => {
-  const n = t.systemAttrs[RETRIES]
-  return typeof n === "number" ? n : 0
-}
-
 /**
- * Enqueues a retry of a failed trial, unless its config has been retried `max` times already or
- * another worker retried it first (a claim on `retry:NUMBER` makes it once per trial, whichever
- * workers see the failure). The retry keeps the trial's params, user attributes and restore point.
+ * The retry of a trial about to fail (its params, user attributes and restore point), or
+ * undefined when its config has run `1 + max` times already, or when it has no config yet (its
+ * worker failed while sampling it: nothing was lost).
  */
-export const retry = (
-  storage: StorageService,
-  studyId: number,
-  failed: FrozenTrial,
-  max: number
-): Effect.Effect<Option.Option<FrozenTrial>, StorageError | InvalidSpace> =>
-  Effect.gen(function*() {
-    const before = retriesOf(failed)
-    if (failed.state !== "Failed" || before >= max) return Option.none()
-    if (!(yield* storage.claim(studyId, `retry:${failed.number}`))) return Option.none()
-    const systemAttrs: Record<string, Json> = { [RETRY_OF]: failed.number, [RETRIES]: before + 1 }
-    // A continuation (PBT's exploit) retried starts from the same checkpoint.
-    const restore = failed.systemAttrs[RESTORE_FROM]
-    if (restore !== undefined) systemAttrs[RESTORE_FROM] = restore
-    return Option.some(
-      yield* storage.createTrial(studyId, {
-        state: "Waiting",
-        params: failed.params,
-        distributions: failed.distributions,
-        userAttrs: failed.userAttrs,
-        systemAttrs
-      })
-    )
-  })
+export const retryInit = (t: FrozenTrial, max: number): TrialInit | undefined => {
+  const before = typeof t.systemAttrs[RETRIES] === "number" ? (t.systemAttrs[RETRIES] as number) : 0
+  if (before >= max || Object.keys(t.params).length === 0) return undefined
+  const systemAttrs: Record<string, Json> = { [RETRY_OF]: t.number, [RETRIES]: before + 1 }
+  // A continuation (PBT's exploit) retried starts from the same checkpoint.
+  const restore = t.systemAttrs[RESTORE_FROM]
+  if (restore !== undefined) systemAttrs[RESTORE_FROM] = restore
+  return { state: "Waiting", params: t.params, distributions: t.distributions, userAttrs: t.userAttrs, systemAttrs }
+}

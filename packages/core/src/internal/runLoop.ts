@@ -13,9 +13,8 @@ import { decodeOptimizeOptions } from "./studyOptions.js"
 import * as Progress from "../Progress.js"
 import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
-import type { AskedTrial, Handle, OptimizeOptions, Parts, ReportError, Result, StudyError, TellResult, TrialContext } from "../Study.js"
+import type { AskedTrial, Handle, OptimizeOptions, Parts, ReportError, Result, StudyError, TellOptions, TellResult, TrialContext } from "../Study.js"
 import { bestOf, open, paretoFrontOf, parts, TrialPaused, TrialPruned } from "../Study.js"
-import * as Retries from "./retries.js"
 import * as Tracker from "../Tracker.js"
 import * as Trainer from "../Trainer.js"
 import type { FrozenTrial, Json, Metric } from "../Trial.js"
@@ -39,11 +38,8 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     if (scheduler.check) yield* scheduler.check(study.space as never, study.info)
     yield* checkPairing(p)
     const graceMs = Duration.toMillis(data.heartbeatGrace)
-    // Fails the trials of workers that died or went silent, here or elsewhere, and retries them.
-    const failStale = Effect.gen(function*() {
-      const stale = yield* Storage.failStaleTrials(study.info.id, { graceMs })
-      if (data.retries) for (const t of stale) yield* Retries.retry(storage, study.info.id, t, data.retries.max)
-    })
+    // Fails the trials of workers that died or went silent, here or elsewhere, with their retries.
+    const failStale = Storage.failStaleTrials(study.info.id, { graceMs, ...(data.retries ? { retries: data.retries.max } : {}) })
     yield* failStale
     for (const config of options.enqueue ?? []) yield* study.enqueue(config)
     // Checkpoint retention (issue 15): a Checkpoint store with a retention policy learns from the
@@ -64,12 +60,12 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const running = new Set<number>()
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
+    const retryOnError = data.retries?.onError ? { retries: data.retries.max } : undefined
     const runOne = (trial: AskedTrial<A>) =>
       Effect.gen(function*() {
         running.add(trial.id)
         touched.add(trial.id)
-        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
-        if (data.retries?.onError && done.state === "Failed") yield* Retries.retry(storage, study.info.id, done, data.retries.max)
+        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, retryOnError).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
         yield* settle
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
@@ -230,7 +226,8 @@ const runTrial = <A>(
   study: Handle<A>,
   trial: AskedTrial<A>,
   train: Train<A>,
-  trialTimeout: Duration.Duration | undefined
+  trialTimeout: Duration.Duration | undefined,
+  tellOptions: TellOptions | undefined
 ): Effect.Effect<FrozenTrial, StudyError> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
@@ -355,7 +352,7 @@ const runTrial = <A>(
         return yield* storage.getTrial(trial.id)
       }
       if (outcome.failure) yield* storage.setTrialAttr(trial.id, "system", FAILURE, outcome.failure as unknown as Json)
-      const done = yield* study.tell(trial, outcome.tell)
+      const done = yield* study.tell(trial, outcome.tell, tellOptions)
       if (outcome.misuse) return yield* outcome.misuse
       return done
     })

@@ -367,7 +367,9 @@ const build = (file: string, db: Database.Database): StorageService => {
       ),
     pauseTrial: (trialId) => onRunning("pause", trialId, (_, seq) => void q.pause.run(seq, trialId)),
     finishTrial: (trialId, end) =>
-      onRunning("finish", trialId, (_, seq) => {
+      onRunning<FrozenTrial, InvalidSpace>("finish", trialId, (row0, seq) => {
+        // The retry in the same transaction: it is made exactly when the trial fails.
+        if (end.retry !== undefined) createTrial(row0.study_id, end.retry)
         const row = q.finish.get(
           end.state,
           end.values ? JSON.stringify(end.values) : null,

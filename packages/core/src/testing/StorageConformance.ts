@@ -86,6 +86,19 @@ export const suite = (name: string, make: () => Promise<Subject>): void => {
       expect(await run(s.getTrial(t1.id))).toEqual(done)
     }))
 
+    it("creates a finishing trial's retry in the same write, and none when the trial had finished", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t = await run(s.createTrial(st.id, { state: "Running", params: { x: 0.5 }, distributions: { x }, worker: "w:1" }))
+      const retry = { state: "Waiting" as const, params: { x: 0.5 }, distributions: { x }, userAttrs: { u: 1 }, systemAttrs: { retryOf: t.number } }
+      const failed = await run(s.finishTrial(t.id, { state: "Failed", reason: "worker died", retry }))
+      expect(failed.state).toBe("Failed")
+      const waiting = await run(s.getTrials(st.id, { states: ["Waiting"] }))
+      expect(waiting.map((w) => [w.number, w.params, w.userAttrs, w.systemAttrs.retryOf])).toEqual([[1, { x: 0.5 }, { u: 1 }, 0]])
+      // Another worker failing the same trial a moment later: refused, and no second retry.
+      expect((await fail(s.finishTrial(t.id, { state: "Failed", reason: "stale", retry })))._tag).toBe("TrialStateError")
+      expect(await run(s.getTrials(st.id))).toHaveLength(2)
+    }))
+
     it("never changes a finished trial", withStorage(async (s) => {
       const st = await run(s.createStudy("a", { directions: ["minimize"] }))
       const t = await run(s.createTrial(st.id, { state: "Running" }))

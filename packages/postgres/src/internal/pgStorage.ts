@@ -209,12 +209,12 @@ const build = (
   const studyRow = async (db: Db, name: string) =>
     (await q<StorageBackend.StudyRow>(db, `SELECT ${STUDY} FROM ${s}.studies WHERE name = $1`, [name]))[0]
 
-  const insertTrial = (studyId: number, init: Storage.TrialInit, token: string) => {
+  const insertTrial = (studyId: number, init: Storage.TrialInit, token: string, db: Db = pool) => {
     const now = Date.now()
     const running = init.state === "Running"
     const system = init.systemAttrs ?? {}
     return q(
-      pool,
+      db,
       // The number comes from the study's counter; the claim and the expected number decide
       // whether the trial keeps the caller's params (see TrialInit).
       `WITH n AS (
@@ -409,14 +409,22 @@ const build = (
       Effect.suspend(() => {
         const token = randomUUID()
         const finishedAt = end.finishedAt ?? Date.now()
-        return call<Trial.FrozenTrial, TrialStateError>("finishTrial", async (attempt) => {
+        const retry = end.retry
+        const finish = async (db: Db) => {
           const [row] = await q(
-            pool,
+            db,
             `UPDATE ${s}.trials t SET state = $2, "values" = COALESCE($3, t."values"), reason = $4, finished_at = $5, token = $6,
                xid = pg_current_xact_id()
              WHERE t.id = $1 AND t.state = 'Running' RETURNING ${COLS}, ${INTER}`,
             [trialId, end.state, end.values ? JSON.stringify(end.values) : null, end.reason ?? null, finishedAt, token]
           )
+          // The retry in the same transaction: made exactly when the trial fails (its
+          // distributions are the trial's own, registered already).
+          if (row !== undefined && retry !== undefined) await insertTrial(Number(row.study_id), retry, randomUUID(), db)
+          return row
+        }
+        return call<Trial.FrozenTrial, TrialStateError>("finishTrial", async (attempt) => {
+          const row = retry === undefined ? await finish(pool) : await tx(finish)
           if (row !== undefined) return toFrozen(row)
           const now = await trialRow(pool, trialId)
           // A retry whose first try committed finds the trial finished by this call; a trial
