@@ -29,8 +29,11 @@ import * as Sweep from "./Sweep.js"
 
 /** What a module gives a worker: the study's options but its name and budget, and its layers. */
 export interface Definition<A = any> extends Omit<Study.OptimizeOptions<A>, "study" | "trials" | "concurrency" | "progress"> {
-  /** The layers the study runs with: sampler, scheduler, trainer, executor, seed (`Rng.layer`). */
-  readonly layer?: Layer.Layer<any, any, never>
+  /**
+   * The layers the study runs with: sampler, scheduler, trainer, executor, seed (`Rng.layer`).
+   * They may use the study's storage (ASHA and PBT do).
+   */
+  readonly layer?: Layer.Layer<any, any, Storage.Storage>
 }
 
 /**

@@ -52,7 +52,8 @@ export interface TrialEnd {
   readonly finishedAt?: number
   /**
    * A trial to create in the same write (a retry of this one, see `Study.RETRY_OF`): so that a
-   * worker dying between the two can neither lose the retry nor make it twice.
+   * worker dying between the two can neither lose the retry nor make it twice. Its distributions
+   * must be the finishing trial's own (registered already).
    */
   readonly retry?: TrialInit
 }
@@ -117,7 +118,7 @@ export interface StorageService {
   /** Puts a running trial back to Waiting, paused at its last step, to be resumed by id. */
   readonly pauseTrial: (trialId: number) => Effect.Effect<void, StorageError | TrialStateError>
   /** Finishes a running trial, and creates `end.retry` with it; a finished trial never changes again. */
-  readonly finishTrial: (trialId: number, end: TrialEnd) => Effect.Effect<FrozenTrial, StorageError | TrialStateError | InvalidSpace>
+  readonly finishTrial: (trialId: number, end: TrialEnd) => Effect.Effect<FrozenTrial, StorageError | TrialStateError>
   /**
    * Takes a key unique in the study (the same keys as `setParams`' claims): true when this call
    * took it, false when some trial or worker holds it already. Schedulers use it for places that

@@ -227,8 +227,8 @@ export const makeMemory = (): StorageService => {
           touch(t)
           return freeze(t)
         }
-        // The retry is made first: its only failure (a conflicting distribution) leaves both undone.
-        return end.retry === undefined ? Effect.sync(finish) : Effect.map(storage.createTrial(t.studyId, end.retry), finish)
+        // (A retry's distributions are the trial's own: a conflict is a defect of the caller.)
+        return end.retry === undefined ? Effect.sync(finish) : Effect.map(Effect.orDie(storage.createTrial(t.studyId, end.retry)), finish)
       }),
     claim: (studyId, key) =>
       Effect.sync(() => {

@@ -367,7 +367,7 @@ const build = (file: string, db: Database.Database): StorageService => {
       ),
     pauseTrial: (trialId) => onRunning("pause", trialId, (_, seq) => void q.pause.run(seq, trialId)),
     finishTrial: (trialId, end) =>
-      onRunning<FrozenTrial, InvalidSpace>("finish", trialId, (row0, seq) => {
+      onRunning("finish", trialId, (row0, seq) => {
         // The retry in the same transaction: it is made exactly when the trial fails.
         if (end.retry !== undefined) createTrial(row0.study_id, end.retry)
         const row = q.finish.get(
