@@ -370,7 +370,7 @@ export const run = (argv: ReadonlyArray<string>) =>
       if (sub[0] === "worker") return yield* WorkerCli.run(sub[1])
       if (sub[0] === "checkpoints") return yield* CheckpointsCli.run(sub[1])
       const p = sub[1].options
-      if (!fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
+      if (!Main.isDatabaseUrl(p.storage) && !fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
       const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {
         switch (sub[0]) {
           case "studies":
@@ -391,5 +391,5 @@ export const run = (argv: ReadonlyArray<string>) =>
             return Runs.command(sub[1].args, { json: sub[1].options.json })
         }
       })()
-      return yield* Effect.scoped(Effect.provide(program, Storage.layerSqlite(p.storage, { readonly: true })))
+      return yield* Effect.scoped(Effect.provide(program, Main.storageLayer(p.storage, { readonly: true })))
     }))

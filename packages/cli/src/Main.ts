@@ -22,8 +22,9 @@
 import { Args, AutoCorrect, CliConfig, CommandDescriptor as Descriptor, HelpDoc, Options, Span, Usage, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Doc } from "@effect/printer"
-import { Array as Arr, Cause, Data, Effect, Either, Exit, HashMap, HashSet, Option, Schema, SchemaAST } from "effect"
-import { Options as Check } from "@tunekit/core"
+import { Array as Arr, Cause, Data, Effect, Either, Exit, HashMap, HashSet, type Layer, Option, Schema, SchemaAST } from "effect"
+import { Options as Check, type Storage, type StorageError } from "@tunekit/core"
+import * as StorageName from "./internal/storageName.js"
 
 /**
  * A command line that cannot run: an unknown command or flag, a missing argument, a bad value.
@@ -137,16 +138,47 @@ export const FilePath = Schema.String.pipe(Schema.minLength(1)).annotations(Chec
 export const DEFAULT_STORAGE = "tunekit.db"
 
 /**
- * `--storage FILE`, the SQLite file a command reads (default `tunekit.db`).
+ * `--storage FILE`, where a command's studies live: an SQLite file (default `tunekit.db`) or a
+ * PostgreSQL database named by a `postgres://` or `postgresql://` URL.
  *
  * @example
  * import { Main } from "@tunekit/cli"
  * const storage = Main.storageOption
  */
 export const storageOption: Options.Options<string> = option("storage", FilePath, {
-  description: `the SQLite file (default ${DEFAULT_STORAGE})`,
+  description: `the SQLite file, or a postgres:// URL (default ${DEFAULT_STORAGE})`,
   placeholder: "FILE"
 }).pipe(Options.withDefault(DEFAULT_STORAGE))
+
+/**
+ * The storage a `--storage` value names: a PostgreSQL database for a `postgres://` or
+ * `postgresql://` URL (its password from the URL, PGPASSWORD or a passfile, never shown), else an
+ * SQLite file (`readonly` applies to files: a database's rights are its role's).
+ *
+ * @example
+ * import { Main } from "@tunekit/cli"
+ * const layer = Main.storageLayer("postgres://tunekit@db.example/studies")
+ */
+export const storageLayer: (name: string, options?: { readonly readonly?: boolean }) => Layer.Layer<Storage.Storage, StorageError> =
+  StorageName.layer
+
+/**
+ * Whether a `--storage` value is a database URL (which is not a file to look for on disk).
+ *
+ * @example
+ * import { Main } from "@tunekit/cli"
+ * Main.isDatabaseUrl("postgresql://db/studies") // true
+ */
+export const isDatabaseUrl: (name: string) => boolean = StorageName.isUrl
+
+/**
+ * A `--storage` value as messages show it: a URL's password masked.
+ *
+ * @example
+ * import { Main } from "@tunekit/cli"
+ * Main.showStorage("postgres://me:secret@db/s") // "postgres://me:***@db/s"
+ */
+export const showStorage: (name: string) => string = StorageName.show
 
 /** What a command line asks for: run the command with its parsed value, or print (help). */
 export type Parsed<A> =

@@ -25,6 +25,7 @@ import * as path from "node:path"
 import { Options, Storage, Study, type Trial } from "@tunekit/core"
 import { decodeValue, type Parsed, parse as parseText, SweepFileError, type SweepInput, type SweepWarning } from "./internal/sweepFile.js"
 import * as SweepPlan from "./internal/sweepPlan.js"
+import * as StorageName from "./internal/storageName.js"
 import { cutShort, REQUEUED } from "./internal/sweepStop.js"
 
 export { jsonSchema, SweepFileError, type SweepInput, SweepSchema, type SweepWarning } from "./internal/sweepFile.js"
@@ -95,7 +96,7 @@ export type RunError = SweepFileError | SweepError | Study.StudyError
 
 /** How a sweep runs in this process. */
 export interface RunOptions {
-  /** The SQLite file (default: the file's `storage`, else tunekit.db). */
+  /** The storage: an SQLite file or a postgres:// URL (default: the file's `storage`, else tunekit.db). */
   readonly storage?: string
   /** At most this many runs in this agent (W&B's `--count`). */
   readonly count?: number
@@ -215,8 +216,13 @@ const warnAll = (warnings: ReadonlyArray<SweepWarning>, file: string, options: R
     for (const w of warnings) warn(`${file}:${w.line}:${w.column}: warning: ${w.message}`)
   })
 
+const withoutPassword = (raw: unknown): unknown =>
+  raw !== null && typeof raw === "object" && typeof (raw as { storage?: unknown }).storage === "string"
+    ? { ...raw, storage: StorageName.show((raw as { storage: string }).storage) }
+    : raw
+
 const withStorage = <A, E, R>(file: string, program: Effect.Effect<A, E, R>) =>
-  Effect.scoped(Effect.provide(program, Storage.layerSqlite(file)))
+  Effect.scoped(Effect.provide(program, StorageName.layer(file)))
 
 /**
  * Runs a sweep from its file: starts it (its definition stored with its study), or carries it on
@@ -234,19 +240,20 @@ export const run = (file: string, options: RunOptions = {}): Effect.Effect<Summa
     yield* warnAll(parsed.warnings, file, options)
     const input = parsed.input
     const dir = path.dirname(path.resolve(file))
-    const storage = options.storage ?? (input.storage === undefined ? "tunekit.db" : path.resolve(dir, input.storage))
+    const storage = options.storage ?? (input.storage === undefined ? "tunekit.db" : StorageName.resolveFrom(dir, input.storage))
     const definition: Definition = {
       version: 1,
       file: path.resolve(file),
       dir,
       seed: input.seed ?? Math.floor(Math.random() * 2 ** 31),
-      config: parsed.raw as Trial.Json
+      // Stored with the sweep for its agents to read: without a database URL's password.
+      config: withoutPassword(parsed.raw) as Trial.Json
     }
     return yield* withStorage(storage, Effect.gen(function*() {
       // A sweep carried on keeps the seed it began with.
       const existing = yield* Effect.either((yield* Storage.Storage).getStudy(SweepPlan.nameOf(input, file)))
       const stored = Either.isRight(existing) ? (existing.right.systemAttrs[DEFINITION] as unknown as Definition | undefined) : undefined
-      return yield* agentOn(stored === undefined ? definition : { ...definition, seed: stored.seed }, input, storage, options, true)
+      return yield* agentOn(stored === undefined ? definition : { ...definition, seed: stored.seed }, input, StorageName.show(storage), options, true)
     }))
   })
 
@@ -261,8 +268,8 @@ export const run = (file: string, options: RunOptions = {}): Effect.Effect<Summa
 export const agent = (name: string, options: RunOptions = {}): Effect.Effect<Summary, RunError> =>
   Effect.gen(function*() {
     const storage = options.storage ?? "tunekit.db"
-    if (!fs.existsSync(storage)) return yield* new SweepError({ reason: `no tunekit storage at ${storage} (start the sweep with \`tunekit sweep run FILE\`, or pass --storage FILE)` })
-    return yield* withStorage(storage, agentIn(name, storage, options))
+    if (!StorageName.isUrl(storage) && !fs.existsSync(storage)) return yield* new SweepError({ reason: `no tunekit storage at ${storage} (start the sweep with \`tunekit sweep run FILE\`, or pass --storage FILE)` })
+    return yield* withStorage(storage, agentIn(name, StorageName.show(storage), options))
   })
 
 /**
@@ -338,7 +345,7 @@ early_terminate:              # W&B's hyperband: at iterations 1, 3, 9, ... a ru
   eta: 3
 
 # tunekit's keys
-storage: tunekit.db           # the SQLite file (relative to this file)
+storage: tunekit.db           # an SQLite file (relative to this file), or a postgres:// URL
 concurrency: 2                # runs at once in each agent
 seed: 42
 # timeout: 2 hours            # no run starts after this long

@@ -147,7 +147,7 @@ export const SweepSchema: Schema.Schema<SweepInput, any> = Schema.Struct({
   entity: Schema.optional(Schema.String).annotations({ description: "W&B's; kept with the study" }),
   project: Schema.optional(Schema.String).annotations({ description: "W&B's; kept with the study" }),
   scheduler: Schema.optional(SchedulerSchema),
-  storage: Schema.optional(Text).annotations({ description: "the SQLite file of the sweep (default tunekit.db)" }),
+  storage: Schema.optional(Text).annotations({ description: "the sweep's storage: an SQLite file (relative to this file), or a postgres:// URL (default tunekit.db)" }),
   concurrency: Schema.optional(Options.PositiveInt).annotations({ description: "runs at once in one agent (default 1)" }),
   executor: Schema.optional(ExecutorSchema),
   seed: Schema.optional(Options.NonNegativeInt).annotations({ description: "the seed of the search (default: random)" }),

@@ -41,6 +41,9 @@ export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : ne
 export const run = (parsed: Parsed): Effect.Effect<string, TasksError> =>
   Effect.gen(function*() {
     const file = parsed.options.storage
+    if (Main.isDatabaseUrl(file)) {
+      return `the transfer database lives in an SQLite file, and ${Main.showStorage(file)} is a PostgreSQL database: pass --storage FILE`
+    }
     if (!fs.existsSync(file)) return `no tunekit storage at ${file} (run a study first, or pass --storage FILE)`
     const sub = Option.getOrUndefined(parsed.subcommand)
     const work: Effect.Effect<string, TasksError, Transfer.Transfer> = sub === undefined

@@ -1,0 +1,19 @@
+// What a storage name means wherever the CLI and sweep files take one: a `postgres://` or
+// `postgresql://` URL is a PostgreSQL database, anything else an SQLite file. A URL is shown with
+// its password masked.
+import type { Layer } from "effect"
+import * as path from "node:path"
+import { Storage, type StorageError } from "@tunekit/core"
+import { Postgres } from "@tunekit/postgres"
+
+export const isUrl: (name: string) => boolean = Postgres.isUrl
+
+/** The Storage layer a name gives (`readonly` applies to files: a database's rights are its role's). */
+export const layer = (name: string, options: { readonly readonly?: boolean } = {}): Layer.Layer<Storage.Storage, StorageError> =>
+  isUrl(name) ? Postgres.layer(name) : Storage.layerSqlite(name, options)
+
+/** The name as messages show it. */
+export const show: (name: string) => string = Postgres.maskUrl
+
+/** A name given in a file: a URL as it is, a path relative to the file's folder. */
+export const resolveFrom = (dir: string, name: string): string => (isUrl(name) ? name : path.resolve(dir, name))
