@@ -7,6 +7,10 @@
  * The convention the schedulers rely on: **save the checkpoint of a step before reporting that
  * step's metric**. Then every reported step a scheduler may act on has its state on disk.
  *
+ * Stores keep a checksum with each checkpoint and refuse to load one that does not match
+ * (`CheckpointCorrupt`). `layer` applies a retention policy (see the Retention module): a study
+ * keeps what its trials may still need, and its disk use stays bounded. See docs/checkpoints.md.
+ *
  * @example
  * import { Effect } from "effect"
  * import { Checkpoint } from "@tunekit/core"
