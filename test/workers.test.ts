@@ -10,12 +10,14 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Storage, Study, type Trial } from "@tunekit/core"
+import { Pbt } from "@tunekit/schedulers"
 import { Postgres } from "@tunekit/postgres"
 import { Server } from "@tunekit/postgres/testing"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const bin = path.join(root, "packages/cli/bin/tunekit.js")
 const fixture = path.join(root, "test/fixtures/chaos-study.mjs")
+const scheduled = path.join(root, "test/fixtures/scheduled-study.mjs")
 
 interface Run {
   readonly trial: number
@@ -24,8 +26,8 @@ interface Run {
   readonly j: number
 }
 
-const startWorker = (url: string, study: string, env: Record<string, string>, out: Array<string>): ChildProcess => {
-  const child = spawn(process.execPath, [...(process.env.DEV_SOURCE ? ["--import", "tsx", "--conditions=source", path.join(root, "packages/cli/src/bin.ts")] : [bin]), "worker", "--study", study, "--storage", url, "--module", fixture], {
+const startWorker = (url: string, study: string, env: Record<string, string>, out: Array<string>, args: ReadonlyArray<string> = [], module = fixture): ChildProcess => {
+  const child = spawn(process.execPath, [bin, "worker", "--study", study, "--storage", url, "--module", module, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"]
@@ -180,4 +182,44 @@ describe("workers on one PostgreSQL", () => {
     for (const t of trials) trialsByPoint.set(pointOf(t), (trialsByPoint.get(pointOf(t)) ?? 0) + 1)
     for (const [point, n] of runsByPoint) expect(n, point).toBeLessThanOrEqual(trialsByPoint.get(point)!)
   }, 420_000)
+  // Four workers, each with its own scheduler layer, agree through storage: the laws that hold in
+  // one process hold across processes.
+  const fourWorkers = async (study: string, sched: "asha" | "pbt", args: ReadonlyArray<string>) => {
+    const url = await server.createDatabase(study)
+    const out: Array<string> = []
+    const env = { SCHED: sched, TUNEKIT_PG_URL: url }
+    const codes = await Promise.all(Array.from({ length: 4 }, () => startWorker(url, study, env, out, args, scheduled)).map(exited))
+    expect(codes, out.join("").slice(-3000)).toEqual([0, 0, 0, 0])
+    return trialsOf(url, study)
+  }
+
+  it("promotion ASHA across 4 workers never promotes more than floor(n/eta) of the n trials at a rung", async () => {
+    const trials = await fourWorkers("asha", "asha", ["--count", "10", "--slots", "2"])
+    expect(trials.filter((t) => t.state === "Running" || t.state === "Waiting")).toEqual([])
+    // The rungs below the top one (9 = maxResource, where trials complete).
+    let promoted = 0
+    for (const r of [1, 3]) {
+      const reached = trials.filter((t) => t.intermediate.some((m) => m.step >= r))
+      const past = reached.filter((t) => t.intermediate.some((m) => m.step > r))
+      promoted += past.length
+      expect(past.length, `rung ${r}`).toBeLessThanOrEqual(Math.floor(reached.length / 3))
+    }
+    expect(promoted).toBeGreaterThan(0)
+  }, 180_000)
+
+  it("PBT across 4 workers, checkpoints in PostgreSQL: a constant population, each exploit from a step its donor reached", async () => {
+    const trials = await fourWorkers("pbt", "pbt", ["--count", "2", "--slots", "2"])
+    expect(trials.filter((t) => t.state === "Running" || t.state === "Waiting")).toEqual([])
+    expect(new Set(trials.map(Pbt.memberOf)).size).toBe(8)
+    const continuations = trials.filter((t) => Pbt.lineageOf(t) !== undefined)
+    expect(continuations.length).toBeGreaterThan(0)
+    for (const t of continuations) {
+      const l = Pbt.lineageOf(t)!
+      const donor = trials.find((x) => x.number === l.donor)!
+      expect(donor.intermediate.some((m) => m.step === l.step)).toBe(true)
+      // It started from the donor's checkpoint: its first report is past that step.
+      expect(t.intermediate[0]?.step ?? l.step + 1).toBeGreaterThan(l.step)
+    }
+    for (const t of trials.filter((t) => t.state === "Complete")) expect(t.intermediate.at(-1)!.step).toBe(12)
+  }, 180_000)
 })
