@@ -83,6 +83,19 @@ export const layer = (input: string | Options): Layer.Layer<Storage.Storage, Sto
 export const isUrl: (name: string) => boolean = Connection.isUrl
 
 /**
+ * The storage a name gives, as the CLI, sweep files and the `tunekit` facade read one: a
+ * PostgreSQL database for a `postgres://` URL, else an SQLite file (`readonly` applies to files; a
+ * database's rights are its role's).
+ *
+ * @example
+ * import { Postgres } from "@tunekit/postgres"
+ * const shared = Postgres.layerNamed("postgres://tunekit@db/studies")
+ * const local = Postgres.layerNamed("tunekit.db")
+ */
+export const layerNamed = (name: string, options: { readonly readonly?: boolean } = {}): Layer.Layer<Storage.Storage, StorageError> =>
+  isUrl(name) ? layer(name) : Storage.layerSqlite(name, options)
+
+/**
  * The text with the password of every PostgreSQL URL in it masked (`postgres://me:***@db/s`).
  *
  * @example

@@ -18,6 +18,7 @@
  * @since 0.1.0
  */
 import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Postgres, PostgresCheckpoint } from "@tunekit/postgres"
 import { Auto } from "@tunekit/samplers"
 import { Checkpoint, Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
 
@@ -28,11 +29,14 @@ export type Base = Storage.Storage | Rng.Rng | Checkpoint.Checkpoint
 
 /** Options of `optimize`: those of `Study.optimize`, plus where and how it runs. */
 export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
-  /** An SQLite file, or "memory" (the default). */
+  /** An SQLite file, a `postgres://` URL (workers on many machines), or "memory" (the default). */
   readonly storage?: string
   /** The seed of every random choice (default: random). */
   readonly seed?: number
-  /** A folder for checkpoints (ASHA promotion, Hyperband and PBT resume from them); default: in memory. */
+  /**
+   * A folder or a `postgres://` URL for checkpoints (ASHA promotion, Hyperband and PBT resume from
+   * them); default: the study's database when storage is PostgreSQL, else in memory.
+   */
   readonly checkpoints?: string
   /**
    * The search strategy, e.g. `Tpe.layer()` from @tunekit/samplers. Default: `Auto.layer({ trials })`,
@@ -98,7 +102,7 @@ const toResult = <A>(space: Space.Compiled<A> | undefined, t: Trial.FrozenTrial)
  * trial only.
  */
 export const optimize = async <A = Record<string, unknown>>(options: OptimizeOptions<A>): Promise<OptimizeResult<A>> => {
-  const storage = options.storage === undefined || options.storage === "memory" ? Storage.layerMemory : Storage.layerSqlite(options.storage)
+  const storage = options.storage === undefined || options.storage === "memory" ? Storage.layerMemory : Postgres.layerNamed(options.storage)
   // Only what was given is provided: the study's defaults fill the rest.
   const given = Layer.mergeAll(
     options.sampler ?? Auto.layer(options.trials === undefined ? {} : { trials: options.trials }),
@@ -106,7 +110,13 @@ export const optimize = async <A = Record<string, unknown>>(options: OptimizeOpt
     options.tracker ?? Layer.empty,
     options.trainer ?? Layer.empty
   )
-  const checkpoints = options.checkpoints === undefined ? Checkpoint.layerMemory : Checkpoint.layer({ directory: options.checkpoints })
+  // Checkpoints every worker reaches: in the study's database when storage is PostgreSQL.
+  const where = options.checkpoints ?? (options.storage !== undefined && Postgres.isUrl(options.storage) ? options.storage : undefined)
+  const checkpoints = where === undefined
+    ? Checkpoint.layerMemory
+    : Postgres.isUrl(where)
+    ? PostgresCheckpoint.layer(where)
+    : Checkpoint.layer({ directory: where })
   const layer = Layer.provideMerge(given, Layer.mergeAll(storage, Rng.layer({ seed: options.seed }), checkpoints))
   const program = Effect.map(Study.optimize(options), (r) => {
     const space = r.study.space

@@ -3,14 +3,13 @@
 // its password masked.
 import type { Layer } from "effect"
 import * as path from "node:path"
-import { Storage, type StorageError } from "@tunekit/core"
+import type { Storage, StorageError } from "@tunekit/core"
 import { Postgres } from "@tunekit/postgres"
 
 export const isUrl: (name: string) => boolean = Postgres.isUrl
 
 /** The Storage layer a name gives (`readonly` applies to files: a database's rights are its role's). */
-export const layer = (name: string, options: { readonly readonly?: boolean } = {}): Layer.Layer<Storage.Storage, StorageError> =>
-  isUrl(name) ? Postgres.layer(name) : Storage.layerSqlite(name, options)
+export const layer: (name: string, options?: { readonly readonly?: boolean }) => Layer.Layer<Storage.Storage, StorageError> = Postgres.layerNamed
 
 /** The name as messages show it. */
 export const show: (name: string) => string = Postgres.maskUrl

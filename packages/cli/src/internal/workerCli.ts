@@ -1,9 +1,8 @@
 // `tunekit worker --study NAME [--storage S] [--slots N] [--count N] [--module FILE [--export NAME]]`:
 // the command line of workers (Worker.ts does the work).
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Effect, Layer, Option } from "effect"
-import { Options as Check, Storage, type StorageError } from "@tunekit/core"
-import { Postgres } from "@tunekit/postgres"
+import { Effect, Option } from "effect"
+import { Options as Check, type StorageError } from "@tunekit/core"
 import * as Main from "../Main.js"
 import type * as Sweep from "../Sweep.js"
 import * as Worker from "../Worker.js"
@@ -24,21 +23,17 @@ export const command = Descriptor.make(
 /** A parsed `worker` command line. */
 export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : never
 
-/** The storage a name gives: a PostgreSQL URL, else an SQLite file. */
-const storageLayer = (name: string): Layer.Layer<Storage.Storage, StorageError> =>
-  Postgres.isUrl(name) ? Postgres.layer(name) : Storage.layerSqlite(name)
-
 /** Runs a parsed `worker` command line: the summary to print. */
 export const run = (parsed: Parsed): Effect.Effect<string, Worker.WorkerError | Sweep.RunError | StorageError> => {
   const o = parsed.options
   const options: Worker.Options = {
     study: o.study,
-    storage: Postgres.isUrl(o.storage) ? Postgres.maskUrl(o.storage) : o.storage,
+    storage: Main.showStorage(o.storage),
     ...Option.match(o.slots, { onNone: () => ({}), onSome: (slots) => ({ slots }) }),
     ...Option.match(o.count, { onNone: () => ({}), onSome: (count) => ({ count }) }),
     ...Option.match(o.module, { onNone: () => ({}), onSome: (module) => ({ module }) }),
     ...Option.match(o.export, { onNone: () => ({}), onSome: (name) => ({ export: name }) }),
     progress: process.stderr.isTTY === true
   }
-  return Effect.scoped(Effect.map(Effect.provide(Worker.run(options), storageLayer(o.storage)), (s) => s.text))
+  return Effect.scoped(Effect.map(Effect.provide(Worker.run(options), Main.storageLayer(o.storage)), (s) => s.text))
 }
