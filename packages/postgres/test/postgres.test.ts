@@ -99,6 +99,24 @@ describe("PostgreSQL storage with concurrent workers", () => {
   })
 })
 
+describe("PostgreSQL parameter registry", () => {
+  it("refuses a conflicting distribution before registering anything, in this process and in another", async () => {
+    const url = await fresh()
+    const [a, b] = await Promise.all([open(url), open(url)])
+    const st = await run(a.createStudy("s", { directions: ["minimize"] }))
+    await run(a.createTrial(st.id, { state: "Running", params: { x: 0.5 }, distributions: { x } }))
+    const z = Distribution.float("z", 0, 1)
+    for (const s of [a, b]) {
+      const e = await run(Effect.flip(s.createTrial(st.id, { state: "Running", params: { x: 1, z: 0.5 }, distributions: { x: Distribution.int("x", 0, 3), z } })))
+      expect(e._tag).toBe("InvalidSpace")
+    }
+    // z was not registered by the refused calls: it may still be an int.
+    const t = await run(b.createTrial(st.id, { state: "Running", params: { z: 2 }, distributions: { z: Distribution.int("z", 0, 3) } }))
+    expect(t.number).toBe(1)
+    await closeAll([a, b])
+  })
+})
+
 describe("PostgreSQL schema versions", () => {
   it("lets workers opening a new database at once migrate it once", async () => {
     const url = await fresh()

@@ -127,18 +127,21 @@ const build = (
   const call = <A, E = never>(operation: string, body: (attempt: number) => Promise<A>): Effect.Effect<A, E | StorageError> =>
     Effect.suspend(() => {
       let attempt = 0
-      return Effect.tryPromise({ try: () => body(attempt++), catch: (e) => e }).pipe(
-        Effect.tapError((e) =>
-          isTransient(e) && !down
-            ? Effect.sync(() => void (down = true)).pipe(
+      const once = Effect.suspend(() => Effect.tryPromise({ try: () => body(attempt++), catch: (e) => e }))
+      // The retry schedule is set up only once a try has failed: most calls succeed at once.
+      return once.pipe(
+        Effect.catchIf(isTransient, (e) =>
+          Effect.zipRight(
+            down ? Effect.void : Effect.sync(() => void (down = true)).pipe(
               Effect.zipRight(Effect.logWarning(`storage ${conn.label}: connection lost (${conn.mask(String((e as Error).message))}); reconnecting`))
+            ),
+            once.pipe(
+              Effect.retry({ schedule: backoff(retryMs), while: isTransient }),
+              Effect.tap(() =>
+                down ? Effect.sync(() => void (down = false)).pipe(Effect.zipRight(Effect.logInfo(`storage ${conn.label}: reconnected`))) : Effect.void
+              )
             )
-            : Effect.void
-        ),
-        Effect.retry({ schedule: backoff(retryMs), while: isTransient }),
-        Effect.tap(() =>
-          down ? Effect.sync(() => void (down = false)).pipe(Effect.zipRight(Effect.logInfo(`storage ${conn.label}: reconnected`))) : Effect.void
-        ),
+          )),
         Effect.mapError((e) => (isDomainError(e) ? (e as E) : fail(operation, e)))
       )
     })
@@ -181,22 +184,30 @@ const build = (
 
   /**
    * Registers parameter distributions for the study (names it has not seen), and checks them
-   * against those registered: the first writer of a name fixes its distribution.
+   * against those registered: the first writer of a name fixes its distribution. The study's
+   * registered names are read first, so that a conflict is found before anything is written.
    */
   const registerParams = async (db: Db, studyId: number, distributions: Readonly<Record<string, Distribution.Distribution>>) => {
     const cache = cacheOf(studyId)
-    const fresh = Object.keys(distributions).filter((k) => !cache.params.has(k))
-    if (fresh.length > 0) {
-      await q(
-        db,
-        `INSERT INTO ${s}.study_params (study_id, name, distribution) SELECT $1, n, d FROM unnest($2::text[], $3::text[]) AS x(n, d)
-         ON CONFLICT DO NOTHING`,
-        [studyId, fresh, fresh.map((k) => JSON.stringify(distributions[k]))]
-      )
+    const refresh = async () => {
       for (const r of await q<{ name: string; distribution: string }>(db, `SELECT name, distribution FROM ${s}.study_params WHERE study_id = $1`, [studyId])) {
         cache.params.set(r.name, StorageBackend.readDistribution(r.distribution, `parameter "${r.name}" of study id ${studyId}`))
       }
     }
+    const unknown = () => Object.keys(distributions).filter((k) => !cache.params.has(k))
+    if (unknown().length === 0) return checkCompatible(cache.params, distributions)
+    await refresh()
+    const incompatible = checkCompatible(cache.params, distributions)
+    const fresh = unknown()
+    if (incompatible || fresh.length === 0) return incompatible
+    await q(
+      db,
+      `INSERT INTO ${s}.study_params (study_id, name, distribution) SELECT $1, n, d FROM unnest($2::text[], $3::text[]) AS x(n, d)
+       ON CONFLICT DO NOTHING`,
+      [studyId, fresh, fresh.map((k) => JSON.stringify(distributions[k]))]
+    )
+    // Another worker may have registered one of them meanwhile, with another distribution.
+    await refresh()
     return checkCompatible(cache.params, distributions)
   }
 
