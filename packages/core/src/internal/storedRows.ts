@@ -77,12 +77,17 @@ export const toTrial = (r: TrialRow, intermediate: ReadonlyArray<Metric>): Froze
 
 /**
  * A study's history as this process last read it, refreshed with the trials that changed since
- * (each backend keeps its own mark of "since": a change counter, a transaction horizon). The
- * sorted list is rebuilt only after a change, and a trial that changed is decoded only once.
+ * (each backend keeps its own mark of "since": a change counter, a transaction horizon). A trial
+ * that changed is decoded once; the list in order of number is copied with the changed trials in
+ * their places and new ones at the end (O(n) copying, not a sort of the whole history), so that the
+ * cost of a refresh stays small as a study grows. Lists handed out are never changed afterwards.
  */
 export class HistoryCache<Mark> {
   private readonly byId = new Map<number, { readonly trial: FrozenTrial; readonly version: unknown }>()
-  private sorted: ReadonlyArray<FrozenTrial> | undefined = undefined
+  private sorted: ReadonlyArray<FrozenTrial> = []
+  /** Where each trial is in `sorted`, by id. */
+  private readonly position = new Map<number, number>()
+  private pending: Array<FrozenTrial> = []
   /** Distributions of the study's parameters as last read from storage. */
   readonly params = new Map<string, Distribution.Distribution>()
   constructor(public mark: Mark) {}
@@ -95,12 +100,34 @@ export class HistoryCache<Mark> {
   /** Puts a changed trial in, replacing its earlier version. */
   put(trial: FrozenTrial, version: unknown): void {
     this.byId.set(trial.id, { trial, version })
-    this.sorted = undefined
+    this.pending.push(trial)
   }
 
   /** The trials in order of number, optionally only those in some states. */
   trials(states?: ReadonlyArray<State>): ReadonlyArray<FrozenTrial> {
-    this.sorted ??= Array.from(this.byId.values(), (e) => e.trial).sort((a, b) => a.number - b.number)
+    if (this.pending.length > 0) this.apply()
     return states ? this.sorted.filter((t) => states.includes(t.state)) : this.sorted
+  }
+
+  private apply(): void {
+    const next = this.sorted.slice()
+    let inOrder = true
+    for (const t of this.pending) {
+      const at = this.position.get(t.id)
+      if (at !== undefined) next[at] = t
+      else if (inOrder && (next.length === 0 || next[next.length - 1].number < t.number)) {
+        this.position.set(t.id, next.length)
+        next.push(t)
+      } else inOrder = false
+    }
+    this.pending = []
+    if (inOrder) {
+      this.sorted = next
+      return
+    }
+    // A trial numbered before others already held (created elsewhere, seen late): sort it all.
+    this.sorted = Array.from(this.byId.values(), (e) => e.trial).sort((a, b) => a.number - b.number)
+    this.position.clear()
+    this.sorted.forEach((t, i) => this.position.set(t.id, i))
   }
 }
