@@ -267,7 +267,7 @@ describe("tunekit CLI", () => {
     expect(bad.stderr).toBe('tunekit: no study named "nope" in this storage\n')
     const what = spawnSync(process.execPath, [...args, "what"], { encoding: "utf8" })
     expect(what.status).toBe(2)
-    expect(what.stderr).toBe("tunekit: unknown command what; the commands are best, export, plot, report, runs, studies, sweep, tasks, trial, trials, worker\n")
+    expect(what.stderr).toBe("tunekit: unknown command what; the commands are best, checkpoints, dashboard, export, plot, report, runs, studies, sweep, tasks, trial, trials, worker\n")
     // an error is its message on one line, never a stack
     const write = spawnSync(process.execPath, [...args, "export", "demo", "--format", "csv", "--output", "/no/such/dir/x.csv", "--storage", file], { encoding: "utf8" })
     expect(write.status).toBe(1)
