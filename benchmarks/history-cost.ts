@@ -135,6 +135,8 @@ export const main = async (args: ReadonlyArray<string>) => {
   const trials = Number(opts.trials ?? 200)
   const storages = String(opts.storages ?? "sqlite,postgres").split(",")
   const server = storages.includes("postgres") && typeof opts.url !== "string" ? await Server.start() : undefined
+  // Stopped early (Ctrl-C, a timeout), the throwaway server goes too.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void server?.stop().finally(() => process.exit(130)))
   const backends: Array<Backend> = []
   if (storages.includes("sqlite")) backends.push(sqlite)
   if (storages.includes("postgres")) {

@@ -75,6 +75,8 @@ export const main = async (args: ReadonlyArray<string>) => {
   const trials = Number(opts.trials ?? 300)
   const rounds = Number(opts.rounds ?? 7)
   const server = typeof opts.url === "string" ? undefined : await Server.start()
+  // Stopped early (Ctrl-C, a timeout), the throwaway server goes too.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void server?.stop().finally(() => process.exit(130)))
   const url = typeof opts.url === "string" ? opts.url : server!.url
   try {
     // The storage creates the tables and the study; the clients then write the same rows.
