@@ -51,9 +51,12 @@ export interface Options {
    * Default: none on the loopback, a random one on any other address.
    */
   readonly token?: string
-  /** How often the studies with a page open are read for changes, in ms (default 250). */
+  /** How often the studies with a page open are read for changes, in ms (default 500). */
   readonly pollMs?: number
-  /** How often a study page redraws its plots while the study changes, in ms (default 2000). */
+  /**
+   * How often at most a study page redraws its plots while the study changes, in ms (default
+   * 2000); a page also spends at most a twentieth of its time redrawing.
+   */
   readonly plotRefreshMs?: number
 }
 
@@ -105,7 +108,7 @@ export const start = (options: Options = {}): Effect.Effect<Running, DashboardEr
     const host = options.host ?? "127.0.0.1"
     const token = options.token ?? (Security.isLoopback(host) ? undefined : Security.newToken())
     const storage = yield* Storage.Storage
-    const feed = yield* Feed.make(storage, { pollMs: options.pollMs ?? 250 })
+    const feed = yield* Feed.make(storage, { pollMs: options.pollMs ?? 500 })
     const node = http.createServer()
     const server = yield* NodeHttpServer.make(() => node, { port: options.port ?? 8080, host }).pipe(
       Effect.mapError((e) =>
@@ -121,6 +124,8 @@ export const start = (options: Options = {}): Effect.Effect<Running, DashboardEr
       policy: Security.policy(host, port, token),
       plotRefreshMs: options.plotRefreshMs ?? 2000
     }))
+    // Every study is read once in the background, so that the first page opened finds them read.
+    yield* Effect.forkScoped(Effect.catchAll(feed.studies, (e) => Effect.logWarning(`dashboard: reading the studies failed: ${e.message}`)))
     const url = `http://${shown(host)}:${port}/${token === undefined ? "" : `?token=${encodeURIComponent(token)}`}`
     return { url, host, port, token, allowWrite }
   })

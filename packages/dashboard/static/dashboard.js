@@ -83,11 +83,23 @@
   // Live: a study's server-sent events
   // ---------------------------------------------------------------------------------------------
 
-  /** Follows a study from change counter `since`; `onChange(data)` gets each hello and update. */
-  const follow = (name, since, onChange) => {
+  /**
+   * Follows a study from change counter `since`; `onChange(data)` gets each hello and update.
+   * `want`: {latest: N} for the N trials that changed last, {trial: id} for one trial; all by default.
+   */
+  const follow = (name, since, onChange, want = {}) => {
     const live = byId("tk-live")
-    const source = new EventSource(`${apiOf(name)}/events?since=${since}`)
-    const handle = (ev) => onChange(JSON.parse(ev.data))
+    const q = new URLSearchParams({ since: String(since) })
+    for (const [k, v] of Object.entries(want)) q.set(k, String(v))
+    const source = new EventSource(`${apiOf(name)}/events?${q}`)
+    // Counted for the benchmark: how many events came, and their data's size.
+    window.__tk.events = 0
+    window.__tk.eventBytes = 0
+    const handle = (ev) => {
+      window.__tk.events++
+      window.__tk.eventBytes += ev.data.length
+      onChange(JSON.parse(ev.data))
+    }
     source.addEventListener("hello", handle)
     source.addEventListener("update", handle)
     // The server's counter is behind the page's (another database): start again.
@@ -117,8 +129,18 @@
     resizeTimer = setTimeout(() => charts.forEach((c) => c.resize()), 150)
   })
 
+  // ECharts (1 MB) loads beside this script, so that the page asks for its plots while the
+  // browser reads it; drawing waits for it.
+  const echartsReady = new Promise((resolve, reject) => {
+    const tag = byId("tk-echarts")
+    if (!tag || window.echarts) return resolve()
+    tag.addEventListener("load", () => resolve())
+    tag.addEventListener("error", () => reject(new Error("ECharts did not load")))
+  })
+
   /** Draws a server's plot ({option, height} or {note}) into a box; resolves once it is drawn. */
-  const draw = (box, drawn) =>
+  const draw = (box, drawn) => echartsReady.then(() => drawNow(box, drawn))
+  const drawNow = (box, drawn) =>
     new Promise((resolve) => {
       if (drawn.note !== undefined) {
         const old = charts.get(box)
@@ -132,9 +154,6 @@
         return
       }
       box.style.height = `${drawn.height}px`
-      // Drawn in one frame: progressive rendering (a slice of lines a frame) took seconds for
-      // thousands of lines while the page's other charts loaded.
-      for (const series of [].concat(drawn.option.series || [])) series.progressive = 0
       let chart = charts.get(box)
       if (!chart) {
         box.replaceChildren()
@@ -276,7 +295,7 @@
     const inputs = params.map((p) => {
       const input = p.kind === "categorical"
         ? el("select", { name: p.name }, el("option", { value: "" }, "(sampled)"), p.choices.map((c, i) => el("option", { value: String(i) }, value(c))))
-        : el("input", { name: p.name, type: "number", step: p.kind === "int" ? (p.step || 1) : "any", min: p.low, max: p.high, placeholder: "(sampled)" })
+        : el("input", { name: p.name, type: "number", step: p.kind === "int" ? (p.step || 1) : "any", min: p.low, max: p.high, placeholder: "sampled" })
       return { p, input }
     })
     const status = el("span", { class: "sub" })
@@ -338,11 +357,14 @@
         })
       }
     }
+    /** Draws a card's plot (once at a time); resolves when it is drawn. */
     const load = (card) => {
-      if (card.loading) return
-      card.loading = true
-      queue.push(() => fetchAndDraw(card))
-      next()
+      if (card.loading) return card.loading
+      card.loading = new Promise((resolve) => {
+        queue.push(() => fetchAndDraw(card).finally(resolve))
+        next()
+      })
+      return card.loading
     }
     const fetchAndDraw = (card) => {
       const q = new URLSearchParams({ width: String(Math.round(card.box.clientWidth || 600)) })
@@ -360,7 +382,7 @@
         })
         .catch((e) => draw(card.box, { note: e.message }))
         .finally(() => {
-          card.loading = false
+          card.loading = undefined
           firstDrawn(card.kind)
         })
     }
@@ -375,11 +397,12 @@
     }, { rootMargin: "100px" })
 
     const addCard = (kind) => {
-      const box = el("div", { class: "chart" })
+      // Until it is drawn (when it comes into view), the card says what it will show.
+      const box = el("div", { class: "chart" }, el("p", { class: "plot-note" }, `${TITLES[kind] || kind}…`))
       // As tall as most plots, so that the first screen holds the plots it will show.
       box.style.height = "480px"
       const controls = el("span", { class: "controls" })
-      const card = { kind, box, figure: undefined, visible: false, seq: undefined, loading: false, method: undefined, rungs: undefined }
+      const card = { kind, box, figure: undefined, visible: false, seq: undefined, loading: undefined, method: undefined, rungs: undefined }
       if (kind === "importance") {
         controls.append(el("select", {
           "aria-label": "importance method",
@@ -449,18 +472,28 @@
     }
 
     // The plots in view are drawn again when the study changes: at once after a quiet spell, then
-    // at most every plotRefreshMs while it keeps changing. The plots that apply are read with them.
+    // while it keeps changing at most every plotRefreshMs, and no more than a twentieth of the
+    // time (a redraw that took 200 ms, painting included, waits 4 s), so that a fast study keeps
+    // its machine. The plots that apply are read with them.
     let last = 0
+    let cost = 0
     let timer
     const redraw = () => {
       timer = undefined
       if (document.hidden) return
+      const start = performance.now()
       last = Date.now()
-      for (const card of cards.values()) if (card.visible && card.seq !== seq) load(card)
-      api(apiOf(name)).then((d) => layout(d.kinds), (e) => problem(e.message))
+      const stale = [...cards.values()].filter((card) => card.visible && card.seq !== seq)
+      Promise.all([
+        ...stale.map(load),
+        api(apiOf(name)).then((d) => layout(d.kinds), (e) => problem(e.message))
+      ])
+        // The canvas is painted after the charts say they are drawn: a frame later.
+        .then(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))))
+        .then(() => (cost = performance.now() - start))
     }
     const changed = () => {
-      if (timer === undefined) timer = setTimeout(redraw, Math.max(0, last + data.plotRefreshMs - Date.now()))
+      if (timer === undefined) timer = setTimeout(redraw, Math.max(0, last + Math.max(data.plotRefreshMs, 20 * cost) - Date.now()))
     }
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) changed()
@@ -470,8 +503,8 @@
       document.body.dataset.seq = String(seq)
       summaryView(byId("tk-summary"), name, u.summary)
       showRecent(u.trials)
-      if (u.trials.length > 0) changed()
-    })
+      if (u.changed > 0) changed()
+    }, { latest: 10 })
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -730,7 +763,7 @@
         ["worker", t.worker || "–"],
         ["steps reported", String(t.steps)],
         t.reason ? ["reason", t.reason] : null,
-        t.stopRequested ? ["stop", `requested ${when(t.stopRequested.at)}`] : null
+        t.stopRequested ? ["stop", `requested ${when(t.stopRequested.at)} by the ${t.stopRequested.by}`] : null
       ])))
       if (canWrite && t.state === "Running" && !t.stopRequested) {
         const status = el("span", { class: "sub" })
@@ -739,7 +772,7 @@
           class: "danger",
           onclick: () => {
             status.textContent = "asking…"
-            post(`${apiOf(name)}/trial/${number}/stop`, {}).then(() => (status.textContent = "the trial is asked to stop at its next report"), (e) => (status.textContent = e.message))
+            post(`${apiOf(name)}/trial/${number}/stop`, {}).then(() => (status.textContent = "stop requested"), (e) => (status.textContent = e.message))
           }
         }, "Ask the trial to stop"), status))
       }
@@ -826,7 +859,7 @@
       document.body.dataset.rendered = "true"
       follow(name, d.seq, (u) => {
         if (u.trials.some((r) => r.id === id)) update()
-      })
+      }, { trial: id })
     }, (e) => problem(e.message))
   }
 

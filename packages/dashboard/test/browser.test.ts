@@ -55,8 +55,8 @@ const open = async () => {
 }
 
 /** Loads a page and waits for its first render; scrolls through it so that every plot is drawn. */
-const visit = async (page: Page, url: string) => {
-  await page.goto(`${dashboard.base}${url}`)
+const visit = async (page: Page, url: string, base = dashboard.base) => {
+  await page.goto(`${base}${url}`)
   await page.waitForSelector("body[data-rendered=true]", { timeout: 20_000 })
   const height = await page.evaluate(() => document.body.scrollHeight)
   for (let y = 0; y < height; y += 600) {
@@ -145,15 +145,13 @@ describe("trial table", () => {
     await visit(page, "/study/mlp/trials")
     expect(await tableRows(page)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
     await page.click('#tk-head .th[data-key="value:0"]')
-    await page.waitForFunction(() => document.querySelector('#tk-head .th[data-key="value:0"]')!.classList.contains("asc"))
-    const up = await tableRows(page)
-    expect(up.slice(0, 3)).toEqual([10, 0, 7]) // 0.088, 0.125, 0.197
-    expect(up.slice(-2).sort()).toEqual([11, 6]) // running and failed: no value
+    expect(await page.locator('#tk-head .th[data-key="value:0"]').getAttribute("class")).toContain("asc")
+    // 0.088, 0.125, 0.197 first; running and failed (no value) last.
+    await expect.poll(() => tableRows(page)).toEqual([10, 0, 7, 2, 8, 3, 4, 1, 5, 9, 6, 11])
     await page.click('#tk-head .th[data-key="value:0"]')
-    await page.waitForFunction(() => document.querySelector('#tk-head .th[data-key="value:0"]')!.classList.contains("desc"))
-    const down = await tableRows(page)
-    expect(down.slice(0, 3)).toEqual([1, 5, 9]) // the pruned trials' 0.9, in order of number
-    expect(down.slice(-2).sort()).toEqual([11, 6])
+    expect(await page.locator('#tk-head .th[data-key="value:0"]').getAttribute("class")).toContain("desc")
+    // The pruned trials' 0.9 first, in order of number; still no value last.
+    await expect.poll(() => tableRows(page)).toEqual([1, 5, 9, 4, 3, 8, 2, 7, 0, 10, 6, 11])
     expect(errors).toEqual([])
     await page.close()
   }, 60_000)
@@ -162,21 +160,17 @@ describe("trial table", () => {
     const { page, errors } = await open()
     await visit(page, "/study/mlp/trials")
     await page.uncheck('input[data-state="Complete"]')
-    await page.waitForFunction(() => document.getElementById("tk-table")!.dataset.shown === "5")
-    expect(await tableRows(page)).toEqual([1, 5, 6, 9, 11])
+    await expect.poll(() => tableRows(page)).toEqual([1, 5, 6, 9, 11])
     await page.check('input[data-state="Complete"]')
     await page.fill('input[data-param="layers"][data-bound="min"]', "5")
-    await page.waitForFunction(() => document.getElementById("tk-table")!.dataset.shown === "4")
-    expect(await tableRows(page)).toEqual([4, 5, 10, 11])
+    await expect.poll(() => tableRows(page)).toEqual([4, 5, 10, 11])
     await page.fill('input[data-param="layers"][data-bound="min"]', "")
     await page.selectOption('select[data-param="act"]', { label: "tanh" })
-    await page.waitForFunction(() => document.getElementById("tk-table")!.dataset.shown === "4")
-    expect(await tableRows(page)).toEqual([1, 4, 7, 10])
+    await expect.poll(() => tableRows(page)).toEqual([1, 4, 7, 10])
     await page.selectOption('select[data-param="act"]', { label: "(any)" })
     await page.selectOption('select[aria-label="attribute"]', "system.run:tag:stage")
     await page.fill('input[aria-label="attribute contains"]', "BASE")
-    await page.waitForFunction(() => document.getElementById("tk-table")!.dataset.shown === "1")
-    expect(await tableRows(page)).toEqual([0])
+    await expect.poll(() => tableRows(page)).toEqual([0])
     await shoot(page, "trials-mlp-filtered")
     expect(errors).toEqual([])
     await page.close()
@@ -255,6 +249,41 @@ describe("refusals in the browser", () => {
       await page.close()
     } finally {
       await guarded.close()
+    }
+  }, 60_000)
+})
+
+describe("writes, with --allow-write", () => {
+  it("enqueues a configuration, edits notes and asks a running trial to stop from the pages", async () => {
+    const copy = path.join(dir, "writable.db")
+    await build(copy, path.join(dir, "artifacts-w"))
+    const rw = await serve(copy, { allowWrite: true })
+    try {
+      const { page, errors } = await open()
+      await page.goto(`${rw.base}/study/mlp`)
+      await page.waitForSelector("body[data-rendered=true]")
+      expect(await page.locator(".top .mode").innerText()).toBe("read-write")
+      await page.fill('#tk-enqueue input[name="lr"]', "0.002")
+      await page.selectOption('#tk-enqueue select[name="act"]', { label: "tanh" })
+      await page.click('#tk-enqueue button[type="submit"]')
+      await expect.poll(() => page.locator("#tk-enqueue .sub").last().innerText()).toMatch(/^enqueued as trial 12/)
+      await page.click("#tk-note button")
+      await page.fill("#tk-note textarea", `baseline sweep\n${PROBE}`)
+      await page.click('#tk-note button:has-text("Save")')
+      await expect.poll(() => page.locator("#tk-note .note-text").innerText()).toBe(`baseline sweep\n${PROBE}`)
+      // The enqueued trial reached the page live.
+      await page.waitForFunction(() => Array.from(document.querySelectorAll("#tk-recent li")).some((li) => li.textContent!.startsWith("#12 Waiting")))
+      await visit(page, "/study/mlp", rw.base)
+      await shoot(page, "study-mlp-write")
+      await page.goto(`${rw.base}/study/mlp/trial/11`)
+      await page.waitForSelector("body[data-rendered=true]")
+      await page.click('button:has-text("Ask the trial to stop")')
+      await expect.poll(() => page.locator("#tk-trial table.kv").first().innerText(), { timeout: 5000 }).toContain("stop\trequested")
+      await shoot(page, "trial-mlp-11-stop")
+      expect(errors).toEqual([])
+      await page.close()
+    } finally {
+      await rw.close()
     }
   }, 60_000)
 })

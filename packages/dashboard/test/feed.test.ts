@@ -25,7 +25,12 @@ const counted = (s: Storage.StorageService, withChanges: boolean) => {
 interface Event {
   readonly name: string
   readonly id: number
-  readonly data: { seq: number; summary: { trials: number; counts: Record<Trial.State, number> }; trials: Array<{ number: number; state: string }> }
+  readonly data: {
+    seq: number
+    summary: { trials: number; counts: Record<Trial.State, number> }
+    changed: number
+    trials: Array<{ id: number; number: number; state: string }>
+  }
 }
 
 const parse = (text: string): Array<Event> =>
@@ -35,11 +40,11 @@ const parse = (text: string): Array<Event> =>
   })
 
 /** Runs a study's event stream in the background; `events()` gives what arrived so far. */
-const listen = (feed: Feed.Feed, f: Feed.Followed, since: number | undefined) =>
+const listen = (feed: Feed.Feed, f: Feed.Followed, since: number | undefined, want?: Feed.Want) =>
   Effect.gen(function*() {
     let text = ""
     const decoder = new TextDecoder()
-    const fiber = yield* Effect.forkScoped(Stream.runForEach(feed.events(f, since), (chunk) => Effect.sync(() => void (text += decoder.decode(chunk)))))
+    const fiber = yield* Effect.forkScoped(Stream.runForEach(feed.events(f, since, want), (chunk) => Effect.sync(() => void (text += decoder.decode(chunk)))))
     return { events: () => parse(text), fiber }
   })
 
@@ -68,8 +73,11 @@ const scenario = (withChanges: boolean) =>
     expect(Feed.trialsOf(f).map((t) => t.state)).toEqual(["Complete", "Running"])
     const start = f.seq
 
-    // A page that loaded at `start` gets a hello with nothing to catch up on, then updates.
+    // A page that loaded at `start` gets a hello with nothing to catch up on, then updates; the
+    // study page asks for the last changed trial only, a trial's page for its trial only.
     const page = yield* listen(feed, f, start)
+    const latest = yield* listen(feed, f, start, { latest: 1 })
+    const own = yield* listen(feed, f, start, { trial: b.id })
     const hello = yield* waitFor(() => page.events()[0])
     expect(hello).toMatchObject({ name: "hello", id: start, data: { trials: [] } })
 
@@ -88,6 +96,19 @@ const scenario = (withChanges: boolean) =>
       return last !== undefined && last.data.summary.trials === 3 && last.data.summary.counts.Pruned === 1 ? e.slice(1) : undefined
     })
     expect(later.flatMap((e) => e.data.trials.map((t) => t.number)).sort()).toEqual([1, 2])
+    // Each of the study page's events has the full event's count and its last trial alone.
+    const full = page.events().filter((e) => e.name === "update")
+    const short = yield* waitFor(() => {
+      const u = latest.events().filter((e) => e.name === "update")
+      return u.length === full.length ? u : undefined
+    })
+    expect(short.map((e) => e.id)).toEqual(full.map((e) => e.id))
+    expect(short.map((e) => [e.data.changed, e.data.trials.map((t) => t.number)])).toEqual(
+      full.map((e) => [e.data.trials.length, e.data.trials.slice(-1).map((t) => t.number)])
+    )
+    const mine = own.events().filter((e) => e.name === "update")
+    expect(mine.map((e) => e.data.trials.map((t) => t.number))).toEqual(mine.map((e) => (e.data.trials.length === 0 ? [] : [1])))
+    expect(mine.flatMap((e) => e.data.trials.map((t) => t.state))).toContain("Pruned")
     expect(Feed.trialsOf(f).map((t) => t.state)).toEqual(["Complete", "Pruned", "Running"])
 
     // A page that reconnects from `start` catches up on every trial changed since, once.
@@ -99,6 +120,8 @@ const scenario = (withChanges: boolean) =>
     const ahead = yield* listen(feed, f, f.seq + 100)
     expect((yield* waitFor(() => ahead.events()[0])).name).toBe("reset")
     yield* Fiber.interrupt(page.fiber)
+    yield* Fiber.interrupt(latest.fiber)
+    yield* Fiber.interrupt(own.fiber)
     yield* Fiber.interrupt(again.fiber)
     yield* Fiber.interrupt(ahead.fiber)
     yield* base.finishTrial(c.id, { state: "Failed" })

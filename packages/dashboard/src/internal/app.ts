@@ -209,8 +209,13 @@ export const make = (feed: Feed, config: Config) => {
         const f = yield* followed
         const req = yield* request
         // A reconnecting EventSource says where it was; a page that just loaded, with ?since=.
-        const since = numberParam(req.headers["last-event-id"]) ?? numberParam(urlOf(req).searchParams.get("since") ?? undefined)
-        return HttpServerResponse.stream(feed.events(f, since), {
+        const query = urlOf(req).searchParams
+        const since = numberParam(req.headers["last-event-id"]) ?? numberParam(query.get("since") ?? undefined)
+        // ?latest=N: only the N trials that changed last; ?trial=ID: only that trial.
+        const latest = numberParam(query.get("latest") ?? undefined)
+        const trial = numberParam(query.get("trial") ?? undefined)
+        const want = { ...(latest === undefined ? {} : { latest }), ...(trial === undefined ? {} : { trial }) }
+        return HttpServerResponse.stream(feed.events(f, since, want), {
           contentType: "text/event-stream",
           headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
         })

@@ -6,10 +6,19 @@ import { type Storage, type StorageError, type StudyNotFound, Trial } from "@tun
 import { Effect, PubSub, Schedule, type Scope, Stream } from "effect"
 import { type Row, rowOf, type Summary, summaryOf } from "./rows.js"
 
-/** A published change: the counter it brings readers to, and its server-sent event's data. */
+/** A published change: the counter it brings readers to, and the trials that changed, in order. */
 export interface Update {
   readonly seq: number
-  readonly data: string
+  readonly summary: Summary
+  readonly trials: ReadonlyArray<Trial.FrozenTrial>
+  /** Its server-sent event's data with every trial, made for the first page that wants it. */
+  full?: string
+}
+
+/** Which changed trials a page wants: all (the table), the latest few (the study page), or one (a trial's page). */
+export interface Want {
+  readonly latest?: number
+  readonly trial?: number
 }
 
 /** A followed study: its trials as last read. */
@@ -39,7 +48,7 @@ export interface Feed {
   /** Every study's summary. */
   readonly studies: Effect.Effect<ReadonlyArray<Summary>, StorageError>
   /** The server-sent events of a study: its changes after `since` (or a hello), then each update. */
-  readonly events: (f: Followed, since: number | undefined) => Stream.Stream<Uint8Array>
+  readonly events: (f: Followed, since: number | undefined, want?: Want) => Stream.Stream<Uint8Array>
   /** Reads a study's changes now (after a write of the dashboard's own). */
   readonly refresh: (f: Followed) => Effect.Effect<void, StorageError>
 }
@@ -73,8 +82,13 @@ const encoder = new TextEncoder()
 
 const event = (name: string, seq: number, data: string) => encoder.encode(`event: ${name}\nid: ${seq}\ndata: ${data}\n\n`)
 
-const payload = (f: Followed, trials: ReadonlyArray<Trial.FrozenTrial>) =>
-  JSON.stringify({ seq: f.seq, summary: summary(f), trials: rowsOf(f, trials) })
+/** An event's data: the counter, the study's summary, how many trials changed and the rows wanted. */
+const payload = (f: Followed, seq: number, s: Summary, trials: ReadonlyArray<Trial.FrozenTrial>, want: Want = {}) => {
+  const rows = want.trial !== undefined ? trials.filter((t) => t.id === want.trial) : want.latest !== undefined ? trials.slice(Math.max(0, trials.length - want.latest)) : trials
+  return JSON.stringify({ seq, summary: s, changed: trials.length, trials: rowsOf(f, rows) })
+}
+
+const wantsAll = (w: Want) => w.latest === undefined && w.trial === undefined
 
 /**
  * Without `changedTrials`, a backend is read whole and compared: a finished trial never changes,
@@ -111,7 +125,7 @@ export const make = (storage: Storage.StorageService, options: { readonly pollMs
           f.seq = c.seq
           f.sorted = undefined
           f.summary = undefined
-          return f.subscribers === 0 ? Effect.void : PubSub.publish(f.pubsub, { seq: f.seq, data: payload(f, c.trials) })
+          return f.subscribers === 0 ? Effect.void : PubSub.publish(f.pubsub, { seq: f.seq, summary: summary(f), trials: c.trials })
         }))
     const refresh = (f: Followed) => f.lock.withPermits(1)(read(f))
 
@@ -154,7 +168,7 @@ export const make = (storage: Storage.StorageService, options: { readonly pollMs
     const studies = Effect.flatMap(storage.listStudies(), (infos) =>
       Effect.forEach(infos, (info) => Effect.map(fresh(info), summary)))
 
-    const events = (f: Followed, since: number | undefined): Stream.Stream<Uint8Array> =>
+    const events = (f: Followed, since: number | undefined, want: Want = {}): Stream.Stream<Uint8Array> =>
       Stream.unwrapScoped(
         Effect.gen(function*() {
           const queue = yield* PubSub.subscribe(f.pubsub)
@@ -167,9 +181,11 @@ export const make = (storage: Storage.StorageService, options: { readonly pollMs
             : event(
               "hello",
               f.seq,
-              payload(f, since === undefined ? [] : trialsOf(f).filter((t) => (f.changedAt.get(t.id) ?? 0) > since))
+              payload(f, f.seq, summary(f), since === undefined ? [] : trialsOf(f).filter((t) => (f.changedAt.get(t.id) ?? 0) > since), want)
             )
-          const updates = Stream.fromQueue(queue).pipe(Stream.map((u) => event("update", u.seq, u.data)))
+          // Pages that want every changed trial share one text of each update.
+          const text = (u: Update) => (wantsAll(want) ? (u.full ??= payload(f, u.seq, u.summary, u.trials)) : payload(f, u.seq, u.summary, u.trials, want))
+          const updates = Stream.fromQueue(queue).pipe(Stream.map((u) => event("update", u.seq, text(u))))
           // A comment now and then: proxies keep the stream open, and a closed page is noticed.
           const pings = Stream.fromSchedule(Schedule.spaced("15 seconds")).pipe(Stream.map(() => encoder.encode(": ping\n\n")))
           return Stream.concat(Stream.make(first), Stream.merge(updates, pings))

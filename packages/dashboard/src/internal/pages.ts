@@ -40,8 +40,8 @@ export const render = (p: Page, c: Chrome): string =>
 <title>${p.title} · tunekit</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/dashboard.css?v=${c.version}">
-${p.charts ? html`<script src="${c.echarts}" defer></script>` : ""}
 <script src="/static/dashboard.js?v=${c.version}" defer></script>
+${p.charts ? html`<script src="${c.echarts}" id="tk-echarts" async></script>` : ""}
 </head>
 <body data-page="${p.page}" data-write="${c.write ? "true" : "false"}">
 <header class="top">
@@ -113,7 +113,7 @@ export const trial = (name: string, number: number, data: unknown): Page => ({
   crumbs: [["Studies", "/"], [name, studyHref(name)], ["Trials", `${studyHref(name)}/trials`], [`Trial ${number}`, undefined]],
   data,
   charts: true,
-  body: html`<h1>Trial ${number} <span class="state" id="tk-state"></span></h1>
+  body: html`<h1>Trial ${number} <span id="tk-state"></span></h1>
 <div id="tk-trial"></div>`
 })
 
