@@ -156,6 +156,10 @@ export const main = async (args: ReadonlyArray<string>) => {
   const rows: Array<Array<unknown>> = []
   try {
     for (const backend of backends) {
+      // A first, unmeasured study, so that the first size does not pay for the process warming up.
+      const warm = await backend.fresh()
+      await timeTrials(warm.layer, 200)
+      await warm.drop()
       const costs: Array<number> = []
       for (const size of sizes) {
         const store = await backend.fresh()

@@ -1,6 +1,7 @@
 // Which PostgreSQL client the storage should use (issue 13): node-postgres (pg) called directly,
 // each call an Effect.tryPromise as in @tunekit/postgres, against @effect/sql-pg (which runs on pg
-// too, through Effect's statement compiler, spans and a pool of its own). Both run the storage's
+// too, through Effect's statement compiler, spans and a pool of its own, and sends every statement
+// unnamed); and pg with named (prepared) statements, as the storage sends them. All run the storage's
 // hot path, the same SQL text on the same tables: create a trial (the counter and the insert in
 // one statement), report two metrics (upserts), finish it. Rounds alternate between the clients;
 // the figure is the median time of one trial's statements.
@@ -51,9 +52,12 @@ const hotPath = (query: Query, studyId: number, trials: number) =>
     return times
   })
 
-const direct = (url: string): { run: Runner; close: () => Promise<void> } => {
+/** pg directly; `prepared`: each statement named, so parsed and planned once per connection. */
+const direct = (url: string, prepared: boolean): { run: Runner; close: () => Promise<void> } => {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
-  const query: Query = (text, values) => Effect.tryPromise(async () => (await pool.query(text, values as Array<unknown>)).rows)
+  const names = new Map([CREATE, REPORT, FINISH].map((text, i) => [text, `bench_${i}`]))
+  const query: Query = (text, values) =>
+    Effect.tryPromise(async () => (await pool.query({ text, values: values as Array<unknown>, ...(prepared ? { name: names.get(text) } : {}) })).rows)
   return { run: (studyId, trials) => Effect.runPromise(hotPath(query, studyId, trials)), close: () => pool.end() }
 }
 
@@ -83,8 +87,8 @@ export const main = async (args: ReadonlyArray<string>) => {
     const storage = await Effect.runPromise(Postgres.make(url))
     const study = await Effect.runPromise(storage.createStudy(`pg-client-${process.pid}`, { directions: ["minimize"] }))
     await Effect.runPromise(storage.close)
-    const clients = { pg: direct(url), "@effect/sql-pg": effectSqlPg(url) } as const
-    const times: Record<keyof typeof clients, Array<number>> = { pg: [], "@effect/sql-pg": [] }
+    const clients = { pg: direct(url, false), "@effect/sql-pg": effectSqlPg(url), "pg, prepared": direct(url, true) } as const
+    const times: Record<keyof typeof clients, Array<number>> = { pg: [], "@effect/sql-pg": [], "pg, prepared": [] }
     // A warm-up round each, then alternating rounds.
     for (const c of Object.values(clients)) await c.run(study.id, 50)
     for (let r = 0; r < rounds; r++) {
