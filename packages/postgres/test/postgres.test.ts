@@ -99,6 +99,31 @@ describe("PostgreSQL storage with concurrent workers", () => {
   })
 })
 
+describe("PostgreSQL history reads", () => {
+  it("never goes back in time when reads of one study overlap in a process", async () => {
+    const url = await fresh()
+    const [writer, reader] = await Promise.all([open(url), open(url)])
+    const st = await run(writer.createStudy("s", { directions: ["minimize"] }))
+    const ids: Array<number> = []
+    for (let i = 0; i < 30; i++) ids.push((await run(writer.createTrial(st.id, { state: "Running" }))).id)
+    let writing = true
+    const seen: Array<number> = []
+    const readers = Array.from({ length: 6 }, async () => {
+      while (writing) {
+        const trials = await run(reader.getTrials(st.id))
+        seen.push(trials.filter((t) => t.state === "Complete").length)
+      }
+    })
+    for (const id of ids) await run(writer.finishTrial(id, { state: "Complete", values: [1] }))
+    writing = false
+    await Promise.all(readers)
+    // In the order reads returned, the count of finished trials never drops.
+    expect(seen.every((n, i) => i === 0 || n >= seen[i - 1])).toBe(true)
+    expect((await run(reader.getTrials(st.id))).every((t) => t.state === "Complete")).toBe(true)
+    await closeAll([writer, reader])
+  })
+})
+
 describe("PostgreSQL parameter registry", () => {
   it("refuses a conflicting distribution before registering anything, in this process and in another", async () => {
     const url = await fresh()

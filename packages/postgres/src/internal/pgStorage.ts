@@ -179,6 +179,14 @@ const build = (
     return row
   }
 
+  const turns = new Map<number, Promise<unknown>>()
+  /** Runs `f` after the reads of the study that this process began before it. */
+  const inTurn = <A>(studyId: number, f: () => Promise<A>): Promise<A> => {
+    const next = (turns.get(studyId) ?? Promise.resolve()).then(f)
+    turns.set(studyId, next.catch(() => undefined))
+    return next
+  }
+
   // Each study's history as last read, marked with the horizon of the snapshot it was read in.
   const caches = new Map<number, StorageBackend.HistoryCache<string>>()
   const cacheOf = (studyId: number) => {
@@ -475,19 +483,22 @@ const build = (
         }),
     getTrial: (trialId) => call<Trial.FrozenTrial, TrialStateError>("getTrial", async () => toFrozen(await trialRow(pool, trialId))),
     getTrials: (studyId, options) =>
-      call("getTrials", async () => {
-        const cache = cacheOf(studyId)
-        // The rows changed at or past the last horizon, and this snapshot's horizon, in one read.
-        const rows = await q<Row & { horizon: string }>(
-          pool,
-          `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
-           LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
-          [studyId, cache.mark]
-        )
-        for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
-        cache.mark = rows[0].horizon
-        return cache.trials(options?.states)
-      }),
+      call("getTrials", () =>
+        // One read of a study at a time in this process: a read that began earlier (an older
+        // snapshot) never lands after a later one and puts older versions back.
+        inTurn(studyId, async () => {
+          const cache = cacheOf(studyId)
+          // The rows changed at or past the last horizon, and this snapshot's horizon, in one read.
+          const rows = await q<Row & { horizon: string }>(
+            pool,
+            `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
+             LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
+            [studyId, cache.mark]
+          )
+          for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
+          cache.mark = rows[0].horizon
+          return cache.trials(options?.states)
+        })),
     heartbeats: (studyId) =>
       call("heartbeats", async () => {
         const out = new Map<number, number>()
