@@ -362,7 +362,36 @@ export const bestOf = (trials: ReadonlyArray<FrozenTrial>, direction: Direction)
 /** The complete trials no other complete trial dominates. */
 export const paretoFrontOf = (trials: ReadonlyArray<FrozenTrial>, directions: ReadonlyArray<Direction>): ReadonlyArray<FrozenTrial> => {
   const done = trials.filter((t) => t.state === "Complete" && t.values !== undefined)
-  return done.filter((t) => !done.some((o) => o !== t && dominates(o.values!, t.values!, directions)))
+  // Values to minimize, so that a dominating point sorts before every point it dominates.
+  const cost = (t: FrozenTrial) => directions.map((d, i) => (d === "minimize" ? t.values![i] : -t.values![i]))
+  if (directions.length === 1) {
+    const best = Math.min(...done.map((t) => cost(t)[0]))
+    return done.filter((t) => cost(t)[0] === best)
+  }
+  // Lexicographic order, then a sweep against the front found so far (Kung, Luccio & Preparata
+  // 1975): a point dominated by anything is dominated by a point of the front before it. Equal
+  // points are one candidate, so many ties cost no more than one.
+  const groups = new Map<string, { readonly cost: ReadonlyArray<number>; readonly trials: Array<FrozenTrial> }>()
+  for (const t of done) {
+    const c = cost(t)
+    const key = c.join(",")
+    const g = groups.get(key)
+    if (g) g.trials.push(t)
+    else groups.set(key, { cost: c, trials: [t] })
+  }
+  const minimize = directions.map(() => "minimize" as const)
+  const order = [...groups.values()].sort((a, b) => {
+    for (let i = 0; i < a.cost.length; i++) if (a.cost[i] !== b.cost[i]) return a.cost[i] - b.cost[i]
+    return 0
+  })
+  const front: Array<ReadonlyArray<number>> = []
+  const kept = new Set<FrozenTrial>()
+  for (const g of order) {
+    if (front.some((f) => dominates(f, g.cost, minimize))) continue
+    front.push(g.cost)
+    for (const t of g.trials) kept.add(t)
+  }
+  return done.filter((t) => kept.has(t))
 }
 
 const makeHandle = <A>(

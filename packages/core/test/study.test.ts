@@ -297,6 +297,21 @@ describe("Study.optimize", () => {
     expect(r.paretoFront.length).toBe(20)
   })
 
+  test.prop([
+    fc.array(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }), { maxLength: 60 }),
+    fc.array(fc.constantFrom("minimize" as const, "maximize" as const), { minLength: 1, maxLength: 3 })
+  ])("the Pareto front is the trials no other complete trial dominates (ties included)", (values, directions) => {
+    const trials = values.map((v, i) => ({ ...Trial.make({ id: i, number: i, state: i % 7 === 3 ? "Failed" as const : "Complete" as const }), values: v.slice(0, directions.length) }))
+    const done = trials.filter((t) => t.state === "Complete")
+    const naive = done.filter((t) => !done.some((o) => o !== t && Study.dominates(o.values, t.values, directions)))
+    expect(Study.paretoFrontOf(trials, directions).map((t) => t.number)).toEqual(naive.map((t) => t.number))
+  })
+
+  it("finds the front of 100,000 equal trials at once", () => {
+    const trials = Array.from({ length: 100_000 }, (_, i) => ({ ...Trial.make({ id: i, number: i, state: "Complete" }), values: [1, 2] }))
+    expect(Study.paretoFrontOf(trials, ["minimize", "maximize"])).toHaveLength(100_000)
+  })
+
   it("reports bad options as typed errors", async () => {
     const bad = [
       Study.optimize({ study: "a", objective: () => 1, concurrency: 0 }),
