@@ -36,6 +36,7 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as App from "./internal/app.js"
 import * as Feed from "./internal/feed.js"
+import * as Plots from "./internal/plots.js"
 import * as Security from "./internal/security.js"
 
 /** Options of the dashboard. */
@@ -54,8 +55,9 @@ export interface Options {
   /** How often the studies with a page open are read for changes, in ms (default 500). */
   readonly pollMs?: number
   /**
-   * How often at most a study page redraws its plots while the study changes, in ms (default
-   * 2000); a page also spends at most a twentieth of its time redrawing.
+   * How often at most a study page redraws its plots while the study keeps changing, in ms
+   * (default 5000; the first change after a quiet spell is drawn at once); a page also spends at
+   * most a twentieth of its time redrawing.
    */
   readonly plotRefreshMs?: number
 }
@@ -122,10 +124,11 @@ export const start = (options: Options = {}): Effect.Effect<Running, DashboardEr
     yield* server.serve(App.make(feed, {
       write: allowWrite,
       policy: Security.policy(host, port, token),
-      plotRefreshMs: options.plotRefreshMs ?? 2000
+      plotRefreshMs: options.plotRefreshMs ?? 5000
     }))
-    // Every study is read once in the background, so that the first page opened finds them read.
-    yield* Effect.forkScoped(Effect.catchAll(feed.studies, (e) => Effect.logWarning(`dashboard: reading the studies failed: ${e.message}`)))
+    // Every study is read once in the background, and the first screen of the five most recently
+    // active studies' pages drawn, so that the first pages opened find them ready.
+    yield* Effect.forkScoped(Effect.catchAll(Plots.warm(feed, 5, 4), (e) => Effect.logWarning(`dashboard: reading the studies failed: ${e.message}`)))
     const url = `http://${shown(host)}:${port}/${token === undefined ? "" : `?token=${encodeURIComponent(token)}`}`
     return { url, host, port, token, allowWrite }
   })

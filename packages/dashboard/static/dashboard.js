@@ -129,13 +129,19 @@
     resizeTimer = setTimeout(() => charts.forEach((c) => c.resize()), 150)
   })
 
-  // ECharts (1 MB) loads beside this script, so that the page asks for its plots while the
-  // browser reads it; drawing waits for it.
+  // ECharts (1 MB) is loaded once the page has asked for its plots (see the end), so that the
+  // server computes them while the browser reads it; drawing waits for it.
+  let echartsLoaded
   const echartsReady = new Promise((resolve, reject) => {
-    const tag = byId("tk-echarts")
-    if (!tag || window.echarts) return resolve()
-    tag.addEventListener("load", () => resolve())
-    tag.addEventListener("error", () => reject(new Error("ECharts did not load")))
+    echartsLoaded = () => {
+      const src = document.body.dataset.echarts
+      if (!src || window.echarts) return resolve()
+      const tag = document.createElement("script")
+      tag.src = src
+      tag.addEventListener("load", () => resolve())
+      tag.addEventListener("error", () => reject(new Error("ECharts did not load")))
+      document.head.append(tag)
+    }
   })
 
   /** Draws a server's plot ({option, height} or {note}) into a box; resolves once it is drawn. */
@@ -161,8 +167,11 @@
         charts.set(box, chart)
       } else chart.resize()
       chart.off("finished")
+      const started = performance.now()
       chart.on("finished", () => {
         chart.off("finished")
+        // Kept for the benchmark: what each chart took to draw.
+        ;(window.__tk.draws ??= []).push([drawn.option.title && drawn.option.title.text, Math.round(started), Math.round(performance.now() - started)])
         resolve()
       })
       chart.setOption(drawn.option, { notMerge: true })
@@ -345,11 +354,12 @@
       }
     }
 
-    // Two plots are fetched and drawn at a time: the page stays responsive while many load.
+    // Four plots are fetched and drawn at a time (a first screen's worth: the server computes the
+    // next while the browser draws one), so that the page stays responsive while many load.
     const queue = []
     let active = 0
     const next = () => {
-      while (active < 2 && queue.length > 0) {
+      while (active < 4 && queue.length > 0) {
         active++
         queue.shift()().finally(() => {
           active--
@@ -919,6 +929,9 @@
       problem(e.message)
     }
   }
+  // The first screen's plots are asked for (in the next frame, where the study page sees what is
+  // in view): now ECharts.
+  requestAnimationFrame(() => setTimeout(echartsLoaded, 0))
   if (page === "studies" || page === "trials" || page === "error") {
     requestAnimationFrame(() => {
       window.__tk.firstRender = performance.now()

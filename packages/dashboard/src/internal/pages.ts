@@ -41,9 +41,8 @@ export const render = (p: Page, c: Chrome): string =>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/dashboard.css?v=${c.version}">
 <script src="/static/dashboard.js?v=${c.version}" defer></script>
-${p.charts ? html`<script src="${c.echarts}" id="tk-echarts" async></script>` : ""}
 </head>
-<body data-page="${p.page}" data-write="${c.write ? "true" : "false"}">
+<body data-page="${p.page}" data-write="${c.write ? "true" : "false"}"${p.charts ? html` data-echarts="${c.echarts}"` : ""}>
 <header class="top">
   <a class="brand" href="/">tunekit</a>
   <nav class="crumbs">${p.crumbs.map(([label, href]) => (href === undefined ? html`<span>${label}</span>` : html`<a href="${href}">${label}</a>`))}</nav>

@@ -1,10 +1,10 @@
 // The plots of the pages: @tunekit/plots' data (Kind: which plots apply, and their data) rendered
 // to ECharts options for the browser. Each option is computed from the trials the feed holds, once
 // per change of the study, and kept as JSON text for every page that asks.
-import type { Storage, Trial } from "@tunekit/core"
+import type { Storage, StorageError, Trial } from "@tunekit/core"
 import { Intermediate, Kind, Plot, Rungs, Source } from "@tunekit/plots"
 import { Effect, Either } from "effect"
-import { derive, type Followed, trialsOf } from "./feed.js"
+import { derive, type Feed, type Followed, trialsOf } from "./feed.js"
 import { objectivesOf } from "./rows.js"
 
 /** What a page asks of a plot. */
@@ -59,7 +59,14 @@ const lighten = (option: Plot.EChartsOption) => {
       d !== null && typeof d === "object" && !Array.isArray(d) && Object.keys(d).every((k) => k === "name" || k === "value") ? (d as { value: unknown }).value : d
     )
     if (series.type === "scatter" && !coloured) series.large = true
+    // A step line (the best value so far) needs only the points where it changes, and its end.
+    if (series.type === "line" && series.step !== undefined) series.data = stepsOnly(series.data as Array<unknown>)
   }
+}
+
+const stepsOnly = (data: ReadonlyArray<unknown>): Array<unknown> => {
+  const y = (d: unknown) => (Array.isArray(d) ? d[1] : undefined)
+  return data.filter((d, i) => i === 0 || i === data.length - 1 || y(d) === undefined || y(d) !== y(data[i - 1]))
 }
 
 const draw = (data: Effect.Effect<Plot.Data, { readonly message: string }>, width: number | undefined, note?: string): Drawn =>
@@ -155,6 +162,25 @@ export const kinds = (f: Followed): Array<{ readonly kind: Kind.Name; readonly a
       const why = Kind.check(kind, source, rungs === undefined ? {} : { rungs })
       return why === undefined ? { kind, applies: true } : { kind, applies: false, note: why }
     })
+  })
+
+/**
+ * Reads every study and draws the first screen of the pages of the most recently active ones
+ * (their first `plots` plots that apply), one after another, letting requests through between
+ * them: the first page a user opens after starting the dashboard finds them drawn.
+ */
+export const warm = (feed: Feed, studies: number, plots: number): Effect.Effect<void, StorageError> =>
+  Effect.gen(function*() {
+    const all = yield* feed.studies
+    const recent = [...all].sort((a, b) => b.lastActive - a.lastActive).slice(0, studies)
+    for (const s of recent) {
+      const f = yield* Effect.catchTag(feed.study(s.name), "StudyNotFound", () => Effect.succeed(undefined))
+      if (f === undefined) continue
+      for (const k of kinds(f).filter((k) => k.applies).slice(0, plots)) {
+        yield* Effect.yieldNow()
+        plot(f, { kind: k.kind })
+      }
+    }
   })
 
 /** Several studies overlaid (history, EDF) for the comparison page. */
