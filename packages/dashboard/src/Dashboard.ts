@@ -52,7 +52,7 @@ export interface Options {
    * Default: none on the loopback, a random one on any other address.
    */
   readonly token?: string
-  /** How often the studies with a page open are read for changes, in ms (default 500). */
+  /** How often the studies with a page open are read for changes, in ms (default 1000). */
   readonly pollMs?: number
   /**
    * How often at most a study page redraws its plots while the study keeps changing, in ms
@@ -110,7 +110,7 @@ export const start = (options: Options = {}): Effect.Effect<Running, DashboardEr
     const host = options.host ?? "127.0.0.1"
     const token = options.token ?? (Security.isLoopback(host) ? undefined : Security.newToken())
     const storage = yield* Storage.Storage
-    const feed = yield* Feed.make(storage, { pollMs: options.pollMs ?? 500 })
+    const feed = yield* Feed.make(storage, { pollMs: options.pollMs ?? 1000 })
     const node = http.createServer()
     const server = yield* NodeHttpServer.make(() => node, { port: options.port ?? 8080, host }).pipe(
       Effect.mapError((e) =>

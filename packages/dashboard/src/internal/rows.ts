@@ -1,7 +1,6 @@
 // What the pages show of trials and studies, as compact JSON: a trial's row (the table's and a live
 // update's unit: no learning curve, attributes only when they are scalars) and a study's summary.
-import { type Storage, Study, Trial } from "@tunekit/core"
-import { Option } from "effect"
+import { type Storage, Trial } from "@tunekit/core"
 
 /** A scalar as rows carry it: long strings are cut (the trial page has them whole). */
 export type Scalar = string | number | boolean | null
@@ -89,22 +88,29 @@ export const STATES: ReadonlyArray<Trial.State> = ["Running", "Waiting", "Comple
 export const objectivesOf = (info: Storage.StudyInfo): Array<string> =>
   info.directions.map((_, i) => info.metrics[i] ?? (info.directions.length === 1 ? "value" : `value ${i}`))
 
-/** A study's summary from its trials. */
-export const summaryOf = (info: Storage.StudyInfo, trials: ReadonlyArray<Trial.FrozenTrial>, seq: number): Summary => {
+/** A study's summary from its trials (in any order: ties of the best value go to the lowest number). */
+export const summaryOf = (info: Storage.StudyInfo, trials: Iterable<Trial.FrozenTrial>, seq: number): Summary => {
   const counts = { Running: 0, Waiting: 0, Complete: 0, Pruned: 0, Failed: 0 } as Record<Trial.State, number>
   let lastActive = info.createdAt
+  let total = 0
+  let best: Trial.FrozenTrial | undefined
+  const sign = info.directions[0] === "maximize" ? -1 : 1
   for (const t of trials) {
+    total++
     counts[t.state]++
     const at = t.finishedAt ?? t.startedAt
     if (at !== undefined && at > lastActive) lastActive = at
+    if (info.directions.length === 1 && t.state === "Complete" && t.values !== undefined) {
+      const d = best === undefined ? -1 : sign * (t.values[0] - best.values![0])
+      if (d < 0 || (d === 0 && t.number < best!.number)) best = t
+    }
   }
-  const best = info.directions.length === 1 ? Option.getOrUndefined(Study.bestOf(trials, info.directions[0])) : undefined
   const tracked = info.systemAttrs["run:status"]
   const state = counts.Running > 0
     ? "running"
     : typeof tracked === "string" && tracked !== "RUNNING"
     ? tracked.toLowerCase()
-    : trials.length === 0
+    : total === 0
     ? "empty"
     : "idle"
   return {
@@ -112,7 +118,7 @@ export const summaryOf = (info: Storage.StudyInfo, trials: ReadonlyArray<Trial.F
     directions: info.directions,
     objectives: objectivesOf(info),
     state,
-    trials: trials.length,
+    trials: total,
     counts,
     best: best === undefined ? null : { number: best.number, values: best.values! },
     lastActive,
