@@ -189,7 +189,7 @@
     const sync = () => {
       button.disabled = picked.size < 2
     }
-    const bestText = (s) => (s.best === null ? "–" : `${s.best.values.map(fmt).join(", ")} (#${s.best.number})`)
+    const bestText = (s) => (s.best !== null ? `${s.best.values.map(fmt).join(", ")} (#${s.best.number})` : s.front !== null ? `front of ${count(s.front)}` : "–")
     const render = (studies) => {
       byId("tk-empty").hidden = studies.length > 0
       body.replaceChildren(
@@ -258,6 +258,7 @@
         s.best === null
           ? null
           : el("span", {}, "best: ", el("b", {}, s.best.values.map(fmt).join(", ")), " at ", el("a", { href: trialHref(name, s.best.number) }, `trial ${s.best.number}`)),
+        s.front === null ? null : el("span", {}, "Pareto front: ", el("b", {}, count(s.front)), ` trial${s.front === 1 ? "" : "s"}`),
         el("span", { title: when(s.lastActive) }, `last active ${ago(s.lastActive)}`))
     )
   }
@@ -906,7 +907,7 @@
         el("td", { class: "num" }, count(s.counts.Complete)),
         el("td", { class: "num" }, count(s.counts.Pruned)),
         el("td", { class: "num" }, count(s.counts.Failed)),
-        el("td", { class: "num" }, s.best === null ? "–" : `${s.best.values.map(fmt).join(", ")} (#${s.best.number})`),
+        el("td", { class: "num" }, s.best !== null ? `${s.best.values.map(fmt).join(", ")} (#${s.best.number})` : s.front !== null ? `front of ${count(s.front)}` : "–"),
         el("td", { title: when(s.lastActive) }, ago(s.lastActive)))))
       await Promise.all(d.plots.map((p) => {
         const box = el("div", { class: "chart" })

@@ -216,16 +216,15 @@ describe("refusals in the browser", () => {
     // response events); the DevTools protocol sees the status the dashboard sent.
     const cdp = await browser.context.newCDPSession(page)
     await cdp.send("Network.enable")
+    // The two events of a request may come in either order.
     const urls = new Map<string, string>()
-    const statuses: Array<[string, number]> = []
+    const codes = new Map<string, number>()
     cdp.on("Network.requestWillBeSent", (e) => void urls.set(e.requestId, e.request.url))
-    cdp.on("Network.responseReceivedExtraInfo", (e) => {
-      const url = urls.get(e.requestId)
-      if (url?.startsWith(target)) statuses.push([new URL(url).pathname, e.statusCode ?? 0])
-    })
+    cdp.on("Network.responseReceivedExtraInfo", (e) => void codes.set(e.requestId, e.statusCode ?? 0))
+    const statuses = () =>
+      [...codes].flatMap(([id, code]) => (urls.get(id)?.startsWith(target) ? [[new URL(urls.get(id)!).pathname, code]] : [])).sort()
     await page.goto(`http://localhost:${port}/`)
-    await expect.poll(() => statuses.length, { timeout: 5000 }).toBe(2)
-    expect(statuses.sort()).toEqual([["/api/studies", 403], ["/api/study/mlp/events", 403]])
+    await expect.poll(statuses, { timeout: 10_000 }).toEqual([["/api/studies", 403], ["/api/study/mlp/events", 403]])
     await page.close()
     evil.closeAllConnections()
     await new Promise((r) => evil.close(r))

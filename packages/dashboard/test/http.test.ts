@@ -45,7 +45,9 @@ describe("pages and JSON", () => {
     const studies = await (await get(readOnly.base, "/api/studies")).json()
     expect(studies.studies.map((s: { name: string }) => s.name)).toEqual(["mlp", "multi", "pbt", "asha", PROBE])
     const mlp = studies.studies[0]
-    expect(mlp).toMatchObject({ state: "running", trials: 12, counts: { Complete: 7, Pruned: 3, Failed: 1, Running: 1, Waiting: 0 }, best: { number: 10 } })
+    expect(mlp).toMatchObject({ state: "running", trials: 12, counts: { Complete: 7, Pruned: 3, Failed: 1, Running: 1, Waiting: 0 }, best: { number: 10 }, front: null })
+    // Two objectives, each trial trading one for the other: every trial is on the front.
+    expect(studies.studies[1]).toMatchObject({ name: "multi", best: null, front: 20 })
 
     const trial = await (await get(readOnly.base, "/api/study/mlp/trial/6")).json()
     expect(trial.failure).toMatchObject({ tag: "OutOfMemory", stack: expect.stringContaining("at train (train.ts:42:11)") })

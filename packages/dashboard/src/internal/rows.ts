@@ -1,6 +1,6 @@
 // What the pages show of trials and studies, as compact JSON: a trial's row (the table's and a live
 // update's unit: no learning curve, attributes only when they are scalars) and a study's summary.
-import { type Storage, Trial } from "@tunekit/core"
+import { type Storage, Study, Trial } from "@tunekit/core"
 
 /** A scalar as rows carry it: long strings are cut (the trial page has them whole). */
 export type Scalar = string | number | boolean | null
@@ -75,6 +75,8 @@ export interface Summary {
   readonly counts: Readonly<Record<Trial.State, number>>
   /** The best complete trial of a single objective. */
   readonly best: { readonly number: number; readonly values: ReadonlyArray<number> } | null
+  /** How many complete trials are on the Pareto front, with several objectives. */
+  readonly front: number | null
   /** The latest start or end of a trial (ms since epoch), or the study's creation. */
   readonly lastActive: number
   readonly created: number
@@ -94,12 +96,14 @@ export const summaryOf = (info: Storage.StudyInfo, trials: Iterable<Trial.Frozen
   let lastActive = info.createdAt
   let total = 0
   let best: Trial.FrozenTrial | undefined
+  const complete: Array<Trial.FrozenTrial> = []
   const sign = info.directions[0] === "maximize" ? -1 : 1
   for (const t of trials) {
     total++
     counts[t.state]++
     const at = t.finishedAt ?? t.startedAt
     if (at !== undefined && at > lastActive) lastActive = at
+    if (info.directions.length > 1 && t.state === "Complete") complete.push(t)
     if (info.directions.length === 1 && t.state === "Complete" && t.values !== undefined) {
       const d = best === undefined ? -1 : sign * (t.values[0] - best.values![0])
       if (d < 0 || (d === 0 && t.number < best!.number)) best = t
@@ -121,6 +125,7 @@ export const summaryOf = (info: Storage.StudyInfo, trials: Iterable<Trial.Frozen
     trials: total,
     counts,
     best: best === undefined ? null : { number: best.number, values: best.values! },
+    front: info.directions.length > 1 ? Study.paretoFrontOf(Array.from(complete), info.directions).length : null,
     lastActive,
     created: info.createdAt,
     seq
