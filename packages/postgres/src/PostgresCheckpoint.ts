@@ -80,3 +80,21 @@ export const layer = (input: string | Options): Layer.Layer<Checkpoint.Checkpoin
       return policy === false ? store : Retention.make(store, policy ?? Retention.defaults)
     })
   )
+
+/**
+ * The checkpoint store a name gives, as the `tunekit` facade and `tunekit worker` read one: in
+ * PostgreSQL for a `postgres://` URL (reachable from every worker), else files in that folder; with
+ * the default retention policy unless `retention` says otherwise.
+ *
+ * @example
+ * import { PostgresCheckpoint } from "@tunekit/postgres"
+ * const shared = PostgresCheckpoint.layerNamed("postgres://tunekit@db/studies")
+ * const local = PostgresCheckpoint.layerNamed("checkpoints", { retention: { keepLast: 1, keepBest: 3 } })
+ */
+export const layerNamed = (
+  where: string,
+  options: { readonly retention?: Retention.Policy | false } = {}
+): Layer.Layer<Checkpoint.Checkpoint, Checkpoint.CheckpointError> =>
+  Connection.isUrl(where)
+    ? layer({ url: where, ...options })
+    : Checkpoint.layer({ directory: where, ...options })

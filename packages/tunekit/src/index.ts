@@ -20,7 +20,7 @@
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { Postgres, PostgresCheckpoint } from "@tunekit/postgres"
 import { Auto } from "@tunekit/samplers"
-import { Checkpoint, Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
+import { Checkpoint, Retention, Rng, type Sampler, type Scheduler, Space, Storage, Study, type Tracker, type Trainer, Trial } from "@tunekit/core"
 
 export { Space, Trial }
 
@@ -38,6 +38,12 @@ export interface OptimizeOptions<A> extends Study.OptimizeOptions<A> {
    * them); default: the study's database when storage is PostgreSQL, else in memory.
    */
   readonly checkpoints?: string
+  /**
+   * Which checkpoints are kept (docs/checkpoints.md), or `false` to keep all. Default
+   * `Retention.defaults`: the last 2 of each living trial, what a living trial may restore from,
+   * and the final one of the best 3 complete trials.
+   */
+  readonly retention?: Retention.Policy | false
   /**
    * The search strategy, e.g. `Tpe.layer()` from @tunekit/samplers. Default: `Auto.layer({ trials })`,
    * which chooses from the space and the budget (a GP/TPE portfolio for most studies) and records
@@ -112,11 +118,8 @@ export const optimize = async <A = Record<string, unknown>>(options: OptimizeOpt
   )
   // Checkpoints every worker reaches: in the study's database when storage is PostgreSQL.
   const where = options.checkpoints ?? (options.storage !== undefined && Postgres.isUrl(options.storage) ? options.storage : undefined)
-  const checkpoints = where === undefined
-    ? Checkpoint.layerMemory
-    : Postgres.isUrl(where)
-    ? PostgresCheckpoint.layer(where)
-    : Checkpoint.layer({ directory: where })
+  const retention = { retention: options.retention ?? Retention.defaults }
+  const checkpoints = where === undefined ? Checkpoint.layerMemoryWith(retention) : PostgresCheckpoint.layerNamed(where, retention)
   const layer = Layer.provideMerge(given, Layer.mergeAll(storage, Rng.layer({ seed: options.seed }), checkpoints))
   const program = Effect.map(Study.optimize(options), (r) => {
     const space = r.study.space

@@ -47,9 +47,6 @@ const size = (bytes: number) =>
   bytes < 1024 ? `${bytes} B` : bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : bytes < 2 ** 30 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 30).toFixed(2)} GiB`
 const total = (vs: ReadonlyArray<Retention.Verdict>) => vs.reduce((a, v) => a + v.bytes, 0)
 
-const storageLayer = (name: string): Layer.Layer<Storage.Storage, StorageError> =>
-  Postgres.isUrl(name) ? Postgres.layer(name) : Storage.layerSqlite(name, { readonly: true })
-
 /** The checkpoint store the flags name, as a scoped service (no retention: the command applies the policy itself). */
 const storeOf = (storage: string, checkpoints: Option.Option<string>) => {
   const where = Option.getOrElse(checkpoints, () => (Postgres.isUrl(storage) ? storage : DEFAULT_CHECKPOINTS))
@@ -113,7 +110,7 @@ export const run = (parsed: Parsed): Effect.Effect<string, CheckpointsError> =>
         }`
       return [head, ...(rows.length > 0 ? [formatTable(["trial", "state", "step", "size", "kept because"], rows)] : []), summary].join("\n")
     })
-    return yield* Effect.scoped(Effect.provide(work, storageLayer(o.storage))).pipe(
+    return yield* Effect.scoped(Effect.provide(work, Main.storageLayer(o.storage, { readonly: true }))).pipe(
       Effect.catchTag("CheckpointError", (e) => Effect.fail(new CheckpointStoreError({ reason: e.message })))
     )
   })

@@ -1,8 +1,10 @@
 // `tunekit worker --study NAME [--storage S] [--slots N] [--count N] [--module FILE [--export NAME]]`:
 // the command line of workers (Worker.ts does the work).
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
-import { Options as Check, type StorageError } from "@tunekit/core"
+import { Effect, Layer, Option } from "effect"
+import { type Checkpoint, Options as Check, type StorageError } from "@tunekit/core"
+import { PostgresCheckpoint } from "@tunekit/postgres"
+import { DEFAULT_CHECKPOINTS } from "./checkpointsCli.js"
 import * as Main from "../Main.js"
 import type * as Sweep from "../Sweep.js"
 import * as Worker from "../Worker.js"
@@ -24,7 +26,7 @@ export const command = Descriptor.make(
 export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : never
 
 /** Runs a parsed `worker` command line: the summary to print. */
-export const run = (parsed: Parsed): Effect.Effect<string, Worker.WorkerError | Sweep.RunError | StorageError> => {
+export const run = (parsed: Parsed): Effect.Effect<string, Worker.WorkerError | Sweep.RunError | StorageError | Checkpoint.CheckpointError> => {
   const o = parsed.options
   const options: Worker.Options = {
     study: o.study,
@@ -35,5 +37,8 @@ export const run = (parsed: Parsed): Effect.Effect<string, Worker.WorkerError | 
     ...Option.match(o.export, { onNone: () => ({}), onSome: (name) => ({ export: name }) }),
     progress: process.stderr.isTTY === true
   }
-  return Effect.scoped(Effect.map(Effect.provide(Worker.run(options), Main.storageLayer(o.storage)), (s) => s.text))
+  // Checkpoints every worker reaches: in the study's database on PostgreSQL, else in the folder
+  // `tunekit checkpoints` reads (a study module's own Checkpoint layer takes precedence).
+  const checkpoints = PostgresCheckpoint.layerNamed(Main.isDatabaseUrl(o.storage) ? o.storage : DEFAULT_CHECKPOINTS)
+  return Effect.scoped(Effect.map(Effect.provide(Worker.run(options), Layer.merge(Main.storageLayer(o.storage), checkpoints)), (s) => s.text))
 }
