@@ -1,7 +1,7 @@
 // `tunekit dashboard [--storage FILE] [--port N] [--host ADDRESS] [--allow-write] [--token TOKEN]`:
 // the live web dashboard (@tunekit/dashboard) on a storage file, until Ctrl-C.
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Options as Check, Storage, type StorageError } from "@tunekit/core"
+import { Options as Check, type StorageError } from "@tunekit/core"
 import { Dashboard, type DashboardError } from "@tunekit/dashboard"
 import { Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
@@ -27,7 +27,7 @@ export const command = Descriptor.make(
       placeholder: "TOKEN"
     }).pipe(Options.optional)
   })
-).pipe(Descriptor.withDescription("Serve the live web dashboard of the studies in a storage file, until Ctrl-C."))
+).pipe(Descriptor.withDescription("Serve the live web dashboard of the studies in a storage (an SQLite file or a postgres:// URL), until Ctrl-C."))
 
 /** A parsed `dashboard` command line. */
 export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : never
@@ -36,7 +36,7 @@ export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : ne
 export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | StorageError> =>
   Effect.gen(function*() {
     const o = parsed.options
-    if (!fs.existsSync(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE)`
+    if (!Main.isDatabaseUrl(o.storage) && !fs.existsSync(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE|URL)`
     const options: Dashboard.Options = {
       port: o.port,
       host: o.host,
@@ -46,11 +46,11 @@ export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | Stor
     const announce = (r: Dashboard.Running) =>
       Effect.sync(() =>
         process.stdout.write(
-          `tunekit dashboard of ${o.storage} (${r.allowWrite ? "read-write" : "read-only"}): ${r.url}\n` +
+          `tunekit dashboard of ${Main.showStorage(o.storage)} (${r.allowWrite ? "read-write" : "read-only"}): ${r.url}\n` +
             (r.token !== undefined && o.token._tag === "None" ? `  its token: ${r.token} (give --token to choose one)\n` : "") +
             "  Ctrl-C stops it\n"
         )
       )
     // Read-only unless writes are enabled: the dashboard then never takes a write lock.
-    return yield* Dashboard.serve(options, announce).pipe(Effect.provide(Storage.layerSqlite(o.storage, { readonly: !o.allowWrite })))
+    return yield* Dashboard.serve(options, announce).pipe(Effect.provide(Main.storageLayer(o.storage, { readonly: !o.allowWrite })))
   })
