@@ -315,6 +315,13 @@ export interface Result<A> {
  */
 export const RESTORE_FROM = "restoreFrom"
 
+/**
+ * The system attribute that asks a running trial to stop (`{ at, by }`; the dashboard's "stop"):
+ * the worker running it sees it within a second and prunes the trial at its next report (an
+ * objective that never reports runs to its end).
+ */
+export const STOP = "stop"
+
 /** Retries (the `retries` option): the system attributes linking a retry to the trial it runs again. */
 export { RETRIES, RETRY_OF, retryOf }
 

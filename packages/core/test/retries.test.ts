@@ -176,3 +176,38 @@ describe("fencing", () => {
     expect(r.trials[0].intermediate.map((m) => m.step)).toEqual([1, 2, 3, 4])
   })
 })
+
+describe("a stop asked of a running trial", () => {
+  it("ends the trial as Pruned with its last values within about a second, and the study goes on", async () => {
+    let produced = 0
+    const { r } = await run(
+      Effect.gen(function*() {
+        const s = yield* Storage.Storage
+        return yield* Study.optimize({
+          study: "stop",
+          space,
+          trials: 2,
+          metric: "loss",
+          objective: (c, trial) =>
+            Effect.gen(function*() {
+              for (let step = 1; step <= (trial.number === 0 ? 400 : 5); step++) {
+                if (trial.number === 0) produced++
+                // What the dashboard writes when asked (another process, as far as the run loop knows).
+                if (trial.number === 0 && step === 3) yield* s.setTrialAttr(trial.id, "system", Study.STOP, { at: Date.now(), by: "test" })
+                yield* Effect.sleep(10)
+                yield* Effect.promise(() => trial.report({ step, values: { loss: c.x / step } }))
+              }
+              return c.x
+            })
+        })
+      }),
+      Storage.layerSqlite(tmpdb())
+    )
+    expect(r.trials[0].state).toBe("Pruned")
+    expect(r.trials[0].reason).toBe("stopped on request (test)")
+    expect(r.trials[0].values).toEqual([r.trials[0].intermediate.at(-1)!.values.loss])
+    expect(produced).toBeLessThan(250)
+    expect(r.trials[1].state).toBe("Complete")
+  })
+})
+

@@ -14,11 +14,18 @@ import * as Progress from "../Progress.js"
 import * as Scheduler from "../Scheduler.js"
 import * as Storage from "../Storage.js"
 import type { AskedTrial, Handle, OptimizeOptions, Parts, ReportError, Result, StudyError, TellOptions, TellResult, TrialContext } from "../Study.js"
-import { bestOf, open, paretoFrontOf, parts, TrialPaused, TrialPruned } from "../Study.js"
+import { bestOf, open, paretoFrontOf, parts, STOP, TrialPaused, TrialPruned } from "../Study.js"
 import * as Tracker from "../Tracker.js"
 import * as Trainer from "../Trainer.js"
 import type { FrozenTrial, Json, Metric } from "../Trial.js"
 
+/** A stop asked of a trial this worker runs: the reason, once the stop watcher has seen it. */
+interface StopRequest {
+  reason: string | undefined
+}
+
+/** How often a worker looks for stops asked of its running trials. */
+const STOP_POLL = Duration.seconds(1)
 /** How long an idle worker waits before it looks again for a paused trial to resume. */
 const IDLE = Duration.millis(20)
 
@@ -58,6 +65,8 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     // The trials this call ran, in the order they first started (a Set keeps insertion order).
     const touched = new Set<number>()
     const running = new Set<number>()
+    // A stop asked of a running trial (Study.STOP, by the dashboard), prunes it at its next report.
+    const stops = new Map<number, StopRequest>()
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
     const retryOnError = data.retries?.onError ? { retries: data.retries.max } : undefined
@@ -65,7 +74,11 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.gen(function*() {
         running.add(trial.id)
         touched.add(trial.id)
-        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, retryOnError).pipe(Effect.ensuring(Effect.sync(() => running.delete(trial.id))))
+        const stop: StopRequest = { reason: undefined }
+        stops.set(trial.id, stop)
+        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, retryOnError, stop).pipe(
+          Effect.ensuring(Effect.sync(() => (running.delete(trial.id), stops.delete(trial.id))))
+        )
         yield* settle
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
@@ -114,10 +127,21 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.repeat(Schedule.spaced(data.heartbeatInterval)),
       Effect.fork
     )
+    // Once a second while trials run here: has anyone asked one of them to stop?
+    const stopWatch = yield* Effect.suspend(() =>
+      stops.size === 0 ? Effect.void : Effect.map(storage.getTrials(study.info.id, { states: ["Running"] }), (ts) => {
+        for (const t of ts) {
+          const asked = t.systemAttrs[STOP] as { by?: unknown } | null | undefined
+          const stop = asked === undefined ? undefined : stops.get(t.id)
+          if (stop) stop.reason ??= `stopped on request${typeof asked?.by === "string" ? ` (${asked.by})` : ""}`
+        }
+      })
+    ).pipe(Effect.catchAll(() => Effect.void), Effect.repeat(Schedule.spaced(STOP_POLL)), Effect.fork)
     if (tracker.studyStarted) yield* tracker.studyStarted(study.info)
     yield* Effect.gen(function*() {
       yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
-        Effect.ensuring(Fiber.interrupt(heartbeat))
+        Effect.ensuring(Fiber.interrupt(heartbeat)),
+        Effect.ensuring(Fiber.interrupt(stopWatch))
       )
       // The run is over: when no worker anywhere (other processes included) runs a trial of the
       // study, paused trials would wait forever; the scheduler ends them.
@@ -227,7 +251,8 @@ const runTrial = <A>(
   trial: AskedTrial<A>,
   train: Train<A>,
   trialTimeout: Duration.Duration | undefined,
-  tellOptions: TellOptions | undefined
+  tellOptions: TellOptions | undefined,
+  stop: StopRequest
 ): Effect.Effect<FrozenTrial, StudyError> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
@@ -263,6 +288,7 @@ const runTrial = <A>(
         for (const [k, v] of Object.entries(metric.values)) last[k] = v
         const decision = yield* Effect.tapError(study.report(trial, metric), (e) => Effect.sync(() => void (broken ??= e)))
         if (tracker.metricReported) yield* tracker.metricReported(study.info, study.snapshot(trial), metric)
+        if (stop.reason !== undefined) return Scheduler.Decision.Prune({ reason: stop.reason })
         // A fully trained trial completes, whatever the scheduler says.
         return maxStep !== undefined && metric.step >= maxStep && Scheduler.stops(decision) ? Scheduler.Continue : decision
       })

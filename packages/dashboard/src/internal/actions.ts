@@ -6,8 +6,8 @@
 // changes, but it may get a note.
 //
 // A stop is a request stored on the running trial (system attribute `stop`, with when and by whom):
-// the run loop that runs the trial reads it and stops the trial at its next report.
-import { Distribution, type Storage, type StorageError, type Trial, TrialStateError } from "@tunekit/core"
+// the worker running the trial sees it within a second and prunes the trial at its next report.
+import { Distribution, type Storage, type StorageError, Study, type Trial, TrialStateError } from "@tunekit/core"
 import { Data, Effect } from "effect"
 import { type Followed, trialsOf } from "./feed.js"
 
@@ -20,7 +20,8 @@ export class Refused extends Data.TaggedError("Refused")<{ readonly reason: stri
 
 export const NOTE = "dashboard:note"
 export const trialNoteKey = (number: number) => `${NOTE}:trial:${number}`
-export const STOP = "stop"
+/** The stop request the run loop reads (core's `Study.STOP`). */
+export const STOP = Study.STOP
 
 /** The longest note kept. */
 const MAX_NOTE = 20_000
