@@ -10,6 +10,7 @@ import * as os from "node:os"
 import type * as Distribution from "./Distribution.js"
 import type { ClaimTaken, InvalidSpace, StorageError, StudyMismatch, StudyNotFound, TrialStateError } from "./Errors.js"
 import { makeMemory } from "./internal/memoryStorage.js"
+import { isAlive } from "./internal/processes.js"
 import * as Retries from "./internal/retries.js"
 import { makeSqlite, type SqliteOptions } from "./internal/sqliteStorage.js"
 import type { Direction, FrozenTrial, Json, Metric, State } from "./Trial.js"
@@ -217,7 +218,7 @@ export const failStaleTrials = (
 const staleReason = (t: FrozenTrial, host: string, beat: number | undefined, now: number, grace: number) => {
   const [h, p] = (t.worker ?? "").split(":")
   const pid = Number(p)
-  if (h === host && Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
+  if (h === host && Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) {
     return `worker ${t.worker} died while the trial was running (process ${pid} is gone)`
   }
   const last = beat ?? t.startedAt
@@ -227,11 +228,3 @@ const staleReason = (t: FrozenTrial, host: string, beat: number | undefined, now
   return undefined
 }
 
-const processAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}

@@ -14,6 +14,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import { isAlive } from "./processes.js"
 import {
   CheckpointCorrupt,
   CheckpointError,
@@ -52,21 +53,13 @@ const host = os.hostname().replace(/[^A-Za-z0-9.]/g, "_")
 /** A name unique to this call: host, process, time and a random part (a lease or temporary file's suffix). */
 const ownerTag = () => `${host}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`
 
-const processAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
 
 /** Whether a lease or temporary file's owner is gone: a dead process of this host, or older than STALE_MS. */
 const isStale = (tag: string, now: number): boolean => {
   const m = /^(.+)-(\d+)-(\d+)-[a-z0-9]+$/.exec(tag)
   if (m === null) return true
   const [, h, pid, at] = m
-  return (h === host && Number(pid) !== process.pid && !processAlive(Number(pid))) || now - Number(at) > STALE_MS
+  return (h === host && Number(pid) !== process.pid && !isAlive(Number(pid))) || now - Number(at) > STALE_MS
 }
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code
