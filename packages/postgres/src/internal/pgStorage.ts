@@ -499,6 +499,19 @@ const build = (
           cache.mark = rows[0].horizon
           return cache.trials(options?.states)
         })),
+    // The change counter is the snapshot horizon (xid8): the rows changed at or past `since` are
+    // those written by transactions that had not ended when the reader last looked.
+    changedTrials: (studyId, since) =>
+      call("changedTrials", async () => {
+        const rows = await q<Row & { horizon: string }>(
+          pool,
+          `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
+           LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
+          [studyId, String(since)]
+        )
+        const trials = rows.filter((r) => r.id !== null).sort((a, b) => Number(a.number) - Number(b.number)).map(toFrozen)
+        return { seq: Math.max(since, Number(rows[0].horizon)), trials }
+      }),
     heartbeats: (studyId) =>
       call("heartbeats", async () => {
         const out = new Map<number, number>()
