@@ -19,6 +19,33 @@ import * as Tracker from "../Tracker.js"
 import * as Trainer from "../Trainer.js"
 import type { FrozenTrial, Json, Metric } from "../Trial.js"
 
+/**
+ * A trial's context as its objective sees it: the asked trial's fields, its methods, and its abort
+ * signal, made on first use. A class rather than an object literal spreading the trial: V8 took
+ * about 5 µs a trial to build that literal (its functions added after the spread), a tenth of the
+ * framework's whole cost per trial in memory.
+ */
+class Context<A> {
+  readonly report: TrialContext<A>["report"]
+  readonly setUserAttr: TrialContext<A>["setUserAttr"]
+  readonly log: TrialContext<A>["log"]
+  readonly #signal: () => AbortSignal
+  constructor(
+    trial: AskedTrial<A>,
+    signal: () => AbortSignal,
+    methods: Pick<TrialContext<A>, "report" | "setUserAttr" | "log">
+  ) {
+    this.report = methods.report
+    this.setUserAttr = methods.setUserAttr
+    this.log = methods.log
+    this.#signal = signal
+    Object.assign(this, trial)
+  }
+  get signal(): AbortSignal {
+    return this.#signal()
+  }
+}
+
 /** A stop asked of a trial this worker runs: the reason, once the stop watcher has seen it. */
 interface StopRequest {
   reason: string | undefined
@@ -302,11 +329,7 @@ const runTrial = <A>(
       return { tell: { state: "Pruned", reason, ...(values ? { values } : {}) } }
     }
 
-    const ctx: TrialContext<A> = {
-      ...trial,
-      get signal() {
-        return (controller ??= new AbortController()).signal
-      },
+    const ctx: TrialContext<A> = new Context(trial, () => (controller ??= new AbortController()).signal, {
       report: (metric) =>
         Runtime.runPromise(runtime)(decide(metric)).then((d) => {
           if (d._tag === "Prune") {
@@ -320,7 +343,7 @@ const runTrial = <A>(
         }),
       setUserAttr: (key, value) => Runtime.runPromise(runtime)(study.setUserAttr(trial, key, value)),
       log: (log) => (tracker.logged ? tracker.logged(study.info, study.snapshot(trial), log) : Effect.void)
-    }
+    }) as unknown as TrialContext<A>
 
     const evaluate: Effect.Effect<Outcome, never, never> = Effect.flatMap(executor.run(train.service, trial.config, ctx), (result) => {
       if (Bridge.isObservable(result)) {
