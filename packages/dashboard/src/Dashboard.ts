@@ -29,8 +29,8 @@
  * @since 0.1.0
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Storage } from "@tunekit/core"
-import { Effect, type Scope } from "effect"
+import { Checkpoint, Storage } from "@tunekit/core"
+import { Effect, Option, type Scope } from "effect"
 import { DashboardError } from "./Errors.js"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -121,7 +121,9 @@ export const start = (options: Options = {}): Effect.Effect<Running, DashboardEr
     yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const allowWrite = options.allowWrite ?? false
+    const checkpoints = yield* Effect.serviceOption(Checkpoint.Checkpoint)
     yield* server.serve(App.make(feed, {
+      ...(Option.isSome(checkpoints) ? { checkpoints: checkpoints.value } : {}),
       write: allowWrite,
       policy: Security.policy(host, port, token),
       plotRefreshMs: options.plotRefreshMs ?? 5000

@@ -834,6 +834,20 @@
           d.logs.stdout !== null ? el("div", {}, el("h3", {}, "stdout (last lines)"), el("pre", {}, d.logs.stdout)) : null,
           d.logs.stderr !== null ? el("div", {}, el("h3", {}, "stderr (last lines)"), el("pre", {}, d.logs.stderr)) : null))
       }
+      if (d.checkpoints) {
+        const c = d.checkpoints
+        parts.push(section("Checkpoints",
+          c.error !== null ? el("p", { class: "sub" }, `the checkpoint store could not be read: ${c.error}`) : null,
+          c.error === null && c.kept.length === 0 ? el("p", { class: "sub" }, "none kept") : null,
+          c.kept.length > 0
+            ? el("table", { class: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "bytes"), el("th", {}, "saved"), el("th", {}, "why kept"))),
+              el("tbody", {}, c.kept.map((k) => el("tr", {},
+                el("td", { class: "num" }, fmt(k.step)),
+                el("td", { class: "num" }, count(k.bytes)),
+                el("td", {}, k.savedAt === null ? "–" : when(k.savedAt)),
+                el("td", {}, k.why)))))
+            : null))
+      }
       const attrs = (a) => (Object.keys(a).length === 0 ? el("p", { class: "sub" }, "none") : table(Object.entries(a).map(([k, v]) => [k, typeof v === "object" && v !== null ? el("pre", {}, json(v)) : value(v)])))
       parts.push(section("Attributes", el("h3", {}, "user"), attrs(d.userAttrs), el("h3", {}, "system"), attrs(d.systemAttrs)))
       const note = el("section", { class: "note" })

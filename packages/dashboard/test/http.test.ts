@@ -5,7 +5,9 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { Checkpoint } from "@tunekit/core"
 import { build, PROBE } from "./_fixture.js"
 import { serve, type Served } from "./_server.js"
 
@@ -215,3 +217,27 @@ describe("writes, with --allow-write", () => {
     }
   })
 })
+
+describe("a trial's checkpoints", () => {
+  it("are listed on its page with why each is kept, when the dashboard is given the checkpoint store", async () => {
+    const folder = path.join(dir, "checkpoints")
+    const store = Checkpoint.makeFiles(folder)
+    for (const [trial, step] of [[10, 1], [10, 2], [6, 1]]) await Effect.runPromise(store.save({ study: "mlp", trial }, step, { w: [trial, step] }))
+    const served = await serve(file, {}, folder)
+    try {
+      const best = await (await get(served.base, "/api/study/mlp/trial/10")).json()
+      expect(best.checkpoints.error).toBeNull()
+      expect(best.checkpoints.kept.map((k: { step: number }) => k.step)).toEqual([1, 2])
+      expect(best.checkpoints.kept[1].why).toMatch(/best/)
+      expect(best.checkpoints.kept[1].bytes).toBeGreaterThan(0)
+      // Trial 6 failed: nothing can restore from it, so retention would delete its checkpoint.
+      const failed = await (await get(served.base, "/api/study/mlp/trial/6")).json()
+      expect(failed.checkpoints.kept).toEqual([expect.objectContaining({ step: 1, why: "not needed: retention deletes it" })])
+      // Without a store the page has no checkpoints section.
+      expect((await (await get(readOnly.base, "/api/study/mlp/trial/10")).json()).checkpoints).toBeNull()
+    } finally {
+      await served.close()
+    }
+  })
+})
+

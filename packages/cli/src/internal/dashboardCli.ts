@@ -1,9 +1,11 @@
 // `tunekit dashboard [--storage FILE] [--port N] [--host ADDRESS] [--allow-write] [--token TOKEN]`:
 // the live web dashboard (@tunekit/dashboard) on a storage file, until Ctrl-C.
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
-import { Options as Check, type StorageError } from "@tunekit/core"
+import { type Checkpoint, Options as Check, type StorageError } from "@tunekit/core"
 import { Dashboard, type DashboardError } from "@tunekit/dashboard"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
+import { PostgresCheckpoint } from "@tunekit/postgres"
+import { DEFAULT_CHECKPOINTS } from "./checkpointsCli.js"
 import * as fs from "node:fs"
 import * as Main from "../Main.js"
 
@@ -33,7 +35,7 @@ export const command = Descriptor.make(
 export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : never
 
 /** Runs the dashboard until interrupted; its address is printed as soon as it listens. */
-export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | StorageError> =>
+export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | StorageError | Checkpoint.CheckpointError> =>
   Effect.gen(function*() {
     const o = parsed.options
     if (!Main.isDatabaseUrl(o.storage) && !fs.existsSync(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE|URL)`
@@ -52,5 +54,10 @@ export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | Stor
         )
       )
     // Read-only unless writes are enabled: the dashboard then never takes a write lock.
-    return yield* Dashboard.serve(options, announce).pipe(Effect.provide(Main.storageLayer(o.storage, { readonly: !o.allowWrite })))
+    // The checkpoints a trial page lists: where `tunekit worker` and `tunekit checkpoints` look
+    // (the storage's database, else the default folder); read only, never pruned from here.
+    const checkpoints = PostgresCheckpoint.layerNamed(Main.isDatabaseUrl(o.storage) ? o.storage : DEFAULT_CHECKPOINTS, { retention: false })
+    return yield* Dashboard.serve(options, announce).pipe(
+      Effect.provide(Layer.merge(Main.storageLayer(o.storage, { readonly: !o.allowWrite }), checkpoints))
+    )
   })

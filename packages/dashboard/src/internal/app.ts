@@ -1,7 +1,7 @@
 // The dashboard's routes: pages, their JSON, the live events, static files, and the writes (with
 // --allow-write only), all behind the security check.
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { StorageError, StudyNotFound } from "@tunekit/core"
+import { type Checkpoint, Retention, StorageError, StudyNotFound, type Trial } from "@tunekit/core"
 import { Kind } from "@tunekit/plots"
 import { Runs } from "@tunekit/tracking"
 import { Cause, Effect, Either } from "effect"
@@ -22,7 +22,33 @@ export interface Config {
   readonly policy: Security.Policy
   /** How often a study page redraws its plots while the study changes (ms). */
   readonly plotRefreshMs: number
+  /** The study's checkpoint store, when the dashboard was given one: a trial page lists its checkpoints. */
+  readonly checkpoints?: Checkpoint.CheckpointService
 }
+
+/** A trial's checkpoints as its page shows them: size, when saved, and why each is kept. */
+const checkpointsOf = (store: Checkpoint.CheckpointService | undefined, f: Followed, t: Trial.FrozenTrial) =>
+  store?.list === undefined ? Effect.succeed(null) : Effect.map(
+    Effect.either(store.list(f.info.name)),
+    (listed) => {
+      if (Either.isLeft(listed)) return { error: listed.left.message, kept: [] }
+      const verdicts = Retention.plan({
+        policy: Retention.policyOf(f.info) ?? Retention.defaults,
+        directions: f.info.directions,
+        trials: trialsOf(f),
+        entries: listed.right
+      })
+      return {
+        error: null,
+        kept: verdicts.filter((v) => v.trial === t.number).map((v) => ({
+          step: v.step,
+          bytes: v.bytes,
+          savedAt: v.savedAt ?? null,
+          why: v.reasons.length === 0 ? "not needed: retention deletes it" : v.reasons.map(Retention.describe).join(", ")
+        }))
+      }
+    }
+  )
 
 // ---------------------------------------------------------------------------------------------
 // Static files: the page script and styles of this package, ECharts' browser build.
@@ -242,7 +268,8 @@ export const make = (feed: Feed, config: Config) => {
       Effect.gen(function*() {
         const f = yield* followed
         const t = yield* trialOf(f)
-        return json(JSON.stringify({ seq: f.seq, ...detail(f.info, trialsOf(f), t, widthParam(urlOf(yield* request))) }))
+        const checkpoints = yield* checkpointsOf(config.checkpoints, f, t)
+        return json(JSON.stringify({ seq: f.seq, ...detail(f.info, trialsOf(f), t, widthParam(urlOf(yield* request))), checkpoints }))
       })
     ),
     HttpRouter.get(
