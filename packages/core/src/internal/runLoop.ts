@@ -127,10 +127,14 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
           // to carry on earlier training (a paused trial resuming, a continuation).
           fresh++
           // Fencing, as for a result: a trial this worker was still setting up, failed meanwhile by
-          // others (they took this worker for dead), is left to them; this worker asks again.
+          // others (they took this worker for dead), is left to them; this worker asks again, with
+          // the slot back (the trial never ran here).
           const asked = yield* Effect.catchTag(study.ask, "TrialStateError", (e) =>
             Effect.as(Effect.logWarning(`a trial was failed elsewhere while this worker set it up (${e.message}); asking again`), undefined))
-          if (asked === undefined) continue
+          if (asked === undefined) {
+            fresh--
+            continue
+          }
           if (Option.isNone(asked)) {
             fresh--
             exhausted = true
