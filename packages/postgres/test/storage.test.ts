@@ -11,6 +11,8 @@ beforeAll(async () => {
 })
 afterAll(() => server?.stop())
 
+// The storage conformance suite, unchanged, on a fresh database per test: its tests hold the
+// expectations (the same ones memory and SQLite pass).
 StorageConformance.suite("postgres", async () => {
   const url = await server.createDatabase(`conformance_${databases++}`)
   const storage = await Effect.runPromise(Postgres.make(url))
