@@ -5,3 +5,4 @@
  */
 export * as Postgres from "./Postgres.js"
 export * as PostgresCheckpoint from "./PostgresCheckpoint.js"
+export * as PostgresTransfer from "./PostgresTransfer.js"

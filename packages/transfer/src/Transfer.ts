@@ -26,11 +26,33 @@ import type { Dataset } from "@tunekit/datasets"
 import { Tpe } from "@tunekit/samplers"
 import { NoMetaFeatures, TaskNotFound, TransferError } from "./Errors.js"
 import { complete, mapConfig, type OutOfRange } from "./internal/mapping.js"
-import type { StudyRecord, Task, TrialRecord } from "./internal/records.js"
+import * as records from "./internal/records.js"
+import type { StudyRecord, StudyRow, Task, TaskRow, TrialRecord } from "./internal/records.js"
 import { makeSqlite } from "./internal/sqlite.js"
 import * as MetaFeatures from "./MetaFeatures.js"
 
-export type { OutOfRange, StudyRecord, Task, TrialRecord }
+export type { OutOfRange, StudyRecord, StudyRow, Task, TaskRow, TrialRecord }
+
+/**
+ * A task from a row of an SQL layer (`transfer_tasks`: JSON columns as text), decoded through the
+ * Schemas; throws an Error naming the task and the corrupt field. For layers of the service kept
+ * in other packages (`PostgresTransfer` of @tunekit/postgres).
+ *
+ * @example
+ * import { Transfer } from "@tunekit/transfer"
+ * Transfer.taskFromRow({ name: "iris", tags: "[]", meta_features: null, created_at: 0 }).tags // []
+ */
+export const taskFromRow: (row: TaskRow) => Task = records.taskFromRow
+
+/**
+ * A study record from a row of an SQL layer (`transfer_studies`), decoded through the Schemas;
+ * throws an Error naming the study, its task and the corrupt field.
+ *
+ * @example
+ * import { Transfer } from "@tunekit/transfer"
+ * const rec = Transfer.studyFromRow({ task: "iris", study: "s", direction: "minimize", metric: "loss", space: "{}", trials: "[]", recorded_at: 0 })
+ */
+export const studyFromRow: (row: StudyRow) => StudyRecord = records.studyFromRow
 
 /** A task to save: tags and meta-features replace the stored ones when given. */
 export interface TaskInput {

@@ -1,10 +1,12 @@
 // `tunekit tasks [similar NAME | record STUDY --task NAME]`: the hyperparameter-transfer database
-// (@tunekit/transfer) kept in the same SQLite file as the studies.
+// (@tunekit/transfer) kept where the studies are: the same SQLite file, or the same PostgreSQL
+// database (and schema) for a postgres:// URL.
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import * as fs from "node:fs"
-import { Options as Check, Storage, type StorageError, type StudyNotFound } from "@tunekit/core"
-import { Commands, type NoMetaFeatures, Transfer, type TransferError } from "@tunekit/transfer"
+import { Options as Check, type StorageError, type StudyNotFound } from "@tunekit/core"
+import { PostgresTransfer } from "@tunekit/postgres"
+import { Commands, type NoMetaFeatures, type Transfer, type TransferError } from "@tunekit/transfer"
 import * as Main from "../Main.js"
 
 
@@ -40,16 +42,13 @@ export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : ne
 /** Runs a parsed `tasks` command line: the text to print. */
 export const run = (parsed: Parsed): Effect.Effect<string, TasksError> =>
   Effect.gen(function*() {
-    const file = parsed.options.storage
-    if (Main.isDatabaseUrl(file)) {
-      return `the transfer database lives in an SQLite file, and ${Main.showStorage(file)} is a PostgreSQL database: pass --storage FILE`
-    }
-    if (!fs.existsSync(file)) return `no tunekit storage at ${file} (run a study first, or pass --storage FILE)`
+    const where = parsed.options.storage
+    if (!Main.isDatabaseUrl(where) && !fs.existsSync(where)) return `no tunekit storage at ${where} (run a study first, or pass --storage FILE)`
     const sub = Option.getOrUndefined(parsed.subcommand)
     const work: Effect.Effect<string, TasksError, Transfer.Transfer> = sub === undefined
       ? Commands.tasks()
       : sub[0] === "similar"
       ? Commands.similar(sub[1].args, Option.getOrElse(sub[1].options.k, () => 5))
-      : Effect.scoped(Effect.provide(Commands.record(sub[1].args, sub[1].options.task), Storage.layerSqlite(file, { readonly: true })))
-    return yield* Effect.scoped(Effect.provide(work, Transfer.layerSqlite(file)))
+      : Effect.scoped(Effect.provide(Commands.record(sub[1].args, sub[1].options.task), Main.storageLayer(where, { readonly: true })))
+    return yield* Effect.scoped(Effect.provide(work, PostgresTransfer.layerNamed(where)))
   })

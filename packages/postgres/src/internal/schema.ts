@@ -48,41 +48,58 @@ CREATE TABLE ${s}.claims (
 /** The schema version this tunekit writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
 
+/**
+ * Migrations with a version of their own in the schema's `meta` table (under `key`): the
+ * storage's, and other services' tables kept in the same schema (the transfer database's).
+ */
+export interface MigrationSet {
+  readonly key: string
+  /** What the tables are, for messages ("schema", "transfer schema"). */
+  readonly what: string
+  readonly migrations: ReadonlyArray<Migration>
+}
+
+export const STORAGE: MigrationSet = { key: "schema_version", what: "schema", migrations: MIGRATIONS }
+
 export class SchemaTooNew extends Error {}
 
-const versionOf = async (db: pg.ClientBase, s: string): Promise<number> => {
-  const r = await db.query(`SELECT value FROM ${s}.meta WHERE key = 'schema_version'`)
+const latest = (set: MigrationSet) => set.migrations[set.migrations.length - 1].version
+
+const versionOf = async (db: pg.ClientBase, s: string, set: MigrationSet): Promise<number> => {
+  const r = await db.query(`SELECT value FROM ${s}.meta WHERE key = $1`, [set.key])
   return r.rows.length === 0 ? 0 : Number(r.rows[0].value)
 }
 
-const tooNew = (found: number, where: string) =>
+const tooNew = (found: number, where: string, set: MigrationSet) =>
   new SchemaTooNew(
-    `${where} has schema version ${found}, written by a newer tunekit; this tunekit reads versions up to ${SCHEMA_VERSION}: upgrade tunekit to open it`
+    `${where} has ${set.what} version ${found}, written by a newer tunekit; this tunekit reads versions up to ${latest(set)}: upgrade tunekit to open it`
   )
 
 /**
- * Brings the schema to SCHEMA_VERSION, or throws SchemaTooNew. `schema` is a quoted identifier.
- * Most opens find it current, which costs one read and needs no privilege to create anything.
+ * Brings the schema's tables of a migration set (default the storage's) to its latest version,
+ * or throws SchemaTooNew. `schema` is a quoted identifier. Most opens find it current, which
+ * costs one read and needs no privilege to create anything.
  */
-export const migrate = async (db: pg.ClientBase, schema: string, where: string): Promise<void> => {
-  const current = await versionOf(db, schema).catch((e) => {
+export const migrate = async (db: pg.ClientBase, schema: string, where: string, set: MigrationSet = STORAGE): Promise<void> => {
+  const target = latest(set)
+  const current = await versionOf(db, schema, set).catch((e) => {
     if ((e as { code?: string }).code === "42P01" || (e as { code?: string }).code === "3F000") return -1 // no table, no schema
     throw e
   })
-  if (current === SCHEMA_VERSION) return
-  if (current > SCHEMA_VERSION) throw tooNew(current, where)
+  if (current === target) return
+  if (current > target) throw tooNew(current, where, set)
   await db.query("BEGIN")
   try {
     // One migrator at a time per database and schema: the others wait here, then find it done.
     await db.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`tunekit-migrate:${schema}`])
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
     await db.query(`CREATE TABLE IF NOT EXISTS ${schema}.meta (key text PRIMARY KEY, value text NOT NULL)`)
-    const found = await versionOf(db, schema)
-    if (found > SCHEMA_VERSION) throw tooNew(found, where)
-    for (const m of MIGRATIONS) if (m.version > found) await db.query(m.sql(schema))
+    const found = await versionOf(db, schema, set)
+    if (found > target) throw tooNew(found, where, set)
+    for (const m of set.migrations) if (m.version > found) await db.query(m.sql(schema))
     await db.query(
-      `INSERT INTO ${schema}.meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      [String(SCHEMA_VERSION)]
+      `INSERT INTO ${schema}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [set.key, String(target)]
     )
     await db.query("COMMIT")
   } catch (e) {

@@ -4,8 +4,7 @@ import Database from "better-sqlite3"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Distribution } from "@tunekit/core"
-import { MetaFeaturesSchema, reader, SpaceSchema, type StudyRecord, Tags, type Task, TrialsSchema } from "./records.js"
+import { studyFromRow, type StudyRow, type Task, taskFromRow, type TaskRow } from "./records.js"
 import { TaskNotFound, TransferError } from "../Errors.js"
 import type { TransferService } from "../Transfer.js"
 
@@ -27,27 +26,6 @@ CREATE TABLE IF NOT EXISTS transfer_studies (
   PRIMARY KEY (task, study)
 );
 `
-
-interface TaskRow {
-  name: string
-  tags: string
-  meta_features: string | null
-  created_at: number
-}
-interface StudyRow {
-  task: string
-  study: string
-  direction: string
-  metric: string
-  space: string
-  trials: string
-  recorded_at: number
-}
-
-const readTags = reader("tags", Tags)
-const readMeta = reader("metaFeatures", MetaFeaturesSchema)
-const readSpace = reader("space", SpaceSchema)
-const readTrials = reader("trials", TrialsSchema)
 
 export const makeSqlite = (file: string): Effect.Effect<TransferService & { readonly close: () => void }, TransferError> =>
   Effect.try({
@@ -79,21 +57,8 @@ export const makeSqlite = (file: string): Effect.Effect<TransferService & { read
       studies: db.prepare(`SELECT * FROM transfer_studies WHERE task = ? ORDER BY recorded_at, study`),
       deleteTask: db.prepare(`DELETE FROM transfer_tasks WHERE name = ?`)
     }
-    const toTask = (r: TaskRow): Task => ({
-      name: r.name,
-      tags: readTags(r.tags, `task ${r.name}`),
-      metaFeatures: r.meta_features === null ? undefined : readMeta(r.meta_features, `task ${r.name}`),
-      createdAt: r.created_at
-    })
-    const toStudy = (r: StudyRow): StudyRecord => ({
-      task: r.task,
-      study: r.study,
-      direction: r.direction === "maximize" ? "maximize" : "minimize",
-      metric: r.metric,
-      space: readSpace(r.space, `study ${r.study} of task ${r.task}`) as Readonly<Record<string, Distribution.Distribution>>,
-      trials: readTrials(r.trials, `study ${r.study} of task ${r.task}`),
-      recordedAt: r.recorded_at
-    })
+    const toTask = taskFromRow
+    const toStudy = studyFromRow
     const run = <A>(operation: string, f: () => A) =>
       Effect.try({ try: f, catch: (e) => new TransferError({ operation, reason: e instanceof Error ? e.message : String(e) }) })
     const service: TransferService & { readonly close: () => void } = {
