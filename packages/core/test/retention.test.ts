@@ -5,6 +5,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { Checkpoint, Retention, Rng, Sampler, Scheduler, Space, Storage, Study, Tracker, Trial } from "../src/index.js"
 import { makeFilesWith } from "../src/internal/checkpointFiles.js"
+import { Contenders } from "../src/internal/retention.js"
 
 const tmpdir = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-retention-"))
 const runSync = <A, E>(e: Effect.Effect<A, E>) => Effect.runSync(e)
@@ -102,15 +103,19 @@ describe("Retention.plan", () => {
 // resume, PBT exploits (a continuation from a donor's checkpoint) and continuations starting.
 type Op =
   | { readonly op: "start" }
-  | { readonly op: "save" | "report" | "prune" | "complete" | "pause"; readonly i: number; readonly x: number }
+  | { readonly op: "save" | "report" | "prune" | "complete" | "pause"; readonly i: number; readonly x: number; readonly y: number }
   | { readonly op: "resume" | "startContinuation"; readonly i: number }
   | { readonly op: "exploit"; readonly i: number; readonly j: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ op: "start" as const }) },
-  { weight: 6, arbitrary: fc.record({ op: fc.constant("save" as const), i: fc.nat(20), x: fc.double({ min: 0, max: 1, noNaN: true }) }) },
-  { weight: 6, arbitrary: fc.record({ op: fc.constant("report" as const), i: fc.nat(20), x: fc.double({ min: 0, max: 1, noNaN: true }) }) },
-  ...(["prune", "complete", "pause"] as const).map((op) => ({ weight: 1, arbitrary: fc.record({ op: fc.constant(op), i: fc.nat(20), x: fc.double({ min: 0, max: 1, noNaN: true }) }) })),
+  { weight: 6, arbitrary: fc.record({ op: fc.constant("save" as const), i: fc.nat(20), x: fc.double({ min: 0, max: 1, noNaN: true }), y: fc.constant(0) }) },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant("report" as const), i: fc.nat(20), x: fc.double({ min: 0, max: 1, noNaN: true }), y: fc.constant(0) }) },
+  // A second objective of few values, so that complete trials tie and dominate one another.
+  ...(["prune", "complete", "pause"] as const).map((op) => ({
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant(op), i: fc.nat(20), x: fc.double({ min: 0, max: 1, noNaN: true }), y: fc.nat(3) })
+  })),
   ...(["resume", "startContinuation"] as const).map((op) => ({ weight: 1, arbitrary: fc.record({ op: fc.constant(op), i: fc.nat(20) }) })),
   { weight: 2, arbitrary: fc.record({ op: fc.constant("exploit" as const), i: fc.nat(20), j: fc.nat(20) }) }
 )
@@ -120,11 +125,11 @@ describe("retention laws (property)", () => {
     fc.assert(
       fc.property(
         fc.record({ keepLast: fc.integer({ min: 1, max: 3 }), keepBest: fc.nat(3) }),
-        fc.constantFrom<Trial.Direction>("minimize", "maximize"),
+        fc.constantFrom<ReadonlyArray<Trial.Direction>>(["minimize"], ["maximize"], ["minimize", "maximize"]),
         fc.array(opArb, { maxLength: 70 }),
-        (policy, direction, ops) => {
+        (policy, directions, ops) => {
           const storage = memoryStorage()
-          const info = runSync(storage.createStudy("s", { directions: [direction] }))
+          const info = runSync(storage.createStudy("s", { directions }))
           const raw = Checkpoint.makeMemory()
           const store = Retention.make(raw, policy)
           const shadow = Checkpoint.makeMemory() // everything, as without retention
@@ -158,7 +163,7 @@ describe("retention laws (property)", () => {
             } else if (o.op === "prune" || o.op === "complete") {
               const t = pick(inState("Running"), o.i)
               if (t === undefined) continue
-              runSync(storage.finishTrial(t.id, o.op === "prune" ? { state: "Pruned", reason: "test" } : { state: "Complete", values: [o.x] }))
+              runSync(storage.finishTrial(t.id, o.op === "prune" ? { state: "Pruned", reason: "test" } : { state: "Complete", values: [o.x, o.y].slice(0, directions.length) }))
               settle()
             } else if (o.op === "pause") {
               const t = pick(inState("Running").filter((t) => Trial.lastStep(t) !== undefined && saved.get(t.number) === Trial.lastStep(t)), o.i)
@@ -196,7 +201,7 @@ describe("retention laws (property)", () => {
             // Law 1: after a save, or a trial's end, pause or exploit (what sweeps), exactly what the
             // policy keeps, no more. (A report alone deletes nothing: the next save sweeps.)
             if (o.op !== "report" && o.op !== "resume" && o.op !== "startContinuation") {
-              const plan = Retention.plan({ policy, directions: [direction], trials: now, entries: stored })
+              const plan = Retention.plan({ policy, directions, trials: now, entries: stored })
               expect(plan.filter((v) => v.reasons.length === 0)).toEqual([])
             }
             const running = now.filter((t) => t.state === "Running").length
@@ -217,6 +222,66 @@ describe("retention laws (property)", () => {
       ),
       { numRuns: 150 }
     ))
+})
+
+describe("following a study instead of reading it whole (a sweep's cost does not grow with the study)", () => {
+  it("Contenders: the best K of the complete trials taken in one at a time are the best K of them all (ties, fronts, any order)", () =>
+    fc.assert(
+      fc.property(
+        fc.nat(4),
+        fc.constantFrom<ReadonlyArray<Trial.Direction>>(["minimize"], ["maximize"], ["minimize", "maximize"], ["maximize", "minimize", "minimize"]),
+        fc.array(fc.array(fc.nat(3), { minLength: 3, maxLength: 3 }), { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (keepBest, directions, values, order) => {
+          const trials = values.map((v, n) => Trial.make({ id: n + 1, number: n, state: "Complete", values: v.slice(0, directions.length) }))
+          // Completed in any order (a worker finishes trial 7 before trial 3).
+          const shuffled = [...trials]
+          order.forEach((k, i) => {
+            const j = k % shuffled.length
+            if (i < shuffled.length) [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]
+          })
+          const contenders = new Contenders(keepBest, directions)
+          for (const t of shuffled) contenders.add(t)
+          if (directions.length === 1) expect(contenders.trials.length).toBeLessThanOrEqual(keepBest)
+          const all = entries(...trials.map((t) => [t.number, [1]] as const))
+          const best = (ts: ReadonlyArray<Trial.FrozenTrial>) =>
+            Retention.plan({ policy: { keepBest }, directions, trials: ts, entries: all, nextNumber: trials.length }).filter((v) => v.reasons.length > 0)
+          expect(best(contenders.trials)).toEqual(best(trials))
+        }
+      ),
+      { numRuns: 300 }
+    ))
+
+  it("after the first sweep, a settle reads only the trials that changed, and keeps what the whole study's plan keeps", async () => {
+    const inner = memoryStorage()
+    let read = 0
+    const storage: Storage.StorageService = {
+      ...inner,
+      getTrials: (id, options) => Effect.tap(inner.getTrials(id, options), (ts) => void (read += ts.length)),
+      changedTrials: (id, since) => Effect.tap(inner.changedTrials!(id, since), (c) => void (read += c.trials.length))
+    }
+    const info = await run(storage.createStudy("s", { directions: ["minimize"] }))
+    const store = Retention.make(Checkpoint.makeMemory(), { keepLast: 1, keepBest: 2 })
+    const finish = (value: number) =>
+      Effect.gen(function*() {
+        const t = yield* storage.createTrial(info.id, { state: "Running", worker: "w" })
+        yield* store.save({ study: "s", trial: t.number }, 1, { value })
+        yield* storage.report(t.id, { step: 1, values: { value } })
+        yield* storage.finishTrial(t.id, { state: "Complete", values: [value] })
+        yield* store.settle!("s", storage)
+      })
+    for (let i = 0; i < 300; i++) await run(finish(((i * 37) % 101) / 101))
+    const history = await run(storage.getTrials(info.id))
+    read = 0
+    for (let i = 0; i < 20; i++) await run(finish(i === 10 ? -1 : 0.5 + i / 100))
+    // Each of the 20 trials is read at its save and at its settle (at most twice a sweep): not the 300 before it.
+    expect(read).toBeLessThanOrEqual(20 * 2)
+    const all = [...history, ...(await run(inner.getTrials(info.id))).slice(history.length)]
+    const stored = await run(store.list!("s"))
+    expect(Retention.plan({ policy: { keepLast: 1, keepBest: 2 }, directions: ["minimize"], trials: all, entries: stored }).every((v) => v.reasons.length > 0)).toBe(true)
+    // The best two: the -1 of the 11th new trial, and the best of the first 300 (value 0, trial 0).
+    expect(stored.map((e) => e.trial)).toEqual([0, 310])
+  })
 })
 
 describe("retention on the files store, with two workers sharing the folder", () => {

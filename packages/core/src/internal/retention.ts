@@ -83,12 +83,17 @@ export const describe = (r: Reason): string => {
 export interface PlanInput {
   readonly policy: Policy
   readonly directions: ReadonlyArray<Direction>
-  /** The study's trials: all of them, or (with `nextNumber`) at least the Waiting, Running and Complete ones. */
+  /**
+   * The study's trials: all of them, or (with `nextNumber`) at least those that may keep a
+   * checkpoint: the Running ones, the Waiting ones with a reported step or a restore point, and
+   * the Complete ones that can be among the best `keepBest` (see `Contenders`).
+   */
   readonly trials: ReadonlyArray<FrozenTrial>
   readonly entries: ReadonlyArray<Entry>
   /**
-   * Every trial numbered below it exists in storage: one missing from `trials` has ended Pruned or
-   * Failed. Without it, a trial missing from `trials` is unknown and its checkpoints are kept.
+   * Every trial numbered below it exists in storage: one missing from `trials` keeps nothing (it
+   * ended Pruned or Failed, or is one of those `trials` may leave out). Without it, a trial missing
+   * from `trials` is unknown and its checkpoints are kept.
    */
   readonly nextNumber?: number
   /** Whether a checkpoint is being loaded in this process. */
@@ -221,15 +226,127 @@ export const sweep = (
   })
 
 /**
+ * The complete trials that can be among the best `keepBest`, now or later, kept up to date one
+ * completed trial at a time (O(size) each) instead of ranking every complete trial at each sweep.
+ *
+ * Complete trial `a` is ahead of `b` for good when it dominates `b`, or has `b`'s values and a
+ * smaller number: however many trials complete later, `ranked` puts `a` before `b` (a dominated
+ * trial is on a later front; equal values share every front, ordered by number). A trial with
+ * `keepBest` trials ahead of it for good is never among the best again, so it is dropped. What is
+ * left ranks as among all complete trials: whatever is ahead of a member for good is a member too
+ * (else the member would have more than `keepBest` ahead of it), so a member's front, which only
+ * the trials dominating it decide (Deb et al. 2002, non-dominated sorting), is the same. With one
+ * objective "ahead" is the total order `ranked` sorts by, and the members are the best `keepBest`.
+ */
+export class Contenders {
+  private readonly members = new Map<number, { readonly trial: FrozenTrial; behind: number }>()
+  constructor(readonly keepBest: number, readonly directions: ReadonlyArray<Direction>) {}
+
+  /** Takes in a trial that has just completed (others, and one taken in before, are ignored). */
+  add(t: FrozenTrial): void {
+    const { directions } = this
+    if (t.state !== "Complete" || t.values === undefined || t.values.length !== directions.length || this.members.has(t.number)) return
+    const ahead = (a: FrozenTrial, b: FrozenTrial) =>
+      dominates(a.values!, b.values!, directions) || (a.number < b.number && a.values!.every((v, i) => v === b.values![i]))
+    let behind = 0
+    for (const [n, m] of this.members) {
+      if (ahead(m.trial, t)) behind++
+      else if (ahead(t, m.trial) && ++m.behind >= this.keepBest) this.members.delete(n)
+    }
+    if (behind < this.keepBest) this.members.set(t.number, { trial: t, behind })
+  }
+
+  get trials(): ReadonlyArray<FrozenTrial> {
+    return [...this.members.values()].map((m) => m.trial)
+  }
+}
+
+/**
+ * What a retention service knows of a study's trials, followed through `Storage.changedTrials`:
+ * the trials that may keep a checkpoint (see `PlanInput.trials`), as of change counter `seq`.
+ */
+interface Followed {
+  readonly storage: StorageService
+  studyId: number | undefined
+  seq: number
+  /** Running trials, and Waiting ones with a reported step or a restore point. */
+  living: Map<number, FrozenTrial>
+  /** Trials seen finished: they never change again. */
+  ended: Set<number>
+  best: Contenders
+}
+
+const following = (storage: StorageService): Followed => ({
+  storage,
+  studyId: undefined,
+  seq: 0,
+  living: new Map(),
+  ended: new Set(),
+  best: new Contenders(0, [])
+})
+
+/** Brings a followed study up to date: reads the trials changed since the last time (all, the first time). */
+const follow = (f: Followed, info: StudyInfo, policy: Required<Policy>): Effect.Effect<void, StorageError> =>
+  Effect.gen(function*() {
+    if (f.studyId !== info.id) {
+      // First read of the study (or one deleted and made again under its name): from the start.
+      Object.assign(f, { studyId: info.id, seq: 0, living: new Map(), ended: new Set(), best: new Contenders(policy.keepBest, info.directions) })
+    }
+    const changes = yield* f.storage.changedTrials!(info.id, f.seq)
+    for (const t of changes.trials) {
+      if (f.ended.has(t.number)) continue
+      f.living.delete(t.number)
+      if (t.state === "Running" || (t.state === "Waiting" && (lastStep(t) !== undefined || restorePointOf(t) !== undefined))) {
+        f.living.set(t.number, t)
+      } else if (t.state !== "Waiting") {
+        f.ended.add(t.number)
+        f.best.add(t)
+      }
+    }
+    f.seq = changes.seq
+  })
+
+/**
+ * One sweep of a followed study: as `sweep`, but reading only the trials changed since the last
+ * sweep, so that its cost does not grow with the study's history (the stored checkpoints, which
+ * the policy bounds, and the living trials are what it reads and plans over). A storage without
+ * `changedTrials` is read whole, as `sweep` does.
+ */
+const sweepFollowed = (
+  store: CheckpointService,
+  f: Followed,
+  study: string,
+  policy: Required<Policy>,
+  loading: (trial: number, step: number) => boolean
+): Effect.Effect<ReadonlyArray<Verdict>, CheckpointError | StorageError> =>
+  Effect.gen(function*() {
+    const { storage } = f
+    if (storage.changedTrials === undefined) return yield* sweep(store, storage, study, policy, loading)
+    if (store.list === undefined) return []
+    const entries = yield* store.list(study)
+    if (entries.length === 0) return []
+    const info = yield* Effect.catchTag(storage.getStudy(study), "StudyNotFound", () => Effect.succeed(undefined))
+    if (info === undefined) return []
+    yield* follow(f, info, policy)
+    const nextNumber = yield* storage.nextNumber(info.id)
+    const trials = [...f.living.values(), ...f.best.trials]
+    const verdicts = plan({ policy, directions: info.directions, trials, entries, nextNumber, loading })
+    yield* removeUnkept(store, study, verdicts)
+    return verdicts
+  })
+
+/**
  * A Checkpoint service that applies a retention policy to a store: each save, and each `settle`
  * (the run loop's word that trials changed, which also hands over the study's storage), sweeps the
- * study. Sweeps of one study run one at a time; a sweep asked for while one runs is folded into
- * it. Loads in progress in this process are kept (the stores keep those of other processes).
+ * study. A study's first sweep reads all its trials; each later one only those changed since
+ * (`sweepFollowed`), so a sweep costs the same after 10 trials as after 10,000. Sweeps of one study
+ * run one at a time; a sweep asked for while one runs is folded into it. Loads in progress in this
+ * process are kept (the stores keep those of other processes).
  */
 export const retained = (store: CheckpointService, policy: Policy): CheckpointService => {
   const resolved = resolve(policy)
   if (store.list === undefined) throw new Error(`checkpoint retention needs a store that lists its checkpoints; ${store.label} does not`)
-  const storages = new Map<string, StorageService>()
+  const studies = new Map<string, Followed>()
   const loads = new Map<string, number>()
   const state = new Map<string, { running: boolean; next: Deferred.Deferred<void> | undefined }>()
   const recorded = new Set<string>()
@@ -250,13 +367,13 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
   // a sweep that listed the store after the call began has finished.
   const run = (study: string): Effect.Effect<void> =>
     Effect.suspend(() => {
-      const storage = storages.get(study)
-      if (storage === undefined) return Effect.void
+      const followed = studies.get(study)
+      if (followed === undefined) return Effect.void
       const s = state.get(study) ?? { running: false, next: undefined }
       state.set(study, s)
       if (s.running) return Deferred.await(s.next ??= Deferred.unsafeMake<void>(FiberId.none))
       s.running = true
-      const once = sweep(store, storage, study, resolved, (trial, step) => loads.has(id(study, trial, step))).pipe(
+      const once = sweepFollowed(store, followed, study, resolved, (trial, step) => loads.has(id(study, trial, step))).pipe(
         Effect.catchAll((e) => Effect.logWarning(`checkpoint retention of study "${study}" failed (nothing more was deleted): ${e.message}`)),
         Effect.catchAllDefect((d) => Effect.logWarning(`checkpoint retention of study "${study}" failed (nothing more was deleted): ${Cause.pretty(Cause.die(d))}`))
       )
@@ -298,7 +415,8 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
     list: store.list,
     settle: (study, storage) =>
       Effect.suspend(() => {
-        storages.set(study, storage)
+        // Another storage under the same name is followed from its start.
+        if (studies.get(study)?.storage !== storage) studies.set(study, following(storage))
         return Effect.zipRight(
           record(study, storage).pipe(Effect.catchAll((e) => Effect.logWarning(`checkpoint retention: cannot record the policy of study "${study}": ${e.message}`))),
           run(study)
