@@ -91,7 +91,7 @@ describe("tunekit plot", () => {
     expect((await fail("plot", "pareto-front", "demo", "--out", out("x.svg"))).message).toBe(
       'pareto-front does not apply to study "demo": it has 1 objective, and a Pareto front shows 2 or 3; plots that apply: history, importance, parallel-coordinates, contour, slice, rank, edf, intermediate, timeline'
     )
-    expect((await fail("plot", "rungs", "demo")).message).toMatch(/the rung resources are not known, as the study does not record its scheduler: give them \(--rungs 1,3,9/)
+    expect((await fail("plot", "rungs", "demo")).message).toMatch(/the study has no record of a rung scheduler .*, and no rung resources were given \(--rungs 1,3,9/)
     expect((await fail("plot", "rungs", "demo", "--rungs", "3,1")).message).toBe('--rungs: expected increasing positive numbers, comma-separated (1,3,9), got "3,1" (see tunekit plot --help)')
     expect((await fail("plot", "slice", "demo", "--params", "lr,,act")).message).toContain("--params: expected comma-separated parameter names")
     expect((await fail("plot", "slice", "demo", "--params", "depth")).message).toBe('slice: no trial has the parameter "depth" (its parameters: act, lr, units)')

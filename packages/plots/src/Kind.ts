@@ -5,13 +5,14 @@
  *
  * A plot applies when the study has what it draws: parameters for the plots of parameters, two of
  * them for a contour, reports for learning curves, a PBT lineage, cross-validation folds, two or
- * three objectives for a Pareto front, the rung resources for rungs. A study that applies but has
+ * three objectives for a Pareto front, a rung scheduler's record (or the resources given) for
+ * rungs. A study that applies but has
  * no trials yet still gives a plot, with a note in place of the data.
  *
  * @since 0.1.0
  */
 import { Export } from "@tunekit/core"
-import { Pbt } from "@tunekit/schedulers"
+import { Pbt, RungRecord } from "@tunekit/schedulers"
 import { Effect, Either } from "effect"
 import * as Contour from "./Contour.js"
 import * as Edf from "./Edf.js"
@@ -76,8 +77,9 @@ export interface Options {
   /** How importance is measured: "fanova" (default, as Optuna's) or "ped-anova". */
   readonly method?: "fanova" | "ped-anova"
   /**
-   * The rung resources of a rung scheduler (`Asha.rungs(options)` of @tunekit/schedulers): the
-   * rungs plot needs them, as the study does not record its scheduler.
+   * The rung resources of a rung scheduler (`Asha.rungs(options)` of @tunekit/schedulers), as one
+   * bracket, for the rungs plot. Default: the rungs and brackets the scheduler recorded in the
+   * study (`RungRecord`).
    */
   readonly rungs?: ReadonlyArray<number>
 }
@@ -131,8 +133,8 @@ export const check = (kind: Name, source: Source, options: Options = {}): string
     case "intermediate":
       return reported ? undefined : "no trial reported intermediate values (trial.report)"
     case "rungs":
-      return options.rungs === undefined
-        ? "the rung resources are not known, as the study does not record its scheduler: give them (--rungs 1,3,9, or Asha.rungs of the scheduler's options)"
+      return options.rungs === undefined && RungRecord.read(source.systemAttrs ?? {}) === undefined
+        ? "the study has no record of a rung scheduler (Asha, SuccessiveHalving and Hyperband layers record theirs at their first rung), and no rung resources were given (--rungs 1,3,9, or Asha.rungs of the scheduler's options)"
         : reported
         ? undefined
         : "no trial reported intermediate values, which a rung scheduler compares"
@@ -182,7 +184,7 @@ const dataOf = (kind: Name, sources: ReadonlyArray<Source>, options: Options): P
     case "intermediate":
       return Intermediate.make(source)
     case "rungs":
-      return Rungs.make(source, { rungs: options.rungs! })
+      return Rungs.make(source, options.rungs === undefined ? {} : { rungs: options.rungs })
     case "lineage":
       return Lineage.make(source)
     case "folds":

@@ -6,12 +6,13 @@
  *
  * It reads what the schedulers of @tunekit/schedulers store: each trial's reports by step, and the
  * system attribute "tunekit.rung" (the number of rungs of its bracket the trial was let past), so
- * the plot follows a study of any storage and any number of workers.
+ * the plot follows a study of any storage and any number of workers. The rungs and brackets are
+ * those the scheduler recorded in the study (`RungRecord` of @tunekit/schedulers), unless given.
  *
  * @since 0.1.0
  */
 import type { Trial } from "@tunekit/core"
-import { Asha } from "@tunekit/schedulers"
+import { Asha, RungRecord } from "@tunekit/schedulers"
 import { InvalidPlot } from "./Errors.js"
 import type { Source } from "./Source.js"
 
@@ -62,15 +63,19 @@ export interface Bracket {
 
 /** Options of `make`. */
 export interface Options {
-  /** The rungs' resources, lowest first (`Asha.rungs(options)` of @tunekit/schedulers gives them). */
-  readonly rungs: ReadonlyArray<number>
+  /**
+   * The rungs' resources, lowest first (`Asha.rungs(options)` of @tunekit/schedulers gives them),
+   * one bracket. Default: the rungs and brackets the scheduler recorded in the study.
+   */
+  readonly rungs?: ReadonlyArray<number>
   /** The metric compared at the rungs (default: the study's first objective). */
   readonly metric?: string
   /** Its direction (default: the study's first). */
   readonly direction?: Trial.Direction
   /**
-   * With several brackets (ASHA's `brackets`, Hyperband), each trial's bracket. Default: one
-   * bracket on `rungs`.
+   * With several brackets (ASHA's `brackets`, Hyperband), each trial's bracket
+   * (`Hyperband.bracketOf(options)`). Default: one bracket on `rungs`, else the recorded ones. A
+   * bracket without rungs (Hyperband's last) compares nothing and is left out.
    */
   readonly bracketOf?: (t: Trial.FrozenTrial) => Bracket
 }
@@ -108,26 +113,37 @@ const stateOutcome: Record<Trial.State, Outcome> = {
 }
 
 /**
- * The rungs of a study run by a rung scheduler.
+ * The rungs of a study run by a rung scheduler: the rungs and brackets it recorded in the study,
+ * or those given.
  *
  * @example
  * import { Rungs, Source } from "@tunekit/plots"
  * import { Asha } from "@tunekit/schedulers"
  * declare const study: Source.Source
+ * const recorded = Rungs.make(study) // as the scheduler recorded them (Source.load reads the record)
  * const data = Rungs.make(study, { rungs: Asha.rungs({ minResource: 1, maxResource: 27, reductionFactor: 3 }) })
  * data.rungs.map((r) => [r.resource, r.members.length, r.counts.promoted]) // [[1, 30, 10], [3, 10, 3], [9, 3, 1]]
  */
-export const make = (source: Source, options: Options): Data => {
-  checkRungs(options.rungs, "rungs")
+export const make = (source: Source, options: Options = {}): Data => {
+  const recorded = options.rungs === undefined && options.bracketOf === undefined ? RungRecord.read(source.systemAttrs ?? {}) : undefined
   const metric = options.metric ?? source.objectives[0] ?? "value"
   const direction = options.direction ?? source.directions[0] ?? "minimize"
-  const single: Bracket = { key: "0", rungs: options.rungs }
-  const bracketOf = options.bracketOf ?? (() => single)
   const brackets = new Map<string, { rungs: ReadonlyArray<number>; members: Array<Array<Member>> }>()
-  // One bracket shows its rungs even before any trial reaches them.
-  if (options.bracketOf === undefined) brackets.set(single.key, { rungs: single.rungs, members: single.rungs.map(() => []) })
+  let bracketOf: (t: Trial.FrozenTrial) => Bracket
+  if (options.bracketOf !== undefined) bracketOf = options.bracketOf
+  else if (options.rungs !== undefined) {
+    checkRungs(options.rungs, "rungs")
+    const single: Bracket = { key: "0", rungs: options.rungs }
+    bracketOf = () => single
+    // One bracket shows its rungs even before any trial reaches them.
+    brackets.set(single.key, { rungs: single.rungs, members: single.rungs.map(() => []) })
+  } else if (recorded !== undefined) bracketOf = recorded.bracketOf
+  else {
+    return fail("the rung resources are not known: the study has no record of a rung scheduler (Asha, SuccessiveHalving and Hyperband layers record theirs) and none were given")
+  }
   for (const t of [...source.trials].sort((a, b) => a.number - b.number)) {
     const b = bracketOf(t)
+    if (b.rungs.length === 0) continue
     let entry = brackets.get(b.key)
     if (entry === undefined) {
       checkRungs(b.rungs, `the rungs of bracket ${b.key}`)

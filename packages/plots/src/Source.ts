@@ -15,6 +15,8 @@ export interface Source {
   /** One name per direction: the study's metric names, or "value" ("value 0", "value 1"... for several). */
   readonly objectives: ReadonlyArray<string>
   readonly trials: ReadonlyArray<Trial.FrozenTrial>
+  /** The study's system attributes, where they are known (a rung scheduler's record is one). */
+  readonly systemAttrs?: Readonly<Record<string, Trial.Json>>
 }
 
 /** What `make` needs to know about the study (a `Storage.StudyInfo` fits). */
@@ -22,6 +24,7 @@ export interface StudyLike {
   readonly name: string
   readonly directions: ReadonlyArray<Trial.Direction>
   readonly metrics?: ReadonlyArray<string>
+  readonly systemAttrs?: Readonly<Record<string, Trial.Json>>
 }
 
 const objectiveNames = (directions: ReadonlyArray<Trial.Direction>, metrics: ReadonlyArray<string> | undefined) =>
@@ -40,7 +43,8 @@ export const make = (study: StudyLike, trials: ReadonlyArray<Trial.FrozenTrial>)
   name: study.name,
   directions: study.directions,
   objectives: objectiveNames(study.directions, study.metrics),
-  trials
+  trials,
+  ...(study.systemAttrs === undefined ? {} : { systemAttrs: study.systemAttrs })
 })
 
 /**
@@ -75,5 +79,6 @@ export const fromHandle = <A>(handle: Study.Handle<A>): Effect.Effect<Source, St
     name: handle.info.name,
     directions: handle.objectives.map((o) => o.direction),
     objectives: objectiveNames(handle.objectives.map((o) => o.direction), handle.info.metrics.length > 0 ? handle.info.metrics : undefined),
-    trials
+    trials,
+    systemAttrs: handle.info.systemAttrs
   }))

@@ -132,8 +132,9 @@ const where: Record<Kind.Name, { readonly study: string; readonly options?: Kind
 describe("which plots apply", () => {
   it("each study gets the plots it has data for, and the reasons for the others", async () => {
     const [mlp, pbt, cv, mo] = await Promise.all(["mlp", "pbt", "cv", "mo"].map(load))
-    expect(Kind.applicable(mlp)).toEqual(["history", "importance", "parallel-coordinates", "contour", "slice", "rank", "edf", "intermediate", "timeline"])
-    expect(Kind.applicable(mlp, { rungs: RUNGS })).toContain("rungs")
+    // ASHA recorded its rungs in the study: the rungs plot applies without being told them.
+    expect(Kind.applicable(mlp)).toEqual(["history", "importance", "parallel-coordinates", "contour", "slice", "rank", "edf", "intermediate", "rungs", "timeline"])
+    expect(Kind.applicable(cv, { rungs: RUNGS })).toContain("rungs")
     expect(Kind.applicable(pbt)).toContain("lineage")
     expect(Kind.applicable(cv)).toContain("folds")
     expect(Kind.applicable(cv)).not.toContain("contour") // one parameter
@@ -141,7 +142,7 @@ describe("which plots apply", () => {
     expect(Kind.applicable(mo)).toContain("pareto-front")
     expect(Kind.check("pareto-front", mlp)).toBe("it has 1 objective, and a Pareto front shows 2 or 3")
     expect(Kind.check("folds", mlp)).toMatch(/do not report "loss" by fold/)
-    expect(Kind.check("rungs", mlp)).toMatch(/--rungs 1,3,9/)
+    expect(Kind.check("rungs", cv)).toMatch(/--rungs 1,3,9/)
     expect(Kind.check("intermediate", mo)).toMatch(/no trial reported intermediate values/)
   })
 
@@ -225,10 +226,10 @@ describe("File.plot", () => {
     const lineage = await fail("lineage", "mlp", "x.svg")
     expect(lineage._tag).toBe("NotApplicable")
     expect(lineage.message).toBe(
-      "lineage does not apply to study \"mlp\": no trial has a PBT lineage (a study run with Pbt.layer has one); plots that apply: history, importance, parallel-coordinates, contour, slice, rank, edf, intermediate, timeline"
+      "lineage does not apply to study \"mlp\": no trial has a PBT lineage (a study run with Pbt.layer has one); plots that apply: history, importance, parallel-coordinates, contour, slice, rank, edf, intermediate, rungs, timeline"
     )
     expect((await fail("pareto-front", "mlp", "x.svg")).message).toMatch(/it has 1 objective, and a Pareto front shows 2 or 3/)
-    expect((await fail("rungs", "mlp", "x.svg"))._tag).toBe("NotApplicable")
+    expect((await fail("rungs", "cv", "x.svg"))._tag).toBe("NotApplicable")
     expect(await fail("slice", "mlp", "x.svg", { params: ["lr", "nope"] })).toMatchObject({ _tag: "InvalidPlot", plot: "slice" })
     expect((await fail("slice", "mlp", "x.svg", { compare: ["cv"] })).message).toBe("slice: it shows one study; history and edf overlay several")
     expect((await fail("history", "mlp", "x.svg", { params: ["lr"] })).message).toMatch(/^history: it takes no parameters/)

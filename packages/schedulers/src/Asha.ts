@@ -26,7 +26,7 @@
  * @since 0.1.0
  */
 import { type Layer, Schema } from "effect"
-import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
+import { Options as Opts, type Scheduler, type Storage, type Trial } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
 import { rungFields, rungRule } from "./internal/rungOptions.js"
 import { scheduler } from "./internal/rungService.js"
@@ -97,6 +97,20 @@ export const make = (options: Options): Pruner.Pruner => built.make(options)
  * const layer = Asha.layer({ minResource: 1, maxResource: 27, reductionFactor: 3, mode: "promotion" })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> => built.layer(options)
+
+/**
+ * Each trial's bracket under these options (ASHA compares a trial with those of its bracket, on
+ * the bracket's rungs), as the scheduler decides; undefined when the options are invalid. The
+ * rungs plot of @tunekit/plots takes it.
+ *
+ * @example
+ * import { Asha } from "@tunekit/schedulers"
+ * import type { Trial } from "@tunekit/core"
+ * const bracketOf = Asha.bracketOf({ minResource: 1, maxResource: 27, reductionFactor: 3, brackets: 2 })!
+ * declare const t: Trial.FrozenTrial
+ * bracketOf(t) // { key: "asha:1", rungs: [3, 9] } for an odd trial number
+ */
+export const bracketOf = (options: Options): ((trial: Trial.FrozenTrial) => Bracket) | undefined => built.bracketOf(options)
 
 /**
  * The rungs of a configuration: the resources where trials are compared.

@@ -1,9 +1,11 @@
 /**
  * Hyperband (Li et al. 2018, "Hyperband: A Novel Bandit-Based Approach to Hyperparameter
- * Optimization", JMLR 18(185), Algorithm 1). With rungs r_k = minResource * eta^k below
- * maxResource (s_max of them), bracket s (s = s_max ... 0) runs synchronous successive halving on
- * n_s = ceil((s_max + 1) / (s + 1) * eta^s) configurations starting at rung s_max - s; bracket 0
- * trains n_0 configurations fully. One iteration runs every bracket once, in that order, trial
+ * Optimization", JMLR 18(185), Algorithm 1). With s_max = floor(log_eta(maxResource /
+ * minResource)) and rungs maxResource * eta^-k for k = s_max ... 1 (anchored at maxResource, as
+ * r_i = R eta^-s eta^i; rounded up to whole steps when the resources are whole numbers: `rungs`),
+ * bracket s (s = s_max ... 0) runs synchronous successive halving on
+ * n_s = ceil((s_max + 1) / (s + 1) * eta^s) configurations starting at rung s_max - s, keeping
+ * floor(n_i / eta) (at least one) at each rung; bracket 0 trains n_0 configurations fully. One iteration runs every bracket once, in that order, trial
  * numbers filling the brackets one after the other; the iterations repeat. `brackets` keeps
  * only the most aggressive ones.
  *
@@ -14,11 +16,11 @@
  * @since 0.1.0
  */
 import { type Layer, Schema } from "effect"
-import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
+import { Options as Opts, type Scheduler, type Storage, type Trial } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
 import { rungFields, rungRule } from "./internal/rungOptions.js"
 import { scheduler } from "./internal/rungService.js"
-import { type Bracket, bracketSteps, etaOf, levels, type RungOptions, sizes, synchronous } from "./internal/rungs.js"
+import { type Bracket, bracketSteps, etaOf, hyperbandLevels, type RungOptions, sizes, synchronous } from "./internal/rungs.js"
 
 /** Options of Hyperband. */
 export interface Options extends RungOptions {
@@ -66,7 +68,7 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
 }).pipe(
   Schema.filter(rungRule),
   Schema.filter((o) => {
-    const most = levels(o).length + 1
+    const most = hyperbandLevels(o).length + 1
     return (o.brackets ?? most) <= most || { path: ["brackets"], message: `must not exceed s_max + 1 = ${most}, got ${o.brackets}` }
   })
 )
@@ -80,7 +82,7 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
  * p.brackets.map((b) => b.configurations) // [81, 34, 15, 8, 5]
  */
 export const plan = (options: Options): Plan => {
-  const rs = levels(options)
+  const rs = hyperbandLevels(options)
   const eta = etaOf(options)
   const brackets: Array<BracketPlan> = []
   const iteration = layout(options)
@@ -103,6 +105,19 @@ export const plan = (options: Options): Plan => {
     steps: brackets.reduce((a, b) => a + b.steps, 0)
   }
 }
+
+/**
+ * Hyperband's rungs, lowest first: maxResource * eta^-k for k = s_max ... 1 with
+ * s_max = floor(log_eta(maxResource / minResource)) (Li et al. 2018, Algorithm 1), rounded up to
+ * whole steps when both resources are whole numbers. Bracket s compares on the last s of them.
+ * They are `Asha.rungs` when maxResource / minResource is a power of eta.
+ *
+ * @example
+ * import { Hyperband } from "@tunekit/schedulers"
+ * Hyperband.rungs({ minResource: 1, maxResource: 81, reductionFactor: 3 }) // [1, 3, 9, 27]
+ * Hyperband.rungs({ minResource: 1, maxResource: 50, reductionFactor: 3 }) // [2, 6, 17]: 50/27, 50/9, 50/3
+ */
+export const rungs = (options: RungOptions): ReadonlyArray<number> => hyperbandLevels(options)
 
 interface Placed {
   readonly s: number
@@ -148,7 +163,7 @@ const fill = (iteration: ReadonlyArray<{ readonly s: number; readonly n: number 
 
 /** The brackets of one iteration: s and n_s (Li et al. 2018, Algorithm 1). */
 const layout = (o: Options): Array<{ readonly s: number; readonly n: number }> => {
-  const sMax = levels(o).length
+  const sMax = hyperbandLevels(o).length
   const eta = etaOf(o)
   const count = Math.min(o.brackets ?? sMax + 1, sMax + 1)
   const out: Array<{ s: number; n: number }> = []
@@ -157,7 +172,7 @@ const layout = (o: Options): Array<{ readonly s: number; readonly n: number }> =
 }
 
 const core = (o: Options) => {
-  const rs = levels(o)
+  const rs = hyperbandLevels(o)
   const iteration = layout(o)
   const total = Math.max(1, iteration.reduce((a, b) => a + b.n, 0))
   const limited = o.limit === undefined ? [] : fill(iteration, o.limit)
@@ -198,3 +213,17 @@ export const make = (options: Options): Pruner.Pruner => built.make(options)
  * const layer = Hyperband.layer({ minResource: 1, maxResource: 81, reductionFactor: 3 })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> => built.layer(options)
+
+/**
+ * Each trial's bracket under these options (Hyperband compares a trial with those of its bracket, on
+ * the bracket's rungs), as the scheduler decides; undefined when the options are invalid. The
+ * rungs plot of @tunekit/plots takes it.
+ *
+ * @example
+ * import { Hyperband } from "@tunekit/schedulers"
+ * import type { Trial } from "@tunekit/core"
+ * const bracketOf = Hyperband.bracketOf({ minResource: 1, maxResource: 9, reductionFactor: 3 })!
+ * declare const t: Trial.FrozenTrial
+ * bracketOf(t) // trial 0: { key: "hb:0:2", rungs: [1, 3], members: { start: 0, size: 9 } }
+ */
+export const bracketOf = (options: Options): ((trial: Trial.FrozenTrial) => Bracket) | undefined => built.bracketOf(options)

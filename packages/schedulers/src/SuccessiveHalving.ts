@@ -13,11 +13,11 @@
  * @since 0.1.0
  */
 import { type Layer, Schema } from "effect"
-import { Options as Opts, type Scheduler, type Storage } from "@tunekit/core"
+import { Options as Opts, type Scheduler, type Storage, type Trial } from "@tunekit/core"
 import type * as Pruner from "./Pruner.js"
 import { rungFields, rungRule } from "./internal/rungOptions.js"
 import { scheduler } from "./internal/rungService.js"
-import { bracketSteps, etaOf, levels, type RungOptions, sizes, synchronous } from "./internal/rungs.js"
+import { type Bracket, bracketSteps, etaOf, levels, type RungOptions, sizes, synchronous } from "./internal/rungs.js"
 
 /** Options of successive halving. */
 export interface Options extends RungOptions {
@@ -121,3 +121,17 @@ export const make = (options: Options): Pruner.Pruner => built.make(options)
  * const layer = SuccessiveHalving.layer({ minResource: 1, maxResource: 27, reductionFactor: 3 })
  */
 export const layer = (options: Options): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> => built.layer(options)
+
+/**
+ * Each trial's bracket under these options (Successive halving compares a trial with those of its bracket, on
+ * the bracket's rungs), as the scheduler decides; undefined when the options are invalid. The
+ * rungs plot of @tunekit/plots takes it.
+ *
+ * @example
+ * import { SuccessiveHalving } from "@tunekit/schedulers"
+ * import type { Trial } from "@tunekit/core"
+ * const bracketOf = SuccessiveHalving.bracketOf({ minResource: 1, maxResource: 9, reductionFactor: 3 })!
+ * declare const t: Trial.FrozenTrial
+ * bracketOf(t) // trial 10: { key: "sh:1", rungs: [1, 3], members: { start: 9, size: 9 } }
+ */
+export const bracketOf = (options: Options): ((trial: Trial.FrozenTrial) => Bracket) | undefined => built.bracketOf(options)

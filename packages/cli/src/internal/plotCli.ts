@@ -30,7 +30,7 @@ const method = Main.option("method", Check.literals("fanova", "ped-anova"), {
   placeholder: "fanova|ped-anova"
 }).pipe(Options.optional)
 const rungs = Main.option("rungs", Rungs, {
-  description: "the rung resources of the study's ASHA, successive halving or Hyperband scheduler, for the rungs plot (Asha.rungs of its options: 1,3,9)",
+  description: "the rungs plot on these rung resources, one bracket (default: the rungs and brackets the study's ASHA, successive halving or Hyperband scheduler recorded)",
   placeholder: "R1,R2,..."
 }).pipe(Options.optional)
 const study = Main.argument("STUDY", Check.NonEmptyString, "the study's name (as `tunekit studies` lists it)")

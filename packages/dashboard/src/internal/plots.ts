@@ -3,6 +3,7 @@
 // per change of the study, and kept as JSON text for every page that asks.
 import type { Storage, StorageError, Trial } from "@tunekit/core"
 import { Intermediate, Kind, Plot, Rungs, Source } from "@tunekit/plots"
+import { RungRecord } from "@tunekit/schedulers"
 import { Effect, Either } from "effect"
 import { derive, type Feed, type Followed, trialsOf } from "./feed.js"
 import { objectivesOf } from "./rows.js"
@@ -12,7 +13,7 @@ export interface Request {
   readonly kind: Kind.Name
   /** Importance by "ped-anova" (the default here: milliseconds on thousands of trials) or "fanova". */
   readonly method?: "fanova" | "ped-anova"
-  /** The rung resources (default: inferred, see `inferRungs`). */
+  /** The rung resources (default: the scheduler's record in the study, else inferred, see `inferRungs`). */
   readonly rungs?: ReadonlyArray<number>
   /** The chart's width in pixels, as the page lays it out. */
   readonly width?: number
@@ -24,13 +25,16 @@ export type Drawn =
   | { readonly note: string }
 
 export const sourceOf = (info: Storage.StudyInfo, trials: ReadonlyArray<Trial.FrozenTrial>): Source.Source =>
-  Source.make({ name: info.name, directions: info.directions, metrics: objectivesOf(info) }, trials)
+  Source.make({ name: info.name, directions: info.directions, metrics: objectivesOf(info), systemAttrs: info.systemAttrs }, trials)
 
 /**
- * The rung resources of a study run by a rung scheduler (its trials carry `tunekit.rung`), which
- * the study does not record: the steps where trials were stopped or paused, which are rungs.
- * Undefined for a study without rungs, or before any trial stopped at one.
+ * The rung resources of a study run by a rung scheduler before schedulers recorded themselves
+ * (`RungRecord`; its trials carry `tunekit.rung`): the steps where trials were stopped or paused,
+ * which are rungs. Undefined for a study without rungs, or before any trial stopped at one.
  */
+/** Whether a rung scheduler recorded its rungs and brackets in the study. */
+const recorded = (info: Storage.StudyInfo) => RungRecord.read(info.systemAttrs) !== undefined
+
 export const inferRungs = (trials: ReadonlyArray<Trial.FrozenTrial>): ReadonlyArray<number> | undefined => {
   if (!trials.some((t) => t.systemAttrs[Rungs.RUNG] !== undefined)) return undefined
   const steps = new Set<number>()
@@ -128,7 +132,7 @@ export const plot = (f: Followed, request: Request): string => {
   const key = `plot:${request.kind}:${method}:${request.rungs?.join(",") ?? ""}:${request.kind === "contour" ? width ?? "" : ""}`
   return derive(f, key, () => {
     const trials = trialsOf(f)
-    const rungs = request.rungs ?? (request.kind === "rungs" ? inferRungs(trials) : undefined)
+    const rungs = request.rungs ?? (request.kind === "rungs" && !recorded(f.info) ? inferRungs(trials) : undefined)
     const options: Kind.Options = { method, ...(rungs === undefined ? {} : { rungs }) }
     const part = capped(request.kind, f.info, trials)
     return JSON.stringify({ seq: f.seq, ...draw(Kind.make(request.kind, sourceOf(f.info, part.trials), options), width, part.note) }, sixDigits)
@@ -156,16 +160,16 @@ export const ORDER: ReadonlyArray<Kind.Name> = [
 export const kinds = (f: Followed): Array<{ readonly kind: Kind.Name; readonly applies: boolean; readonly note?: string }> =>
   derive(f, "kinds", () => {
     const trials = trialsOf(f)
-    const rungs = inferRungs(trials)
+    const rungs = recorded(f.info) ? undefined : inferRungs(trials)
     const source = sourceOf(f.info, trials)
-    const ranked = trials.some((t) => t.systemAttrs[Rungs.RUNG] !== undefined)
+    const ranked = recorded(f.info) || trials.some((t) => t.systemAttrs[Rungs.RUNG] !== undefined)
     return [...ORDER, ...Kind.names.filter((k) => !ORDER.includes(k))].map((kind) => {
       // Rungs: shown for a study a rung scheduler ran, where the page can give the resources
       // when they cannot be inferred yet.
       if (kind === "rungs") {
         return ranked
           ? { kind, applies: true }
-          : { kind, applies: false, note: "no trial was scheduled on rungs (successive halving, ASHA and Hyperband mark their trials)" }
+          : { kind, applies: false, note: "no rung scheduler recorded itself in the study, and no trial was scheduled on rungs (successive halving, ASHA and Hyperband record their rungs in the study)" }
       }
       const why = Kind.check(kind, source, rungs === undefined ? {} : { rungs })
       return why === undefined ? { kind, applies: true } : { kind, applies: false, note: why }

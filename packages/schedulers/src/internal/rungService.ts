@@ -4,7 +4,7 @@ import { Effect, Either, Layer, Option } from "effect"
 import type { Schema } from "effect"
 import { Scheduler, Storage, type StorageError, Trial } from "@tunekit/core"
 import * as Pruner from "../Pruner.js"
-import { type Core, etaOf, isPaused, KEY, type Place, type RungOptions } from "./rungs.js"
+import { type Bracket, type Core, etaOf, isPaused, KEY, type Place, RECORD, type RungOptions } from "./rungs.js"
 import { fmt, valueOf } from "./series.js"
 
 export const pruner = (name: string, core: Core): Pruner.Pruner =>
@@ -22,6 +22,9 @@ export const scheduler = <O extends RungOptions & { readonly limit?: number }>(
 ) => {
   const decode = Pruner.decodeOptions(name, schema)
   return {
+    /** Each trial's bracket under these options, or undefined when they are invalid. */
+    bracketOf: (input: O): ((t: Trial.FrozenTrial) => Bracket) | undefined =>
+      Either.match(decode(input), { onLeft: () => undefined, onRight: (o) => core(o).bracketOf }),
     make: (input: O): Pruner.Pruner => Either.match(decode(input), { onLeft: Pruner.refused, onRight: (o) => pruner(name, core(o)) }),
     layer: (input: O): Layer.Layer<Scheduler.Scheduler, never, Storage.Storage> =>
       Either.match(decode(input), { onLeft: (e) => Pruner.layer(Pruner.refused(e)), onRight: (o) => layer(name, core(o), o) })
@@ -59,6 +62,15 @@ export const layer = (
           for (let i = place.from; i < place.quota; i++) if (yield* storage.claim(studyId, `${place.key}:${i}`)) return true
           return false
         })
+      // The study records this scheduler once (plots rebuild its rungs and brackets from it); each
+      // process writes it at its first decision on a study, unless the study has it already.
+      const record = { scheduler: name, options } as unknown as Trial.Json
+      const recorded = new Set<number>()
+      const recordIn = (study: Storage.StudyInfo) =>
+        recorded.has(study.id) ? Effect.void : Effect.zipRight(
+          JSON.stringify(study.systemAttrs[RECORD]) === JSON.stringify(record) ? Effect.void : storage.setStudyAttr(study.id, "system", RECORD, record),
+          Effect.sync(() => void recorded.add(study.id))
+        )
       const limit = options.limit
       const service: Scheduler.SchedulerService = {
         name,
@@ -66,6 +78,7 @@ export const layer = (
         decide: (ctx) =>
           // Between rungs, or for a trial that has ended, there is nothing to decide: no history read, no lock.
           Trial.isFinished(ctx.trial.state) || !core.crosses(ctx.trial, ctx.metric) ? Effect.succeed(Scheduler.Continue) : deciding(Effect.gen(function*() {
+            yield* recordIn(ctx.study)
             const history = yield* ctx.history
             const objective = ctx.objectives[0] ?? { metric: "value", direction: "minimize" as const }
             const out = core.decide({ trial: ctx.trial, metric: ctx.metric, history, objective })

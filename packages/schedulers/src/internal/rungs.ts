@@ -15,6 +15,12 @@ import { better, fmt, valueOf } from "./series.js"
 
 export const KEY = "tunekit.rung"
 
+/**
+ * The study system attribute where a rung scheduler records itself (its name and decoded options)
+ * the first time it decides, so that plots can rebuild its rungs and brackets from the study.
+ */
+export const RECORD = "tunekit.rungs"
+
 export interface RungOptions {
   /** The first rung: the resource every trial gets (grace period). */
   readonly minResource: number
@@ -32,6 +38,29 @@ export const levels = (o: RungOptions): Array<number> => {
   const eta = etaOf(o)
   if (!isRungOptions(o)) return out
   for (let r = o.minResource; r < o.maxResource * (1 - 1e-12); r *= eta) out.push(r)
+  return out
+}
+
+/**
+ * Hyperband's rungs (Li et al. 2018, Algorithm 1): with R = maxResource / minResource in units of
+ * minResource, s_max = floor(log_eta(R)), and bracket s starts at maxResource * eta^-s, so the
+ * rungs are maxResource * eta^-k for k = s_max ... 1, anchored at maxResource. They are
+ * `levels` when R is a power of eta; otherwise the first rung lies between minResource and
+ * eta * minResource, and there is one bracket fewer than `levels` would give (R = 50 / 1 with
+ * eta 3: s_max 3, rungs 50/27, 50/9, 50/3, not 1, 3, 9, 27 and s_max 4). With whole-number
+ * resources (steps, epochs) a rung is rounded up to a whole step: the first step at or past a
+ * rung is where trials are compared anyway, and a bracket's plan then counts the steps trained.
+ */
+export const hyperbandLevels = (o: RungOptions): Array<number> => {
+  const out: Array<number> = []
+  if (!isRungOptions(o)) return out
+  const eta = etaOf(o)
+  const sMax = Math.floor(Math.log(o.maxResource / o.minResource) / Math.log(eta) + 1e-9)
+  const whole = Number.isInteger(o.minResource) && Number.isInteger(o.maxResource)
+  for (let k = sMax; k >= 1; k--) {
+    const r = o.maxResource / eta ** k
+    out.push(whole ? Math.max(o.minResource, Math.ceil(r * (1 - 1e-12))) : r)
+  }
   return out
 }
 
@@ -181,6 +210,8 @@ export interface Core {
   readonly resume?: (history: ReadonlyArray<Trial.FrozenTrial>, objective: Objective) => ResumePlan
   /** The resource of the highest rung of its bracket a trial has reached (where it paused), if any. */
   readonly rungOf: (trial: Trial.FrozenTrial) => number | undefined
+  /** A trial's bracket: the trials it is compared with, on which rungs. */
+  readonly bracketOf: (trial: Trial.FrozenTrial) => Bracket
 }
 
 const next = (rungs: ReadonlyArray<number>, k: number, max: number) => (k + 1 < rungs.length ? rungs[k + 1] : max)
@@ -226,6 +257,7 @@ const stopping = (name: string, o: RungOptions, bracketOf: (t: Trial.FrozenTrial
   const eta = etaOf(o)
   return {
     writes: false,
+    bracketOf,
     crosses: crossesWith(bracketOf, false),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
@@ -298,6 +330,7 @@ const promotion = (o: RungOptions, bracketOf: (t: Trial.FrozenTrial) => Bracket)
   }
   return {
     writes: true,
+    bracketOf,
     crosses: crossesWith(bracketOf),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
@@ -353,6 +386,7 @@ export const synchronous = (name: string, o: RungOptions, bracketOf: (t: Trial.F
     `${name}: ranks ${position} of ${n} at rung ${fmt(resource)}, outside the top ${keep}`
   return {
     writes: true,
+    bracketOf,
     crosses: crossesWith(bracketOf),
     rungOf: rungOfWith(bracketOf),
     decide: ({ history, metric, objective, trial }) => {
