@@ -77,6 +77,15 @@ describe("pages and JSON", () => {
     const rungs = await (await get(readOnly.base, "/api/study/asha/plot/rungs")).json()
     const resources = (rungs.option.xAxis as Array<{ data?: Array<string> }>).flatMap((a) => a.data ?? [])
     expect(resources.join(" ")).toMatch(/1.*3/)
+    // Six trials stopped at their first report: each curve of one point is drawn as its symbol,
+    // on the study page and on the trial's page.
+    type Series = { id?: string; showSymbol?: boolean; data: Array<unknown> }
+    const curves = (await (await get(readOnly.base, "/api/study/asha/plot/intermediate")).json()).option.series as Array<Series>
+    const single = curves.filter((c) => c.id !== undefined && c.data.length === 1)
+    expect(single.map((c) => c.showSymbol)).toEqual(Array(6).fill(true))
+    expect(curves.filter((c) => c.id !== undefined && c.data.length > 1).every((c) => c.showSymbol === false)).toBe(true)
+    const trial = await (await get(readOnly.base, "/api/study/asha/trial/0")).json()
+    expect((trial.curves[0].option.series as Array<Series>)[0]).toMatchObject({ showSymbol: true, data: [[1, expect.any(Number)]] })
     // A page that has the latest plot gets a short answer.
     expect(await (await get(readOnly.base, `/api/study/mlp/plot/history?seq=${mlp.seq}`)).json()).toEqual({ seq: mlp.seq, same: true })
     expect((await get(readOnly.base, "/api/study/mlp/plot/pie")).status).toBe(404)

@@ -105,6 +105,22 @@ describe("SVG of each plot kind", () => {
     expect(texts(root)).toEqual(expect.arrayContaining(["step", "loss", "Pruned here", "Failed here", "Complete", "Running"]))
   })
 
+  it("intermediate values and the EDF: a series of one point is drawn as a symbol (a line of one point draws nothing)", () => {
+    const data = Intermediate.make(mixed)
+    const root = render(data)
+    const series = Plot.option(data).option.series as ReadonlyArray<{ id?: string; showSymbol?: boolean; data: ReadonlyArray<unknown> }>
+    const one = series.flatMap((s, k) => (s.id !== undefined && s.data.length === 1 ? [k] : []))
+    // the running trial #5 and the failed #3 reported once
+    expect(one.map((k) => series[k].id).sort()).toEqual(["trial 3", "trial 5"])
+    for (const k of one) expect([series[k].showSymbol, items(root, k)]).toEqual([true, 1])
+    // longer curves stay lines without symbols
+    const long = series.findIndex((s) => s.id !== undefined && s.data.length > 1)
+    expect([series[long].showSymbol, items(root, long)]).toEqual([false, 0])
+    const single = Source.make({ name: "one", directions: ["minimize"], metrics: ["loss"] }, history(space, [{ values: [0.4] }]))
+    expect(items(render(Edf.make([single, mixed])), 0)).toBe(1)
+    expect(items(render(Edf.make([single, mixed])), 1)).toBe(0)
+  })
+
   it("timeline: a bar per started trial, on its worker's lane", () => {
     const data = Timeline.make(mixed, { now: 9_000 })
     const root = render(data)

@@ -49,7 +49,8 @@ export const edf = (d: Edf.Data, frame: Frame): Option => {
       name: s.study,
       color: palette[k % palette.length],
       step: "end",
-      showSymbol: false,
+      // A line of one point (one complete trial) draws nothing: its symbol shows it.
+      showSymbol: s.points.length === 1,
       data: s.points.map((p) => [p.value, p.fraction])
     })),
     ...(empty ? { graphic: [note("no complete trials yet")] } : {})

@@ -14,7 +14,9 @@ export const intermediate = (data: Intermediate.Data, frame: Frame): Option => {
     type: "line",
     name: c.state,
     id: `trial ${c.trial}`,
-    showSymbol: false,
+    // A line of one point draws nothing: a curve of one report (a trial stopped at its first) is its symbol.
+    showSymbol: c.points.length === 1,
+    symbolSize: 5,
     color: stateColor[c.state],
     lineStyle: { width: 1.2, opacity: c.state === "Complete" || c.state === "Running" ? 0.8 : 0.55 },
     data: c.points.map((p) => [p.step, p.value])
