@@ -117,6 +117,8 @@ const heightOf = (data: Data): number => {
       return Math.max(300, 120 + data.params.length * 26 * Math.max(1, data.objectives.length * 0.6))
     case "Timeline":
       return Math.max(300, 150 + data.workers.length * 36)
+    case "History":
+      return data.panels.length <= 1 ? 500 : 120 + data.panels.length * 280
     case "Lineage":
       return Math.max(300, 150 + data.members.length * 44)
     case "Rungs":

@@ -31,6 +31,27 @@ describe("History", () => {
     expect(History.make(up).studies[0].best.map((b) => b.value)).toEqual([1, 3, 3])
     expect(History.make(empty).studies).toEqual([{ study: "empty", points: [], best: [] }])
   })
+
+  it("gives a study with several objectives a panel per objective, each best under its own direction", () => {
+    const mo = Source.make({ name: "mo", directions: ["minimize", "maximize"], metrics: ["loss", "accuracy"] }, history(space, [
+      { values: [0.5, 0.7] },
+      { values: [0.3, 0.6] },
+      { state: "Pruned", values: [0.1, 0.9] },
+      { values: [0.4, 0.8] }
+    ]))
+    const d = History.make(mo)
+    expect(d.panels.map((p) => [p.objective, p.direction])).toEqual([["loss", "minimize"], ["accuracy", "maximize"]])
+    expect(d.panels[0].studies[0].best.map((b) => b.value)).toEqual([0.5, 0.3, 0.3])
+    expect(d.panels[1].studies[0].points.map((p) => p.value)).toEqual([0.7, 0.6, 0.8])
+    expect(d.panels[1].studies[0].best.map((b) => b.value)).toEqual([0.7, 0.7, 0.8])
+    // the first panel is also the data's own objective, as with one objective
+    expect([d.objective, d.studies]).toEqual([d.panels[0].objective, d.panels[0].studies])
+    // one chosen, as Optuna's target: one panel
+    const one = History.make(mo, { objective: "accuracy" })
+    expect(one.panels.map((p) => p.objective)).toEqual(["accuracy"])
+    expect(History.make(mo, { target: { name: "sum", value: (t) => t.values![0] + t.values![1] } }).panels.map((p) => p.objective)).toEqual(["sum"])
+    expect(History.make(mixed).panels.length).toBe(1)
+  })
 })
 
 describe("ParallelCoordinates", () => {

@@ -50,6 +50,24 @@ describe("SVG of each plot kind", () => {
     expect(counts(root, 4).filter((_, k) => k % 2 === 0)).toEqual([3, 2])
   })
 
+  it("history of several objectives: a grid and y axis per objective, each trial drawn in each", () => {
+    const mo = Source.make({ name: "mo", directions: ["minimize", "maximize"], metrics: ["loss", "accuracy"] }, history(space, [
+      { values: [0.5, 0.7] },
+      { values: [0.3, 0.6] },
+      { values: [0.4, 0.8] }
+    ]))
+    const data = History.make(mo)
+    const { option, height } = Plot.option(data)
+    expect((option.grid as Array<unknown>).length).toBe(2)
+    expect((option.yAxis as Array<{ name: string }>).map((a) => a.name)).toEqual(["loss (min)", "accuracy (max)"])
+    expect(height).toBeGreaterThan(500)
+    const root = render(data)
+    // series: loss points, loss best, accuracy points, accuracy best
+    expect([items(root, 0), items(root, 2)]).toEqual([3, 3])
+    expect(texts(root)).toEqual(expect.arrayContaining(["loss (min)", "accuracy (max)", "best so far", "trial"]))
+    expect((Plot.option(History.make(mo, { objective: 1 })).option.yAxis as Array<{ name: string }>).map((a) => a.name)).toEqual(["accuracy"])
+  })
+
   it("importance: a bar per parameter for each objective, named", () => {
     const data = Importance.pedAnova(mixed)
     const root = render(data)
