@@ -32,7 +32,9 @@
 import { Context, Effect, Layer } from "effect"
 import * as os from "node:os"
 import { InvalidOptions } from "./Errors.js"
+import { makePools } from "./internal/processPool.js"
 import { makePool, type PoolOptions } from "./internal/threads.js"
+import * as Process from "./Process.js"
 import type { ObjectiveResult, TrialContext } from "./Study.js"
 import type { TrainerService } from "./Trainer.js"
 
@@ -78,26 +80,56 @@ export const inline: ExecutorService = {
  */
 export const layerInline: Layer.Layer<Executor> = Layer.succeed(Executor, inline)
 
+/** Options of the process executor. */
+export interface ProcessOptions {
+  /** How many programs run at once (default: one per core). */
+  readonly slots?: number
+  /**
+   * Starts the program once per slot and hands it trial after trial (Ray Tune's `reuse_actors`),
+   * instead of a process per trial. The program opts in by iterating its reporter's `trials()`
+   * (`tunekit/report` in Node, `tunekit_report` in Python); each trial's params and `TUNEKIT_*`
+   * variables come in the message that hands it over, not as `--name=value` arguments. The
+   * trainer must come from `Process.trainer` or `Process.layer`. Default false.
+   */
+  readonly reuse?: boolean
+}
+
 /**
  * Runs external programs (`Process.trainer`): each trial is a process of its own, in a process
- * group of its own, and at most `slots` run at once (default: one per core).
+ * group of its own, and at most `slots` run at once (default: one per core). With `reuse: true`,
+ * each slot's program is started once and runs trial after trial (its processes stop with the
+ * layer's scope): see docs/executors.md.
  *
  * @example
  * import { Executor } from "@tunekit/core"
  * const layer = Executor.layerProcess({ slots: 4 })
+ * const reused = Executor.layerProcess({ slots: 4, reuse: true })
  */
-export const layerProcess = (options: { readonly slots?: number } = {}): Layer.Layer<Executor> => {
+export const layerProcess = (options: ProcessOptions = {}): Layer.Layer<Executor> => {
   const slots = options.slots ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length)
-  return Layer.succeed(Executor, {
+  const refuse = (reason: string) => Effect.fail(new InvalidOptions({ reason }))
+  const perTrial: ExecutorService = {
     name: "process",
     capacity: { slots },
     defaultConcurrency: slots,
     check: (trainer) =>
       trainer.command === undefined
-        ? Effect.fail(new InvalidOptions({ reason: `the process executor runs programs: provide one with Process.layer(argv) (the "${trainer.name}" trainer is not a program)` }))
+        ? refuse(`the process executor runs programs: provide one with Process.layer(argv) (the "${trainer.name}" trainer is not a program)`)
         : Effect.void,
     run: inline.run
-  })
+  }
+  if (options.reuse !== true) return Layer.succeed(Executor, perTrial)
+  return Layer.scoped(
+    Executor,
+    Effect.map(Effect.acquireRelease(Effect.sync(() => makePools(slots)), (p) => Effect.promise(() => p.close())), (pools): ExecutorService => ({
+      ...perTrial,
+      check: (trainer) =>
+        Process.programOf(trainer) === undefined
+          ? refuse(`the process executor reuses programs made by Process.trainer or Process.layer (the "${trainer.name}" trainer is not one)`)
+          : Effect.void,
+      run: (trainer, _config, trial) => Effect.sync(() => pools.run(Process.programOf(trainer)!, trial as TrialContext<unknown>))
+    }))
+  )
 }
 
 /** Options of the worker-thread pool. */

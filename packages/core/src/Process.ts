@@ -17,6 +17,9 @@
  * - **Logs.** Stdout and stderr are kept as files per trial under `logs` (default
  *   `.tunekit/logs/STUDY/trial-N.{out,err}`), and their tails are stored as the trial's user
  *   attributes `stdout_tail` and `stderr_tail`.
+ * - **Reuse.** With `Executor.layerProcess({ reuse: true })` (Ray Tune's `reuse_actors`), a
+ *   program that iterates its reporter's `trials()` is started once per slot and gets trial after
+ *   trial as messages on stdin; see docs/executors.md.
  *
  * The process is spawned with node's child_process rather than @effect/platform's Command, which
  * cannot start it in a process group of its own: without one, a prune could not stop the
@@ -65,8 +68,15 @@ export interface Options {
 /** A program's failure: its exit code or signal, and the last lines of its stderr. */
 export class ProgramFailed extends Error {
   readonly _tag = "ProgramFailed"
-  constructor(readonly argv: ReadonlyArray<string>, readonly exit: number | null, readonly signal: string | null, readonly stderr: string) {
-    super(`${argv.join(" ")} exited with ${exit === null ? `signal ${signal}` : `code ${exit}`}${stderr === "" ? "" : `; its stderr ended with:\n${stderr}`}`)
+  constructor(
+    readonly argv: ReadonlyArray<string>,
+    readonly exit: number | null,
+    readonly signal: string | null,
+    readonly stderr: string,
+    /** What the program was doing, for a reused program (`during trial 3`). */
+    readonly during?: string
+  ) {
+    super(`${argv.join(" ")} exited${during === undefined ? "" : ` ${during}`} with ${exit === null ? `signal ${signal}` : `code ${exit}`}${stderr === "" ? "" : `; its stderr ended with:\n${stderr}`}`)
   }
 }
 
@@ -98,12 +108,64 @@ export const parseLine = (line: string): Metric | undefined => {
  * import { Process } from "@tunekit/core"
  * const trainer = Process.trainer(["node", "train.mjs"], { graceMs: 2000 })
  */
-export const trainer = (argv: ReadonlyArray<string>, options: Options = {}): TrainerService<unknown> => ({
+export const trainer = (argv: ReadonlyArray<string>, options: Options = {}): TrainerService<unknown> & { readonly [TypeId]: Program } => ({
   name: `program ${argv[0] ?? "?"}`,
   command: argv,
   ...(options.maxStep === undefined ? {} : { maxStep: options.maxStep }),
-  train: (_config: unknown, trial: TrialContext<unknown>) => run(argv, options, trial)
+  train: (_config: unknown, trial: TrialContext<unknown>) => run(argv, options, trial),
+  // A symbol key survives the spreads that wrap a trainer (`{ ...trainer, module }`).
+  [TypeId]: { argv, options }
 })
+
+/** The key under which a program trainer keeps its program. */
+export const TypeId: unique symbol = Symbol.for("@tunekit/core/Process")
+
+/** A program trainer's program: what an executor that reuses processes starts (`Executor.layerProcess({ reuse: true })`). */
+export interface Program {
+  readonly argv: ReadonlyArray<string>
+  readonly options: Options
+}
+
+/**
+ * The program of a trainer made by `Process.trainer` or `Process.layer`, if it is one.
+ *
+ * @example
+ * import { Process } from "@tunekit/core"
+ * Process.programOf(Process.trainer(["python3", "train.py"]))?.argv // ["python3", "train.py"]
+ */
+export const programOf = (trainer: TrainerService<any>): Program | undefined => (trainer as { readonly [TypeId]?: Program })[TypeId]
+
+/**
+ * A trial's inputs for its program: the `TUNEKIT_*` variables (params, number, study, checkpoint
+ * folders) and its logs folder, both folders created. A program started per trial gets the
+ * variables in its environment; a reused one, in the message that hands it the trial.
+ *
+ * @example
+ * import { Trainer, Process } from "@tunekit/core"
+ * // a trainer that only prints what a program would get
+ * const dryRun = Trainer.make((_c, trial) => {
+ *   console.log(Process.trialInputs({ logs: "logs" }, trial).vars.TUNEKIT_PARAMS)
+ *   return 0
+ * })
+ */
+export const trialInputs = (options: Options, trial: TrialContext<unknown>): { readonly logs: string; readonly vars: Record<string, string> } => {
+  const study = trial.study ?? "study"
+  const safe = encodeURIComponent(study)
+  const logs = path.resolve(options.logs ?? ".tunekit/logs", safe)
+  const checkpoints = path.resolve(options.checkpoints ?? ".tunekit/checkpoints", safe)
+  fs.mkdirSync(logs, { recursive: true })
+  const checkpointDir = path.join(checkpoints, `trial-${trial.number}`)
+  fs.mkdirSync(checkpointDir, { recursive: true })
+  const vars: Record<string, string> = {
+    TUNEKIT_PARAMS: JSON.stringify(trial.params),
+    TUNEKIT_TRIAL: String(trial.number),
+    TUNEKIT_STUDY: study,
+    TUNEKIT_CHECKPOINT_DIR: checkpointDir
+  }
+  if (trial.resumeFrom !== undefined) vars.TUNEKIT_RESUME_FROM = String(trial.resumeFrom)
+  if (trial.restoreFrom !== undefined) vars.TUNEKIT_RESTORE_DIR = path.join(checkpoints, `trial-${trial.restoreFrom.trial}`)
+  return { logs, vars }
+}
 
 /**
  * A program as the Trainer layer.
@@ -120,27 +182,11 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
       subscriber.error(new Error("a program trainer needs a command: an argv array such as [\"python3\", \"train.py\"]"))
       return
     }
-    const study = trial.study ?? "study"
-    const safe = encodeURIComponent(study)
-    const logs = path.resolve(options.logs ?? ".tunekit/logs", safe)
-    const checkpoints = path.resolve(options.checkpoints ?? ".tunekit/checkpoints", safe)
-    fs.mkdirSync(logs, { recursive: true })
-    const checkpointDir = path.join(checkpoints, `trial-${trial.number}`)
-    fs.mkdirSync(checkpointDir, { recursive: true })
+    const { logs, vars } = trialInputs(options, trial)
     // Written as the output comes, so a log is whole up to any metric decided on.
     const out = fs.openSync(path.join(logs, `trial-${trial.number}.out`), "w")
     const err = fs.openSync(path.join(logs, `trial-${trial.number}.err`), "w")
-    const env: Record<string, string> = {
-      ...process.env as Record<string, string>,
-      ...options.env,
-      TUNEKIT_PARAMS: JSON.stringify(trial.params),
-      TUNEKIT_TRIAL: String(trial.number),
-      TUNEKIT_STUDY: study,
-      TUNEKIT_CHECKPOINT_DIR: checkpointDir,
-      TUNEKIT_ACK: "1"
-    }
-    if (trial.resumeFrom !== undefined) env.TUNEKIT_RESUME_FROM = String(trial.resumeFrom)
-    if (trial.restoreFrom !== undefined) env.TUNEKIT_RESTORE_DIR = path.join(checkpoints, `trial-${trial.restoreFrom.trial}`)
+    const env: Record<string, string> = { ...process.env as Record<string, string>, ...options.env, ...vars, TUNEKIT_ACK: "1" }
     const child = spawn(argv[0], [...argv.slice(1), ...(options.args === false ? [] : argsOf(trial.params))], {
       cwd: options.cwd,
       env,
