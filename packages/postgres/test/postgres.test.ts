@@ -80,6 +80,43 @@ describe("PostgreSQL storage with concurrent workers", () => {
     await closeAll(workers)
   })
 
+  // The parameters of a trial running in this process, with distributions the process knows, are
+  // set in one statement: the same outcomes as the transaction the other calls take.
+  it("sets a running trial's parameters in one write: merged in order, refused once the trial ended elsewhere", async () => {
+    const url = await fresh()
+    const [a, b] = await Promise.all([open(url), open(url)])
+    const y = Distribution.float("y", 0, 1)
+    const st = await run(a.createStudy("s", { directions: ["minimize"] }))
+    await run(a.createTrial(st.id, { state: "Running", params: { x: 0.5, y: 0.5 }, distributions: { x, y } }))
+    const t = await run(a.createTrial(st.id, { state: "Running", params: { y: 0.9, x: 0.1 }, distributions: { y, x } }))
+    await run(a.setParams(t.id, { x: 0.7 }, { x }, "grid:1"))
+    const set = await run(b.getTrial(t.id))
+    expect(Object.entries(set.params)).toEqual([["y", 0.9], ["x", 0.7]])
+    expect(set.systemAttrs.claim).toBe("grid:1")
+    const other = await run(a.createTrial(st.id, { state: "Running" }))
+    expect((await run(Effect.flip(a.setParams(other.id, { x: 0.2 }, { x }, "grid:1"))))._tag).toBe("ClaimTaken")
+    // Another worker fails the trial: the write is refused, and its claim stays free.
+    await run(b.finishTrial(other.id, { state: "Failed", reason: "stale" }))
+    expect((await run(Effect.flip(a.setParams(other.id, { x: 0.3 }, { x }, "grid:2"))))._tag).toBe("TrialStateError")
+    expect((await run(b.getTrial(other.id))).params).toEqual({})
+    expect(await run(b.claim(st.id, "grid:2"))).toBe(true)
+    await closeAll([a, b])
+  })
+
+  // A claim that finds nothing reads the next number too, for the nextNumber call after it.
+  it("gives the next number after a claim that found nothing, and a fresh one after this process created a trial", async () => {
+    const url = await fresh()
+    const s = await open(url)
+    const st = await run(s.createStudy("s", { directions: ["minimize"] }))
+    for (let i = 0; i < 3; i++) await run(s.createTrial(st.id, { state: "Running" }))
+    expect(Option.isNone(await run(s.claimWaiting(st.id, "w:1")))).toBe(true)
+    expect(await run(s.nextNumber(st.id))).toBe(3)
+    expect(Option.isNone(await run(s.claimWaiting(st.id, "w:1")))).toBe(true)
+    expect((await run(s.createTrial(st.id, { state: "Running" }))).number).toBe(3)
+    expect(await run(s.nextNumber(st.id))).toBe(4)
+    await closeAll([s])
+  })
+
   it("sees what other processes changed, and only reads what changed", async () => {
     const url = await fresh()
     const [a, b] = await Promise.all([open(url), open(url)])

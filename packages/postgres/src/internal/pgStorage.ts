@@ -198,6 +198,21 @@ const build = (
     return c
   }
 
+  // The next number of a study as read by this process's last claimWaiting that found nothing to
+  // claim: a worker asks for a number right after that (Study's ask: claim, else sample for the
+  // next number and create), so the claim's statement reads it too and saves a round trip. It is
+  // a hint ("most likely"), used once, while fresh, and dropped when this process creates a trial.
+  const nexts = new Map<number, { readonly n: number; readonly at: number }>()
+  const NEXT_FRESH_MS = 100
+
+  // The study of each trial running here (created or claimed by this process), so that setParams
+  // can check its distributions against the study's cache without reading the trial first.
+  const running = new Map<number, number>()
+  const runs = (r: Row) => {
+    if (r.state === "Running") running.set(r.id, r.study_id)
+    return toFrozen(r)
+  }
+
   /**
    * Registers parameter distributions for the study (names it has not seen), and checks them
    * against those registered: the first writer of a name fixes its distribution. The study's
@@ -227,6 +242,35 @@ const build = (
     return checkCompatible(cache.params, distributions)
   }
 
+  /** Whether the study's cache holds every one of these names, each with a compatible distribution. */
+  const knownCompatible = (studyId: number, distributions: Readonly<Record<string, Distribution.Distribution>>) => {
+    const params = cacheOf(studyId).params
+    return Object.keys(distributions).every((k) => params.has(k)) && checkCompatible(params, distributions) === undefined
+  }
+
+  /** A JSON object (text) with another's keys added or replaced, in JSON.stringify({ ...a, ...b })'s order and form. */
+  const merged = (a: string, b: string) =>
+    `(SELECT COALESCE('{' || string_agg(to_json(m.k)::text || ':' || m.v, ',' ORDER BY m.o) || '}', '{}') FROM (
+       SELECT o.key AS k, COALESCE(n.value, o.value)::text AS v, o.ord AS o
+         FROM json_each(${a}::json) WITH ORDINALITY o(key, value, ord) LEFT JOIN json_each(${b}::json) n ON n.key = o.key
+       UNION ALL
+       SELECT n.key, n.value::text, 1000000000 + n.ord FROM json_each(${b}::json) WITH ORDINALITY n(key, value, ord)
+        WHERE NOT EXISTS (SELECT 1 FROM json_each(${a}::json) o WHERE o.key = n.key)) m)`
+
+  // setParams in one statement: the trial's row locked, its claim taken (or found on this trial by
+  // a retry, $5, whose first try committed unseen), the parameters merged into those stored. It
+  // writes nothing unless the trial runs and the claim is its own; `done` says whether it wrote.
+  const SET_PARAMS = `WITH t AS (SELECT id, study_id, number, state, system_attrs FROM ${s}.trials WHERE id = $1 FOR UPDATE),
+    c AS (INSERT INTO ${s}.claims (study_id, key) SELECT study_id, $4::text FROM t WHERE $4::text IS NOT NULL AND state = 'Running'
+      ON CONFLICT DO NOTHING RETURNING key),
+    ok AS (SELECT id FROM t WHERE state = 'Running'
+      AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM c) OR ($5::boolean AND system_attrs::json->>'claim' = $4::text))),
+    u AS (UPDATE ${s}.trials x SET params = ${merged("x.params", "$2::text")}, distributions = ${merged("x.distributions", "$3::text")},
+      system_attrs = CASE WHEN $4::text IS NULL THEN x.system_attrs ELSE ${merged("x.system_attrs", "json_build_object('claim', $4::text)::text")} END,
+      xid = pg_current_xact_id()
+      FROM ok WHERE x.id = ok.id RETURNING x.id)
+    SELECT number, state, EXISTS (SELECT 1 FROM u) AS done FROM t`
+
   /** Why a write found the trial not running (or missing). */
   const notRunningError = async (trialId: number, operation: string) => {
     const row = await trialRow(pool, trialId)
@@ -240,6 +284,8 @@ const build = (
     const now = Date.now()
     const running = init.state === "Running"
     const system = init.systemAttrs ?? {}
+    // A number read before this trial takes one is no longer the next.
+    nexts.delete(studyId)
     return q(
       db,
       // The number comes from the study's counter; the claim and the expected number decide
@@ -332,17 +378,22 @@ const build = (
           try {
             const [row] = await insertTrial(studyId, init, token)
             if (row === undefined) throw new Error(`no study with id ${studyId}`)
-            return toFrozen(row)
+            return runs(row)
           } catch (e) {
             // unique_violation on the token: a try whose commit went unseen created the trial.
             const done = (e as { code?: string }).code === "23505" ? await byToken(token) : undefined
-            if (done) return toFrozen(done)
+            if (done) return runs(done)
             throw e
           }
         })
       }),
     nextNumber: (studyId) =>
       call("nextNumber", async () => {
+        const read = nexts.get(studyId)
+        if (read !== undefined) {
+          nexts.delete(studyId)
+          if (Date.now() - read.at <= NEXT_FRESH_MS) return read.n
+        }
         const [row] = await q<{ n: number }>(pool, `SELECT next_number AS n FROM ${s}.studies WHERE id = $1`, [studyId])
         return row?.n ?? 0
       }),
@@ -353,26 +404,52 @@ const build = (
         return call("claimWaiting", async (attempt) => {
           if (attempt > 0) {
             const done = await byToken(token)
-            if (done) return Option.some(toFrozen(done))
+            if (done) return Option.some(runs(done))
           }
           const now = Date.now()
           const pick = trialId === undefined
             ? `SELECT id FROM ${s}.trials WHERE study_id = $1 AND state = 'Waiting' AND NOT paused ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED`
             : `SELECT id FROM ${s}.trials WHERE study_id = $1 AND id = $5 AND state = 'Waiting' FOR UPDATE SKIP LOCKED`
-          const [row] = await q(
-            pool,
-            `WITH w AS (${pick})
-             UPDATE ${s}.trials t SET state = 'Running', worker = $2, started_at = COALESCE(t.started_at, $3), heartbeat = $3,
+          const claim = `UPDATE ${s}.trials t SET state = 'Running', worker = $2, started_at = COALESCE(t.started_at, $3), heartbeat = $3,
                paused = false, token = $4, xid = pg_current_xact_id()
-             FROM w WHERE t.id = w.id RETURNING ${COLS}, ${INTER}`,
-            trialId === undefined ? [studyId, worker, now, token] : [studyId, worker, now, token, trialId]
+             FROM w WHERE t.id = w.id RETURNING ${COLS}, ${INTER}`
+          if (trialId !== undefined) {
+            const [row] = await q(pool, `WITH w AS (${pick}) ${claim}`, [studyId, worker, now, token, trialId])
+            return row === undefined ? Option.none() : Option.some(runs(row))
+          }
+          // With nothing to claim, the study's next number (read in the same snapshot) is kept for
+          // the nextNumber call that follows.
+          const [row] = await q<Row & { next_number: number }>(
+            pool,
+            `WITH w AS (${pick}), c AS (${claim})
+             SELECT st.next_number, c.* FROM ${s}.studies st LEFT JOIN c ON true WHERE st.id = $1`,
+            [studyId, worker, now, token]
           )
-          return row === undefined ? Option.none() : Option.some(toFrozen(row))
+          if (row === undefined) return Option.none()
+          if (row.id !== null) return Option.some(runs(row))
+          nexts.set(studyId, { n: row.next_number, at: Date.now() })
+          return Option.none()
         })
       }),
     setParams: (trialId, params, distributions, claim) =>
-      call<void, TrialStateError | InvalidSpace | ClaimTaken>("setParams", (attempt) =>
-        tx(async (db) => {
+      call<void, TrialStateError | InvalidSpace | ClaimTaken>("setParams", async (attempt) => {
+        // A trial running here whose distributions the study's cache knows and accepts: one
+        // statement. Otherwise (a name to register, a conflict to report) the transaction below.
+        const studyId = running.get(trialId)
+        if (studyId !== undefined && knownCompatible(studyId, distributions)) {
+          const [row] = await q<{ number: number; state: Trial.State; done: boolean }>(pool, SET_PARAMS, [
+            trialId,
+            JSON.stringify(params),
+            JSON.stringify(distributions),
+            claim ?? null,
+            attempt > 0
+          ])
+          if (row === undefined) throw new TrialStateError({ trial: trialId, reason: `no trial with id ${trialId}` })
+          if (row.state !== "Running") throw notRunning(row.number, row.state, "set parameters")
+          if (!row.done) throw new ClaimTaken({ claim: claim! })
+          return
+        }
+        return tx(async (db) => {
           const row = await trialRow(db, trialId, true)
           if (row.state !== "Running") throw notRunning(row.number, row.state, "set parameters")
           const t = toTrial(row, [])
@@ -391,7 +468,7 @@ const build = (
             JSON.stringify(claim === undefined ? system : { ...system, claim })
           ])
         })
-      ),
+      }),
     report: (trialId, metric) =>
       call<void, TrialStateError>("report", async () => {
         // An upsert: a report told twice (a retry) is stored once.
@@ -419,6 +496,7 @@ const build = (
       Effect.suspend(() => {
         const token = randomUUID()
         return call<void, TrialStateError>("pauseTrial", async (attempt) => {
+          running.delete(trialId)
           const done = await q(
             pool,
             `UPDATE ${s}.trials SET state = 'Waiting', paused = true, worker = NULL, token = $2, xid = pg_current_xact_id()
@@ -451,6 +529,7 @@ const build = (
           return row
         }
         return call<Trial.FrozenTrial, TrialStateError>("finishTrial", async (attempt) => {
+          running.delete(trialId)
           const row = retry === undefined ? await finish(pool) : await tx(finish)
           if (row !== undefined) return toFrozen(row)
           const now = await trialRow(pool, trialId)
