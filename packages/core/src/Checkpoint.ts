@@ -375,7 +375,8 @@ export interface ForTrial {
   readonly save: (step: number, data: Data) => Effect.Effect<void, CheckpointError>
   /**
    * The state to start from, when the trial continues earlier training: its own paused state, or
-   * another trial's (a population-based-training exploit). None for a trial that starts fresh.
+   * another trial's (a population-based-training exploit; if the donor's checkpoint is gone, its
+   * latest, see `loadRestorePoint`), with the step it holds. None for a trial that starts fresh.
    */
   readonly restore: Effect.Effect<Option.Option<{ readonly step: number; readonly data: Data }>, CheckpointError | CheckpointNotFound | CheckpointCorrupt>
 }
@@ -404,8 +405,57 @@ export const forTrial = (service: CheckpointService, trial: TrialLike, study?: s
   return {
     key,
     save: (step, data) => service.save(key, step, data),
-    restore: from === undefined
-      ? Effect.succeed(Option.none())
-      : Effect.map(service.load({ study: name, trial: from.trial }, from.step), (data) => Option.some({ step: from.step, data }))
+    restore: from === undefined ? Effect.succeed(Option.none()) : Effect.map(loadRestorePoint(service, name, trial.number, from), Option.some)
   }
+}
+
+/** Tries of a fallback load whose checkpoint the donor's retention deleted between listing and loading. */
+const FALLBACK_TRIES = 3
+
+/**
+ * Loads the checkpoint trial `trial` of a study starts from (its `restoreFrom`), giving the step it
+ * holds. When the restore point is another trial's (a PBT exploit, or a retry of one) and is gone,
+ * it loads that donor's latest checkpoint instead, and says so in a warning: across processes the
+ * donor may save newer steps while the exploiter decides, and its own retention then deletes the
+ * chosen one before the continuation exists to keep it. The latest is the donor's current
+ * weights, which is what PBT's exploit copies (Jaderberg et al. 2017, "Population Based Training
+ * of Neural Networks", section 3); the step given is the one loaded, so a trainer that counts from
+ * it stays consistent. A trial's own restore point (a paused trial) has no fallback: retention
+ * keeps it. A corrupt checkpoint fails (`CheckpointCorrupt`), and so does a donor with no
+ * checkpoint left (`CheckpointNotFound`).
+ *
+ * @example
+ * import { Effect } from "effect"
+ * import { Checkpoint } from "@tunekit/core"
+ * declare const service: Checkpoint.CheckpointService
+ * // Trial 7 continues from trial 2's step 12 (or trial 2's latest, if step 12 was deleted meanwhile):
+ * const start = Checkpoint.loadRestorePoint(service, "pbt", 7, { trial: 2, step: 12 }) // { step, data }
+ */
+export const loadRestorePoint = (
+  service: CheckpointService,
+  study: string,
+  trial: number,
+  from: RestorePoint
+): Effect.Effect<{ readonly step: number; readonly data: Data }, CheckpointError | CheckpointNotFound | CheckpointCorrupt> => {
+  const donor: Key = { study, trial: from.trial }
+  const latest = (tries: number, missing: CheckpointNotFound): Effect.Effect<{ readonly step: number; readonly data: Data }, CheckpointError | CheckpointNotFound | CheckpointCorrupt> =>
+    Effect.flatMap(service.steps(donor), (steps) => {
+      const step = steps.at(-1)
+      if (step === undefined) return Effect.fail(missing)
+      return service.load(donor, step).pipe(
+        Effect.map((data) => ({ step, data })),
+        // Deleted between the listing and the load: the donor has a newer one still.
+        Effect.catchTag("CheckpointNotFound", (e) => (tries > 1 ? latest(tries - 1, missing) : Effect.fail(e)))
+      )
+    })
+  return service.load(donor, from.step).pipe(
+    Effect.map((data) => ({ step: from.step, data })),
+    Effect.catchTag("CheckpointNotFound", (missing) =>
+      from.trial === trial
+        ? Effect.fail(missing)
+        : Effect.tap(latest(FALLBACK_TRIES, missing), ({ step }) =>
+          Effect.logWarning(
+            `checkpoint: trial ${trial} of study "${study}" was to start from trial ${from.trial}'s step ${from.step}, which is gone (its own retention deleted it after newer saves); it starts from trial ${from.trial}'s latest checkpoint, step ${step}, the donor's current weights, as PBT's exploit copies them`
+          )))
+  )
 }

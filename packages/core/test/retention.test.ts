@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest"
 import { Checkpoint, Retention, Rng, Sampler, Scheduler, Space, Storage, Study, Tracker, Trial } from "../src/index.js"
 import { makeFilesWith } from "../src/internal/checkpointFiles.js"
 import { Contenders } from "../src/internal/retention.js"
+import { CheckpointConformance } from "../src/testing/index.js"
 
 const tmpdir = () => fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-retention-"))
 const runSync = <A, E>(e: Effect.Effect<A, E>) => Effect.runSync(e)
@@ -285,6 +286,12 @@ describe("following a study instead of reading it whole (a sweep's cost does not
 })
 
 describe("retention on the files store, with two workers sharing the folder", () => {
+  CheckpointConformance.exploitRace("files", async () => {
+    const dir = tmpdir()
+    return { handles: [Checkpoint.makeFiles(dir), Checkpoint.makeFiles(dir)], close: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+  })
+
+
   it("never deletes a checkpoint under a slow loader; deletes it once the load is done", async () => {
     const dir = tmpdir()
     const storage = memoryStorage()

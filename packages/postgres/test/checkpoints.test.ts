@@ -154,6 +154,13 @@ describe("PostgreSQL checkpoints", () => {
     }
   })
 
+  CheckpointConformance.exploitRace("two workers on one database", async () => {
+    const one = await open()
+    const scope = await run(Scope.make())
+    const two = await run(Scope.extend(PostgresCheckpoint.make({ url: server.url, schema: one.schema }), scope))
+    return { handles: [one.checkpoints, two], close: async () => (await run(Scope.close(scope, Exit.void)), await one.close()) }
+  })
+
   it("refuses a bad connection string with CheckpointError, without showing the password", async () => {
     const e = await fail(Effect.scoped(PostgresCheckpoint.make("mysql://me:secret@db/x")))
     expect(e._tag).toBe("CheckpointError")

@@ -21,9 +21,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, FastCheck as fc } from "effect"
+import { Effect, FastCheck as fc, Logger, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import type { CheckpointService, Data, Key } from "../Checkpoint.js"
+import { type CheckpointService, type Data, forTrial, type Key } from "../Checkpoint.js"
+import * as Retention from "../Retention.js"
+import { layerMemory, Storage } from "../Storage.js"
+import { RESTORE_FROM } from "../Study.js"
 
 /** A fresh, empty store for one test, and how to dispose of it. */
 export interface Subject {
@@ -266,5 +269,65 @@ export const suite = (name: string, make: () => Promise<Subject>, options: { rea
         }
         expect(await run(c.steps(k))).toEqual([])
       }))
+  })
+}
+
+/** Two handles on one store (one folder, one database), as two worker processes have, and how to dispose of them. */
+export interface Shared {
+  readonly handles: readonly [CheckpointService, CheckpointService]
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Declares the cross-process exploit race for a store that several processes share: a PBT
+ * exploiter (one handle, with retention) chooses a donor's checkpoint; the donor (the other handle,
+ * with retention) saves and reports newer steps before the exploiter's continuation exists, and its
+ * retention deletes the chosen one; the continuation still starts, from the donor's latest
+ * checkpoint (its current weights), with a warning naming both steps. Deterministic: the steps of
+ * the two processes are interleaved by hand.
+ *
+ * @example
+ * import { CheckpointConformance } from "@tunekit/core/testing"
+ * import { Checkpoint } from "@tunekit/core"
+ * CheckpointConformance.exploitRace("files", async () => ({ handles: [Checkpoint.makeFiles("d"), Checkpoint.makeFiles("d")], close: async () => {} }))
+ */
+export const exploitRace = (name: string, make: () => Promise<Shared>): void => {
+  it(`${name}: a PBT exploit whose chosen donor checkpoint the donor's process deletes meanwhile starts from the donor's latest`, async () => {
+    const shared = await make()
+    try {
+      const storage = await run(Effect.provide(Storage, layerMemory))
+      const info = await run(storage.createStudy("race", { directions: ["maximize"] }))
+      const policy = { keepLast: 2, keepBest: 1 }
+      const [exploiting, donating] = shared.handles.map((h) => Retention.make(h, policy))
+      for (const c of [exploiting, donating]) await run(c.settle!("race", storage))
+      const donor = await run(storage.createTrial(info.id, { state: "Running", worker: "b" }))
+      const exploiter = await run(storage.createTrial(info.id, { state: "Running", worker: "a" }))
+      const train = (c: CheckpointService, t: typeof donor, step: number) =>
+        run(Effect.zipRight(c.save({ study: "race", trial: t.number }, step, { trial: t.number, step }), storage.report(t.id, { step, values: { value: t === donor ? 1 : 0 } })))
+      for (const step of [1, 2, 3]) await train(donating, donor, step)
+      await train(exploiting, exploiter, 1)
+      // The exploiter decides, as Pbt does: the donor's latest checkpoint at or before its last report.
+      const chosen = (await run(exploiting.steps({ study: "race", trial: donor.number }))).filter((s) => s <= 3).at(-1)
+      expect(chosen).toBe(3)
+      // Meanwhile, in the donor's process: two more steps, and its retention keeps the last 2.
+      for (const step of [4, 5]) await train(donating, donor, step)
+      expect(await run(exploiting.steps({ study: "race", trial: donor.number }))).toEqual([4, 5])
+      // The exploiter's decision lands: its continuation, restoring the donor's step 3, and its end.
+      const continuation = await run(storage.createTrial(info.id, { state: "Waiting", systemAttrs: { [RESTORE_FROM]: { trial: donor.number, step: 3 } } }))
+      await run(storage.finishTrial(exploiter.id, { state: "Pruned", reason: `continues as ${continuation.number}` }))
+      await run(exploiting.settle!("race", storage))
+      await run(storage.claimWaiting(info.id, "a", continuation.id))
+      const warnings: Array<string> = []
+      const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void warnings.push(([] as Array<unknown>).concat(message).join(" "))))
+      const trial = { study: "race", number: continuation.number, restoreFrom: { trial: donor.number, step: 3 } }
+      const restored = await run(Effect.provide(forTrial(exploiting, trial).restore, logger))
+      expect(Option.getOrThrow(restored)).toEqual({ step: 5, data: { trial: donor.number, step: 5 } })
+      expect(warnings.join("\n")).toMatch(new RegExp(`trial ${donor.number}'s step 3, which is gone.*step 5`))
+      // A trial's own restore point (a paused trial) has no such fallback.
+      const own = await fail(forTrial(exploiting, { study: "race", number: donor.number, restoreFrom: { trial: donor.number, step: 3 } }).restore)
+      expect(own._tag).toBe("CheckpointNotFound")
+    } finally {
+      await shared.close()
+    }
   })
 }
