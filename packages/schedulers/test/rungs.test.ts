@@ -236,6 +236,43 @@ describe("successive halving and Hyperband", () => {
     expect(Asha.rungs({ minResource: 1, maxResource: 81, reductionFactor: 3 })).toEqual([1, 3, 9, 27])
   })
 
+  it("Hyperband's rungs are Algorithm 1's when maxResource / minResource is not a power of eta", () => {
+    // R = 50 epochs in units of 1: s_max = floor(log_3 50) = 3, bracket s starts at 50 * 3^-s
+    // (1.85, 5.56, 16.7, rounded up to whole epochs), not at 1, 3, 9, 27 with s_max = 4
+    const one = { minResource: 1, maxResource: 50, reductionFactor: 3 }
+    expect(Hyperband.rungs(one)).toEqual([2, 6, 17])
+    const p = Hyperband.plan(one)
+    expect(p.brackets.map((b) => [b.s, b.configurations])).toEqual([[3, 27], [2, 12], [1, 6], [0, 4]])
+    expect(p.brackets[1].rungs).toEqual([{ resource: 6, trials: 12 }, { resource: 17, trials: 4 }, { resource: 50, trials: 1 }])
+    // 27*2 + 9*4 + 3*11 + 1*33; 12*6 + 4*11 + 33; 6*17 + 2*33; 4*50
+    expect(p.brackets.map((b) => b.steps)).toEqual([156, 149, 168, 200])
+    // R = 25 units of 2: s_max = 2, rungs 50/9 and 50/3; not 2, 6, 18 with s_max = 3
+    expect(Hyperband.rungs({ minResource: 2, maxResource: 50, reductionFactor: 3 })).toEqual([6, 17])
+    expect(Hyperband.plan({ minResource: 2, maxResource: 50, reductionFactor: 3 }).brackets.map((b) => b.configurations)).toEqual([9, 5, 3])
+    // resources that are not whole numbers are not rounded
+    expect(Hyperband.rungs({ minResource: 0.1, maxResource: 1, reductionFactor: 2 })).toEqual([1 / 8, 1 / 4, 1 / 2])
+  })
+
+  test.prop([fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 2, max: 4 })])(
+    "Hyperband's rungs: s_max = floor(log_eta(R / r)) of them, ceil(R eta^-k), the powers of eta above minResource when R / r is one",
+    (minResource, maxResource, eta) => {
+      fc.pre(minResource <= maxResource)
+      const o = { minResource, maxResource, reductionFactor: eta }
+      const rs = Hyperband.rungs(o)
+      let sMax = 0
+      while (minResource * eta ** (sMax + 1) <= maxResource) sMax++
+      expect(rs).toEqual(Array.from({ length: sMax }, (_, i) => Math.ceil(maxResource / eta ** (sMax - i) - 1e-9)))
+      expect(Hyperband.plan(o).brackets.map((b) => b.s)).toEqual(Array.from({ length: sMax + 1 }, (_, i) => sMax - i))
+      if (rs.length > 0) {
+        expect(rs[0]).toBeGreaterThanOrEqual(minResource)
+        expect(rs[0]).toBeLessThan(eta * minResource + 1)
+        expect(rs[rs.length - 1]).toBeLessThan(maxResource)
+      }
+      for (let i = 1; i < rs.length; i++) expect(rs[i]).toBeGreaterThan(rs[i - 1])
+      if (minResource * eta ** sMax === maxResource) expect(rs).toEqual(Asha.rungs(o))
+    }
+  )
+
   const optimize = (
     scheduler: Layer.Layer<import("@tunekit/core").Scheduler.Scheduler, never, Storage.Storage>,
     configurations: number,
