@@ -16,11 +16,12 @@
 //   npm run bench -- schedulers [--curves synthetic,digits-mlp,sunspots-rnn] [--seeds 10] [--first-seed 1] [--eta 3]
 //                               [--configurations 143 (synthetic)] [--noise 0.02] [--directions minimize,maximize]
 //                               [--sample 81 (recorded)]
-//                               [--asha-min ceil(R/eta^2)] [--hyperband-min ceil(R/eta^3)] [--min-resource N (both)]
+//                               [--asha-min ceil(R/eta^2)] [--hyperband-min max(1, floor(R/eta^3))] [--min-resource N (both)]
 //                               [--median-warmup ceil(R/eta)]
 //                               [--schedulers none,median,asha,asha-promotion,hyperband]
 //
-// R is the set's last step (81 synthetic, 50 recorded): the defaults are 9 and 3 for R = 81, 6 and 2 for R = 50.
+// R is the set's last step (81 synthetic, 50 recorded): the defaults are 9 and 3 for R = 81, 6 and 1 for R = 50
+// (Hyperband's rungs 3, 9, 27 and 2, 6, 17: `Hyperband.rungs`).
 import { Sampler, Space, Study } from "@tunekit/core"
 import type { Scheduler, Storage, Trial } from "@tunekit/core"
 import { Asha, Hyperband, Median } from "@tunekit/schedulers"
@@ -129,10 +130,12 @@ const recorded = (set: Recorded.CurveSet): Problem<{ readonly curve: number }> =
 /**
  * The rungs for curves of `maxSteps` (R) steps: the flags, else the same rung structure whatever
  * R. ASHA's grace period (and the median's warm-up) is ceil(R / eta^2): two rungs below R.
- * Hyperband's smallest rung is ceil(R / eta^3): three rungs below R, s_max = 3, about a third of
- * full training's steps per iteration (docs/benchmarks-schedulers.md). Rounding up keeps a rung
- * from fitting in below R: with R = 50, floor(50 / 27) = 1 would give rungs 1, 3, 9, 27 and
- * s_max = 4. For R = 81 and eta = 3: 9 and 3; for R = 50: 6 and 2.
+ * Hyperband's minResource is floor(R / eta^3), so that s_max = floor(log_eta(R / minResource)) = 3
+ * (Li et al. 2018, Algorithm 1): three rungs below R, at R / eta^3, R / eta^2, R / eta (rounded up
+ * to whole steps), about a third of full training's steps per iteration
+ * (docs/benchmarks-schedulers.md). Rounding ASHA's grace period up keeps a rung from fitting in
+ * below R (floor(50 / 9) = 5 would give rungs 5, 15, 45). For R = 81 and eta = 3: 9 and 3
+ * (Hyperband's rungs 3, 9, 27); for R = 50: 6 and 1 (Hyperband's rungs 2, 6, 17).
  */
 const setupFor = (opts: Record<string, string | true>, maxSteps: number, configurations: number): Setup => {
   const eta = Number(opts.eta ?? 3)
@@ -140,7 +143,7 @@ const setupFor = (opts: Record<string, string | true>, maxSteps: number, configu
   const grace = Math.max(1, Math.ceil(maxSteps / eta ** 2))
   return {
     asha: { minResource: Number(opts["asha-min"] ?? min ?? grace), maxResource: maxSteps, reductionFactor: eta },
-    hyperband: { minResource: Number(opts["hyperband-min"] ?? min ?? Math.max(1, Math.ceil(maxSteps / eta ** 3))), maxResource: maxSteps, reductionFactor: eta },
+    hyperband: { minResource: Number(opts["hyperband-min"] ?? min ?? Math.max(1, Math.floor(maxSteps / eta ** 3))), maxResource: maxSteps, reductionFactor: eta },
     // The median pruner compares curves from ceil(R/eta) on: with ASHA's grace, ceil(R/eta^2), it
     // pruned the sunspots' best GRU/LSTM curves before they crossed (chosen on seeds 11-20).
     medianWarmup: Number(opts["median-warmup"] ?? Math.ceil(maxSteps / eta)),
@@ -224,7 +227,7 @@ export const main = async (args: ReadonlyArray<string>) => {
     }
     const { asha, hyperband } = setup
     table(
-      `${title}, eta ${asha.reductionFactor}, minResource asha ${asha.minResource} hyperband ${hyperband.minResource}, median warmup ${setup.medianWarmup}, medians over seeds ${firstSeed}-${firstSeed + seeds - 1}`,
+      `${title}, eta ${asha.reductionFactor}, minResource asha ${asha.minResource} hyperband ${hyperband.minResource} (rungs ${Hyperband.rungs(hyperband).join(", ")}), median warmup ${setup.medianWarmup}, medians over seeds ${firstSeed}-${firstSeed + seeds - 1}`,
       [
         "scheduler",
         "direction",
