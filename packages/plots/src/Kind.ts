@@ -112,8 +112,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
  * Kind.check("lineage", study) // "no trial has a PBT lineage (a study run with Pbt.layer has one)"
  */
 export const check = (kind: Name, source: Source, options: Options = {}): string | undefined => {
-  const params = options.params ?? paramNames(source.trials)
-  const reported = source.trials.some((t) => t.intermediate.length > 0)
+  // Read only by the plots that need them: a live page checks every plot at each change.
+  const paramsOf = () => options.params ?? paramNames(source.trials)
+  const reported = () => source.trials.some((t) => t.intermediate.length > 0)
   switch (kind) {
     case "history":
     case "edf":
@@ -123,19 +124,21 @@ export const check = (kind: Name, source: Source, options: Options = {}): string
     case "parallel-coordinates":
     case "slice":
     case "rank":
-      return params.length === 0 ? "no trial has parameters yet" : undefined
-    case "contour":
+      return paramsOf().length === 0 ? "no trial has parameters yet" : undefined
+    case "contour": {
+      const params = paramsOf()
       return params.length >= 2
         ? undefined
         : params.length === 0
         ? "no trial has parameters yet"
         : `a contour needs two parameters, and the study has one (${params[0]}): slice shows one parameter`
+    }
     case "intermediate":
-      return reported ? undefined : "no trial reported intermediate values (trial.report)"
+      return reported() ? undefined : "no trial reported intermediate values (trial.report)"
     case "rungs":
       return options.rungs === undefined && RungRecord.read(source.systemAttrs ?? {}) === undefined
         ? "the study has no record of a rung scheduler (Asha, SuccessiveHalving and Hyperband layers record theirs at their first rung), and no rung resources were given (--rungs 1,3,9, or Asha.rungs of the scheduler's options)"
-        : reported
+        : reported()
         ? undefined
         : "no trial reported intermediate values, which a rung scheduler compares"
     case "lineage":

@@ -156,24 +156,38 @@ export const ORDER: ReadonlyArray<Kind.Name> = [
   "edf"
 ]
 
+/**
+ * The plots that keep applying once they apply: trials are only added, and only gain reports,
+ * parameters and marks. (Folds need every complete trial to report folds: a new one may not.)
+ */
+const lasting = (kind: Kind.Name) => kind !== "folds"
+
 /** The plots that apply to a study now, with why the others do not. */
 export const kinds = (f: Followed): Array<{ readonly kind: Kind.Name; readonly applies: boolean; readonly note?: string }> =>
   derive(f, "kinds", () => {
+    // Checked again at each change of a live study: those that applied are not (each check reads every trial).
+    const applied = (f.derived.get("kinds:applied")?.value ?? new Set()) as Set<Kind.Name>
+    f.derived.set("kinds:applied", { seq: f.seq, value: applied })
     const trials = trialsOf(f)
-    const rungs = recorded(f.info) ? undefined : inferRungs(trials)
     const source = sourceOf(f.info, trials)
-    const ranked = recorded(f.info) || trials.some((t) => t.systemAttrs[Rungs.RUNG] !== undefined)
+    const ranked = () => recorded(f.info) || trials.some((t) => t.systemAttrs[Rungs.RUNG] !== undefined)
     return [...ORDER, ...Kind.names.filter((k) => !ORDER.includes(k))].map((kind) => {
+      if (applied.has(kind)) return { kind, applies: true }
+      const result = check(kind)
+      if (result.applies && lasting(kind)) applied.add(kind)
+      return result
+    })
+    function check(kind: Kind.Name): { readonly kind: Kind.Name; readonly applies: boolean; readonly note?: string } {
       // Rungs: shown for a study a rung scheduler ran, where the page can give the resources
       // when they cannot be inferred yet.
       if (kind === "rungs") {
-        return ranked
+        return ranked()
           ? { kind, applies: true }
           : { kind, applies: false, note: "no rung scheduler recorded itself in the study, and no trial was scheduled on rungs (successive halving, ASHA and Hyperband record their rungs in the study)" }
       }
-      const why = Kind.check(kind, source, rungs === undefined ? {} : { rungs })
+      const why = Kind.check(kind, source)
       return why === undefined ? { kind, applies: true } : { kind, applies: false, note: why }
-    })
+    }
   })
 
 /**
