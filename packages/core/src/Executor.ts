@@ -29,9 +29,11 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import * as os from "node:os"
+import * as Checkpoint from "./Checkpoint.js"
 import { InvalidOptions } from "./Errors.js"
+import * as ProgramCheckpoints from "./internal/programCheckpoints.js"
 import { makePools } from "./internal/processPool.js"
 import { makePool, type PoolOptions } from "./internal/threads.js"
 import * as Process from "./Process.js"
@@ -40,6 +42,13 @@ import type { TrainerService } from "./Trainer.js"
 
 /** Amounts of resources by kind: `cpu`, `gpu`, or any named slot. */
 export type Resources = Readonly<Record<string, number>>
+
+/**
+ * A program's trial with the study's Checkpoint service, if one is provided: its checkpoint folder
+ * is then saved at each report and restored for a continuation through it (see Process).
+ */
+const withCheckpoints = <T extends object>(trial: T): Effect.Effect<T> =>
+  Effect.map(Effect.serviceOption(Checkpoint.Checkpoint), (service) => (Option.isSome(service) ? ProgramCheckpoints.attach(trial, service.value) : trial))
 
 /** The executor service. */
 export interface ExecutorService {
@@ -68,7 +77,8 @@ export const inline: ExecutorService = {
   name: "inline",
   capacity: {},
   defaultConcurrency: 1,
-  run: (trainer, config, trial) => Effect.sync(() => trainer.train(config, trial))
+  run: (trainer, config, trial) =>
+    trainer.command === undefined ? Effect.sync(() => trainer.train(config, trial)) : Effect.map(withCheckpoints(trial), (t) => trainer.train(config, t))
 }
 
 /**
@@ -127,7 +137,7 @@ export const layerProcess = (options: ProcessOptions = {}): Layer.Layer<Executor
         Process.programOf(trainer) === undefined
           ? refuse(`the process executor reuses programs made by Process.trainer or Process.layer (the "${trainer.name}" trainer is not one)`)
           : Effect.void,
-      run: (trainer, _config, trial) => Effect.sync(() => pools.run(Process.programOf(trainer)!, trial as TrialContext<unknown>))
+      run: (trainer, _config, trial) => Effect.map(withCheckpoints(trial), (t) => pools.run(Process.programOf(trainer)!, t as TrialContext<unknown>))
     }))
   )
 }

@@ -6,6 +6,12 @@
  *   `TUNEKIT_TRIAL` (the trial's number), `TUNEKIT_STUDY`, `TUNEKIT_CHECKPOINT_DIR` (a folder of
  *   the trial's own) and, when it continues earlier training, `TUNEKIT_RESUME_FROM` and
  *   `TUNEKIT_RESTORE_DIR` are set in its environment.
+ * - **Checkpoints.** The program writes its state into `TUNEKIT_CHECKPOINT_DIR`, then reports the
+ *   step. With a Checkpoint service in the study, the executor saves the folder as that step's
+ *   checkpoint through it before the metric is decided on (so retention, checksums and shared
+ *   stores apply), and a trial that continues earlier training gets its starting checkpoint
+ *   unpacked into a fresh `TUNEKIT_RESTORE_DIR` (and copied into its checkpoint folder); see
+ *   docs/executors.md. Without one, the folder is the trial's own and kept as it is.
  * - **Decisions before the next step.** `TUNEKIT_ACK=1` tells the program that each metric line is
  *   answered on its stdin (`continue` or `stop`); the reporters (`tunekit/report` for Node, the
  *   Python file `tunekit_report.py`) wait for the answer, so a program stops at the step where it
@@ -42,6 +48,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Observable } from "rxjs"
+import * as ProgramCheckpoints from "./internal/programCheckpoints.js"
 import { TrialLogs } from "./internal/trialLogs.js"
 import type { TrialContext } from "./Study.js"
 import { Trainer, type TrainerService } from "./Trainer.js"
@@ -178,7 +185,12 @@ export const trialInputs = (options: Options, trial: TrialContext<unknown>): { r
  */
 export const layer = (argv: ReadonlyArray<string>, options: Options = {}): Layer.Layer<Trainer> => Layer.succeed(Trainer, trainer(argv, options))
 
+// With the study's Checkpoint service handed over by the executor, the checkpoint folder is saved
+// at each report and restored for a continuation through it (internal/programCheckpoints.ts).
 const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<unknown>) =>
+  ProgramCheckpoints.around(trial, options.checkpoints, (managed) => spawned(argv, options, trial, managed))
+
+const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<unknown>, managed: ProgramCheckpoints.Managed | undefined) =>
   new Observable<Metric>((subscriber) => {
     if (argv.length === 0) {
       subscriber.error(new Error("a program trainer needs a command: an argv array such as [\"python3\", \"train.py\"]"))
@@ -186,7 +198,7 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
     }
     const { logs, vars } = trialInputs(options, trial)
     const files = new TrialLogs(logs, trial.number)
-    const env: Record<string, string> = { ...process.env as Record<string, string>, ...options.env, ...vars, TUNEKIT_ACK: "1" }
+    const env: Record<string, string> = { ...process.env as Record<string, string>, ...options.env, ...vars, ...managed?.vars, TUNEKIT_ACK: "1" }
     const child = spawn(argv[0], [...argv.slice(1), ...(options.args === false ? [] : argsOf(trial.params))], {
       cwd: options.cwd,
       env,
@@ -199,6 +211,7 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
     const errLines: Array<string> = []
     let stopping = false
     let killer: NodeJS.Timeout | undefined
+    let saving: Promise<void> = Promise.resolve()
     const group = (signal: NodeJS.Signals) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, signal)
@@ -245,9 +258,15 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
     lines(child.stdout, outLines, "out", (line) => {
       const metric = parseLine(line)
       if (metric === undefined || stopping) return
-      subscriber.next(metric)
-      // The decision was taken in `next` when it could be: a closed subscriber is a stop.
-      answer(subscriber.closed ? "stop" : "continue")
+      const decide = () => {
+        if (stopping || subscriber.closed) return
+        subscriber.next(metric)
+        // The decision was taken in `next` when it could be: a closed subscriber is a stop.
+        answer(subscriber.closed ? "stop" : "continue")
+      }
+      // The step's checkpoint is saved before its metric goes on (the program waits for the answer).
+      if (managed === undefined) decide()
+      else saving = saving.then(() => managed.reported(metric.step)).then(decide, (e) => subscriber.error(e))
     })
     lines(child.stderr, errLines, "err")
     child.on("error", (e) => subscriber.error(new Error(`${argv[0]} could not be started: ${e.message}`)))
@@ -258,7 +277,7 @@ const run = (argv: ReadonlyArray<string>, options: Options, trial: TrialContext<
       group("SIGKILL")
       if (stopping) return
       // The tails are stored before the trial ends.
-      void keepTails().then(() => {
+      void saving.then(keepTails).then(() => {
         if (code === 0) subscriber.complete()
         else subscriber.error(new ProgramFailed(argv, code, signal, tail(errLines, n)))
       })

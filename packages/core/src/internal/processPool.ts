@@ -16,6 +16,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { Observable } from "rxjs"
 import { parseLine, type Program, ProgramFailed, trialInputs } from "../Process.js"
+import * as ProgramCheckpoints from "./programCheckpoints.js"
 import type { TrialContext } from "../Study.js"
 import type { Metric } from "../Trial.js"
 import { TrialLogs } from "./trialLogs.js"
@@ -230,6 +231,10 @@ class Pool {
 
   /** Runs one trial on a worker: its metric stream; unsubscribing stops the trial. */
   run(trial: TrialContext<unknown>): Observable<Metric> {
+    return ProgramCheckpoints.around(trial, this.program.options.checkpoints, (managed) => this.runWith(trial, managed))
+  }
+
+  private runWith(trial: TrialContext<unknown>, managed: ProgramCheckpoints.Managed | undefined): Observable<Metric> {
     const { argv, options } = this.program
     const grace = options.graceMs ?? 5000
     return new Observable<Metric>((subscriber) => {
@@ -238,6 +243,7 @@ class Pool {
       let deciding = false
       let killer: NodeJS.Timeout | undefined
       let run: Run | undefined
+      let saving: Promise<void> = Promise.resolve()
       const end = () => {
         if (killer !== undefined) clearTimeout(killer)
         run?.files.close()
@@ -267,12 +273,17 @@ class Pool {
           outLines: [],
           errLines: [],
           metric: (metric) => {
-            if (state !== "running") return
-            deciding = true
-            subscriber.next(metric)
-            deciding = false
-            // The decision was taken in `next` when it could be: an unsubscribed trial is a stop.
-            w.send(state === "running" ? "continue" : "stop")
+            const decide = () => {
+              if (state !== "running") return
+              deciding = true
+              subscriber.next(metric)
+              deciding = false
+              // The decision was taken in `next` when it could be: an unsubscribed trial is a stop.
+              w.send(state === "running" ? "continue" : "stop")
+            }
+            // The step's checkpoint is saved before its metric goes on (the program waits for the answer).
+            if (managed === undefined) decide()
+            else saving = saving.then(() => managed.reported(metric.step)).then(decide, (e) => subscriber.error(e))
           },
           unready: () => {
             end()
@@ -284,7 +295,7 @@ class Pool {
             const was = state
             end()
             this.release(w)
-            if (was === "running") void keepTails().then(() => subscriber.complete())
+            if (was === "running") void saving.then(keepTails).then(() => subscriber.complete())
           },
           exited: (code, signal, ready, reason) => {
             const was = state
@@ -298,7 +309,7 @@ class Pool {
             void keepTails().then(() => subscriber.error(new ProgramFailed(argv, code, signal, run!.errLines.slice(-n).join("\n"), during)))
           }
         }
-        w.begin(run, inputs.vars)
+        w.begin(run, { ...inputs.vars, ...managed?.vars })
       }
       const cancel = this.acquire(start)
       return () => {
