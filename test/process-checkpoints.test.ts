@@ -3,12 +3,14 @@
 // step's checkpoint, retention deletes what no trial needs (a pruned trial's), and a paused trial
 // resumes from its files, restored into TUNEKIT_RESTORE_DIR. Per trial and with reused processes.
 import { Checkpoint, Executor, Process, Rng, Scheduler, Space, Storage, Study, Trial } from "@tunekit/core"
+import { PostgresCheckpoint } from "@tunekit/postgres"
+import { Server } from "@tunekit/postgres/testing"
 import { Effect, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const program = ["node", path.join(here, "fixtures", "checkpointing-trainer.mjs")]
@@ -38,9 +40,17 @@ const settled = async (dir: string) => {
   return fs.existsSync(dir) ? fs.readdirSync(dir) : []
 }
 
+let server: Server.Server
+beforeAll(async () => {
+  server = await Server.start()
+})
+afterAll(async () => {
+  await server?.stop()
+})
+
 describe("a program's checkpoint folder through the Checkpoint service", () => {
-  for (const reuse of [false, true]) {
-    it(`${reuse ? "reused processes" : "a process per trial"}: saved at each report, restored when a paused trial resumes, deleted when its trial is pruned`, async () => {
+  for (const [reuse, where] of [[false, "files"], [true, "files"], [false, "postgres"]] as const) {
+    it(`${reuse ? "reused processes" : "a process per trial"}, ${where}: saved at each report, restored when a paused trial resumes, deleted when its trial is pruned`, async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-program-ckpt-"))
       const folders = path.join(dir, "program")
       const store = path.join(dir, "store")
@@ -54,7 +64,9 @@ describe("a program's checkpoint folder through the Checkpoint service", () => {
         Executor.layerProcess({ slots: 1, reuse }),
         Storage.layerMemory,
         Rng.layer({ seed: 5 }),
-        Checkpoint.layer({ directory: store, retention: { keepLast: 1, keepBest: 1 } })
+        where === "files"
+          ? Checkpoint.layer({ directory: store, retention: { keepLast: 1, keepBest: 1 } })
+          : PostgresCheckpoint.layer({ url: server.url, schema: `program_${process.pid}`, retention: { keepLast: 1, keepBest: 1 } })
       )))))
       const [t0, t1, t2] = result.r.trials
       expect([t0.state, t1.state, t2.state]).toEqual(["Complete", "Pruned", "Complete"])
@@ -73,7 +85,7 @@ describe("a program's checkpoint folder through the Checkpoint service", () => {
       // Kept: the best complete trial's final folder (keepBest 1), nothing of the pruned trial.
       const best = [t0, t2].sort((a, b) => a.values![0] - b.values![0])[0]
       expect(result.kept.map((e) => [e.trial, e.step])).toEqual([[best.number, 6]])
-      expect(fs.readdirSync(path.join(store, "prog"))).toEqual([`trial-${best.number}`])
+      if (where === "files") expect(fs.readdirSync(path.join(store, "prog"))).toEqual([`trial-${best.number}`])
       // The folder as a checkpoint: its files, checksummed by the store.
       const text = Buffer.from(result.final as Uint8Array).toString("latin1")
       expect(text.startsWith("tunekit-folder 1\n")).toBe(true)
