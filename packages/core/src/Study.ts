@@ -485,7 +485,7 @@ const makeHandle = <A>(
      * once (the first writer of a key wins, through a claim, so every worker reads one value).
      */
     const recordDecisions = (trialId: number, relative: Sampler.Relative) =>
-      Effect.gen(function*() {
+      relative.attrs === undefined && relative.studyAttrs === undefined ? Effect.void : Effect.gen(function*() {
         for (const [k, v] of Object.entries(relative.attrs ?? {})) yield* storage.setTrialAttr(trialId, "system", k, v)
         const fixed = Object.entries(relative.studyAttrs ?? {}).filter(([k]) => current.systemAttrs[k] === undefined)
         if (fixed.length === 0) return
@@ -607,8 +607,10 @@ const makeHandle = <A>(
     })
 
     const ask: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {
-      const resumed = yield* askResumption
-      if (Option.isSome(resumed)) return resumed
+      if (scheduler.resume) {
+        const resumed = yield* askResumption
+        if (Option.isSome(resumed)) return resumed
+      }
       const claimed = yield* storage.claimWaiting(info.id, worker)
       if (Option.isSome(claimed)) {
         // An enqueued config (missing parameters are sampled), or a continuation.

@@ -46,9 +46,14 @@ class Context<A> {
   }
 }
 
-/** A stop asked of a trial this worker runs: the reason, once the stop watcher has seen it. */
-interface StopRequest {
+/**
+ * A trial this worker runs: a stop asked of it (the reason, once the stop watcher has seen it),
+ * and how to abort its objective when the run ends under it.
+ */
+interface Running {
+  readonly trial: AskedTrial<unknown>
   reason: string | undefined
+  abort: (reason: unknown) => void
 }
 
 /** How often a worker looks for stops asked of its running trials. */
@@ -79,7 +84,8 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     // Checkpoint retention (issue 15): a Checkpoint store with a retention policy learns from the
     // study's storage what its trials still need; it is told so here, after each trial ends or
     // pauses (and any retry of it is enqueued), and when the run ends. Other stores ignore it.
-    const settle = Checkpoint.settle(study.info.name, storage)
+    const checkpoints = yield* Effect.serviceOption(Checkpoint.Checkpoint)
+    const settle = Option.isSome(checkpoints) ? Checkpoint.settle(study.info.name, storage) : Effect.void
     yield* settle
 
     // Effect's Clock, so that tests can move time with the TestClock.
@@ -91,21 +97,24 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     let stopped = false
     // The trials this call ran, in the order they first started (a Set keeps insertion order).
     const touched = new Set<number>()
-    const running = new Set<number>()
-    // A stop asked of a running trial (Study.STOP, by the dashboard), prunes it at its next report.
-    const stops = new Map<number, StopRequest>()
+    // The trials running here, by id. A stop asked of one (Study.STOP, by the dashboard) prunes it
+    // at its next report.
+    const running = new Map<number, Running>()
     const callbackCtx = { study, stop: () => void (stopped = true) }
 
+    // The run's runtime, for the trial's Promise callbacks and its stream's decisions (taken once:
+    // the workers' fibers inherit the same context and fiber refs).
+    const runtime = yield* Effect.runtime<never>()
     const retryOnError = data.retries?.onError ? { retries: data.retries.max } : undefined
     const runOne = (trial: AskedTrial<A>) =>
       Effect.gen(function*() {
-        running.add(trial.id)
         touched.add(trial.id)
-        const stop: StopRequest = { reason: undefined }
-        stops.set(trial.id, stop)
-        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, retryOnError, stop).pipe(
-          Effect.ensuring(Effect.sync(() => (running.delete(trial.id), stops.delete(trial.id))))
-        )
+        const live: Running = { trial: trial as AskedTrial<unknown>, reason: undefined, abort: () => {} }
+        running.set(trial.id, live)
+        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, retryOnError, live, runtime)
+        // Not in an `ensuring` (a tenth of the framework's allocations a trial): when runTrial
+        // fails or is interrupted, the whole run ends, and `interrupted` fails what is left here.
+        running.delete(trial.id)
         yield* settle
         if (tracker.trialFinished) yield* tracker.trialFinished(study.info, done)
         for (const cb of options.callbacks ?? []) {
@@ -120,17 +129,19 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       running.size > 0 ? Effect.succeed(true) : Effect.map(storage.getTrials(study.info.id, { states: ["Running"] }), (ts) => ts.length > 0)
     )
 
+    // Fencing, as for a result: a trial this worker was still setting up, failed meanwhile by
+    // others (they took this worker for dead), is left to them; this worker asks again, with the
+    // slot back (the trial never ran here).
+    const askFenced = Effect.catchTag(study.ask, "TrialStateError", (e) =>
+      Effect.as(Effect.logWarning(`a trial was failed elsewhere while this worker set it up (${e.message}); asking again`), undefined))
+
     const worker = Effect.gen(function*() {
-      while (!stopped && (yield* beforeDeadline)) {
+      while (!stopped && (deadline === Infinity || (yield* beforeDeadline))) {
         if (fresh < budget && !exhausted) {
           // A slot of the budget is taken before asking, and given back when the trial turns out
           // to carry on earlier training (a paused trial resuming, a continuation).
           fresh++
-          // Fencing, as for a result: a trial this worker was still setting up, failed meanwhile by
-          // others (they took this worker for dead), is left to them; this worker asks again, with
-          // the slot back (the trial never ran here).
-          const asked = yield* Effect.catchTag(study.ask, "TrialStateError", (e) =>
-            Effect.as(Effect.logWarning(`a trial was failed elsewhere while this worker set it up (${e.message}); asking again`), undefined))
+          const asked = yield* askFenced
           if (asked === undefined) {
             fresh--
             continue
@@ -152,7 +163,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     })
 
     // Each beat marks this worker's trials alive, then looks for trials that others left silent.
-    const heartbeat = yield* Effect.suspend(() => storage.heartbeat([...running])).pipe(
+    const heartbeat = yield* Effect.suspend(() => storage.heartbeat([...running.keys()])).pipe(
       Effect.zipRight(failStale),
       Effect.catchAll((e) => Effect.logWarning(`heartbeat of study "${study.info.name}" failed (will try again): ${failureOf(e).message}`)),
       Effect.repeat(Schedule.spaced(data.heartbeatInterval)),
@@ -160,17 +171,27 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     )
     // Once a second while trials run here: has anyone asked one of them to stop?
     const stopWatch = yield* Effect.suspend(() =>
-      stops.size === 0 ? Effect.void : Effect.map(storage.getTrials(study.info.id, { states: ["Running"] }), (ts) => {
+      running.size === 0 ? Effect.void : Effect.map(storage.getTrials(study.info.id, { states: ["Running"] }), (ts) => {
         for (const t of ts) {
           const asked = t.systemAttrs[STOP] as { by?: unknown } | null | undefined
-          const stop = asked === undefined ? undefined : stops.get(t.id)
+          const stop = asked === undefined ? undefined : running.get(t.id)
           if (stop) stop.reason ??= `stopped on request${typeof asked?.by === "string" ? ` (${asked.by})` : ""}`
         }
       })
     ).pipe(Effect.catchAll(() => Effect.void), Effect.repeat(Schedule.spaced(STOP_POLL)), Effect.fork)
+    // The run ended under its running trials (interrupted, or another worker's storage failed):
+    // their objectives are aborted and the trials fail, so that none is left Running. Once a run
+    // rather than an `onInterrupt` a trial, which cost as much as the rest of a trial's run loop.
+    const interrupted = Effect.suspend(() =>
+      Effect.forEach(running.values(), (live) => {
+        live.abort(new Error("the trial was interrupted"))
+        return study.tell(live.trial as AskedTrial<A>, { state: "Failed", reason: "interrupted while running" }).pipe(Effect.ignore)
+      }, { discard: true })
+    )
     if (tracker.studyStarted) yield* tracker.studyStarted(study.info)
     yield* Effect.gen(function*() {
       yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true }).pipe(
+        Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : interrupted),
         Effect.ensuring(Fiber.interrupt(heartbeat)),
         Effect.ensuring(Fiber.interrupt(stopWatch))
       )
@@ -283,16 +304,17 @@ const runTrial = <A>(
   train: Train<A>,
   trialTimeout: Duration.Duration | undefined,
   tellOptions: TellOptions | undefined,
-  stop: StopRequest
+  live: Running,
+  runtime: Runtime.Runtime<never>
 ): Effect.Effect<FrozenTrial, StudyError> =>
   Effect.gen(function*() {
-    const runtime = yield* Effect.runtime<never>()
     if (tracker.trialStarted) yield* tracker.trialStarted(study.info, study.snapshot(trial))
     // Made on first use: most quick objectives never look at their signal.
     let controller: AbortController | undefined
     const abort = (reason: unknown) => {
       if (controller && !controller.signal.aborted) controller.abort(reason)
     }
+    live.abort = abort
     const names = study.objectives.map((o) => o.metric)
     const maxStep = train.maxStep(trial.config)
     const last: Record<string, number> = {}
@@ -319,7 +341,7 @@ const runTrial = <A>(
         for (const [k, v] of Object.entries(metric.values)) last[k] = v
         const decision = yield* Effect.tapError(study.report(trial, metric), (e) => Effect.sync(() => void (broken ??= e)))
         if (tracker.metricReported) yield* tracker.metricReported(study.info, study.snapshot(trial), metric)
-        if (stop.reason !== undefined) return Scheduler.Decision.Prune({ reason: stop.reason })
+        if (live.reason !== undefined) return Scheduler.Decision.Prune({ reason: live.reason })
         // A fully trained trial completes, whatever the scheduler says.
         return maxStep !== undefined && metric.step >= maxStep && Scheduler.stops(decision) ? Scheduler.Continue : decision
       })
@@ -391,24 +413,19 @@ const runTrial = <A>(
         })
       )
 
-    const outcome = yield* timed.pipe(
-      Effect.onInterrupt(() => {
-        abort(new Error("the trial was interrupted"))
-        return study.tell(trial, { state: "Failed", reason: "interrupted while running" }).pipe(Effect.ignore)
-      })
-    )
+    const outcome = yield* timed
     if (!("tell" in outcome) || !isValues(outcome.tell)) abort(new Error("the trial was stopped"))
-    const store = Effect.gen(function*() {
-      if (broken !== undefined) return yield* broken
-      if ("paused" in outcome) {
-        yield* storage.pauseTrial(trial.id)
-        return yield* storage.getTrial(trial.id)
-      }
-      if (outcome.failure) yield* storage.setTrialAttr(trial.id, "system", FAILURE, outcome.failure as unknown as Json)
-      const done = yield* study.tell(trial, outcome.tell, tellOptions)
-      if (outcome.misuse) return yield* outcome.misuse
-      return done
-    })
+    const told = (o: Extract<Outcome, { tell: TellResult }>): Effect.Effect<FrozenTrial, StudyError> => {
+      const tell = study.tell(trial, o.tell, tellOptions)
+      const checked = o.misuse ? Effect.zipRight(tell, Effect.fail(o.misuse)) : tell
+      return o.failure ? Effect.zipRight(storage.setTrialAttr(trial.id, "system", FAILURE, o.failure as unknown as Json), checked) : checked
+    }
+    // Composed rather than a generator: this runs once a trial, on the hot path.
+    const store: Effect.Effect<FrozenTrial, StudyError> = broken !== undefined
+      ? Effect.fail(broken)
+      : "paused" in outcome
+      ? Effect.zipRight(storage.pauseTrial(trial.id), storage.getTrial(trial.id))
+      : told(outcome)
     // Fencing: when other workers took this trial for dead (its heartbeats stopped: the process was
     // stopped or cut off) and failed it, this worker's late result is dropped, never written over it.
     return yield* Effect.catchTag(store, "TrialStateError", (e) =>
