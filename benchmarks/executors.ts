@@ -3,7 +3,8 @@
 // measure what an executor costs per trial.
 //
 //   --mlp-trials N (25, the quickstart's)  --trivial-trials N (2000)  --repeats N (3)  --threads N (cores)
-//   --process-trials N (200)  --process-concurrency N (2 x cores)  --only mlp|trivial
+//   --process-trials N (200)  --reuse-trials N (2000)  --process-concurrency N (2 x cores)
+//   --only mlp|trivial|process (process: only the process executor's rows)
 import { Effect, Layer } from "effect"
 import * as os from "node:os"
 import { Checkpoint, Executor, Rng, Sampler, Space, Storage, Study, Trainer } from "@tunekit/core"
@@ -50,8 +51,8 @@ export const main = async (argv: ReadonlyArray<string>) => {
   const repeats = Number(args.repeats ?? 3)
   const only = typeof args.only === "string" ? args.only : undefined
   const plan: Array<{ objective: "mlp" | "trivial"; trials: number }> = []
-  if (only !== "trivial") plan.push({ objective: "mlp", trials: Number(args["mlp-trials"] ?? 25) })
-  if (only !== "mlp") plan.push({ objective: "trivial", trials: Number(args["trivial-trials"] ?? 2000) })
+  if (only === undefined || only === "mlp") plan.push({ objective: "mlp", trials: Number(args["mlp-trials"] ?? 25) })
+  if (only === undefined || only === "trivial") plan.push({ objective: "trivial", trials: Number(args["trivial-trials"] ?? 2000) })
   const runs: Array<Run> = []
   // One pool for every threads run, as a long-lived program would have: its workers start once.
   const pool = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
@@ -83,9 +84,9 @@ export const main = async (argv: ReadonlyArray<string>) => {
     })
   )
   if (only !== "mlp") {
-    const row = await processRows(Number(args["process-trials"] ?? 200), Number(args["process-concurrency"] ?? 2 * cores), repeats)
     const inline = rows.find((r) => r[0] === "trivial" && r[1] === "inline")
-    rows.push([...row, inline === undefined ? NaN : (row[5] as number) / (inline[5] as number)] as (typeof rows)[number])
+    const processes = await processRows(Number(args["process-trials"] ?? 200), Number(args["reuse-trials"] ?? 2000), Number(args["process-concurrency"] ?? 2 * cores), repeats)
+    for (const row of processes) rows.push([...row, inline === undefined ? NaN : (row[5] as number) / (inline[5] as number)] as (typeof rows)[number])
   }
   table(`executors: median of ${repeats} runs on ${cores} cores`, ["objective", "executor", "concurrency", "trials", "wall_s", "trials_per_s", "vs inline"], rows)
 }
