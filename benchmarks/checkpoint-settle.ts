@@ -8,9 +8,11 @@
 // median time between consecutive finished trials; `baseline_ms_per_trial` is the same study
 // without a Checkpoint service, measured alongside (what the run loop and storage cost alone).
 //
-//   npm run bench -- checkpoint-settle [--sizes 1000,10000] [--trials 300] [--stores files,memory]
+//   npm run bench -- checkpoint-settle [--sizes 1000,10000] [--trials 300] [--rounds 5] [--stores files,memory]
 //
-// The storage is in memory, so that the figure is retention's (and the run loop's) own cost.
+// The storage is in memory, so that the figure is retention's (and the run loop's) own cost. The
+// studies are measured in turn, `rounds` times each, so that a machine busy for a while slows
+// them all alike.
 import { Checkpoint, Rng, Sampler, Space, Storage, Study } from "@tunekit/core"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
@@ -66,22 +68,34 @@ export const main = async (args: ReadonlyArray<string>) => {
   const opts = parseArgs(args)
   const sizes = String(opts.sizes ?? "1000,10000").split(",").map(Number)
   const trials = Number(opts.trials ?? 300)
+  const rounds = Number(opts.rounds ?? 5)
   const stores = String(opts.stores ?? "files,memory").split(",")
   const rows: Array<Array<unknown>> = []
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-checkpoint-settle-"))
   try {
     // An unmeasured run first, so that the first size does not pay for the process warming up.
     await timeTrials(await filled(100), storeOf("memory", dir), 200)
+    // Every store and size (and each size without checkpoints), measured in turn, `rounds` times:
+    // a machine busy for a while slows them all alike.
+    const setups: Array<{ name: string; size: number; storage: Storage.StorageService; store: Checkpoint.CheckpointService | undefined; gaps: Array<number> }> = []
     for (const size of sizes) {
-      const baseline = median(await timeTrials(await filled(size), undefined, trials))
-      for (const name of stores) {
+      for (const name of ["none", ...stores]) {
         const storage = await filled(size)
-        const store = storeOf(name, path.join(dir, `${name}-${size}`))
+        const store = name === "none" ? undefined : storeOf(name, path.join(dir, `${name}-${size}`))
         // A few untimed trials: the first settle plans over the whole history once.
         await timeTrials(storage, store, 20)
-        const ms = median(await timeTrials(storage, store, trials))
-        emit({ bench: "checkpoint-settle", store: name, history: size, ms_per_trial: ms, baseline_ms_per_trial: baseline })
-        rows.push([name, size, trials, ms, baseline, ms - baseline])
+        setups.push({ name, size, storage, store, gaps: [] })
+      }
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const s of setups) s.gaps.push(...await timeTrials(s.storage, s.store, Math.ceil(trials / rounds) + 1))
+    }
+    for (const size of sizes) {
+      const baseline = median(setups.find((s) => s.size === size && s.name === "none")!.gaps)
+      for (const s of setups.filter((s) => s.size === size && s.name !== "none")) {
+        const ms = median(s.gaps)
+        emit({ bench: "checkpoint-settle", store: s.name, history: size, ms_per_trial: ms, baseline_ms_per_trial: baseline })
+        rows.push([s.name, size, s.gaps.length, ms, baseline, ms - baseline])
       }
     }
   } finally {
