@@ -12,6 +12,12 @@ const JsonValue = Schema.Unknown as unknown as Schema.Schema<Json>
 
 /** A trial's parameters: internal (numeric) values by name. */
 export const Params = Schema.Record({ key: Schema.String, value: Schema.Number })
+/** What `Params` accepts: a plain object of numbers (its quick test). */
+export const isParams = (v: unknown): v is Schema.Schema.Type<typeof Params> => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false
+  for (const k in v) if (typeof (v as Record<string, unknown>)[k] !== "number") return false
+  return true
+}
 /** A trial's distributions by parameter name. */
 export const Distributions = Schema.Record({ key: Schema.String, value: DistributionSchema })
 /** User or system attributes. */
@@ -31,10 +37,32 @@ export class CorruptRow extends Error {}
  * mostly hold the same distributions and attributes, and decoding them again each time a history
  * is read would cost more than the read (60 us a row without it). Stored values are read-only.
  */
-export const reader = <A, I>(column: string, schema: Schema.Schema<A, I, never>, options: { readonly cache?: number } = {}) => {
+export const reader = <A, I>(
+  column: string,
+  schema: Schema.Schema<A, I, never>,
+  options: {
+    readonly cache?: number
+    /**
+     * A quick test of the parsed JSON that accepts exactly what the schema decodes unchanged: a
+     * value it accepts is returned as parsed, anything else goes through the schema (which names
+     * what is wrong). For columns read once a trial, where decoding cost 12 us against 2.5 to parse.
+     */
+    readonly quick?: (parsed: unknown) => parsed is A
+  } = {}
+) => {
   const decode = Options.decodeEither(Schema.parseJson(schema))
-  const read = (text: string, where: string): A =>
+  const decodeText = (text: string, where: string): A =>
     Either.getOrThrowWith(decode(text), (p) => new CorruptRow(`${where} is corrupt: ${Options.format(Options.within(column, p))}`))
+  const quick = options.quick
+  const read = quick === undefined ? decodeText : (text: string, where: string): A => {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return decodeText(text, where)
+    }
+    return quick(parsed) ? parsed : decodeText(text, where)
+  }
   const size = options.cache ?? 0
   if (size === 0) return read
   const cache = new Map<string, A>()

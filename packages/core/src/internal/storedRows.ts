@@ -40,7 +40,7 @@ export const isDomainError = (e: unknown): boolean =>
 export const read = {
   directions: Stored.reader("directions", Stored.Directions),
   metrics: Stored.reader("metrics", Stored.Metrics),
-  params: Stored.reader("params", Stored.Params),
+  params: Stored.reader("params", Stored.Params, { quick: Stored.isParams }),
   distributions: Stored.reader("distributions", Stored.Distributions, { cache: 256 }),
   distribution: Stored.reader("distribution", Stored.Distributions.value, { cache: 256 }),
   userAttrs: Stored.reader("userAttrs", Stored.Attrs, { cache: 256 }),
