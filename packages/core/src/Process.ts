@@ -23,7 +23,7 @@
  * - **Logs.** Stdout and stderr are kept as files per trial under `logs` (default
  *   `.tunekit/logs/STUDY/trial-N.{out,err}`; no `.err` file when the trial wrote nothing to
  *   stderr), and their tails are stored as the trial's user attributes `stdout_tail` and
- *   `stderr_tail`.
+ *   `stderr_tail` (left out when empty).
  * - **Reuse.** With `Executor.layerProcess({ reuse: true })` (Ray Tune's `reuse_actors`), a
  *   program that iterates its reporter's `trials()` is started once per slot and gets trial after
  *   trial as messages on stdin; see docs/executors.md.
@@ -49,7 +49,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Observable } from "rxjs"
 import * as ProgramCheckpoints from "./internal/programCheckpoints.js"
-import { TrialLogs } from "./internal/trialLogs.js"
+import { keepTails as keepTailsOf, TrialLogs } from "./internal/trialLogs.js"
 import type { TrialContext } from "./Study.js"
 import { Trainer, type TrainerService } from "./Trainer.js"
 import type { Metric } from "./Trial.js"
@@ -219,8 +219,7 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
         // the group is gone already
       }
     }
-    const keepTails = () =>
-      Promise.all([trial.setUserAttr("stdout_tail", tail(outLines, n)), trial.setUserAttr("stderr_tail", tail(errLines, n))]).catch(() => undefined)
+    const keepTails = () => keepTailsOf(trial, outLines, errLines, n)
     const stop = () => {
       if (stopping || child.exitCode !== null || child.signalCode !== null) return
       stopping = true

@@ -19,7 +19,7 @@ import { parseLine, type Program, ProgramFailed, trialInputs } from "../Process.
 import * as ProgramCheckpoints from "./programCheckpoints.js"
 import type { TrialContext } from "../Study.js"
 import type { Metric } from "../Trial.js"
-import { TrialLogs } from "./trialLogs.js"
+import { keepTails as keepTailsOf, TrialLogs } from "./trialLogs.js"
 
 /** What a worker tells the trial it runs. */
 interface Run {
@@ -249,13 +249,7 @@ class Pool {
         run?.files.close()
         state = "ended"
       }
-      const keepTails = () => {
-        const n = options.tailLines ?? 20
-        return run === undefined
-          ? Promise.resolve()
-          : Promise.all([trial.setUserAttr("stdout_tail", run.outLines.slice(-n).join("\n")), trial.setUserAttr("stderr_tail", run.errLines.slice(-n).join("\n"))])
-            .then(() => undefined, () => undefined)
-      }
+      const keepTails = () => run === undefined ? Promise.resolve() : keepTailsOf(trial, run.outLines, run.errLines, options.tailLines ?? 20)
       const start = (w: Worker) => {
         worker = w
         state = "running"

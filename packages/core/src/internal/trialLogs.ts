@@ -30,3 +30,20 @@ export class TrialLogs {
     if (this.err !== undefined) fs.closeSync(this.err)
   }
 }
+
+/**
+ * Stores the last `n` lines of stdout and stderr as the trial's user attributes `stdout_tail` and
+ * `stderr_tail`, leaving out an empty one: most trials write nothing to stderr, and each attribute
+ * is a storage write. Never fails (the trial may have ended meanwhile).
+ */
+export const keepTails = (
+  trial: { readonly setUserAttr: (key: string, value: string) => Promise<void> },
+  outLines: ReadonlyArray<string>,
+  errLines: ReadonlyArray<string>,
+  n: number
+): Promise<void> => {
+  const writes: Array<Promise<void>> = []
+  if (outLines.length > 0) writes.push(trial.setUserAttr("stdout_tail", outLines.slice(-n).join("\n")))
+  if (errLines.length > 0) writes.push(trial.setUserAttr("stderr_tail", errLines.slice(-n).join("\n")))
+  return Promise.all(writes).then(() => undefined, () => undefined)
+}
