@@ -44,8 +44,10 @@ export interface DecideContext {
 }
 
 /**
- * The resources a multi-fidelity part works on: rungs at minResource * reductionFactor^k up to
- * maxResource, on the step axis of the metric stream.
+ * The resources a multi-fidelity part works on, on the step axis of the metric stream. ASHA and
+ * successive halving put rungs at minResource * reductionFactor^k below maxResource; Hyperband at
+ * maxResource * reductionFactor^-k, counted down as Li et al. 2018 (Algorithm 1) do. The two grids
+ * are the same when maxResource / minResource is a power of reductionFactor.
  */
 export interface Resources {
   readonly minResource: number
