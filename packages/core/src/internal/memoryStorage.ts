@@ -37,6 +37,20 @@ interface MemoryStudy {
   params: Map<string, Distribution.Distribution>
   /** Counts the changes of the study's trials. */
   seq: number
+  /**
+   * The trials in the order of their changes, each with the seq of that change (a trial changed
+   * twice is in it twice), so that `changedTrials` reads only what changed, not the whole study.
+   * Rebuilt from the trials when it grows past a few entries per trial.
+   */
+  log: Array<{ readonly seq: number; readonly trial: MutableTrial }>
+}
+
+/** Notes a trial's change in its study's log. */
+const logChange = (s: MemoryStudy, t: MutableTrial) => {
+  s.log.push({ seq: t.seq, trial: t })
+  if (s.log.length > 4 * s.trials.length + 64) {
+    s.log = [...s.trials].sort((a, b) => a.seq - b.seq).map((trial) => ({ seq: trial.seq, trial }))
+  }
 }
 
 const freeze = (t: MutableTrial): FrozenTrial =>
@@ -72,7 +86,9 @@ export const makeMemory = (): StorageService => {
     Effect.flatMap(trialOf(id), (t) => (t.state === "Running" ? Effect.succeed(t) : Effect.fail(notRunning(t.number, t.state, operation))))
   const touch = (t: MutableTrial) => {
     t.frozen = undefined
-    t.seq = ++studyOf(t.studyId).seq
+    const s = studyOf(t.studyId)
+    t.seq = ++s.seq
+    logChange(s, t)
   }
   const studyOf = (id: number) => byId.get(id)!
 
@@ -94,7 +110,7 @@ export const makeMemory = (): StorageService => {
           systemAttrs: {},
           createdAt: Date.now()
         }
-        const s: MemoryStudy = { info, trials: [], waiting: 0, claims: new Set(), params: new Map(), seq: 0 }
+        const s: MemoryStudy = { info, trials: [], waiting: 0, claims: new Set(), params: new Map(), seq: 0, log: [] }
         studies.set(name, s)
         byId.set(info.id, s)
         return Effect.succeed(info)
@@ -154,6 +170,7 @@ export const makeMemory = (): StorageService => {
         if (t.state === "Waiting") s.waiting++
         s.trials.push(t)
         trials.set(t.id, t)
+        logChange(s, t)
         return Effect.succeed(freeze(t))
       }),
     nextNumber: (studyId) => Effect.sync(() => studyOf(studyId).trials.length),
@@ -265,8 +282,16 @@ export const makeMemory = (): StorageService => {
       Effect.sync(() => {
         const s = byId.get(studyId)
         if (!s) return { seq: since, trials: [] }
-        const changed = s.trials.filter((t) => t.seq > since).sort((a, b) => a.seq - b.seq)
-        return { seq: Math.max(since, s.seq), trials: changed.map(freeze) }
+        // The first change after `since`, by bisection; each trial once, at its latest change.
+        let lo = 0
+        for (let hi = s.log.length; lo < hi;) {
+          const mid = (lo + hi) >> 1
+          if (s.log[mid].seq > since) hi = mid
+          else lo = mid + 1
+        }
+        const changed = new Set<MutableTrial>()
+        for (let i = lo; i < s.log.length; i++) changed.add(s.log[i].trial)
+        return { seq: Math.max(since, s.seq), trials: [...changed].sort((a, b) => a.seq - b.seq).map(freeze) }
       }),
     close: Effect.void
   }
