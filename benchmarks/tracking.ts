@@ -74,6 +74,15 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
   }))
 }
 
+/** A percentile bootstrap interval of the median (Efron 1979), resampled with a fixed seed. */
+const bootstrapInterval = (xs: ReadonlyArray<number>, level: number): readonly [number, number] => {
+  let seed = 12345
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const medians = Array.from({ length: 2000 }, () => median(xs.map(() => xs[Math.floor(next() * xs.length)]))).sort((a, b) => a - b)
+  const cut = (1 - level) / 2
+  return [medians[Math.floor(cut * medians.length)], medians[Math.ceil((1 - cut) * medians.length) - 1]]
+}
+
 export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   const a = parseArgs(args)
   const reps = Number(a.reps ?? 5)
@@ -108,18 +117,25 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, study_ms: Math.round(r.studyMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
       }
     }
-    const base = median(results.get("none")!.map((r) => r.studyMs))
+    const none = results.get("none")!.map((r) => r.studyMs)
+    const percent = (x: number) => `${(x * 100).toFixed(1)}%`
     table(
-      `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms, medians of ${reps} interleaved runs`,
-      ["tracker", "study ms", "overhead", "close ms", "sent", "failed", "dropped"],
+      `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms, ${reps} interleaved runs; overhead: median of the runs' ratios to the run without a tracker of the same repetition, with a 90% bootstrap interval`,
+      ["tracker", "study ms", "overhead", "90% interval", "close ms", "sent", "failed", "dropped"],
       trackers.map(([name]) => {
         const rs = results.get(name)!
         const m = median(rs.map((r) => r.studyMs))
         const last = rs[rs.length - 1].health
+        // Paired by repetition: both runs of a pair ran within seconds of each other, so a busy
+        // spell of the machine slows both, which the ratio of overall medians would not cancel.
+        const ratios = rs.map((r, i) => r.studyMs / none[i] - 1)
+        const [lo, hi] = bootstrapInterval(ratios, 0.9)
+        if (name !== "none") emit({ bench: "tracking-overhead", tracker: name, reps, overhead: median(ratios), low: lo, high: hi })
         return [
           name,
           m,
-          name === "none" ? "-" : `${(((m - base) / base) * 100).toFixed(1)}%`,
+          name === "none" ? "-" : percent(median(ratios)),
+          name === "none" ? "-" : `${percent(lo)} to ${percent(hi)}`,
           median(rs.map((r) => r.closeMs)),
           last.reduce((x, h) => x + h.sent, 0),
           last.reduce((x, h) => x + h.failed, 0),
