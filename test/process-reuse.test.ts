@@ -25,6 +25,8 @@ interface Record {
   readonly env: string
   readonly params: { readonly lr: number; readonly mode: string }
   readonly checkpointDir: string
+  /** The pid of the child a crashing trial leaves behind. */
+  readonly child?: number
 }
 
 const setup = (graceMs = 2000) => {
@@ -46,10 +48,10 @@ const pruneWhen = (when: (trial: number, step: number) => boolean) =>
     decide: (ctx) => Effect.succeed(when(ctx.trial.number, ctx.metric.step) ? Scheduler.Decision.Prune({ reason: "test" }) : Scheduler.Continue)
   })
 
+// Running: a killed process whose new parent has not reaped it yet (a zombie, state Z) is not.
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0)
-    return true
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z"
   } catch {
     return false
   }
@@ -94,7 +96,7 @@ describe.each(programs)("a reused %s program", (_label, argv) => {
     expect(records.map((x) => [x.pid, x.count, x.ran])).toEqual([[records[0].pid, 1, 10], [records[0].pid, 2, 3], [records[0].pid, 3, 10]])
   })
 
-  it("a crash mid-trial fails only that trial, and the next runs in a fresh process", async () => {
+  it("a crash mid-trial fails only that trial (the child it left holding its stdout goes too), and the next runs in a fresh process", async () => {
     const { options, record } = setup()
     const enqueue = (["train", "crash", "train"] as const).map((mode) => ({ lr: 0.01, mode }))
     const r = await run(Study.optimize({ study: "crash", space: modeSpace, metric: "loss", trials: 3, enqueue, concurrency: 1 }), reused(argv, options, 1))
@@ -107,6 +109,7 @@ describe.each(programs)("a reused %s program", (_label, argv) => {
     expect(c.pid).not.toBe(a.pid)
     expect(c.count).toBe(1)
     expect(alive(a.pid)).toBe(false)
+    expect(alive(b.child!)).toBe(false)
   })
 
   it("a trial past its timeout is stopped at its next report, and the program goes on to the next trial", async () => {
@@ -157,6 +160,17 @@ describe("reused programs", () => {
     const reuse = await study(reused(argv, setup().options, 2))
     expect(reuse).toEqual(perTrial)
     expect(perTrial.map((t) => t.state)).toEqual(Array(10).fill("Pruned"))
+  })
+
+  it("a program per trial that crashes leaving a child that holds its stdout fails at once, and the child goes too", async () => {
+    const { options, record } = setup()
+    const r = await run(
+      Study.optimize({ study: "crash1", space: modeSpace, metric: "loss", trials: 1, enqueue: [{ lr: 0.01, mode: "crash" }] }),
+      Layer.mergeAll(Process.layer(["node", fixture("reused-trainer.mjs")], options), Executor.layerProcess({ slots: 1 })) as Layer.Layer<never>
+    )
+    expect(r.trials[0].state).toBe("Failed")
+    expect(r.trials[0].reason).toContain("exited with code 7")
+    expect(alive(record(0).child!)).toBe(false)
   })
 
   it("a program that does not iterate trials() fails its trial with what to do", async () => {

@@ -269,6 +269,8 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
     })
     lines(child.stderr, errLines, "err")
     child.on("error", (e) => subscriber.error(new Error(`${argv[0]} could not be started: ${e.message}`)))
+    // A child it left holding its stdout would delay "close" (and the trial's end) for as long as it lives.
+    child.on("exit", () => group("SIGKILL"))
     child.on("close", (code, signal) => {
       if (killer) clearTimeout(killer)
       files.close()

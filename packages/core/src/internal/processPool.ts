@@ -75,6 +75,8 @@ class Worker {
       onExit(this)
     }
     this.child.on("error", (e) => exit(null, null, `could not be started: ${e.message}`))
+    // A child it left holding its stdout would delay "close": the group goes when the program does.
+    this.child.on("exit", () => this.signal("SIGKILL"))
     this.child.on("close", (code, signal) => exit(code, signal))
   }
 
