@@ -45,9 +45,11 @@ export interface PgOptions {
 type Row = StorageBackend.TrialRow & { xid: string; paused: boolean; token: string | null; inter: string | null }
 
 // int8 columns (ids, times in ms) as numbers: they stay far below 2^53.
+// (pg asks for the parsers of every column at every execution: the same function each time.)
+const int8 = (v: string) => Number(v)
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) as never
+    oid === 20 ? int8 : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) as never
 }
 
 const { checkCompatible, checkDirections, isDomainError, notRunning, toStudy, toTrial } = StorageBackend
