@@ -220,6 +220,12 @@ describe("workers on one PostgreSQL", () => {
       // It started from the donor's checkpoint: its first report is past that step.
       expect(t.intermediate[0]?.step ?? l.step + 1).toBeGreaterThan(l.step)
     }
-    for (const t of trials.filter((t) => t.state === "Complete")) expect(t.intermediate.at(-1)!.step).toBe(12)
+    // A complete trial trained to the last step, or is a continuation whose chosen checkpoint the
+    // donor's process had swept meanwhile: it started from the donor's latest, which may be its
+    // final one, and then had nothing left to train (Checkpoint.loadRestorePoint, docs/checkpoints.md).
+    for (const t of trials.filter((t) => t.state === "Complete")) {
+      if (t.intermediate.length === 0) expect(Pbt.lineageOf(t), `trial ${t.number}`).toBeDefined()
+      else expect(t.intermediate.at(-1)!.step).toBe(12)
+    }
   }, 180_000)
 })
