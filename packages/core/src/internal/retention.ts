@@ -335,6 +335,9 @@ const sweepFollowed = (
     return verdicts
   })
 
+/** How long a settle skips a study whose store held nothing at its last sweep (see `quietUntil`). */
+const QUIET_MS = 1000
+
 /**
  * A Checkpoint service that applies a retention policy to a store: each save, and each `settle`
  * (the run loop's word that trials changed, which also hands over the study's storage), sweeps the
@@ -350,6 +353,10 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
   const loads = new Map<string, number>()
   const state = new Map<string, { running: boolean; next: Deferred.Deferred<void> | undefined }>()
   const recorded = new Set<string>()
+  // A study whose store held nothing at its last sweep, and that this process has saved nothing
+  // for since, is not listed again by a settle before this time: a study that saves no checkpoints
+  // would otherwise cost a listing (a statement on PostgreSQL) after every trial.
+  const quietUntil = new Map<string, number>()
   const id = (study: string, trial: number, step: number) => JSON.stringify([study, trial, step])
 
   const record = (study: string, storage: StorageService) =>
@@ -374,6 +381,9 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
       if (s.running) return Deferred.await(s.next ??= Deferred.unsafeMake<void>(FiberId.none))
       s.running = true
       const once = sweepFollowed(store, followed, study, resolved, (trial, step) => loads.has(id(study, trial, step))).pipe(
+        Effect.tap((verdicts) => {
+          if (verdicts.length === 0) quietUntil.set(study, Date.now() + QUIET_MS)
+        }),
         Effect.catchAll((e) => Effect.logWarning(`checkpoint retention of study "${study}" failed (nothing more was deleted): ${e.message}`)),
         Effect.catchAllDefect((d) => Effect.logWarning(`checkpoint retention of study "${study}" failed (nothing more was deleted): ${Cause.pretty(Cause.die(d))}`))
       )
@@ -408,7 +418,8 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
 
   return {
     label: `${store.label} (retention: last ${resolved.keepLast}, best ${resolved.keepBest})`,
-    save: (key, step, data) => Effect.zipRight(store.save(key, step, data), run(key.study)),
+    save: (key, step, data) =>
+      Effect.zipRight(store.save(key, step, data), Effect.suspend(() => (quietUntil.delete(key.study), run(key.study)))),
     load: (key, step) => pinned(key, step, store.load(key, step)),
     steps: store.steps,
     remove: store.remove,
@@ -416,7 +427,11 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
     settle: (study, storage) =>
       Effect.suspend(() => {
         // Another storage under the same name is followed from its start.
-        if (studies.get(study)?.storage !== storage) studies.set(study, following(storage))
+        if (studies.get(study)?.storage !== storage) {
+          studies.set(study, following(storage))
+          quietUntil.delete(study)
+        }
+        if ((quietUntil.get(study) ?? 0) > Date.now()) return Effect.void
         return Effect.zipRight(
           record(study, storage).pipe(Effect.catchAll((e) => Effect.logWarning(`checkpoint retention: cannot record the policy of study "${study}": ${e.message}`))),
           run(study)
