@@ -185,5 +185,7 @@ describe("reused programs", () => {
     const own = Layer.succeed(Trainer.Trainer, { name: "own program", command: ["node", "train.mjs"], train: () => 1 })
     const e = await run(Effect.flip(Study.optimize({ study: "x", space, metric: "loss", trials: 1 })), Layer.merge(own, Executor.layerProcess({ reuse: true })) as Layer.Layer<never>)
     expect(e.message).toMatch(/reuses programs made by Process.trainer or Process.layer \(the "own program" trainer is not one\)/)
+    const empty = await run(Effect.flip(Study.optimize({ study: "y", space, metric: "loss", trials: 1 })), reused([], {}, 1))
+    expect(empty.message).toMatch(/needs a command/)
   })
 })

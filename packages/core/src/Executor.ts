@@ -133,10 +133,11 @@ export const layerProcess = (options: ProcessOptions = {}): Layer.Layer<Executor
     Executor,
     Effect.map(Effect.acquireRelease(Effect.sync(() => makePools(slots)), (p) => Effect.promise(() => p.close())), (pools): ExecutorService => ({
       ...perTrial,
-      check: (trainer) =>
-        Process.programOf(trainer) === undefined
-          ? refuse(`the process executor reuses programs made by Process.trainer or Process.layer (the "${trainer.name}" trainer is not one)`)
-          : Effect.void,
+      check: (trainer) => {
+        const program = Process.programOf(trainer)
+        if (program === undefined) return refuse(`the process executor reuses programs made by Process.trainer or Process.layer (the "${trainer.name}" trainer is not one)`)
+        return program.argv.length === 0 ? refuse("a program trainer needs a command: an argv array such as [\"python3\", \"train.py\"]") : Effect.void
+      },
       run: (trainer, _config, trial) => Effect.map(withCheckpoints(trial), (t) => pools.run(Process.programOf(trainer)!, t as TrialContext<unknown>))
     }))
   )
