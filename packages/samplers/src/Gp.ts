@@ -24,11 +24,12 @@
  *
  * @since 0.1.0
  */
-import { Distribution, Options as Opts, Sampler, SamplerUnsupported } from "@tunekit/core"
+import { Distribution, Options as Opts, Rng, Sampler, SamplerUnsupported } from "@tunekit/core"
 import type { Trial } from "@tunekit/core"
 import { Effect, Either, Layer, Schema } from "effect"
 import * as Qmc from "./Qmc.js"
 import * as GpDesign from "./internal/gpDesign.js"
+import * as GpPrior from "./internal/gpPrior.js"
 import * as GpSampler from "./internal/gpSampler.js"
 import { NotPositiveDefinite } from "./internal/linalg.js"
 
@@ -115,7 +116,36 @@ export interface Options {
    * completed trial has (Optuna's intersection space) and samples the others uniformly.
    */
   readonly conditional?: boolean
+  /**
+   * Prior transfer: earlier tasks' trials, in this study's parameter space (as TPE's
+   * `Options.prior`; `Transfer.gp` of @tunekit/transfer gives them from the transfer database).
+   * Each earlier task gets a GP, weighted as in RGPE (Feurer, Letham & Bakshy 2018) by the
+   * probability that it ranks the study's trials best, times its similarity, so that an earlier
+   * task whose landscape orders the study's trials wrongly loses its weight as they grow; the
+   * study's GP models its residuals from their weighted mean (`priorModel`). No startup design is
+   * run: the first trial is the model's best predicted config. Default none.
+   */
+  readonly prior?: ReadonlyArray<PriorTask>
+  /** Draws from the models' predictive distributions that weigh the prior tasks (default 256). */
+  readonly priorSamples?: number
+  /**
+   * How the earlier tasks' GPs and the study's combine: "stacked" (default), the study's GP on its
+   * residuals from their weighted mean (Golovin et al. 2017's stacking), or "ensemble", RGPE's
+   * weighted sum of the GPs.
+   */
+  readonly priorModel?: "stacked" | "ensemble"
 }
+
+/**
+ * An earlier task for prior transfer (`Options.prior`): its trials, with internal parameter values
+ * by this study's names, its direction and its similarity to this task (default 1).
+ *
+ * @example
+ * import { Gp } from "@tunekit/samplers"
+ * declare const trials: ReadonlyArray<import("@tunekit/core").Trial.FrozenTrial>
+ * const task: Gp.PriorTask = { name: "mnist", trials, direction: "minimize", similarity: 0.8 }
+ */
+export type PriorTask = GpPrior.PriorTask
 
 /**
  * The Schema of the GP sampler's options, and their JSON Schema (`Options.jsonSchema`).
@@ -141,7 +171,15 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   additive: Schema.optional(Opts.Boolean),
   maxPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
   maxFitPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
-  conditional: Schema.optional(Opts.Boolean)
+  conditional: Schema.optional(Opts.Boolean),
+  prior: Schema.optional(Schema.Array(Schema.Struct({
+    name: Schema.optional(Schema.String),
+    trials: Schema.Array(Opts.instance<Trial.FrozenTrial>((u): u is Trial.FrozenTrial => typeof u === "object" && u !== null && "params" in u, "a trial")),
+    direction: Opts.literals("minimize", "maximize"),
+    similarity: Schema.optional(Opts.Probability)
+  }))),
+  priorSamples: Schema.optional(Opts.PositiveInt),
+  priorModel: Schema.optional(Opts.literals("stacked", "ensemble"))
 })
 
 const decodeOptions = Sampler.decodeOptions("gp", OptionsSchema)
@@ -241,7 +279,26 @@ export const make = (input: Options = {}): Sampler.SamplerService => {
   }
   const initialDesign = options.initialDesign ?? "lhs"
   const sobol = Qmc.make({ kind: "sobol" })
-  const inStartup = (ctx: Sampler.SampleContext) => GpDesign.inStartup(ctx, options.nStartupTrials)
+  const prior = options.prior ?? []
+  // With prior transfer there is no startup design: the earlier tasks' models guide the first trials.
+  const inStartup = (ctx: Sampler.SampleContext) => prior.length === 0 && GpDesign.inStartup(ctx, options.nStartupTrials)
+  // Each earlier task's GP, fitted once per encoding of the space (seeded by the task's place alone,
+  // so that every worker and every trial fits the same one).
+  const priorTrials = prior.flatMap((t) => t.trials)
+  const bases = new Map<string, ReadonlyArray<GpPrior.BaseModel>>()
+  const priorOf: GpSampler.Prior | undefined = prior.length === 0 ? undefined : {
+    samples: options.priorSamples ?? 256,
+    model: options.priorModel ?? "stacked",
+    bases: (enc, encoder) => {
+      const key = enc.names.map((k, i) => `${k}:${JSON.stringify(enc.dists[i])}`).join("|")
+      let found = bases.get(key)
+      if (found === undefined) {
+        found = prior.flatMap((t, i) => GpPrior.fitBase(settings.kernel, encoder, t, i, Rng.generator(i, "gp-prior"), settings.additive) ?? [])
+        bases.set(key, found)
+      }
+      return found
+    }
+  }
   const startupValue = (ctx: Sampler.SampleContext, name: string, d: Distribution.Distribution): number => {
     const design = designOf(ctx)
     if (design === undefined || initialDesign === "random" || Distribution.isSingle(d)) return Sampler.sampleUniform(ctx.rng, d)
@@ -249,10 +306,12 @@ export const make = (input: Options = {}): Sampler.SamplerService => {
     const u = GpDesign.coordinate(ctx, design, name, ctx.trialNumber)
     return u === undefined ? Sampler.sampleUniform(ctx.rng, d) : Distribution.fromUnit(d, u)
   }
-  const relativeSpace = options.conditional === false ? intersectionSpace : unionSpace
+  const ownSpace = options.conditional === false ? intersectionSpace : unionSpace
+  // With prior transfer, the earlier tasks' trials show the space before the study's own do.
+  const relativeSpace = (ctx: Sampler.SampleContext) => (prior.length === 0 ? ownSpace(ctx) : ownSpace({ ...ctx, history: [...priorTrials, ...ctx.history] }))
   const sampleModel = (ctx: Sampler.SampleContext, space: Sampler.SearchSpace): Record<string, number> => {
     try {
-      return GpSampler.sampleRelative(ctx, space, settings)
+      return GpSampler.sampleRelative(ctx, space, settings, priorOf)
     } catch (e) {
       // A kernel matrix that no jitter makes positive definite (values of wildly different
       // scales): this trial is sampled independently rather than failing the study.

@@ -4,7 +4,8 @@
  * from the most similar ones: `similar` ranks tasks by distance on normalized meta-features or by
  * a similarity function of yours; `warmStart` is a sampler layer that first runs their best
  * configs mapped onto the new space (Feurer et al. 2015); `tpe` is TPE with their histories as a
- * prior, weighted by similarity (Watanabe et al. 2023).
+ * prior, weighted by similarity (Watanabe et al. 2023), and `gp` GP-BO with them (the
+ * ranking-weighted GPs of Feurer et al. 2018 under the study's residual GP, Golovin et al. 2017).
  *
  * @example
  * import { Effect } from "effect"
@@ -23,7 +24,7 @@ import { Context, Effect, Layer, Option } from "effect"
 import type { Distribution, StorageError, StudyNotFound } from "@tunekit/core"
 import { Rng, Sampler, Space, Storage, Tracker, Trial } from "@tunekit/core"
 import type { Dataset } from "@tunekit/datasets"
-import { Tpe } from "@tunekit/samplers"
+import { Gp, Tpe } from "@tunekit/samplers"
 import { NoMetaFeatures, TaskNotFound, TransferError } from "./Errors.js"
 import { complete, mapConfig, type OutOfRange } from "./internal/mapping.js"
 import * as records from "./internal/records.js"
@@ -462,7 +463,7 @@ const pick = (o: { readonly similarity?: SimilarOptions["similarity"]; readonly 
  *
  * @example
  * import { Space } from "@tunekit/core"
- * import { Tpe } from "@tunekit/samplers"
+ * import { Gp, Tpe } from "@tunekit/samplers"
  * import { Transfer } from "@tunekit/transfer"
  * const space = Space.struct({ learningRate: Space.float(1e-4, 1e-1, { log: true }) })
  * const layer = Transfer.warmStart({ task: "fashion_mnist_cnn", space, k: 2 }, Tpe.layer())
@@ -531,3 +532,18 @@ export const tpe = <A>(
   options: Omit<StartOptions<A>, "perTask" | "seed"> & { readonly tpe?: Tpe.Options }
 ): Layer.Layer<Sampler.Sampler, TransferError | NoMetaFeatures, Transfer> =>
   Layer.unwrapEffect(Effect.map(priorTasks(options), (prior) => Tpe.layer({ ...options.tpe, prior })))
+
+/**
+ * GP-BO with prior transfer from the most similar tasks' histories (`Gp.Options.prior`): the
+ * ranking-weighted ensemble of a GP per earlier task and the study's own (Feurer et al. 2018).
+ *
+ * @example
+ * import { Space } from "@tunekit/core"
+ * import { Transfer } from "@tunekit/transfer"
+ * const space = Space.struct({ learningRate: Space.float(1e-4, 1e-1, { log: true }) })
+ * const layer = Transfer.gp({ task: "fashion_mnist_cnn", space, k: 2 })
+ */
+export const gp = <A>(
+  options: Omit<StartOptions<A>, "perTask" | "seed"> & { readonly gp?: Gp.Options }
+): Layer.Layer<Sampler.Sampler, TransferError | NoMetaFeatures, Transfer> =>
+  Layer.unwrapEffect(Effect.map(priorTasks(options), (prior) => Gp.layer({ ...options.gp, prior })))

@@ -289,6 +289,32 @@ export const looLogLikelihood = (kind: Kernel.Kind, data: Data, h: Hyper): numbe
   return s
 }
 
+/**
+ * The leave-one-out predictive means and variances of the data under the hyperparameters, in
+ * closed form: mean_i = y_i - [K^-1 y]_i / [K^-1]_ii, variance_i = 1 / [K^-1]_ii (Rasmussen &
+ * Williams 2006, eqs. 5.10-5.12); what the prior transfer's ranking weights read for the study's
+ * own model. Undefined when K cannot be factored.
+ */
+export const looPredictions = (kind: Kernel.Kind, data: Data, h: Hyper): { readonly mean: Float64Array; readonly variance: Float64Array } | undefined => {
+  const { n, y } = data
+  let l: Float64Array
+  try {
+    l = factor(kind, data, h).l
+  } catch {
+    return undefined
+  }
+  const inv = Linalg.cholInverse(l, n)
+  const alpha = Linalg.cholSolve(l, n, y)
+  const mean = new Float64Array(n)
+  const variance = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const kii = inv[i * n + i]
+    mean[i] = y[i] - alpha[i] / kii
+    variance[i] = 1 / kii
+  }
+  return { mean, variance }
+}
+
 /** At most `max` rows: the best (highest y) fifth always, then a seeded random choice of the rest. */
 export const subset = (data: Data, max: number, rng: Rng.Generator): Data => {
   if (data.n <= max) return data

@@ -5,6 +5,7 @@ import { Distribution } from "@tunekit/core"
 import type { Rng, Sampler, Trial } from "@tunekit/core"
 import * as Acq from "./acquisition.js"
 import * as Gp from "./gp.js"
+import * as GpPrior from "./gpPrior.js"
 import type { Kind as KernelKind } from "./kernel.js"
 import * as Sobol from "./sobol.js"
 
@@ -164,7 +165,7 @@ const isContinuous = (d: Distribution.Distribution) => d._tag === "Float" && d.s
 const signed = (ctx: Sampler.SampleContext, v: number) => (ctx.study.directions[0] === "maximize" ? v : -v)
 
 /** A trial's values of the modelled parameters, NaN where it has none (another branch's). */
-const rowOf = (t: Trial.FrozenTrial, enc: Encoding): Float64Array => {
+export const rowOf = (t: Trial.FrozenTrial, enc: Encoding): Float64Array => {
   const v = new Float64Array(enc.names.length)
   enc.names.forEach((k, p) => {
     const x = t.params[k]
@@ -174,15 +175,34 @@ const rowOf = (t: Trial.FrozenTrial, enc: Encoding): Float64Array => {
   return v
 }
 
-const isActive = (v: ArrayLike<number>) => {
+export const isActive = (v: ArrayLike<number>) => {
   for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i])) return true
   return false
 }
 
+/** Prior transfer (gpPrior.ts): the earlier tasks' models over an encoding, fitted once per encoding. */
+export interface Prior {
+  readonly bases: (enc: Encoding, encoder: GpPrior.Encoder) => ReadonlyArray<GpPrior.BaseModel>
+  /** Draws of the ranking weights. */
+  readonly samples: number
+  /** The ranking-weighted ensemble, or the study's GP on its residuals from the earlier tasks' mean. */
+  readonly model: "ensemble" | "stacked"
+}
+
+/** What the prior transfer needs of an encoding. */
+export const encoderOf = (enc: Encoding, warp: boolean): GpPrior.Encoder => ({
+  dims: enc.dims,
+  rowOf: (t) => rowOf(t, enc),
+  isActive,
+  encode: (row, out, at) => encode(enc, row, out, at),
+  warp: (raw) => void (warp && warpInPlace(raw))
+})
+
 export const sampleRelative = (
   ctx: Sampler.SampleContext,
   space: Sampler.SearchSpace,
-  s: Settings
+  s: Settings,
+  prior?: Prior
 ): Record<string, number> => {
   const enc = encoding(space)
   const P = enc.names.length
@@ -200,7 +220,9 @@ export const sampleRelative = (
       rows.push(row)
     } else pendingRows.push(row)
   }
-  const branches = branchesOf(enc, rows)
+  const bases = prior === undefined ? [] : prior.bases(enc, encoderOf(enc, s.warp))
+  // Before the study has trials of its own, the earlier tasks' best show the branches.
+  const branches = branchesOf(enc, rows.length === 0 ? bases.flatMap((b) => b.tops) : rows)
   const signature = (r: ArrayLike<number>) => Array.from(r, (v) => (Number.isNaN(v) ? "0" : "1")).join("")
   const known = new Set(rows.map(signature))
   // A running trial enters the model only once it has every parameter of some branch.
@@ -215,20 +237,17 @@ export const sampleRelative = (
   })
   if (s.warp) warpInPlace(raw)
   // Standardize the outputs.
-  let mean = 0
-  for (let i = 0; i < n; i++) mean += raw[i]
-  mean /= n
-  let sd = 0
-  for (let i = 0; i < n; i++) sd += (raw[i] - mean) ** 2
-  sd = Math.sqrt(sd / n) || 1
-  const y = Float64Array.from(raw, (v) => (v - mean) / sd)
+  const y = Float64Array.from(raw)
+  if (n > 0) GpPrior.standardizeInPlace(y)
   const data: Gp.Data = { x, y, n, dims: D }
   const rng = ctx.rng.fork("gp")
+  // With prior transfer the study may have no trial of its own yet (or one: no model to fit).
+  const ownModel = prior === undefined || n >= 2
   // Fewer random restarts once the data pin the hyperparameters down: the fit's cost grows as n^3.
   const restarts = n > 120 ? 0 : n > 60 ? Math.min(s.restarts, 1) : s.restarts
-  const hyper = Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints, additive: s.additive })
+  const hyper = ownModel ? Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints, additive: s.additive }) : undefined
   // Past `maxPoints` trials the posterior uses a subset too (the best fifth kept): its cost grows as n^3.
-  let post = Gp.posterior(s.kernel, Gp.subset(data, s.maxPoints, rng.fork("subset")), hyper)
+  let post = hyper === undefined ? undefined : Gp.posterior(s.kernel, Gp.subset(data, s.maxPoints, rng.fork("subset")), hyper)
   let best = -Infinity
   let bestIndex = 0
   for (let i = 0; i < n; i++) {
@@ -238,13 +257,14 @@ export const sampleRelative = (
     }
   }
   // Running trials: constant liar or kriging believer, so that workers spread out.
-  if (pending.length > 0) {
+  if (post !== undefined && hyper !== undefined && pending.length > 0) {
     const px = new Float64Array(pending.length * D)
     const py = new Float64Array(pending.length)
     const lie = s.liar === "min" ? Math.min(...y) : s.liar === "max" ? best : s.liar === "mean" ? 0 : undefined
+    const own = post
     pending.forEach((r, i) => {
       encode(enc, r, px, i * D)
-      py[i] = lie ?? post.predict(px.subarray(i * D, (i + 1) * D)).mean
+      py[i] = lie ?? own.predict(px.subarray(i * D, (i + 1) * D)).mean
     })
     const base = post.data
     const ax = new Float64Array((base.n + pending.length) * D)
@@ -261,17 +281,35 @@ export const sampleRelative = (
   // the precision of the greedy one near the optimum and escapes local optima more often.
   const xi = ctx.trialNumber % 2 === 1 ? Math.max(s.xi, s.exploreXi) : s.xi
   const feat = new Float64Array(D)
+  // With prior transfer, the model is the ranking-weighted ensemble of the study's GP and the
+  // earlier tasks' or the study's GP on its residuals from their weighted mean (gpPrior.ts); with
+  // fewer than 2 trials of its own, the ensemble, and with none the study takes its best mean.
+  const predict = (() => {
+    if (prior === undefined) return post!.predict
+    const own = post === undefined || hyper === undefined ? undefined : { data, loo: Gp.looPredictions(s.kernel, data, hyper) ?? { mean: y, variance: new Float64Array(n).fill(1) } }
+    const w = GpPrior.weights(own, bases, rng.fork("weights"), prior.samples)
+    if (prior.model === "ensemble" || own === undefined) return GpPrior.ensemble(post, bases, w)
+    return GpPrior.stacked(data, bases, w, (residual) =>
+      Gp.posterior(s.kernel, Gp.subset(residual, s.maxPoints, rng.fork("subset")), Gp.fit(s.kernel, residual, rng.fork("fit-residual"), { restarts: Math.min(restarts, 1), maxPoints: s.maxFitPoints, additive: s.additive })))
+  })()
+  // The ensemble mixes models standardized on different data, so EI's incumbent is the best of
+  // its own means at the study's trials (the plug-in incumbent, Picheny et al. 2013): the
+  // improvement is then measured in the ensemble's units, not in the study model's alone.
+  const incumbent = prior === undefined || n === 0
+    ? best
+    : Array.from({ length: n }, (_, i) => predict(x.subarray(i * D, (i + 1) * D)).mean).reduce((a, b) => Math.max(a, b), -Infinity)
   const acquisition = (v: ArrayLike<number>): number => {
     encode(enc, v, feat)
-    const { mean: mu, variance } = post.predict(feat)
+    const { mean: mu, variance } = predict(feat)
+    if (n === 0) return mu
     const sigma = Math.sqrt(variance)
     switch (s.acquisition) {
       case "ei":
-        return Acq.expectedImprovement(mu, sigma, best, xi)
+        return Acq.expectedImprovement(mu, sigma, incumbent, xi)
       case "logei":
-        return Acq.logExpectedImprovement(mu, sigma, best, xi)
+        return Acq.logExpectedImprovement(mu, sigma, incumbent, xi)
       case "pi":
-        return Acq.logProbabilityOfImprovement(mu, sigma, best, xi)
+        return Acq.logProbabilityOfImprovement(mu, sigma, incumbent, xi)
       case "ucb":
         return Acq.upperConfidenceBound(mu, sigma, s.kappa)
     }
@@ -308,9 +346,10 @@ export const sampleRelative = (
   }
   const ranked = Array.from({ length: n }, (_, i) => i).sort((a, b) => y[b] - y[a])
   const tops = ranked.slice(0, Math.min(5, n))
-  if (!tops.includes(bestIndex)) tops.unshift(bestIndex)
-  for (const i of tops) {
-    const base = valuesOf(i)
+  if (n > 0 && !tops.includes(bestIndex)) tops.unshift(bestIndex)
+  // The earlier tasks' best configs are searched around too.
+  for (const b of bases) for (const top of b.tops) add(Float64Array.from(top))
+  for (const base of [...tops.map(valuesOf), ...bases.flatMap((b) => b.tops)]) {
     const fixed = fixedOf(base)
     for (const scale of [0.1, 0.02, 0.004]) {
       for (let r = 0; r < 8; r++) add(perturb(enc, base, scale, rng, fixed))
