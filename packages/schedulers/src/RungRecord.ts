@@ -57,5 +57,7 @@ export const read = (systemAttrs: Readonly<Record<string, unknown>>): Recorded |
   const scheduler = r.scheduler as SchedulerName
   const options = r.options as Recorded["options"]
   const bracketOf = brackets[scheduler](options)
-  return bracketOf === undefined ? undefined : { scheduler, options, rungs: levels(options), bracketOf }
+  // Hyperband counts its rungs down from maxResource (Algorithm 1 of Li et al. 2018); the others up.
+  const rungs = scheduler === "hyperband" ? Hyperband.rungs(options) : levels(options)
+  return bracketOf === undefined ? undefined : { scheduler, options, rungs, bracketOf }
 }

@@ -4,9 +4,9 @@ import type { Trial } from "@tunekit/core"
 import { Effect, Layer } from "effect"
 import { Observable } from "rxjs"
 import { describe, expect, it } from "vitest"
-import { Asha, Budget, Hyperband, SuccessiveHalving } from "../src/index.js"
+import { Asha, Budget, Hyperband, RungRecord, SuccessiveHalving } from "../src/index.js"
 import { asha, type Bracket, levels, type RungOptions, synchronous } from "../src/internal/rungs.js"
-import { KEY } from "../src/internal/rungs.js"
+import { KEY, RECORD } from "../src/internal/rungs.js"
 import type { Objective } from "../src/Pruner.js"
 import { maximize, minimize, trial as fixture } from "./fixtures.js"
 import { drive } from "./harness.js"
@@ -241,6 +241,9 @@ describe("successive halving and Hyperband", () => {
     // (1.85, 5.56, 16.7, rounded up to whole epochs), not at 1, 3, 9, 27 with s_max = 4
     const one = { minResource: 1, maxResource: 50, reductionFactor: 3 }
     expect(Hyperband.rungs(one)).toEqual([2, 6, 17])
+    // and a study's record of it (what the rungs plot reads) gives the same rungs
+    expect(RungRecord.read({ [RECORD]: { scheduler: "hyperband", options: one } })?.rungs).toEqual([2, 6, 17])
+    expect(RungRecord.read({ [RECORD]: { scheduler: "asha", options: one } })?.rungs).toEqual([1, 3, 9, 27])
     const p = Hyperband.plan(one)
     expect(p.brackets.map((b) => [b.s, b.configurations])).toEqual([[3, 27], [2, 12], [1, 6], [0, 4]])
     expect(p.brackets[1].rungs).toEqual([{ resource: 6, trials: 12 }, { resource: 17, trials: 4 }, { resource: 50, trials: 1 }])
