@@ -40,6 +40,7 @@ import { Checkpoint, InvalidScheduler, Options as Opts, Rng, Scheduler, Space, S
 import { Effect, Either, Layer, Schema } from "effect"
 import * as Pruner from "./Pruner.js"
 import * as internal from "./internal/pbt.js"
+import * as Synch from "./internal/pbtSynch.js"
 
 /** How one parameter is explored: multipliers and a resampling probability of its own. */
 export type Mutation = internal.Mutation
@@ -131,7 +132,7 @@ export const schedule = (trials: ReadonlyArray<Trial.FrozenTrial>, trial: Trial.
   let t: Trial.FrozenTrial | undefined = trial
   let to = Trial.lastStep(trial) ?? 0
   while (t !== undefined && out.length <= trials.length) {
-    const from = Study.restorePointOf(t)
+    const from = internal.restoreOf(t)
     out.push({ trial: t.number, from: from?.step ?? 0, to, params: Trial.paramValues(t) })
     if (from === undefined || from.trial === t.number) break
     to = from.step
@@ -171,8 +172,15 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   resampleProbability: Schema.optional(Opts.Probability),
   perturbationFactors: Schema.optional(Factors),
   metric: Schema.optional(Opts.NonEmptyString),
-  direction: Schema.optional(Opts.literals("minimize", "maximize"))
-})
+  direction: Schema.optional(Opts.literals("minimize", "maximize")),
+  synch: Schema.optional(Opts.Boolean),
+  population: Schema.optional(Opts.PositiveInt)
+}).pipe(
+  Schema.filter((o) =>
+    o.synch !== true || o.population !== undefined ||
+    { path: ["population"], message: "is required with synch: true (the number of members: the study's trials, summed over its workers)" }
+  )
+)
 
 const decodeOptions = Pruner.decodeOptions(NAME, OptionsSchema)
 
@@ -226,12 +234,51 @@ export const make = (
         return ok.length === 0 ? undefined : ok[ok.length - 1]
       })
 
+    // Continues a member exploited at `exploitedAt` in a new Waiting trial: the donor's explored
+    // config, starting from the donor's checkpoint of `step`, with its lineage; the exploited trial
+    // names it (`pbtNext`).
+    const continueMember = (
+      studyId: number,
+      trial: Trial.FrozenTrial,
+      donor: Trial.FrozenTrial,
+      step: number,
+      explored: internal.Explored,
+      exploitedAt: number
+    ): Effect.Effect<{ readonly next: number; readonly reason: string }, StorageError> =>
+      Effect.gen(function*() {
+        const parent = internal.lineageOf(trial)
+        const lineage: Lineage = {
+          member: internal.memberOf(trial),
+          generation: (parent?.generation ?? 0) + 1,
+          parent: trial.number,
+          exploitedAt,
+          donor: donor.number,
+          step,
+          changes: explored.changes
+        }
+        const next = yield* storage.createTrial(studyId, {
+          state: "Waiting",
+          params: explored.params,
+          distributions: explored.distributions,
+          systemAttrs: { [Study.RESTORE_FROM]: { trial: donor.number, step }, [LINEAGE]: lineage as unknown as Trial.Json }
+        }).pipe(Effect.catchTag("InvalidSpace", (e) => Effect.fail(new StorageError({ operation: "pbt continuation", reason: e.message }))))
+        yield* storage.setTrialAttr(trial.id, "system", NEXT, next.number).pipe(
+          Effect.catchTag("TrialStateError", (e) => Effect.fail(new StorageError({ operation: "pbt lineage", reason: e.message })))
+        )
+        return { next: next.number, reason: internal.exploitReason(lineage, next.number) }
+      })
+
+    const spaceOf = (study: Storage.StudyInfo) =>
+      Effect.suspend(() => {
+        const space = spaces.get(study.id)
+        return space !== undefined ? Effect.succeed(space) : Effect.die(
+          new Error("pbt: the scheduler was not checked against the study's space (the run loop calls check when the study starts)")
+        )
+      })
+
     const decide = (ctx: Scheduler.DecideContext): Effect.Effect<Scheduler.Decision, StorageError> =>
       Effect.gen(function*() {
-        const space = spaces.get(ctx.study.id)
-        if (space === undefined) {
-          return yield* Effect.die(new Error("pbt: the scheduler was not checked against the study's space (the run loop calls check when the study starts)"))
-        }
+        const space = yield* spaceOf(ctx.study)
         const metric = options.metric ?? ctx.objectives[0]?.metric ?? "value"
         const direction = options.direction ?? ctx.objectives[0]?.direction ?? "minimize"
         if (ctx.metric.values[metric] === undefined) return Scheduler.Continue
@@ -251,43 +298,23 @@ export const make = (
         const step = yield* restoreStep(ctx.study.name, p.donor)
         // A donor trained to the end leaves its exploiter nothing to train.
         if (step === undefined || (options.maxStep !== undefined && step >= options.maxStep)) return Scheduler.Continue
-        const parent = internal.lineageOf(ctx.trial)
-        const lineage: Lineage = {
-          member: internal.memberOf(ctx.trial),
-          generation: (parent?.generation ?? 0) + 1,
-          parent: ctx.trial.number,
-          exploitedAt: ctx.metric.step,
-          donor: p.donor.number,
-          step,
-          changes: p.explored.changes
-        }
-        const next = yield* storage.createTrial(ctx.study.id, {
-          state: "Waiting",
-          params: p.explored.params,
-          distributions: p.explored.distributions,
-          systemAttrs: { [Study.RESTORE_FROM]: { trial: p.donor.number, step }, [LINEAGE]: lineage as unknown as Trial.Json }
-        }).pipe(Effect.catchTag("InvalidSpace", (e) => Effect.fail(new StorageError({ operation: "pbt continuation", reason: e.message }))))
-        yield* storage.setTrialAttr(ctx.trial.id, "system", NEXT, next.number).pipe(
-          Effect.catchTag("TrialStateError", (e) => Effect.fail(new StorageError({ operation: "pbt lineage", reason: e.message })))
-        )
-        const changed = Object.entries(p.explored.changes).map(([k, c]) => `${k} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`)
-        return Scheduler.Decision.Prune({
-          reason: `pbt: in the bottom quantile at step ${ctx.metric.step}; exploited trial ${p.donor.number} (checkpoint of step ${step})` +
-            `${changed.length ? `, explored ${changed.join(", ")}` : ""}; continues as trial ${next.number}`
-        })
+        const { reason } = yield* continueMember(ctx.study.id, ctx.trial, p.donor, step, p.explored, ctx.metric.step)
+        return Scheduler.Decision.Prune({ reason })
       })
 
-    return {
-      name: NAME,
-      check: (s, study) =>
-        Effect.suspend(() => {
-          const bad = validate(options, s)
-          if (bad) return Effect.fail(bad)
-          spaces.set(study.id, s!)
-          return Effect.void
-        }),
-      decide
-    } satisfies Scheduler.SchedulerService
+    const check: Scheduler.SchedulerService["check"] = (s, study) =>
+      Effect.suspend(() => {
+        const bad = validate(options, s)
+        if (bad) return Effect.fail(bad)
+        spaces.set(study.id, s!)
+        return Effect.void
+      })
+    // Synch mode decides at boundaries, pauses the members that wait, and resumes them (see internal/pbtSynch.ts).
+    if (options.synch === true) {
+      const synch = yield* Synch.make({ options, storage, rng, spaceOf, restoreStep, continueMember })
+      return { name: NAME, check, ...synch } satisfies Scheduler.SchedulerService
+    }
+    return { name: NAME, check, decide } satisfies Scheduler.SchedulerService
   })
 
 /**

@@ -132,7 +132,9 @@ OptionsConformance.suite({
     resampleProbability: 0.25,
     perturbationFactors: [0.8, 1.2],
     metric: "loss",
-    direction: "minimize"
+    direction: "minimize",
+    synch: true,
+    population: 8
   },
   fields: {
     perturbationInterval: fc.oneof(Invalid.number({ above: 0 }), Invalid.missing),
@@ -145,7 +147,10 @@ OptionsConformance.suite({
     resampleProbability: Invalid.number({ min: 0, max: 1 }),
     "perturbationFactors[1]": Invalid.number({ above: 0 }),
     metric: Invalid.nonEmptyString,
-    direction: Invalid.oneOf(["minimize", "maximize"])
+    direction: Invalid.oneOf(["minimize", "maximize"]),
+    synch: Invalid.boolean,
+    // required with synch: true
+    population: fc.oneof(Invalid.number({ int: true, above: 0 }), Invalid.missing)
   },
   schema: Pbt.OptionsSchema,
   problem: (input) => Pbt.validate(input as Pbt.Options, pbtSpace)?.message

@@ -19,7 +19,9 @@ const schedulers: ReadonlyArray<readonly [string, string, () => SchedulerConform
   ["asha (stopping, maximize)", "asha", () => Asha.layer(resources), { direction: "maximize" }],
   ["asha (promotion)", "asha", () => Asha.layer({ ...resources, mode: "promotion" }), { sqlite: true }],
   ["hyperband", "hyperband", () => Hyperband.layer(resources)],
-  ["pbt", "pbt", () => Pbt.layer({ perturbationInterval: 3, maxStep: SchedulerConformance.steps.last }), { sqlite: true }]
+  ["pbt", "pbt", () => Pbt.layer({ perturbationInterval: 3, maxStep: SchedulerConformance.steps.last }), { sqlite: true }],
+  // The suite's history holds 17 trials, each a member: a complete population of 17.
+  ["pbt (synch)", "pbt", () => Pbt.layer({ perturbationInterval: 3, maxStep: SchedulerConformance.steps.last, synch: true, population: 17 }), { sqlite: true }]
 ]
 
 for (const [label, , make, options] of schedulers) SchedulerConformance.suite(label, make, options)

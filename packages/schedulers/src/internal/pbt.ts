@@ -6,7 +6,7 @@
 // A member is a chain of trials: each exploit ends the member's current trial and continues the
 // member in a new trial (its "segment") that starts from the donor's checkpoint. Every trial keeps
 // the parameters that produced all of its metrics, and a finished trial never changes.
-import { Distribution, type Rng, type Space, Study, type Trial } from "@tunekit/core"
+import { type Checkpoint, Distribution, type Rng, type Space, Study, type Trial } from "@tunekit/core"
 
 /** How one parameter is explored. */
 export interface Mutation {
@@ -37,6 +37,14 @@ export interface Options {
   readonly metric?: string
   /** Its direction (default: the study's first direction). */
   readonly direction?: Trial.Direction
+  /**
+   * Synchronous PBT (Ray Tune's `synch=True`): every member waits at each boundary (every
+   * `perturbationInterval` steps from step 0) until all living members reach it, then all are
+   * decided together from their values there. Default false (asynchronous).
+   */
+  readonly synch?: boolean
+  /** Synch: the number of members (the study's trials, summed over its workers). Required with `synch`. */
+  readonly population?: number
 }
 
 /** The system attribute holding a continuation's lineage. */
@@ -75,8 +83,19 @@ export const lineageOf = (t: Trial.FrozenTrial): Lineage | undefined => {
 
 export const memberOf = (t: Trial.FrozenTrial): number => lineageOf(t)?.member ?? t.number
 
+/**
+ * Where a trial's training started from: its restore point, else its lineage's (synch PBT clears a
+ * continuation's restore point when it pauses, so that it resumes from its own checkpoint).
+ */
+export const restoreOf = (t: Trial.FrozenTrial): Checkpoint.RestorePoint | undefined => {
+  const r = Study.restorePointOf(t)
+  if (r !== undefined) return r
+  const l = lineageOf(t)
+  return l === undefined ? undefined : { trial: l.donor, step: l.step }
+}
+
 /** The step a trial's own training started from: its restore point, or 0. */
-export const startOf = (t: Trial.FrozenTrial): number => Study.restorePointOf(t)?.step ?? 0
+export const startOf = (t: Trial.FrozenTrial): number => restoreOf(t)?.step ?? 0
 
 /**
  * Whether the report at `step` crosses a perturbation boundary of the trial: boundaries lie every
@@ -231,4 +250,110 @@ export const plan = (input: {
   if (!bottom.some((s) => s.trial.number === trial.number)) return undefined
   const donor = top[input.rng.int(top.length)].trial
   return { donor, top: top.map((s) => s.trial), explored: explore(input.space, donor, options, input.rng) }
+}
+
+// Synchronous PBT (Ray Tune's `synch=True`): the boundaries are the same steps for every member,
+// every `interval` steps from step 0; a member waits at each until every living member has reached
+// it, and the decisions at a boundary are a function of the members' values there and of the seed.
+
+/** The index of the last boundary at or before `step` (boundary k is step k * interval). */
+export const boundaryIndex = (step: number, interval: number): number => Math.floor(step / interval)
+
+/**
+ * The boundary a trial had reached before its report at `step` (all of them when undefined): its
+ * last earlier report's, and at least the one it was created at (a continuation is created at its
+ * parent's boundary, from a checkpoint at or before it).
+ */
+export const reachedBefore = (t: Trial.FrozenTrial, interval: number, step = Infinity): number => {
+  let last = startOf(t)
+  for (const m of t.intermediate) if (m.step < step && m.step > last) last = m.step
+  const l = lineageOf(t)
+  return Math.max(boundaryIndex(last, interval), l === undefined ? 0 : boundaryIndex(l.exploitedAt, interval))
+}
+
+/** The boundary a report at `step` crosses (a positive index), or undefined. */
+export const crossing = (t: Trial.FrozenTrial, step: number, interval: number): number | undefined => {
+  const k = boundaryIndex(step, interval)
+  return k > reachedBefore(t, interval, step) ? k : undefined
+}
+
+/** The population: the study's first `size` members (by number), each with its latest trial. */
+export const populationOf = (
+  history: ReadonlyArray<Trial.FrozenTrial>,
+  size: number
+): { readonly complete: boolean; readonly members: ReadonlyMap<number, Trial.FrozenTrial> } => {
+  const latest = new Map<number, Trial.FrozenTrial>()
+  for (const t of history) {
+    const m = memberOf(t)
+    const prev = latest.get(m)
+    if (prev === undefined || prev.number < t.number) latest.set(m, t)
+  }
+  const first = [...latest.keys()].sort((a, b) => a - b).slice(0, size)
+  return { complete: latest.size >= size, members: new Map(first.map((m) => [m, latest.get(m)!])) }
+}
+
+/** A member at a boundary: its trial there, and its value of the metric at its first report at or past it. */
+export interface AtBoundary {
+  readonly member: number
+  readonly trial: Trial.FrozenTrial
+  readonly score: number | undefined
+}
+
+/**
+ * The members at boundary k when every living one has reached it; undefined while one has not.
+ * A member whose latest trial has ended (completed, failed, pruned other than by an exploit) has
+ * left the population.
+ */
+export const arrivedAt = (
+  members: ReadonlyMap<number, Trial.FrozenTrial>,
+  k: number,
+  interval: number,
+  metric: string
+): ReadonlyArray<AtBoundary> | undefined => {
+  const out: Array<AtBoundary> = []
+  for (const [member, t] of members) {
+    if (t.state !== "Running" && t.state !== "Waiting") continue
+    if (reachedBefore(t, interval) < k) return undefined
+    const at = t.intermediate.find((m) => m.step >= k * interval)
+    out.push({ member, trial: t, score: at?.values[metric] })
+  }
+  return out.sort((a, b) => a.member - b.member)
+}
+
+/** An exploit decided at a boundary. */
+export interface BoundaryExploit {
+  readonly member: number
+  readonly trial: Trial.FrozenTrial
+  readonly donor: Trial.FrozenTrial
+  readonly explored: Explored
+}
+
+/**
+ * The exploits at a boundary, in member order: the bottom quantile of the scored members (ties
+ * broken by member) exploits a donor drawn from the top quantile, with a generator of its own
+ * (`rngOf(member)`). A function of the set of members and their values, never of their order.
+ */
+export const boundaryPlan = (input: {
+  readonly options: Options
+  readonly space: Space.Compiled<unknown>
+  readonly members: ReadonlyArray<AtBoundary>
+  readonly direction: Trial.Direction
+  readonly rngOf: (member: number) => Rng.Generator
+}): ReadonlyArray<BoundaryExploit> => {
+  const sign = input.direction === "minimize" ? -1 : 1
+  const scored = input.members.filter((m): m is AtBoundary & { score: number } => m.score !== undefined && Number.isFinite(m.score))
+  const ranked = [...scored].sort((a, b) => sign * (a.score - b.score) || a.member - b.member)
+  const { bottom, top } = quantiles(ranked, input.options.quantileFraction ?? 0.25)
+  return [...bottom].sort((a, b) => a.member - b.member).map((m) => {
+    const rng = input.rngOf(m.member)
+    const donor = top[rng.int(top.length)].trial
+    return { member: m.member, trial: m.trial, donor, explored: explore(input.space, donor, input.options, rng) }
+  })
+}
+
+/** The reason stored on an exploited trial. */
+export const exploitReason = (l: Lineage, next: number): string => {
+  const changed = Object.entries(l.changes).map(([k, c]) => `${k} ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`)
+  return `pbt: in the bottom quantile at step ${l.exploitedAt}; exploited trial ${l.donor} (checkpoint of step ${l.step})` +
+    `${changed.length ? `, explored ${changed.join(", ")}` : ""}; continues as trial ${next}`
 }
