@@ -184,7 +184,7 @@ describe("workers on one PostgreSQL", () => {
   }, 420_000)
   // Four workers, each with its own scheduler layer, agree through storage: the laws that hold in
   // one process hold across processes.
-  const fourWorkers = async (study: string, sched: "asha" | "pbt", args: ReadonlyArray<string>) => {
+  const fourWorkers = async (study: string, sched: "asha" | "pbt" | "pbt-synch", args: ReadonlyArray<string>) => {
     const url = await server.createDatabase(study)
     const out: Array<string> = []
     const env = { SCHED: sched, TUNEKIT_PG_URL: url }
@@ -227,5 +227,32 @@ describe("workers on one PostgreSQL", () => {
       if (t.intermediate.length === 0) expect(Pbt.lineageOf(t), `trial ${t.number}`).toBeDefined()
       else expect(t.intermediate.at(-1)!.step).toBe(12)
     }
+  }, 180_000)
+
+  it("synch PBT by 4 workers, checkpoints in PostgreSQL, gives the lineage and values of one worker for the same seed", async () => {
+    const four = await fourWorkers("pbt-synch", "pbt-synch", ["--count", "2", "--slots", "2"])
+    // The same study (name, seed, population of 8) run by one process, in a database of its own.
+    const url = await server.createDatabase("pbt-synch-one")
+    const out: Array<string> = []
+    const code = await exited(startWorker(url, "pbt-synch", { SCHED: "pbt-synch", TUNEKIT_PG_URL: url }, out, ["--count", "8", "--slots", "3"], scheduled))
+    expect(code, out.join("").slice(-3000)).toBe(0)
+    const one = await trialsOf(url, "pbt-synch")
+    const outcome = (ts: ReadonlyArray<Trial.FrozenTrial>) =>
+      ts.map((t) => ({
+        number: t.number,
+        state: t.state,
+        params: t.params,
+        lineage: Pbt.lineageOf(t) ?? null,
+        next: t.systemAttrs[Pbt.NEXT] ?? null,
+        reason: t.reason ?? null,
+        values: t.values ?? null,
+        intermediate: t.intermediate
+      }))
+    expect(outcome(four)).toEqual(outcome(one))
+    // Not vacuous: members were exploited at the boundaries 3, 6 and 9 (two of 8 at each), and
+    // every member trained to the end.
+    expect(four.filter((t) => Pbt.lineageOf(t) !== undefined).map((t) => Pbt.lineageOf(t)!.exploitedAt)).toEqual([3, 3, 6, 6, 9, 9])
+    expect(four.filter((t) => t.state === "Complete").map((t) => t.intermediate.at(-1)!.step)).toEqual(Array(8).fill(12))
+    expect(four.filter((t) => t.state === "Running" || t.state === "Waiting")).toEqual([])
   }, 180_000)
 })
