@@ -17,6 +17,10 @@
  * The trainer's part: save a checkpoint (`Checkpoint.forTrial(...).save(step, state)`) before
  * reporting each step, and start from `restore` when the trial has a `restoreFrom`.
  *
+ * `synch: true` (Ray Tune's `synch=True`) makes members wait for each other at every boundary and
+ * decides them together from their values there, so that the lineage depends on the seed and the
+ * values only, not on the concurrency or the number of worker processes (it needs `population`).
+ *
  * @example
  * import { Effect, Layer } from "effect"
  * import { Checkpoint, Space, Study } from "@tunekit/core"
@@ -323,6 +327,8 @@ export const make = (
  * @example
  * import { Pbt } from "@tunekit/schedulers"
  * const layer = Pbt.layer({ perturbationInterval: 5, hyperparamMutations: { lr: true, batchSize: true } })
+ * // reproducible across machines: members wait for each other at each boundary
+ * const synch = Pbt.layer({ perturbationInterval: 5, hyperparamMutations: { lr: true }, synch: true, population: 16 })
  */
 export const layer = (
   options: Options
