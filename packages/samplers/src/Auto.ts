@@ -5,10 +5,12 @@
  * - a very small budget (10 trials or fewer): a scrambled Sobol' design (random search past the
  *   dimensions Sobol' covers): a model has nothing to learn from yet;
  * - up to 200 trials (or an open-ended budget) in up to 10 parameters: a portfolio of GP-BO and
- *   TPE that share the trials after GP's startup design, each trial going to the member whose
- *   recent suggestions ranked better (an online bandit, `internal/portfolio.ts`). GP-BO is the
- *   more sample-efficient on smooth problems, TPE on rugged multimodal ones (a shifted Rastrigin);
- *   the portfolio hedges between them. With an open-ended budget, TPE alone past 200 trials;
+ *   TPE after GP's startup design. GP-BO is the more sample-efficient on smooth problems, TPE on
+ *   rugged multimodal ones (a shifted Rastrigin). GP-BO proposes while a GP fitted to the trials
+ *   explains the objective; once the fit leaves a large share of the objective's variance to noise
+ *   (the median of the latest three fits, every 5 trials from the 20th: `internal/autoSignal.ts`),
+ *   TPE proposes until the share falls again: a model check that hands over to TPE while the
+ *   surrogate is poor. With an open-ended budget, TPE alone past 200 trials;
  * - a long run (1000 trials or more) over numeric parameters only: CMA-ES;
  * - everything else: TPE, which handles every distribution and conditional space and stays cheap.
  *
@@ -24,14 +26,14 @@
  */
 import { Effect, Either, Layer, Schema } from "effect"
 import type { Space, Trial } from "@tunekit/core"
-import { Distribution, Options as Opts, Sampler } from "@tunekit/core"
+import { Distribution, Options as Opts, Rng, Sampler } from "@tunekit/core"
 import * as CmaEs from "./CmaEs.js"
 import * as Gp from "./Gp.js"
 import * as Nsga2 from "./Nsga2.js"
 import * as Qmc from "./Qmc.js"
 import * as Tpe from "./Tpe.js"
 import * as GpDesign from "./internal/gpDesign.js"
-import * as Portfolio from "./internal/portfolio.js"
+import * as Signal from "./internal/autoSignal.js"
 
 /** The strategies Auto chooses between. */
 export type Strategy = "sobol" | "random" | "gp" | "tpe" | "motpe" | "cmaes" | "nsga2" | "portfolio"
@@ -166,7 +168,7 @@ export const choose = (
     return {
       sampler: "portfolio",
       reason: `${budget}${trials === undefined ? ` (GP-BO for the first ${thresholds.gpMaxTrials} trials)` : ` (at most ${thresholds.gpMaxTrials})`} in ${dims} (at most ${thresholds.gpMaxParams})${conditional ? ", with branches" : ""}: ` +
-        "GP-BO and TPE share the trials, each going to the one whose recent suggestions ranked better"
+        "GP-BO proposes while its GP explains the objective, TPE while the GP leaves a large share of it to noise (a rugged objective)"
     }
   }
   return {
@@ -230,16 +232,25 @@ export const make = (input: Options = {}): AutoService => {
     return service
   }
   const latest = new Map<number, Choice>()
-  // Trial number -> proposer, per study: read where the run loop has not stored the attribute.
+  // Trial number -> proposer, per study, as this process decided it.
   const proposed = new Map<number, Map<number, string>>()
-  const proposerOf = (ctx: { readonly study: { readonly id: number } }, t: Trial.FrozenTrial): string | undefined => {
-    const stored = t.systemAttrs[ATTRIBUTE]
-    return typeof stored === "string" ? stored : proposed.get(ctx.study.id)?.get(t.number)
-  }
   const choiceOf = (ctx: Omit<Sampler.SampleContext, "trialNumber" | "rng">) => {
     const choice = choose(shapeOf(ctx.space, ctx.history), ctx.study.directions, options.trials)
     latest.set(ctx.study.id, choice)
     return choice
+  }
+  // The landscape signal's fits, per study (autoSignal.ts).
+  const fits = new Map<number, Signal.Cache>()
+  // GP-BO leads while its fitted model explains the objective; TPE once the GP leaves a large
+  // share of it to noise (a rugged objective).
+  const pickMember = (ctx: Sampler.SampleContext): Member => {
+    let cache = fits.get(ctx.study.id)
+    if (cache === undefined) fits.set(ctx.study.id, (cache = new Map()))
+    const shape = shapeOf(ctx.space, ctx.history)
+    const rugged = shape === undefined
+      ? undefined
+      : Signal.ruggedness(ctx.history, shape.params, ctx.study.directions[0], (k) => Rng.generator(k, "auto-signal"), cache)
+    return rugged !== undefined && rugged >= Signal.defaults.threshold ? "tpe" : "gp"
   }
   const decisions = new WeakMap<Sampler.SampleContext, Decision>()
   const decide = (ctx: Sampler.SampleContext): Decision => {
@@ -251,13 +262,7 @@ export const make = (input: Options = {}): AutoService => {
     else {
       let complete = 0
       for (const t of ctx.history) if (t.state === "Complete") complete++
-      const member: Member = complete >= thresholds.gpMaxTrials
-        ? "tpe"
-        : Portfolio.pick(
-          Portfolio.scores(ctx.history, members, (t) => members.find((m) => m === proposerOf(ctx, t)), ctx.study.directions[0]),
-          members,
-          ctx.trialNumber
-        )
+      const member: Member = complete >= thresholds.gpMaxTrials ? "tpe" : pickMember(ctx)
       decision = { choice, by: member, service: serviceFor(member) }
     }
     decisions.set(ctx, decision)
