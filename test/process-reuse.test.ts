@@ -162,6 +162,25 @@ describe("reused programs", () => {
     expect(perTrial.map((t) => t.state)).toEqual(Array(10).fill("Pruned"))
   })
 
+  it("an interrupted study stops its running trials, and its programs end with the executor's scope", async () => {
+    const { options, record } = setup(3000)
+    const enqueue = (["slow", "slow"] as const).map((mode) => ({ lr: 0.01, mode }))
+    const program = Effect.gen(function*() {
+      // Interrupted while both sleep at epoch 3.
+      const none = yield* Study.optimize({ study: "int", space: modeSpace, metric: "loss", trials: 2, enqueue, concurrency: 2 }).pipe(Effect.timeoutOption("1200 millis"))
+      const trials = yield* Effect.flatMap(Storage.Storage, (s) => Effect.flatMap(s.getStudy("int"), (st) => s.getTrials(st.id)))
+      return { none, trials }
+    })
+    const { none, trials } = await run(program, reused(["node", fixture("reused-trainer.mjs")], options, 2))
+    expect(none._tag).toBe("None")
+    expect(trials.map((t) => [t.state, t.reason])).toEqual([["Failed", "interrupted while running"], ["Failed", "interrupted while running"]])
+    const pids = [record(0).pid, record(1).pid]
+    expect(new Set(pids).size).toBe(2)
+    for (const pid of pids) expect(alive(pid), `process ${pid}`).toBe(false)
+    // Each read the stop at its next report (epoch 3, after its sleep, unless it started late): none ran on to its 10 epochs.
+    for (const t of [0, 1]) expect(record(t).ran).toBeLessThanOrEqual(3)
+  })
+
   it("a program per trial that crashes leaving a child that holds its stdout fails at once, and the child goes too", async () => {
     const { options, record } = setup()
     const r = await run(
