@@ -116,8 +116,9 @@ describe.each(programs)("a reused %s program", (_label, argv) => {
     const { options, record } = setup(3000)
     const enqueue = (["slow", "train"] as const).map((mode) => ({ lr: 0.01, mode }))
     const r = await run(
-      // It sleeps 2 s at epoch 3; the next trial waits for its slot until then, within its own 1.5 s.
-      Study.optimize({ study: "slow", space: modeSpace, metric: "loss", trials: 2, enqueue, concurrency: 1, trialTimeout: "1500 millis" }),
+      // It sleeps 2 s at epoch 3, past its timeout of as long; the next trial waits for the slot until it wakes (less
+      // than 2 s, its start-up earlier), within its own 2 s.
+      Study.optimize({ study: "slow", space: modeSpace, metric: "loss", trials: 2, enqueue, concurrency: 1, trialTimeout: "2000 millis" }),
       reused(argv, options, 1)
     )
     expect(r.trials.map((t) => t.state)).toEqual(["Failed", "Complete"])
