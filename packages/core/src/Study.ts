@@ -650,7 +650,8 @@ const makeHandle = <A>(
       // Another worker may take the same continuation first: then look again.
       for (;;) {
         const waiting = yield* storage.getTrials(info.id, { states: ["Waiting"] })
-        const next = waiting.find((t) => restorePointOf(t) !== undefined || retryOf(t) !== undefined)
+        // Not a paused one (it has reports): those wait for the scheduler's resume, by id.
+        const next = waiting.find((t) => t.intermediate.length === 0 && (restorePointOf(t) !== undefined || retryOf(t) !== undefined))
         if (next === undefined) return Option.none()
         const claimed = yield* storage.claimWaiting(info.id, worker, next.id)
         if (Option.isNone(claimed)) continue
