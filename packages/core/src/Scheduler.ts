@@ -84,7 +84,9 @@ export interface SchedulerService {
    * Asked when `Study.optimize` ends (its trial budget, deadline or sampler spent, or a callback's
    * stop) and no trial of the study is Running in storage (the last worker to end asks): nothing
    * will resume a paused trial now, so a scheduler that pauses trials ends them, stored as Pruned
-   * with their metrics and a reason. Schedulers that never pause leave it out.
+   * with their metrics and a reason. Schedulers that never pause leave it out. One exception:
+   * synchronous PBT leaves its members Waiting (with a warning) while its population is not yet
+   * complete, since workers that start later, or the study's next run, go on with them.
    */
   readonly finish?: (ctx: {
     readonly study: StudyInfo
