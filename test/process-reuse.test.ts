@@ -49,12 +49,19 @@ const pruneWhen = (when: (trial: number, step: number) => boolean) =>
   })
 
 // Running: a killed process whose new parent has not reaped it yet (a zombie, state Z) is not.
-const alive = (pid: number) => {
+const running = (pid: number) => {
   try {
     return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z"
   } catch {
     return false
   }
+}
+
+// Whether a process still runs after up to a second: SIGKILL is sent, but a busy machine may take a
+// moment to schedule the process that dies of it.
+const alive = async (pid: number) => {
+  for (let i = 0; i < 20 && running(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  return running(pid)
 }
 
 const programs = [["node", ["node", fixture("reused-trainer.mjs")]], ["python3", ["python3", fixture("reused_trainer.py")]]] as const
@@ -79,7 +86,7 @@ describe.each(programs)("a reused %s program", (_label, argv) => {
       expect(counts).toEqual(counts.map((_, i) => i + 1))
     }
     // The layer's scope closed: its programs are gone.
-    for (const pid of pids) expect(alive(pid), `process ${pid}`).toBe(false)
+    for (const pid of pids) expect(await alive(pid), `process ${pid}`).toBe(false)
     // Each trial has its own log.
     const log = fs.readFileSync(path.join(options.logs, "reuse", "trial-3.out"), "utf8").trim().split("\n")
     expect(log.filter((l) => l.includes("\"step\"")).length).toBe(10)
@@ -108,8 +115,8 @@ describe.each(programs)("a reused %s program", (_label, argv) => {
     expect([b.pid, b.count, b.ran]).toEqual([a.pid, 2, 2])
     expect(c.pid).not.toBe(a.pid)
     expect(c.count).toBe(1)
-    expect(alive(a.pid)).toBe(false)
-    expect(alive(b.child!)).toBe(false)
+    expect(await alive(a.pid)).toBe(false)
+    expect(await alive(b.child!)).toBe(false)
   })
 
   it("a trial past its timeout is stopped at its next report, and the program goes on to the next trial", async () => {
@@ -141,7 +148,7 @@ describe.each(programs)("a reused %s program", (_label, argv) => {
     const [a, b] = r.trials.map((t) => record(t.number))
     expect(b.pid).not.toBe(a.pid)
     expect(b.count).toBe(1)
-    expect(alive(a.pid)).toBe(false)
+    expect(await alive(a.pid)).toBe(false)
     // The timeout, then the grace period (it ignores the `stop` message) before a new program takes the slot.
     expect(performance.now() - t0).toBeGreaterThan(2800)
   })
@@ -177,7 +184,7 @@ describe("reused programs", () => {
     expect(trials.map((t) => [t.state, t.reason])).toEqual([["Failed", "interrupted while running"], ["Failed", "interrupted while running"]])
     const pids = [record(0).pid, record(1).pid]
     expect(new Set(pids).size).toBe(2)
-    for (const pid of pids) expect(alive(pid), `process ${pid}`).toBe(false)
+    for (const pid of pids) expect(await alive(pid), `process ${pid}`).toBe(false)
     // Each read the stop at its next report (epoch 3, after its sleep, unless it started late): none ran on to its 10 epochs.
     for (const t of [0, 1]) expect(record(t).ran).toBeLessThanOrEqual(3)
   })
@@ -190,7 +197,7 @@ describe("reused programs", () => {
     )
     expect(r.trials[0].state).toBe("Failed")
     expect(r.trials[0].reason).toContain("exited with code 7")
-    expect(alive(record(0).child!)).toBe(false)
+    expect(await alive(record(0).child!)).toBe(false)
   })
 
   it("a program that does not iterate trials() fails its trial with what to do", async () => {
