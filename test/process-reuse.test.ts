@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { Executor, Process, Rng, Sampler, Scheduler, Space, Storage, Study, Trainer, Trial } from "@tunekit/core"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -29,8 +29,14 @@ interface Record {
   readonly child?: number
 }
 
+const dirs: Array<string> = []
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
 const setup = (graceMs = 2000) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-reuse-"))
+  dirs.push(dir)
   const options = { env: { TUNEKIT_TEST_DIR: dir, PYTHONPATH: pythonPath }, logs: path.join(dir, "logs"), checkpoints: path.join(dir, "ckpt"), graceMs }
   const record = (trial: number): Record => JSON.parse(fs.readFileSync(path.join(dir, `trial-${trial}.json`), "utf8")) as Record
   return { dir, options, record }
