@@ -62,8 +62,8 @@ const write = (value: unknown) => void fs.writeSync(1, JSON.stringify(value) + "
 let stopped = false
 
 /**
- * Reports a step's metrics. Returns true to go on, false when the trial is pruned or stopped
- * (then end the program, with exit code 0).
+ * Reports a step's metrics. Returns true to go on, false when the trial is pruned or stopped: then
+ * end the trial (the program, with exit code 0; within `trials()`, the trial's loop).
  */
 export const report = (metric: { readonly step: number } & Readonly<Record<string, number>>): boolean => {
   if (stopped) return false
@@ -73,7 +73,7 @@ export const report = (metric: { readonly step: number } & Readonly<Record<strin
   return !stopped
 }
 
-/** The trial's params, from `TUNEKIT_PARAMS` (they come as `--name=value` arguments too). */
+/** The trial's params, from `TUNEKIT_PARAMS` (to a program started per trial they come as `--name=value` arguments too). */
 export const params = (): Readonly<Record<string, unknown>> => JSON.parse(process.env.TUNEKIT_PARAMS ?? "{}") as Record<string, unknown>
 
 /** One trial of `trials()`. */
