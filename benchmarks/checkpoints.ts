@@ -12,7 +12,9 @@
 //
 //   npm run bench -- checkpoints [--population 8] [--epochs 60] [--interval 4] [--configurations 27]
 //                                [--asha-min 2] [--asha-epochs 54] [--stores files,postgres] [--schedulers pbt,asha]
-//                                [--seed 1] [--io-rounds 200] [--url postgres://...] [--control]
+//                                [--seed 1] [--io-rounds 200] [--url postgres://...] [--control] [--synch]
+// --synch runs PBT synchronously (every member waits at each perturbation step): its lineage is then
+// a function of the seed and the members' values, so retention cannot change the best final.
 import { Checkpoint, Retention, Rng, Sampler, Space, Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { PostgresCheckpoint } from "@tunekit/postgres"
 import { Server } from "@tunekit/postgres/testing"
@@ -51,6 +53,8 @@ interface Setup {
   readonly configurations: number
   readonly ashaMin: number
   readonly seed: number
+  /** Synchronous PBT (Ray Tune's synch=True): the lineage depends on seed and values only, not on I/O timing. */
+  readonly synch: boolean
 }
 
 /** A store under a study: its raw service (listed to count what it holds), and how to close it. */
@@ -116,7 +120,12 @@ const runPbt = (setup: Setup, study: string, checkpoints: Checkpoint.CheckpointS
   }).pipe(
     Effect.provide(
       Layer.mergeAll(
-        Pbt.layer({ perturbationInterval: setup.interval, quantileFraction: 0.25, maxStep: setup.epochs }),
+        Pbt.layer({
+          perturbationInterval: setup.interval,
+          quantileFraction: 0.25,
+          maxStep: setup.epochs,
+          ...(setup.synch ? { synch: true, population: setup.population } : {})
+        }),
         Sampler.layerRandom,
         Tracker.layerNone,
         Backend.layerWasm
@@ -202,6 +211,7 @@ export const main = async (args: ReadonlyArray<string>) => {
     epochs: Number(o.epochs ?? 60),
     ashaEpochs: Number(o["asha-epochs"] ?? 54),
     interval: Number(o.interval ?? 4),
+    synch: o.synch === true,
     configurations: Number(o.configurations ?? 27),
     ashaMin: Number(o["asha-min"] ?? 2),
     seed: Number(o.seed ?? 1)
