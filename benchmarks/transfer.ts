@@ -7,21 +7,27 @@
 //   tasks' similarity from their data's meta-features.
 //
 // Each earlier task's history is one TPE study of --history trials. Modes: none (TPE), warm (the
-// best configs of the 3 most similar tasks first, then TPE), prior (TPE with the 3 most similar
-// tasks' histories as its prior). Prints a JSON line per (family, task, mode, seed) with the
-// best-so-far curve, then tables of the median normalized regret, (best - optimum) / (median of
-// the task - optimum), over held-out tasks and seeds.
+// best --per-task configs of each of the 3 most similar tasks first, then TPE), prior (TPE with
+// the 3 most similar tasks' histories as its prior), gp (GP-BO, no transfer), gp-prior (GP-BO
+// with their histories as its prior: the ranking-weighted GP ensemble, Feurer et al. 2018),
+// warm+prior (the warm start's configs first, then TPE with the prior) and warm+gp-prior (the same
+// with GP-BO). Prints a JSON line per (family, task, mode, seed) with the best-so-far curve, then
+// tables of the median normalized regret, (best - optimum) / (median of the task - optimum), over
+// held-out tasks and seeds (--first-seed, --first-seed + 1, ...: settings were chosen on seeds
+// 11-20 and the figures of docs/transfer.md are seeds 1-10).
 //
-//   nice -n 10 npm run bench -- transfer [--seeds 10] [--trials 100] [--history 60] [--family synthetic,real]
+//   nice -n 10 npm run bench -- transfer [--seeds 10] [--first-seed 0] [--trials 100] [--history 60]
+//     [--family synthetic,real] [--modes none,warm,prior,gp-prior,warm+prior] [--per-task 1]
 import { Effect, Layer } from "effect"
 import { Rng, Sampler, Space, Study, type Trial } from "@tunekit/core"
-import { Tpe } from "@tunekit/samplers"
+import { Gp, Tpe } from "@tunekit/samplers"
 import { Transfer } from "@tunekit/transfer"
 import * as TransferTable from "./_transferTable.js"
 import { emit, median, parseArgs, table } from "./_util.js"
 
-type Mode = "none" | "warm" | "prior"
-const MODES: ReadonlyArray<Mode> = ["none", "warm", "prior"]
+const ALL_MODES = ["none", "warm", "prior", "gp", "gp-prior", "warm+prior", "warm+gp-prior"] as const
+type Mode = (typeof ALL_MODES)[number]
+const DEFAULT_MODES: ReadonlyArray<Mode> = ["none", "warm", "prior", "gp-prior", "warm+prior"]
 
 interface Task {
   readonly name: string
@@ -148,9 +154,26 @@ const paramsOf = (t: Trial.FrozenTrial) => {
   return out
 }
 
-const samplerOf = (mode: Mode, family: Family, task: Task): Layer.Layer<Sampler.Sampler, unknown, Transfer.Transfer> => {
+const samplerOf = (mode: Mode, family: Family, task: Task, perTask: number): Layer.Layer<Sampler.Sampler, unknown, Transfer.Transfer> => {
   const start = { task: task.name, space: family.space, k: 3, ...(family.similarity ? { similarity: family.similarity } : {}) }
-  return mode === "none" ? Tpe.layer() : mode === "warm" ? Transfer.warmStart(start, Tpe.layer()) : Transfer.tpe(start)
+  const warm = (then: Layer.Layer<Sampler.Sampler, unknown, Transfer.Transfer>) =>
+    Layer.unwrapEffect(Effect.map(Effect.context<Transfer.Transfer>(), (c) => Transfer.warmStart({ ...start, perTask }, Layer.provide(then, Layer.succeedContext(c)) as Layer.Layer<Sampler.Sampler>)))
+  switch (mode) {
+    case "none":
+      return Tpe.layer()
+    case "warm":
+      return warm(Tpe.layer())
+    case "prior":
+      return Transfer.tpe(start)
+    case "gp":
+      return Gp.layer()
+    case "gp-prior":
+      return Transfer.gp(start)
+    case "warm+prior":
+      return warm(Transfer.tpe(start))
+    case "warm+gp-prior":
+      return warm(Transfer.gp(start))
+  }
 }
 
 export const main = async (args: ReadonlyArray<string>): Promise<void> => {
@@ -159,6 +182,13 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   const trials = Number(a.trials ?? 100)
   const history = Number(a.history ?? 60)
   const families = String(a.family ?? "synthetic,real").split(",")
+  const firstSeed = Number(a["first-seed"] ?? 0)
+  const perTask = Number(a["per-task"] ?? 1)
+  const MODES = a.modes === undefined ? DEFAULT_MODES : String(a.modes).split(",").map((m) => {
+    if (!(ALL_MODES as ReadonlyArray<string>).includes(m)) throw new Error(`unknown mode ${m}: the modes are ${ALL_MODES.join(", ")}`)
+    return m as Mode
+  })
+  if (!MODES.includes("none")) throw new Error("--modes must include none (the baseline)")
   const at = [10, 50, trials].filter((n, i, xs) => n <= trials && xs.indexOf(n) === i)
   for (const family of families.map((f) => (f === "real" ? real() : synthetic()))) {
     const t0 = Date.now()
@@ -167,8 +197,8 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
     const regret = new Map<Mode, Map<string, Array<Array<number>>>>(MODES.map((m) => [m, new Map()]))
     for (const task of family.tasks) {
       for (const mode of MODES) {
-        for (let seed = 0; seed < seeds; seed++) {
-          const curve = bestCurve(await optimize(family.space, task.f, trials, seed, samplerOf(mode, family, task), db))
+        for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+          const curve = bestCurve(await optimize(family.space, task.f, trials, seed, samplerOf(mode, family, task, perTask), db))
           emit({ bench: "transfer", family: family.name, task: task.name, mode, seed, best_curve: curve })
           const scale = task.reference - task.optimum
           const list = regret.get(mode)!.get(task.name) ?? []
