@@ -185,7 +185,10 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const interrupted = Effect.suspend(() =>
       Effect.forEach(running.values(), (live) => {
         live.abort(new Error("the trial was interrupted"))
-        return study.tell(live.trial as AskedTrial<A>, { state: "Failed", reason: "interrupted while running" }).pipe(Effect.ignore)
+        // A trial whose result was stored just before is not the handle's any more (a defect): skip it.
+        return study.tell(live.trial as AskedTrial<A>, { state: "Failed", reason: "interrupted while running" }).pipe(
+          Effect.catchAllCause(() => Effect.void)
+        )
       }, { discard: true })
     )
     if (tracker.studyStarted) yield* tracker.studyStarted(study.info)
