@@ -19,6 +19,15 @@ const pruneFrom = (step: number) =>
     decide: (ctx) => Effect.succeed(ctx.metric.step >= step ? Scheduler.Decision.Prune({ reason: `step ${step}` }) : Scheduler.Continue)
   })
 
+// The same, decided only after a wait, as on PostgreSQL storage (each report a round trip): the
+// decision comes after the metric's `next` has returned.
+const pruneFromLater = (step: number) =>
+  Layer.succeed(Scheduler.Scheduler, {
+    name: `prune-from-${step}-later`,
+    decide: (ctx) =>
+      Effect.as(Effect.sleep("15 millis"), ctx.metric.step >= step ? Scheduler.Decision.Prune({ reason: `step ${step}` }) : Scheduler.Continue)
+  })
+
 const setup = () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-process-"))
   const options = { env: { TUNEKIT_TEST_DIR: dir, PYTHONPATH: pythonPath }, logs: path.join(dir, "logs"), checkpoints: path.join(dir, "ckpt"), graceMs: 300 }
@@ -51,6 +60,22 @@ describe("a program as the trainer", () => {
         expect(t.intermediate[0].values.loss).toBeCloseTo((Math.log10(lr) + 2) ** 2 + 1, 10)
         // The program waited for each decision: it wrote 4 epochs of its 50, not more, before it was stopped.
         expect(fs.readFileSync(path.join(options.logs, "prog", `trial-${t.number}.out`), "utf8").trim().split("\n").length).toBe(4)
+      }
+    })
+  }
+
+  for (const reuse of [false, true]) {
+    it(`a decision that waits is waited for: the program stops at its pruning step (${reuse ? "reused" : "a process per trial"})`, async () => {
+      const { dir, options } = setup()
+      const r = await run(
+        Study.optimize({ study: "later", space, metric: "loss", trials: 3, concurrency: 2 }).pipe(Effect.provide(pruneFromLater(4))),
+        Layer.mergeAll(Process.layer(["node", fixture(reuse ? "reused-trainer.mjs" : "node-trainer.mjs")], options), Executor.layerProcess({ slots: 2, reuse })) as Layer.Layer<never>
+      )
+      for (const t of r.trials) {
+        expect([t.state, t.intermediate.map((m) => m.step)]).toEqual(["Pruned", [1, 2, 3, 4]])
+        // Without waiting, the program read "continue" at step 4 and wrote a fifth epoch.
+        if (reuse) expect(JSON.parse(fs.readFileSync(path.join(dir, `trial-${t.number}.json`), "utf8")).ran).toBe(4)
+        else expect(fs.readFileSync(path.join(options.logs, "later", `trial-${t.number}.out`), "utf8").trim().split("\n").length).toBe(4)
       }
     })
   }

@@ -51,6 +51,7 @@ import { Observable } from "rxjs"
 import * as ProgramCheckpoints from "./internal/programCheckpoints.js"
 import { keepTails as keepTailsOf, TrialLogs } from "./internal/trialLogs.js"
 import type { TrialContext } from "./Study.js"
+import * as Scheduler from "./Scheduler.js"
 import { Trainer, type TrainerService } from "./Trainer.js"
 import type { Metric } from "./Trial.js"
 
@@ -259,9 +260,9 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
       if (metric === undefined || stopping) return
       const decide = () => {
         if (stopping || subscriber.closed) return
+        // The program waits for the decision, also one that comes after `next` returns.
+        Scheduler.decisionOn(metric).then((d) => answer(Scheduler.stops(d) ? "stop" : "continue"))
         subscriber.next(metric)
-        // The decision was taken in `next` when it could be: a closed subscriber is a stop.
-        answer(subscriber.closed ? "stop" : "continue")
       }
       // The step's checkpoint is saved before its metric goes on (the program waits for the answer).
       if (managed === undefined) decide()

@@ -144,6 +144,36 @@ export const decisions = <E, R = never>(
 ): OperatorFunction<Metric, Decided> =>
 (source: Observable<Metric>) =>
   source.pipe(
-    Bridge.mapEffect((metric: Metric) => Effect.map(decide(metric), (decision): Decided => ({ metric, decision })), runtime),
+    Bridge.mapEffect((metric: Metric) =>
+      Effect.map(decide(metric), (decision): Decided => {
+        const waiting = awaiting.get(metric)
+        if (waiting !== undefined) {
+          awaiting.delete(metric)
+          waiting(decision)
+        }
+        return { metric, decision }
+      }), runtime),
     takeWhile((d) => !stops(d.decision), true)
   )
+
+// The producers waiting for the decision on a metric they emitted (see `decisionOn`).
+const awaiting = new WeakMap<Metric, (d: Decision) => void>()
+
+/**
+ * The decision `decisions` takes on a metric, for a producer that can hold its trainer until then:
+ * a program waiting on its stdin, a worker thread blocked on its answer. Call it before emitting
+ * the metric. A decision that waits (on PostgreSQL storage, the report is a round trip) comes after
+ * `next` has returned: a producer that answered then would let its trainer run one step past its
+ * pruning step. The promise never settles when the stream ends before deciding the metric.
+ *
+ * @example
+ * import { Scheduler } from "@tunekit/core"
+ * import type { Trial } from "@tunekit/core"
+ * import type { Subscriber } from "rxjs"
+ * declare const subscriber: Subscriber<Trial.Metric>
+ * const metric = { step: 3, values: { loss: 0.2 } }
+ * Scheduler.decisionOn(metric).then((d) => console.log(Scheduler.stops(d) ? "stop" : "continue"))
+ * subscriber.next(metric)
+ */
+export const decisionOn = (metric: Metric): Promise<Decision> =>
+  new Promise((resolve) => awaiting.set(metric, resolve))

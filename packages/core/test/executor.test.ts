@@ -20,18 +20,25 @@ const run = <A, E>(program: Effect.Effect<A, E, Storage.Storage | Executor.Execu
     Effect.provide(Layer.merge(Storage.layerMemory, Rng.layer({ seed: 4 })))
   )))
 
-const pruneFrom = (step: number) =>
+// `later`: decided only after a wait, as on PostgreSQL storage (the decision comes after `next` returns).
+const pruneFrom = (step: number, later = false) =>
   Layer.succeed(Scheduler.Scheduler, {
     name: `prune-from-${step}`,
-    decide: (ctx) => Effect.succeed(ctx.metric.step >= step ? Scheduler.Decision.Prune({ reason: `step ${step}` }) : Scheduler.Continue)
+    decide: (ctx) => {
+      const d = ctx.metric.step >= step ? Scheduler.Decision.Prune({ reason: `step ${step}` }) : Scheduler.Continue
+      return later ? Effect.as(Effect.sleep("2 millis"), d) : Effect.succeed(d)
+    }
   })
 
 describe("the threads executor", () => {
-  it("stops a synchronous trainer inside its worker at the step where it is pruned (counted in the worker)", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-counts-"))
+  // One folder for both runs: the pool's workers keep the environment they started with.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-counts-"))
+  for (const later of [false, true]) {
+  it(`stops a synchronous trainer inside its worker at the step where it is pruned (counted in the worker)${later ? ", also when the decision waits" : ""}`, async () => {
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f))
     process.env.TUNEKIT_TEST_COUNTS = dir
     try {
-      const r = await run(Study.optimize({ study: "count", space, trials: 4, concurrency: 2 }).pipe(Effect.provide(pruneFrom(11))), "counting")
+      const r = await run(Study.optimize({ study: "count", space, trials: 4, concurrency: 2 }).pipe(Effect.provide(pruneFrom(11, later))), "counting")
       expect(r.trials.map((t) => [t.state, t.intermediate.length])).toEqual(Array.from({ length: 4 }, () => ["Pruned", 11]))
       const counts = fs.readdirSync(dir).map((f) => Number(fs.readFileSync(path.join(dir, f), "utf8")))
       expect(counts).toEqual([11, 11, 11, 11])
@@ -39,6 +46,7 @@ describe("the threads executor", () => {
       delete process.env.TUNEKIT_TEST_COUNTS
     }
   })
+  }
 
   it("fails only the trial whose worker crashed, and the pool carries on", async () => {
     const r = await run(Study.optimize({ study: "crash", space, trials: 6, concurrency: 2 }), "crashing")

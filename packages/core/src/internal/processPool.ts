@@ -16,6 +16,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { Observable } from "rxjs"
 import { parseLine, type Program, ProgramFailed, trialInputs } from "../Process.js"
+import * as Scheduler from "../Scheduler.js"
 import * as ProgramCheckpoints from "./programCheckpoints.js"
 import type { TrialContext } from "../Study.js"
 import type { Metric } from "../Trial.js"
@@ -271,11 +272,15 @@ class Pool {
           metric: (metric) => {
             const decide = () => {
               if (state !== "running") return
+              // A Continue is answered when it is decided, also after `next` returns (a decision
+              // that waits); a stop ends the subscription, and is answered below or by the teardown.
+              Scheduler.decisionOn(metric).then((d) => {
+                if (state === "running" && !Scheduler.stops(d)) w.send("continue")
+              })
               deciding = true
               subscriber.next(metric)
               deciding = false
-              // The decision was taken in `next` when it could be: an unsubscribed trial is a stop.
-              w.send(state === "running" ? "continue" : "stop")
+              if (state !== "running") w.send("stop")
             }
             // The step's checkpoint is saved before its metric goes on (the program waits for the answer).
             if (managed === undefined) decide()

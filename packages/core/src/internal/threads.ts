@@ -5,6 +5,7 @@ import { MessageChannel, type MessagePort, Worker } from "node:worker_threads"
 import { Observable } from "rxjs"
 import * as Checkpoint from "../Checkpoint.js"
 import { InvalidOptions } from "../Errors.js"
+import * as Scheduler from "../Scheduler.js"
 import type { ObjectiveResult, TrialContext } from "../Study.js"
 import type { TrainerService } from "../Trainer.js"
 import type { Metric } from "../Trial.js"
@@ -172,9 +173,12 @@ export const makePool = (size: number, options: PoolOptions) => {
               return
             case "metric":
               if (subscriber) {
+                // The worker waits for the decision, also one that comes after `next` returns (a
+                // decision that waits); a stop ends the subscription, whose teardown answers it.
+                Scheduler.decisionOn(m.metric).then((d) => {
+                  if (!Scheduler.stops(d)) send({ t: "continue" })
+                })
                 subscriber.next(m.metric)
-                // The decision was taken in `next` when it could be: a closed subscriber is a stop.
-                if (!subscriber.closed) send({ t: "continue" })
               } else {
                 // A Promise trainer's report: decided through the trial's own report.
                 trial.report(m.metric).then(
