@@ -3,6 +3,7 @@
 // of precedence. The password never leaves this module except in the pool's configuration: labels
 // and messages carry the URL with the password masked, and `mask` scrubs it from any text.
 import * as fs from "node:fs"
+import pg from "pg"
 
 export interface ConnectionOptions {
   /** A `postgres://` or `postgresql://` URL (user, password, host, port, database, parameters). */
@@ -110,4 +111,24 @@ export const resolve = (input: string | ConnectionOptions, env: NodeJS.ProcessEn
     label,
     mask: (text) => secrets.reduce((t, s) => t.split(s).join(MASK), maskUrl(text))
   }
+}
+
+/**
+ * A pool of connections for one part of tunekit (storage, checkpoints, transfer), named for the
+ * server's activity view. A connection the server cuts is dropped from the pool (the query on it
+ * fails and is retried; an idle one just goes) and the next query opens another; checked-out
+ * clients report the cut as an event too, which must not crash the process.
+ */
+export const pool = (conn: Connection, options: { readonly max: number; readonly name: string; readonly types?: pg.CustomTypesConfig }): pg.Pool => {
+  const made = new pg.Pool({
+    connectionString: conn.connectionString,
+    max: options.max,
+    keepAlive: true,
+    connectionTimeoutMillis: 10_000,
+    application_name: options.name,
+    ...(options.types ? { types: options.types } : {})
+  })
+  made.on("error", () => undefined)
+  made.on("connect", (client) => void client.on("error", () => undefined))
+  return made
 }

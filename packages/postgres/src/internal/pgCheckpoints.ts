@@ -19,6 +19,7 @@
 import { Checkpoint } from "@tunekit/core"
 import { Effect } from "effect"
 import pg from "pg"
+import * as pools from "./connection.js"
 import type { Connection } from "./connection.js"
 import { backoff, isTransient } from "./retry.js"
 
@@ -80,16 +81,7 @@ export const makePgCheckpoints = (
     const chunkBytes = options.chunkBytes ?? 1 << 20
     const retryMs = options.retryMs ?? 60_000
     const location = `${conn.label} ${schemaName}.checkpoints`
-    const pool = new pg.Pool({
-      connectionString: conn.connectionString,
-      max: options.poolSize ?? 4,
-      keepAlive: true,
-      connectionTimeoutMillis: 10_000,
-      application_name: "tunekit-checkpoints"
-    })
-    // A connection the server cut must not crash the process: the query on it fails and is retried.
-    pool.on("error", () => undefined)
-    pool.on("connect", (client) => void client.on("error", () => undefined))
+    const pool = pools.pool(conn, { max: options.poolSize ?? 4, name: "tunekit-checkpoints" })
 
     const anyKey = { study: "-", trial: 0 }
     const error = (operation: string, key: Checkpoint.Key, step: number | undefined, e: unknown) =>

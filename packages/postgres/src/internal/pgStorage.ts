@@ -29,6 +29,7 @@ import {
 import { Effect, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
+import * as pools from "./connection.js"
 import type { Connection } from "./connection.js"
 import { backoff, isTransient } from "./retry.js"
 import { migrate, SchemaTooNew } from "./schema.js"
@@ -58,19 +59,7 @@ export const makePostgres = (conn: Connection, options: PgOptions = {}): Effect.
   Effect.gen(function*() {
     const s = pg.escapeIdentifier(options.schema ?? "tunekit")
     const retryMs = options.retryMs ?? 60_000
-    const pool = new pg.Pool({
-      connectionString: conn.connectionString,
-      max: options.poolSize ?? 10,
-      keepAlive: true,
-      connectionTimeoutMillis: 10_000,
-      application_name: "tunekit",
-      types
-    })
-    // A connection cut by the server is dropped from the pool (the query on it fails and is
-    // retried; an idle one just goes); the next query opens another. Checked-out clients report
-    // the cut as an event too, which must not crash the process.
-    pool.on("error", () => undefined)
-    pool.on("connect", (client) => void client.on("error", () => undefined))
+    const pool = pools.pool(conn, { max: options.poolSize ?? 10, name: "tunekit", types })
     const fail = (operation: string, e: unknown) =>
       new StorageError({
         operation,

@@ -11,6 +11,7 @@
 import { Effect } from "effect"
 import pg from "pg"
 import { TaskNotFound, Transfer, TransferError } from "@tunekit/transfer"
+import * as pools from "./connection.js"
 import type { Connection } from "./connection.js"
 import { backoff, isTransient } from "./retry.js"
 import { migrate, type MigrationSet, SchemaTooNew } from "./schema.js"
@@ -50,16 +51,7 @@ export const makePgTransfer = (
     const schemaName = options.schema ?? "tunekit"
     const s = pg.escapeIdentifier(schemaName)
     const retryMs = options.retryMs ?? 60_000
-    const pool = new pg.Pool({
-      connectionString: conn.connectionString,
-      max: options.poolSize ?? 2,
-      keepAlive: true,
-      connectionTimeoutMillis: 10_000,
-      application_name: "tunekit-transfer"
-    })
-    // A connection the server cut must not crash the process: the query on it fails and is retried.
-    pool.on("error", () => undefined)
-    pool.on("connect", (client) => void client.on("error", () => undefined))
+    const pool = pools.pool(conn, { max: options.poolSize ?? 2, name: "tunekit-transfer" })
     const error = (operation: string, e: unknown) =>
       e instanceof SchemaTooNew
         ? new TransferError({ operation, reason: e.message })
