@@ -30,6 +30,7 @@ import { Effect, Either, Layer, Schema } from "effect"
 import * as Qmc from "./Qmc.js"
 import * as GpDesign from "./internal/gpDesign.js"
 import * as GpPrior from "./internal/gpPrior.js"
+import * as PriorTasks from "./internal/priorTask.js"
 import * as GpSampler from "./internal/gpSampler.js"
 import { NotPositiveDefinite } from "./internal/linalg.js"
 
@@ -172,12 +173,7 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   maxPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
   maxFitPoints: Schema.optional(Opts.number({ int: true, min: 2 })),
   conditional: Schema.optional(Opts.Boolean),
-  prior: Schema.optional(Schema.Array(Schema.Struct({
-    name: Schema.optional(Schema.String),
-    trials: Schema.Array(Opts.instance<Trial.FrozenTrial>((u): u is Trial.FrozenTrial => typeof u === "object" && u !== null && "params" in u, "a trial")),
-    direction: Opts.literals("minimize", "maximize"),
-    similarity: Schema.optional(Opts.Probability)
-  }))),
+  prior: Schema.optional(PriorTasks.PriorTasksSchema),
   priorSamples: Schema.optional(Opts.PositiveInt),
   priorModel: Schema.optional(Opts.literals("stacked", "ensemble"))
 })

@@ -18,6 +18,7 @@ import { Either, Layer, Schema } from "effect"
 import type { Distribution as DistributionT, Trial } from "@tunekit/core"
 import { Distribution, Options as Opts, Sampler } from "@tunekit/core"
 import * as Parzen from "./internal/parzen.js"
+import * as PriorTasks from "./internal/priorTask.js"
 import * as Prior from "./internal/tpePrior.js"
 import { defaultGamma, defaultWeights, hyperoptGamma, motpeBelowWeights, optunaGamma, split } from "./internal/tpeSplit.js"
 
@@ -69,14 +70,7 @@ export interface Options {
  * An earlier task for prior transfer (`Options.prior`); `Transfer.priorTasks` of
  * @tunekit/transfer gives them from the transfer database.
  */
-export interface PriorTask {
-  readonly name?: string
-  /** Its trials: internal parameter values by this study's names, and the objective value. */
-  readonly trials: ReadonlyArray<Trial.FrozenTrial>
-  readonly direction: "minimize" | "maximize"
-  /** Its similarity to this task, in [0, 1] (default 1). */
-  readonly similarity?: number
-}
+export type PriorTask = PriorTasks.PriorTask
 
 type Resolved = Required<Options>
 
@@ -167,12 +161,7 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   bandwidth: Schema.optional(Opts.Positive),
   adaptive: Schema.optional(Opts.Boolean),
   constantLiar: Schema.optional(Opts.Boolean),
-  prior: Schema.optional(Schema.Array(Schema.Struct({
-    name: Schema.optional(Schema.String),
-    trials: Schema.Array(Opts.instance<Trial.FrozenTrial>((u): u is Trial.FrozenTrial => typeof u === "object" && u !== null && "params" in u, "a trial")),
-    direction: Opts.literals("minimize", "maximize"),
-    similarity: Schema.optional(Opts.Probability)
-  })))
+  prior: Schema.optional(PriorTasks.PriorTasksSchema)
 })
 
 const decodeOptions = Sampler.decodeOptions("tpe", OptionsSchema)

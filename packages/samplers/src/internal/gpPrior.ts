@@ -25,15 +25,11 @@
 // the study has fewer than 3 trials (no ranking to learn from), the weights are the similarities.
 import type { Rng, Trial } from "@tunekit/core"
 import * as Gp from "./gp.js"
+import type * as PriorTasks from "./priorTask.js"
 import type { Kind as KernelKind } from "./kernel.js"
 
 /** An earlier task as the GP sampler takes it (`Gp.Options.prior`). */
-export interface PriorTask {
-  readonly name?: string
-  readonly trials: ReadonlyArray<Trial.FrozenTrial>
-  readonly direction: "minimize" | "maximize"
-  readonly similarity?: number
-}
+export type PriorTask = PriorTasks.PriorTask
 
 /** An earlier task's fitted GP over the study's encoding, and its best configs. */
 export interface BaseModel {
