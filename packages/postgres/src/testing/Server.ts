@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { execFile, execFileSync } from "node:child_process"
+import { execFile, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -64,8 +64,28 @@ const asServerUser = (bin: string, args: ReadonlyArray<string>) =>
     ? run("runuser", ["-u", "postgres", "--", bin, ...args])
     : run(bin, [...args])
 
+// The watchdog: a detached process that stops the server and removes its folder once the process
+// that started it is gone without stopping it (a test run killed, a benchmark interrupted), so
+// that no server outlives its run. It leaves as soon as the folder is gone (a normal stop).
+const WATCHDOG = `
+const [parent, dir, ...stopCommand] = process.argv.slice(1)
+const fs = require("node:fs")
+const alive = (pid) => { try { process.kill(pid, 0); return true } catch (e) { return e.code === "EPERM" } }
+const timer = setInterval(() => {
+  if (!fs.existsSync(dir)) return clearInterval(timer)
+  if (alive(Number(parent))) return
+  clearInterval(timer)
+  try { require("node:child_process").execFileSync(stopCommand[0], stopCommand.slice(1), { stdio: "ignore" }) } catch {}
+  fs.rmSync(dir, { recursive: true, force: true })
+}, 1000)
+`
+
+const watch = (dir: string, stopCommand: ReadonlyArray<string>) =>
+  spawn(process.execPath, ["-e", WATCHDOG, String(process.pid), dir, ...stopCommand], { detached: true, stdio: "ignore" }).unref()
+
 /**
- * Starts a throwaway server; resolves once it accepts connections.
+ * Starts a throwaway server; resolves once it accepts connections. Should the process end without
+ * stopping it, a watchdog stops it within about a second.
  *
  * @example
  * import { Server } from "@tunekit/postgres/testing"
@@ -95,6 +115,8 @@ export const start = async (): Promise<Server> => {
     fs.rmSync(dir, { recursive: true, force: true })
     throw new Error(`PostgreSQL did not start: ${(e as Error).message}\n${text}`)
   }
+  const stopArgs = [path.join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]
+  watch(dir, process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--", ...stopArgs] : stopArgs)
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   let stopped = false
   return {
