@@ -95,6 +95,40 @@ describe("a program's checkpoint folder through the Checkpoint service", () => {
     })
   }
 
+  it("a paused program that checkpoints less often than it reports resumes from its latest checkpoint before the pause", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-program-ckpt-"))
+    // Checkpoints at epochs 1 and 4 only; paused at step 2, it resumes from epoch 1's files.
+    const options = { env: { TUNEKIT_TEST_DIR: dir, TUNEKIT_TEST_EVERY: "3" }, logs: path.join(dir, "logs"), checkpoints: path.join(dir, "program"), graceMs: 300 }
+    // Pauses each trial once, at step 2: its resumed run reports step 2 again (it restarts at 1).
+    const paused = new Set<number>()
+    const pauseOnce = Layer.succeed(Scheduler.Scheduler, {
+      name: "pause-once",
+      decide: (ctx) =>
+        Effect.sync(() =>
+          ctx.metric.step === 2 && !paused.has(ctx.trial.number) ? (paused.add(ctx.trial.number), Scheduler.Decision.Pause()) : Scheduler.Continue
+        ),
+      resume: (ctx) => Effect.map(ctx.history, (ts) => Option.fromNullable(ts.find((t) => t.state === "Waiting" && t.intermediate.length > 0)?.id))
+    } satisfies Scheduler.SchedulerService)
+    const r = await Effect.runPromise(Effect.scoped(
+      Study.optimize({ study: "sparse", space, metric: "loss", trials: 3, concurrency: 1 }).pipe(
+        Effect.provide(pauseOnce),
+        Effect.provide(Layer.mergeAll(
+          Process.layer(program, options),
+          Executor.layerProcess({ slots: 1 }),
+          Storage.layerMemory,
+          Rng.layer({ seed: 5 }),
+          Checkpoint.layer({ directory: path.join(dir, "store"), retention: { keepLast: 1, keepBest: 1 } })
+        ))
+      )
+    ))
+    expect(r.trials.map((t) => t.state)).toEqual(["Complete", "Complete", "Complete"])
+    for (const t of r.trials) {
+      const x = Trial.paramValues(t).x as number
+      expect(starts(dir, t.number)[1]).toEqual({ resumeFrom: 1, restored: { epoch: 1, sum: x }, weightsWhole: true, inFolder: ["state.json", "weights"] })
+      for (const m of t.intermediate) expect(m.values.loss).toBeCloseTo((x * m.step * (m.step + 1)) / 2, 10)
+    }
+  })
+
   it("without a Checkpoint service, a program keeps its folder as before (outside retention)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-program-ckpt-"))
     const folders = path.join(dir, "program")

@@ -117,6 +117,19 @@ interface TrialInfo {
 const run = <A, E>(e: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(Effect.mapError(e, (x) => x as unknown as Error))
 
 /**
+ * Where a trial resumes its own paused training from: a program saves only when its folder changed
+ * (every 5 epochs, say, while it reports every epoch), so its pause at step 7 resumes from its
+ * latest checkpoint at or before 7 (retention keeps that one for a paused trial). Another trial's
+ * point (an exploit) is left as chosen.
+ */
+const ownPoint = async (service: CheckpointService, key: Key, point: RestorePoint): Promise<RestorePoint> => {
+  if (point.trial !== key.trial) return point
+  const steps = await run(service.steps(key))
+  const atOrBefore = steps.filter((s) => s <= point.step)
+  return atOrBefore.length === 0 ? point : { trial: point.trial, step: Math.max(...atOrBefore) }
+}
+
+/**
  * Runs `body` with the trial's checkpoints in the service handed over with it, if any: restores the
  * checkpoint it starts from into fresh folders first, saves the folder at each report (through
  * `Managed.reported`), and removes the folders when the run ends. Without a service, `body(undefined)`.
@@ -142,7 +155,7 @@ export const around = <T>(trial: TrialInfo & object, checkpoints: string | undef
       await fs.mkdir(work, { recursive: true })
       const vars: Record<string, string> = { TUNEKIT_CHECKPOINT_DIR: work }
       if (trial.restoreFrom !== undefined) {
-        const start = await run(loadRestorePoint(service, key.study, key.trial, trial.restoreFrom))
+        const start = await run(loadRestorePoint(service, key.study, key.trial, await ownPoint(service, key, trial.restoreFrom)))
         try {
           await unpack(start.data, restore)
           await unpack(start.data, work)
@@ -166,7 +179,11 @@ export const around = <T>(trial: TrialInfo & object, checkpoints: string | undef
     }
     open().then(
       (managed) => {
-        if (closed) return
+        if (closed) {
+          // Stopped while its checkpoint was restored: the teardown's clean-up ran before the folders were made.
+          void Promise.all([fs.rm(work, { recursive: true, force: true }), fs.rm(restore, { recursive: true, force: true })]).catch(() => undefined)
+          return
+        }
         inner = body(managed).subscribe(subscriber)
       },
       (e) => subscriber.error(e)
