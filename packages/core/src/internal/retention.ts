@@ -357,6 +357,9 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
   // for since, is not listed again by a settle before this time: a study that saves no checkpoints
   // would otherwise cost a listing (a statement on PostgreSQL) after every trial.
   const quietUntil = new Map<string, number>()
+  // Saves per study, so that a sweep that listed nothing before a save (made meanwhile) does not
+  // mark the study quiet after it.
+  const saves = new Map<string, number>()
   const id = (study: string, trial: number, step: number) => JSON.stringify([study, trial, step])
 
   const record = (study: string, storage: StorageService) =>
@@ -380,10 +383,13 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
       state.set(study, s)
       if (s.running) return Deferred.await(s.next ??= Deferred.unsafeMake<void>(FiberId.none))
       s.running = true
-      const once = sweepFollowed(store, followed, study, resolved, (trial, step) => loads.has(id(study, trial, step))).pipe(
-        Effect.tap((verdicts) => {
-          if (verdicts.length === 0) quietUntil.set(study, Date.now() + QUIET_MS)
-        }),
+      const once = Effect.suspend(() => {
+        const savedBefore = saves.get(study) ?? 0
+        return Effect.tap(sweepFollowed(store, followed, study, resolved, (trial, step) => loads.has(id(study, trial, step))), (verdicts) => {
+          if (verdicts.length === 0 && (saves.get(study) ?? 0) === savedBefore) quietUntil.set(study, Date.now() + QUIET_MS)
+          else quietUntil.delete(study)
+        })
+      }).pipe(
         Effect.catchAll((e) => Effect.logWarning(`checkpoint retention of study "${study}" failed (nothing more was deleted): ${e.message}`)),
         Effect.catchAllDefect((d) => Effect.logWarning(`checkpoint retention of study "${study}" failed (nothing more was deleted): ${Cause.pretty(Cause.die(d))}`))
       )
@@ -419,7 +425,14 @@ export const retained = (store: CheckpointService, policy: Policy): CheckpointSe
   return {
     label: `${store.label} (retention: last ${resolved.keepLast}, best ${resolved.keepBest})`,
     save: (key, step, data) =>
-      Effect.zipRight(store.save(key, step, data), Effect.suspend(() => (quietUntil.delete(key.study), run(key.study)))),
+      Effect.zipRight(
+        store.save(key, step, data),
+        Effect.suspend(() => {
+          quietUntil.delete(key.study)
+          saves.set(key.study, (saves.get(key.study) ?? 0) + 1)
+          return run(key.study)
+        })
+      ),
     load: (key, step) => pinned(key, step, store.load(key, step)),
     steps: store.steps,
     remove: store.remove,

@@ -101,7 +101,8 @@ export const ruggedness = (
   if (ks.length === 0) return undefined
   const shares = ks.map((k) => {
     const first = done.slice(0, k)
-    const key = `${k}:${first[k - 1].number}:${first.reduce((a, t) => a + t.number, 0)}`
+    // The trials' numbers themselves: a count and a sum of numbers collide across orders of completion.
+    const key = first.map((t) => t.number).join(",")
     let share = cache.get(key)
     if (share === undefined) {
       share = fit(first, space, direction, rngOf(k))?.noiseShare ?? 0
