@@ -261,7 +261,7 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
       const decide = () => {
         if (stopping || subscriber.closed) return
         // The program waits for the decision, also one that comes after `next` returns.
-        Scheduler.decisionOn(metric).then((d) => answer(Scheduler.stops(d) ? "stop" : "continue"))
+        Scheduler.decisionOn(metric).then((d) => answer(d !== undefined && Scheduler.stops(d) ? "stop" : "continue"))
         subscriber.next(metric)
       }
       // The step's checkpoint is saved before its metric goes on (the program waits for the answer).

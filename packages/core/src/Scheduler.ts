@@ -164,7 +164,10 @@ const awaiting = new WeakMap<Metric, (d: Decision) => void>()
  * a program waiting on its stdin, a worker thread blocked on its answer. Call it before emitting
  * the metric. A decision that waits (on PostgreSQL storage, the report is a round trip) comes after
  * `next` has returned: a producer that answered then would let its trainer run one step past its
- * pruning step. The promise never settles when the stream ends before deciding the metric.
+ * pruning step. The promise never settles when the stream ends before deciding the metric. It
+ * settles with undefined after `waitMs` (default 10 s) when no `decisions` sees this very object
+ * (a trainer that maps its program's metrics into new ones): the producer then goes on as if
+ * told to continue, rather than hold its trainer forever.
  *
  * @example
  * import { Scheduler } from "@tunekit/core"
@@ -175,5 +178,15 @@ const awaiting = new WeakMap<Metric, (d: Decision) => void>()
  * Scheduler.decisionOn(metric).then((d) => console.log(Scheduler.stops(d) ? "stop" : "continue"))
  * subscriber.next(metric)
  */
-export const decisionOn = (metric: Metric): Promise<Decision> =>
-  new Promise((resolve) => awaiting.set(metric, resolve))
+export const decisionOn = (metric: Metric, waitMs = 10_000): Promise<Decision | undefined> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      awaiting.delete(metric)
+      resolve(undefined)
+    }, waitMs)
+    timer.unref?.()
+    awaiting.set(metric, (d) => {
+      clearTimeout(timer)
+      resolve(d)
+    })
+  })

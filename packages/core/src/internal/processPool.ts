@@ -275,7 +275,7 @@ class Pool {
               // A Continue is answered when it is decided, also after `next` returns (a decision
               // that waits); a stop ends the subscription, and is answered below or by the teardown.
               Scheduler.decisionOn(metric).then((d) => {
-                if (state === "running" && !Scheduler.stops(d)) w.send("continue")
+                if (state === "running" && (d === undefined || !Scheduler.stops(d))) w.send("continue")
               })
               deciding = true
               subscriber.next(metric)

@@ -175,10 +175,11 @@ export const makePool = (size: number, options: PoolOptions) => {
               if (subscriber) {
                 // The worker waits for the decision, also one that comes after `next` returns (a
                 // decision that waits); a stop ends the subscription, whose teardown answers it.
+                const current = subscriber
                 Scheduler.decisionOn(m.metric).then((d) => {
-                  if (!Scheduler.stops(d)) send({ t: "continue" })
+                  if (!current.closed && (d === undefined || !Scheduler.stops(d))) send({ t: "continue" })
                 })
-                subscriber.next(m.metric)
+                current.next(m.metric)
               } else {
                 // A Promise trainer's report: decided through the trial's own report.
                 trial.report(m.metric).then(
