@@ -286,7 +286,12 @@ export const sampleRelative = (
   // fewer than 2 trials of its own, the ensemble, and with none the study takes its best mean.
   const predict = (() => {
     if (prior === undefined) return post!.predict
-    const own = post === undefined || hyper === undefined ? undefined : { data, loo: Gp.looPredictions(s.kernel, data, hyper) ?? { mean: y, variance: new Float64Array(n).fill(1) } }
+    // Judged leave-one-out on at most maxFitPoints of its trials (the fit's own cap: it is O(n^3)
+    // and runs at every suggestion); a factorization that fails predicts a flat line, which ranks
+    // no pair right, rather than the data themselves, which would rank every pair right.
+    const looData = Gp.subset(data, s.maxFitPoints, rng.fork("loo"))
+    const flat = () => ({ mean: new Float64Array(looData.n).fill(looData.y.reduce((a, b) => a + b, 0) / looData.n), variance: new Float64Array(looData.n).fill(1) })
+    const own = post === undefined || hyper === undefined ? undefined : { data: looData, loo: Gp.looPredictions(s.kernel, looData, hyper) ?? flat() }
     const w = GpPrior.weights(own, bases, rng.fork("weights"), prior.samples)
     if (prior.model === "ensemble" || own === undefined) return GpPrior.ensemble(post, bases, w)
     return GpPrior.stacked(data, bases, w, (residual) =>
