@@ -178,7 +178,8 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   metric: Schema.optional(Opts.NonEmptyString),
   direction: Schema.optional(Opts.literals("minimize", "maximize")),
   synch: Schema.optional(Opts.Boolean),
-  population: Schema.optional(Opts.PositiveInt)
+  population: Schema.optional(Opts.PositiveInt),
+  synchWaitMs: Schema.optional(Opts.Positive)
 }).pipe(
   Schema.filter((o) =>
     o.synch !== true || o.population !== undefined ||

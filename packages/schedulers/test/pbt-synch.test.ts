@@ -44,10 +44,13 @@ const trainer = (checkpoints: Checkpoint.CheckpointService) => async (config: Co
 }
 
 // Runs the study once per entry of `runs` (its trials), in the same storage, as successive workers would.
-const runSynch = (seed: number, concurrency: number, runs: ReadonlyArray<number> = [8], pbt: Pbt.Options = options) =>
+// `claimed`: claims taken before the run, as by a worker that died deciding those boundaries.
+const runSynch = (seed: number, concurrency: number, runs: ReadonlyArray<number> = [8], pbt: Pbt.Options = options, claimed: ReadonlyArray<string> = []) =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const checkpoints = yield* Checkpoint.Checkpoint
     const storage = yield* Storage.Storage
+    const info = yield* storage.createStudy("synch", { directions: ["minimize"], metrics: ["loss"] })
+    for (const key of claimed) yield* storage.claim(info.id, key)
     const after: Array<ReadonlyArray<Trial.FrozenTrial>> = []
     for (const trials of runs) {
       const r = yield* Study.optimize({
@@ -108,6 +111,13 @@ describe("synch PBT in one process", () => {
       expect(steps[0].from).toBe(0)
       expect(steps.at(-1)!.to).toBe(STEPS)
     }
+  }, 60_000)
+
+  it("takes over a boundary whose decider died after claiming it, and decides it as that one would have", async () => {
+    const { trials: normal } = await runSynch(3, 8)
+    const { trials: takenOver } = await runSynch(3, 8, [8], { ...options, synchWaitMs: 100 }, ["pbtSynch:4", "pbtSynch:12"])
+    expect(summary(takenOver)).toEqual(summary(normal))
+    expect(takenOver.filter((t) => t.state === "Waiting" || t.state === "Running")).toEqual([])
   }, 60_000)
 
   it("records each boundary's decisions once, as a study attribute naming the continuations", async () => {

@@ -45,6 +45,11 @@ export interface Options {
   readonly synch?: boolean
   /** Synch: the number of members (the study's trials, summed over its workers). Required with `synch`. */
   readonly population?: number
+  /**
+   * Synch: how long a worker waits for the decisions of a boundary that another worker claimed,
+   * in ms, before it takes the boundary over (that worker may have died deciding). Default 60,000.
+   */
+  readonly synchWaitMs?: number
 }
 
 /** The system attribute holding a continuation's lineage. */

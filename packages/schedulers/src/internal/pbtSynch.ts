@@ -42,9 +42,11 @@ export interface Deps {
   ) => Effect.Effect<{ readonly next: number; readonly reason: string }, StorageError>
 }
 
-/** How long a worker waits for the decisions of a boundary another worker has claimed. */
+/** How long a worker waits, by default, for the decisions of a boundary another worker has claimed. */
 const AWAIT_MS = 60_000
 const POLL_MS = 20
+/** How many times a boundary whose decider went silent is taken over before the study fails. */
+const TAKEOVERS = 3
 
 const isRecord = (u: unknown): u is BoundaryRecord =>
   u !== null && typeof u === "object" && typeof (u as BoundaryRecord).step === "number" && Array.isArray((u as BoundaryRecord).exploited)
@@ -80,16 +82,33 @@ export const make = (deps: Deps) =>
         return records as ReadonlyMap<number, BoundaryRecord>
       })
 
+    /** The record of a boundary another worker claimed, once written; undefined after the wait. */
     const awaitRecord = (study: Storage.StudyInfo, step: number) =>
       Effect.gen(function*() {
-        for (let waited = 0; waited < AWAIT_MS; waited += POLL_MS) {
+        const until = Date.now() + (options.synchWaitMs ?? AWAIT_MS)
+        for (;;) {
           const r = (yield* recordsOf(study)).get(step)
-          if (r !== undefined) return r
+          if (r !== undefined || Date.now() >= until) return r
           yield* Effect.sleep(POLL_MS)
+        }
+      })
+
+    /**
+     * Claims a boundary (true), or gives the record its claimer wrote. A claimer that writes nothing
+     * within the wait (it died deciding) is taken over through a claim of its own, up to TAKEOVERS
+     * times; the taker decides again, reusing any continuation the dead one created.
+     */
+    const claimBoundary = (study: Storage.StudyInfo, key: string, step: number) =>
+      Effect.gen(function*() {
+        for (let attempt = 0; attempt <= TAKEOVERS; attempt++) {
+          if (yield* storage.claim(study.id, attempt === 0 ? key : `${key}:takeover-${attempt}`)) return attempt
+          const r = yield* awaitRecord(study, step)
+          if (r !== undefined) return r
+          yield* Effect.logWarning(`pbt (synch): the decisions at step ${step} were claimed but not written in time; taking the boundary over`)
         }
         return yield* new StorageError({
           operation: "pbt synch",
-          reason: `the decisions at step ${step} were claimed by another worker but not written within ${AWAIT_MS / 1000} s (did it die while deciding?)`
+          reason: `the decisions at step ${step} were claimed ${TAKEOVERS + 1} times and never written (did every decider die?)`
         })
       })
 
@@ -109,7 +128,10 @@ export const make = (deps: Deps) =>
         const have = known.get(study.id)?.get(step) ?? (yield* recordsOf(study)).get(step)
         if (have !== undefined) return have
         const key = `${RECORD}:${step}`
-        if (!(yield* storage.claim(study.id, key))) return yield* awaitRecord(study, step)
+        const claimed = yield* claimBoundary(study, key, step)
+        if (typeof claimed !== "number") return claimed
+        // A takeover reads the study again: the continuations the dead decider made are reused.
+        const current = claimed === 0 ? history : yield* storage.getTrials(study.id)
         const plan = internal.boundaryPlan({
           options,
           space: yield* deps.spaceOf(study),
@@ -123,7 +145,10 @@ export const make = (deps: Deps) =>
           // A donor without a checkpoint is not used; one trained to the end leaves nothing to train.
           if (from === undefined || (options.maxStep !== undefined && from >= options.maxStep)) continue
           const arrival = e.trial.intermediate.find((m) => m.step >= step)?.step ?? step
-          const c = yield* deps.continueMember(study.id, e.trial, e.donor, from, e.explored, arrival)
+          const made = current.find((t) => internal.lineageOf(t)?.parent === e.trial.number)
+          const c = made === undefined
+            ? yield* deps.continueMember(study.id, e.trial, e.donor, from, e.explored, arrival)
+            : yield* reuse(e.trial, made)
           exploited.push({ member: e.member, trial: e.trial.number, ...c })
         }
         const record: BoundaryRecord = {
@@ -135,6 +160,13 @@ export const make = (deps: Deps) =>
         known.get(study.id)!.set(step, record)
         return record
       }))
+
+    /** A continuation a dead decider made: named on its exploited trial (again), and reused. */
+    const reuse = (exploited: Trial.FrozenTrial, made: Trial.FrozenTrial) =>
+      Effect.as(
+        ignoreState(storage.setTrialAttr(exploited.id, "system", internal.NEXT, made.number)),
+        { next: made.number, reason: internal.exploitReason(internal.lineageOf(made)!, made.number) }
+      )
 
     const ignoreState = <A, E extends { readonly _tag: string }>(e: Effect.Effect<A, E>) =>
       Effect.catchIf(Effect.asVoid(e), (x): x is Extract<E, { _tag: "TrialStateError" }> => x._tag === "TrialStateError", () => Effect.void)
