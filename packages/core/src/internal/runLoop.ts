@@ -84,8 +84,9 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     // Checkpoint retention (issue 15): a Checkpoint store with a retention policy learns from the
     // study's storage what its trials still need; it is told so here, after each trial ends or
     // pauses (and any retry of it is enqueued), and when the run ends. Other stores ignore it.
-    const checkpoints = yield* Effect.serviceOption(Checkpoint.Checkpoint)
-    const settle = Option.isSome(checkpoints) ? Checkpoint.settle(study.info.name, storage) : Effect.void
+    // The service is looked up once: settle runs after every trial.
+    const checkpoints = Option.getOrUndefined(yield* Effect.serviceOption(Checkpoint.Checkpoint))
+    const settle = checkpoints?.settle?.(study.info.name, storage) ?? Effect.void
     yield* settle
 
     // Effect's Clock, so that tests can move time with the TestClock.
