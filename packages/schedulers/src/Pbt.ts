@@ -242,14 +242,7 @@ export const make = (
     // Continues a member exploited at `exploitedAt` in a new Waiting trial: the donor's explored
     // config, starting from the donor's checkpoint of `step`, with its lineage; the exploited trial
     // names it (`pbtNext`).
-    const continueMember = (
-      studyId: number,
-      trial: Trial.FrozenTrial,
-      donor: Trial.FrozenTrial,
-      step: number,
-      explored: internal.Explored,
-      exploitedAt: number
-    ): Effect.Effect<{ readonly next: number; readonly reason: string }, StorageError> =>
+    const continueMember: Synch.ContinueMember = (studyId, trial, donor, step, explored, exploitedAt) =>
       Effect.gen(function*() {
         const parent = internal.lineageOf(trial)
         const lineage: Lineage = {

@@ -32,15 +32,21 @@ export interface Deps {
   readonly rng: Rng.RngService
   readonly spaceOf: (study: Storage.StudyInfo) => Effect.Effect<Space.Compiled<unknown>>
   readonly restoreStep: (study: string, donor: Trial.FrozenTrial) => Effect.Effect<number | undefined>
-  readonly continueMember: (
-    studyId: number,
-    trial: Trial.FrozenTrial,
-    donor: Trial.FrozenTrial,
-    step: number,
-    explored: internal.Explored,
-    exploitedAt: number
-  ) => Effect.Effect<{ readonly next: number; readonly reason: string }, StorageError>
+  readonly continueMember: ContinueMember
 }
+
+/**
+ * Continues a member exploited at `exploitedAt` in a new trial: the donor's explored config, from
+ * the donor's checkpoint of `step` (PBT's own, shared by both modes).
+ */
+export type ContinueMember = (
+  studyId: number,
+  trial: Trial.FrozenTrial,
+  donor: Trial.FrozenTrial,
+  step: number,
+  explored: internal.Explored,
+  exploitedAt: number
+) => Effect.Effect<{ readonly next: number; readonly reason: string }, StorageError>
 
 /** How long a worker waits, by default, for the decisions of a boundary another worker has claimed. */
 const AWAIT_MS = 60_000
