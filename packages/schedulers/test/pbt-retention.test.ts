@@ -7,14 +7,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { Pbt } from "../src/index.js"
+import { toyTraining } from "./toyTraining.js"
 
-// A toy training whose ideal learning rate decays over the run (as in pbt.test.ts).
 const STEPS = 40
 const POPULATION = 8
-const advance = (loss: number, lr: number, step: number) => {
-  const ideal = 0.1 * 0.1 ** (step / STEPS)
-  return loss * (1 - 0.1 * Math.exp(-(Math.log(lr / ideal) ** 2) / 0.5))
-}
+const toy = toyTraining(STEPS)
 const space = Space.struct({ lr: Space.float(1e-3, 1, { log: true }) })
 type Config = Space.Type<typeof space>
 
@@ -35,20 +32,9 @@ const runPbt = (seed: number, store: Checkpoint.CheckpointService, raw: Checkpoi
       direction: "minimize",
       trials: POPULATION,
       concurrency: POPULATION,
-      objective: async (config: Config, trial: Study.TrialContext<Config>) => {
-        const ckpt = Checkpoint.forTrial(store, trial)
-        const start = await Effect.runPromise(ckpt.restore)
-        let step = Option.isSome(start) ? start.value.step : 0
-        let loss = Option.isSome(start) ? (start.value.data as { loss: number }).loss : 1
-        while (step < STEPS) {
-          step++
-          loss = advance(loss, config.lr, step)
-          await Effect.runPromise(ckpt.save(step, { loss }))
-          most = Math.max(most, (await Effect.runPromise(raw.list!("decay"))).length)
-          await trial.report({ step, values: { loss } })
-        }
-        return loss
-      }
+      objective: toy.objective(store, async () => {
+        most = Math.max(most, (await Effect.runPromise(raw.list!("decay"))).length)
+      })
     })
     const all = yield* r.study.trials
     return all.map((t) => [t.number, t.state, t.params, t.systemAttrs[Pbt.LINEAGE] ?? null, t.values ?? null, t.intermediate.map((m) => m.values.loss)])

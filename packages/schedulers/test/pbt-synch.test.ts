@@ -7,11 +7,10 @@ import { Effect, Layer, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as internal from "../src/internal/pbt.js"
 import { Pbt } from "../src/index.js"
+import { toyTraining } from "./toyTraining.js"
 
-// The toy training of pbt.test.ts: the ideal learning rate decays tenfold over the run.
 const STEPS = 24
-const ideal = (step: number) => 0.1 * 0.1 ** (step / STEPS)
-const advance = (loss: number, lr: number, step: number) => loss * (1 - 0.1 * Math.exp(-(Math.log(lr / ideal(step)) ** 2) / 0.5))
+const toy = toyTraining(STEPS)
 
 const space = Space.struct({ lr: Space.float(1e-3, 1, { log: true }), width: Space.categorical([16, 32, 64]) })
 type Config = Space.Type<typeof space>
@@ -26,22 +25,9 @@ const options: Pbt.Options = {
   population: 8
 }
 
-// Restores from the trial's restore point (its own pause, or a donor), saves before each report.
 // Each step takes a random few milliseconds, so that members reach boundaries in varying orders.
-const trainer = (checkpoints: Checkpoint.CheckpointService) => async (config: Config, trial: Study.TrialContext<Config>) => {
-  const ckpt = Checkpoint.forTrial(checkpoints, trial)
-  const start = await Effect.runPromise(ckpt.restore)
-  let step = Option.isSome(start) ? start.value.step : 0
-  let loss = Option.isSome(start) ? (start.value.data as { loss: number }).loss : 1
-  while (step < STEPS) {
-    step++
-    loss = advance(loss, config.lr, step)
-    await Effect.runPromise(ckpt.save(step, { loss }))
-    await new Promise((r) => setTimeout(r, Math.random() * 3))
-    await trial.report({ step, values: { loss } })
-  }
-  return loss
-}
+const trainer = (checkpoints: Checkpoint.CheckpointService) =>
+  toy.objective(checkpoints, () => new Promise((r) => setTimeout(r, Math.random() * 3)))
 
 // Runs the study once per entry of `runs` (its trials), in the same storage, as successive workers would.
 // `claimed`: claims taken before the run, as by a worker that died deciding those boundaries.

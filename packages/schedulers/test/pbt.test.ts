@@ -6,14 +6,13 @@ import * as path from "node:path"
 import { Observable } from "rxjs"
 import { describe, expect, it } from "vitest"
 import { Pbt } from "../src/index.js"
+import { toyTraining } from "./toyTraining.js"
 
 // A toy training whose best learning rate changes over time: the ideal rate decays tenfold over
 // the run, and a step makes progress only when the rate is near the ideal of that step. A fixed
 // rate is right for a third of the run at best; following the decay needs a schedule.
 const STEPS = 60
-const ideal = (step: number) => 0.1 * 0.1 ** (step / STEPS)
-const gain = (lr: number, step: number) => Math.exp(-(Math.log(lr / ideal(step)) ** 2) / (2 * 0.5 ** 2))
-const advance = (loss: number, lr: number, step: number) => loss * (1 - 0.1 * gain(lr, step))
+const { ideal, advance } = toyTraining(STEPS)
 const fixedFinal = (lr: number) => {
   let loss = 1
   for (let step = 1; step <= STEPS; step++) loss = advance(loss, lr, step)
