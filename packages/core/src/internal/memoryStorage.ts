@@ -282,16 +282,17 @@ export const makeMemory = (): StorageService => {
       Effect.sync(() => {
         const s = byId.get(studyId)
         if (!s) return { seq: since, trials: [] }
-        // The first change after `since`, by bisection; each trial once, at its latest change.
+        // The first change after `since`, by bisection; each trial at its latest change (the entry
+        // whose seq is the trial's own), so in the order of the changes.
         let lo = 0
         for (let hi = s.log.length; lo < hi;) {
           const mid = (lo + hi) >> 1
           if (s.log[mid].seq > since) hi = mid
           else lo = mid + 1
         }
-        const changed = new Set<MutableTrial>()
-        for (let i = lo; i < s.log.length; i++) changed.add(s.log[i].trial)
-        return { seq: Math.max(since, s.seq), trials: [...changed].sort((a, b) => a.seq - b.seq).map(freeze) }
+        const trials: Array<FrozenTrial> = []
+        for (let i = lo; i < s.log.length; i++) if (s.log[i].seq === s.log[i].trial.seq) trials.push(freeze(s.log[i].trial))
+        return { seq: Math.max(since, s.seq), trials }
       }),
     close: Effect.void
   }
