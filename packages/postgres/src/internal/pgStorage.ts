@@ -314,6 +314,18 @@ const build = (
 
   const byToken = async (token: string) => (await q(pool, `SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.token = $1`, [token]))[0]
 
+  /**
+   * The rows changed at or past a horizon (an xid8, as text), and this snapshot's horizon, in one
+   * read (one prepared statement for the history and the change feed).
+   */
+  const changedSince = (studyId: number, mark: string) =>
+    q<Row & { horizon: string }>(
+      pool,
+      `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
+       LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
+      [studyId, mark]
+    )
+
   const storage: Storage.StorageService = {
     label: conn.label,
     createStudy: (name, options) =>
@@ -558,13 +570,7 @@ const build = (
         // snapshot) never lands after a later one and puts older versions back.
         inTurn(studyId, async () => {
           const cache = cacheOf(studyId)
-          // The rows changed at or past the last horizon, and this snapshot's horizon, in one read.
-          const rows = await q<Row & { horizon: string }>(
-            pool,
-            `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
-             LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
-            [studyId, cache.mark]
-          )
+          const rows = await changedSince(studyId, cache.mark)
           for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
           cache.mark = rows[0].horizon
           return cache.trials(options?.states)
@@ -573,12 +579,7 @@ const build = (
     // those written by transactions that had not ended when the reader last looked.
     changedTrials: (studyId, since) =>
       call("changedTrials", async () => {
-        const rows = await q<Row & { horizon: string }>(
-          pool,
-          `SELECT h.horizon, c.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon) h
-           LEFT JOIN LATERAL (SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND t.xid >= $2::xid8) c ON true`,
-          [studyId, String(since)]
-        )
+        const rows = await changedSince(studyId, String(since))
         const trials = rows.filter((r) => r.id !== null).sort((a, b) => Number(a.number) - Number(b.number)).map(toFrozen)
         return { seq: Math.max(since, Number(rows[0].horizon)), trials }
       }),
