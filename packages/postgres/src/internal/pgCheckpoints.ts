@@ -21,7 +21,7 @@ import { Effect } from "effect"
 import pg from "pg"
 import * as pools from "./connection.js"
 import type { Connection } from "./connection.js"
-import { backoff, isTransient } from "./retry.js"
+import { isTransient, retrying } from "./retry.js"
 
 export interface PgCheckpointOptions {
   /** The PostgreSQL schema holding the tables (default "tunekit", the storage's). */
@@ -89,10 +89,7 @@ export const makePgCheckpoints = (
 
     /** Runs a call, retried on a fresh connection while the connection fails; other failures are CheckpointError. */
     const call = <A>(operation: string, key: Checkpoint.Key, step: number | undefined, body: () => Promise<A>) =>
-      Effect.tryPromise({ try: body, catch: (e) => e }).pipe(
-        Effect.retry({ schedule: backoff(retryMs), while: isTransient }),
-        Effect.mapError((e) => error(operation, key, step, e))
-      )
+      Effect.mapError(retrying(body, retryMs), (e) => error(operation, key, step, e))
 
     // The statements are prepared once per connection (by name): each call then skips parsing and planning.
     const names = new Map<string, string>()

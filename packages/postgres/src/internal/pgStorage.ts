@@ -31,7 +31,7 @@ import { randomUUID } from "node:crypto"
 import pg from "pg"
 import * as pools from "./connection.js"
 import type { Connection } from "./connection.js"
-import { backoff, isTransient } from "./retry.js"
+import { backoff, isTransient, retrying } from "./retry.js"
 import { migrate, SchemaTooNew } from "./schema.js"
 
 export interface PgOptions {
@@ -67,18 +67,14 @@ export const makePostgres = (conn: Connection, options: PgOptions = {}): Effect.
         // The cause's text may hold the connection string: keep only what is safe to show.
         cause: e instanceof Error ? { name: e.name, code: (e as { code?: unknown }).code, message: conn.mask(e.message) } : undefined
       })
-    yield* Effect.tryPromise({
-      try: async () => {
-        const client = await pool.connect()
-        try {
-          await migrate(client, s, `the database ${conn.label}`)
-        } finally {
-          client.release()
-        }
-      },
-      catch: (e) => e
-    }).pipe(
-      Effect.retry({ schedule: backoff(Math.min(retryMs, 10_000)), while: isTransient }),
+    yield* retrying(async () => {
+      const client = await pool.connect()
+      try {
+        await migrate(client, s, `the database ${conn.label}`)
+      } finally {
+        client.release()
+      }
+    }, Math.min(retryMs, 10_000)).pipe(
       Effect.mapError((e) =>
         e instanceof SchemaTooNew
           ? new StorageError({ operation: "open", reason: e.message })

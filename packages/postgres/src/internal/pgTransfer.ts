@@ -13,7 +13,7 @@ import pg from "pg"
 import { TaskNotFound, Transfer, TransferError } from "@tunekit/transfer"
 import * as pools from "./connection.js"
 import type { Connection } from "./connection.js"
-import { backoff, isTransient } from "./retry.js"
+import { retrying } from "./retry.js"
 import { migrate, type MigrationSet, SchemaTooNew } from "./schema.js"
 
 export interface PgTransferOptions {
@@ -58,10 +58,7 @@ export const makePgTransfer = (
         : new TransferError({ operation, reason: `${conn.label}: ${conn.mask(e instanceof Error ? e.message : String(e))}` })
     /** Runs a call, retried on a fresh connection while the connection fails; other failures are TransferError. */
     const call = <A>(operation: string, body: () => Promise<A>, budget = retryMs) =>
-      Effect.tryPromise({ try: body, catch: (e) => e }).pipe(
-        Effect.retry({ schedule: backoff(budget), while: isTransient }),
-        Effect.mapError((e) => error(operation, e))
-      )
+      Effect.mapError(retrying(body, budget), (e) => error(operation, e))
     const query = (text: string, values: ReadonlyArray<unknown>) => pool.query(text, [...values])
 
     yield* call("open", async () => {

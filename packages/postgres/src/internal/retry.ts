@@ -1,7 +1,7 @@
 // Which failures are the connection's (the server restarting, the network dropping) rather than
 // the query's, and how long to keep trying: exponential backoff from 50 ms, at most 2 s apart,
 // jittered so that many workers do not knock at once, within a total budget.
-import { Duration, Schedule } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 
 // Connection refused/reset while the server is down; admin_shutdown, crash_shutdown and
 // cannot_connect_now while it stops or starts; too_many_connections; SQLSTATE class 08
@@ -28,3 +28,10 @@ export const backoff = (budgetMs: number): Schedule.Schedule<unknown> =>
     Schedule.jittered,
     Schedule.upTo(Duration.millis(budgetMs))
   )
+
+/**
+ * Runs a call, tried again on a fresh connection while the connection fails (within `budgetMs`);
+ * fails with what the last try threw.
+ */
+export const retrying = <A>(body: () => Promise<A>, budgetMs: number): Effect.Effect<A, unknown> =>
+  Effect.retry(Effect.tryPromise({ try: body, catch: (e) => e }), { schedule: backoff(budgetMs), while: isTransient })
