@@ -7,6 +7,7 @@
 import { Distribution } from "@tunekit/core"
 import type { Rng, Sampler, Trial } from "@tunekit/core"
 import * as Gp from "./gp.js"
+import * as GpPrior from "./gpPrior.js"
 import * as GpSampler from "./gpSampler.js"
 
 export interface Fit {
@@ -43,13 +44,7 @@ export const fit = (
   rows.forEach((r, i) => GpSampler.encode(enc, r, x, i * D))
   const y = Float64Array.from(values)
   GpSampler.warpInPlace(y)
-  let mean = 0
-  for (const v of y) mean += v
-  mean /= n
-  let sd = 0
-  for (const v of y) sd += (v - mean) ** 2
-  sd = Math.sqrt(sd / n) || 1
-  for (let i = 0; i < n; i++) y[i] = (y[i] - mean) / sd
+  GpPrior.standardizeInPlace(y)
   const hyper = Gp.fit("matern52", { x, y, n, dims: D }, rng, { restarts: 1, additive: true })
   const total = hyper.amplitude + (hyper.additive ?? 0) + hyper.noise
   return { n, noiseShare: hyper.noise / total, lengthScales: Array.from(hyper.lengthScales), hyper }

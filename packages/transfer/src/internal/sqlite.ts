@@ -57,8 +57,6 @@ export const makeSqlite = (file: string): Effect.Effect<TransferService & { read
       studies: db.prepare(`SELECT * FROM transfer_studies WHERE task = ? ORDER BY recorded_at, study`),
       deleteTask: db.prepare(`DELETE FROM transfer_tasks WHERE name = ?`)
     }
-    const toTask = taskFromRow
-    const toStudy = studyFromRow
     const run = <A>(operation: string, f: () => A) =>
       Effect.try({ try: f, catch: (e) => new TransferError({ operation, reason: e instanceof Error ? e.message : String(e) }) })
     const service: TransferService & { readonly close: () => void } = {
@@ -73,12 +71,12 @@ export const makeSqlite = (file: string): Effect.Effect<TransferService & { read
               meta: t.metaFeatures === undefined ? null : JSON.stringify(t.metaFeatures),
               now: Date.now()
             })
-            return toTask(q.getTask.get(t.name) as TaskRow)
+            return taskFromRow(q.getTask.get(t.name) as TaskRow)
           })()),
       getTask: (name) =>
         Effect.flatMap(run("getTask", () => q.getTask.get(name) as TaskRow | undefined), (r): Effect.Effect<Task, TransferError | TaskNotFound> =>
-          r === undefined ? Effect.fail(new TaskNotFound({ task: name })) : run("getTask", () => toTask(r))),
-      tasks: run("tasks", () => (q.tasks.all() as Array<TaskRow>).map(toTask)),
+          r === undefined ? Effect.fail(new TaskNotFound({ task: name })) : run("getTask", () => taskFromRow(r))),
+      tasks: run("tasks", () => (q.tasks.all() as Array<TaskRow>).map(taskFromRow)),
       record: (rec) =>
         run("record", () =>
           db.transaction(() => {
@@ -93,7 +91,7 @@ export const makeSqlite = (file: string): Effect.Effect<TransferService & { read
               recordedAt: rec.recordedAt
             })
           })()),
-      studies: (task) => run("studies", () => (q.studies.all(task) as Array<StudyRow>).map(toStudy)),
+      studies: (task) => run("studies", () => (q.studies.all(task) as Array<StudyRow>).map(studyFromRow)),
       deleteTask: (name) =>
         Effect.flatMap(run("deleteTask", () => q.deleteTask.run(name).changes), (n) =>
           n === 0 ? Effect.fail(new TaskNotFound({ task: name })) : Effect.void),
