@@ -32,10 +32,15 @@ export interface Recorded {
   readonly bracketOf: (trial: Trial.FrozenTrial) => Bracket
 }
 
-const brackets: Record<SchedulerName, (options: any) => ((t: Trial.FrozenTrial) => Bracket) | undefined> = {
-  asha: Asha.bracketOf,
-  "successive-halving": SuccessiveHalving.bracketOf,
-  hyperband: Hyperband.bracketOf
+// Each scheduler's own brackets and rungs (Hyperband counts its rungs down from maxResource, as
+// Algorithm 1 of Li et al. 2018 does; the others up from minResource).
+const schedulers: Record<
+  SchedulerName,
+  { readonly bracketOf: (options: any) => ((t: Trial.FrozenTrial) => Bracket) | undefined; readonly rungs: (options: any) => ReadonlyArray<number> }
+> = {
+  asha: { bracketOf: Asha.bracketOf, rungs: Asha.rungs },
+  "successive-halving": { bracketOf: SuccessiveHalving.bracketOf, rungs: levels },
+  hyperband: { bracketOf: Hyperband.bracketOf, rungs: Hyperband.rungs }
 }
 
 /**
@@ -53,11 +58,9 @@ const brackets: Record<SchedulerName, (options: any) => ((t: Trial.FrozenTrial) 
  */
 export const read = (systemAttrs: Readonly<Record<string, unknown>>): Recorded | undefined => {
   const r = systemAttrs[RECORD] as { scheduler?: unknown; options?: unknown } | null | undefined
-  if (r === null || typeof r !== "object" || typeof r.scheduler !== "string" || !(r.scheduler in brackets)) return undefined
+  if (r === null || typeof r !== "object" || typeof r.scheduler !== "string" || !(r.scheduler in schedulers)) return undefined
   const scheduler = r.scheduler as SchedulerName
   const options = r.options as Recorded["options"]
-  const bracketOf = brackets[scheduler](options)
-  // Hyperband counts its rungs down from maxResource (Algorithm 1 of Li et al. 2018); the others up.
-  const rungs = scheduler === "hyperband" ? Hyperband.rungs(options) : levels(options)
-  return bracketOf === undefined ? undefined : { scheduler, options, rungs, bracketOf }
+  const bracketOf = schedulers[scheduler].bracketOf(options)
+  return bracketOf === undefined ? undefined : { scheduler, options, rungs: schedulers[scheduler].rungs(options), bracketOf }
 }
