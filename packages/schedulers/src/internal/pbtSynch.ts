@@ -88,12 +88,19 @@ export const make = (deps: Deps) =>
         return records as ReadonlyMap<number, BoundaryRecord>
       })
 
+    /** A boundary's record: from those read already (a record never changes), else from storage. */
+    const recordAt = (study: Storage.StudyInfo, step: number) =>
+      Effect.suspend(() => {
+        const have = known.get(study.id)?.get(step)
+        return have !== undefined ? Effect.succeed(have) : Effect.map(recordsOf(study), (records) => records.get(step))
+      })
+
     /** The record of a boundary another worker claimed, once written; undefined after the wait. */
     const awaitRecord = (study: Storage.StudyInfo, step: number) =>
       Effect.gen(function*() {
         const until = Date.now() + (options.synchWaitMs ?? AWAIT_MS)
         for (;;) {
-          const r = (yield* recordsOf(study)).get(step)
+          const r = yield* recordAt(study, step)
           if (r !== undefined || Date.now() >= until) return r
           yield* Effect.sleep(POLL_MS)
         }
@@ -131,7 +138,7 @@ export const make = (deps: Deps) =>
         const at = population.complete ? internal.arrivedAt(population.members, k, interval, metric) : undefined
         if (at === undefined || at.length === 0) return known.get(study.id)?.get(step)
         // Another fiber or worker may have decided it since the caller read the records.
-        const have = known.get(study.id)?.get(step) ?? (yield* recordsOf(study)).get(step)
+        const have = yield* recordAt(study, step)
         if (have !== undefined) return have
         const key = `${RECORD}:${step}`
         const claimed = yield* claimBoundary(study, key, step)
@@ -209,7 +216,7 @@ export const make = (deps: Deps) =>
         const population = internal.populationOf(history, size)
         // A trial beyond the population (a study run with more trials than members) trains alone.
         if (!population.members.has(internal.memberOf(trial))) return Scheduler.Continue
-        const record = (yield* recordsOf(ctx.study)).get(k * interval) ?? (yield* decideBoundary(ctx.study, k, history, direction, metric))
+        const record = (yield* recordAt(ctx.study, k * interval)) ?? (yield* decideBoundary(ctx.study, k, history, direction, metric))
         if (record !== undefined) {
           const e = record.exploited.find((x) => x.trial === trial.number)
           return e === undefined ? Scheduler.Continue : Scheduler.Decision.Prune({ reason: e.reason })
