@@ -31,6 +31,7 @@
 import { Args, CommandDescriptor as Descriptor, Options } from "@effect/cli"
 import { Data, Effect, Option } from "effect"
 import * as fs from "node:fs"
+import * as StorageName from "./internal/storageName.js"
 import * as path from "node:path"
 // (Checkpoint: named by the declaration of `run`, whose errors include the worker's checkpoint store.)
 import { type Checkpoint, Export, Options as Check, Storage, Study, Trial } from "@tunekit/core"
@@ -371,7 +372,7 @@ export const run = (argv: ReadonlyArray<string>) =>
       if (sub[0] === "worker") return yield* WorkerCli.run(sub[1])
       if (sub[0] === "checkpoints") return yield* CheckpointsCli.run(sub[1])
       const p = sub[1].options
-      if (!Main.isDatabaseUrl(p.storage) && !fs.existsSync(p.storage)) return yield* new MissingStorage({ path: p.storage })
+      if (!StorageName.exists(p.storage)) return yield* new MissingStorage({ path: p.storage })
       const program = ((): Effect.Effect<string, CommandError, Storage.Storage> => {
         switch (sub[0]) {
           case "studies":

@@ -268,7 +268,7 @@ export const run = (file: string, options: RunOptions = {}): Effect.Effect<Summa
 export const agent = (name: string, options: RunOptions = {}): Effect.Effect<Summary, RunError> =>
   Effect.gen(function*() {
     const storage = options.storage ?? "tunekit.db"
-    if (!StorageName.isUrl(storage) && !fs.existsSync(storage)) return yield* new SweepError({ reason: `no tunekit storage at ${storage} (start the sweep with \`tunekit sweep run FILE\`, or pass --storage FILE)` })
+    if (!StorageName.exists(storage)) return yield* new SweepError({ reason: `no tunekit storage at ${storage} (start the sweep with \`tunekit sweep run FILE\`, or pass --storage FILE)` })
     return yield* withStorage(storage, agentIn(name, StorageName.show(storage), options))
   })
 

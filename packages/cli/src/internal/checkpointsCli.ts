@@ -4,7 +4,7 @@
 // written before retention existed, or after a change of policy).
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
 import { Data, Effect, Layer, Option } from "effect"
-import * as fs from "node:fs"
+import * as StorageName from "./storageName.js"
 import { Checkpoint, Options as Check, Retention, Storage, type StorageError, type StudyNotFound, type Trial } from "@tunekit/core"
 import { Postgres, PostgresCheckpoint } from "@tunekit/postgres"
 import { formatTable } from "../Cli.js"
@@ -12,6 +12,9 @@ import * as Main from "../Main.js"
 
 /** Where checkpoints are when `--checkpoints` is not given and storage is a file (`Checkpoint.layer`'s default). */
 export const DEFAULT_CHECKPOINTS = "tunekit-checkpoints"
+
+/** Where a study's checkpoints are when not named: in its PostgreSQL database, else the default folder. */
+export const checkpointsOf = (storage: string): string => (Postgres.isUrl(storage) ? storage : DEFAULT_CHECKPOINTS)
 
 /** The `checkpoints` command. */
 export const command = Descriptor.make(
@@ -49,10 +52,10 @@ const total = (vs: ReadonlyArray<Retention.Verdict>) => vs.reduce((a, v) => a + 
 
 /** The checkpoint store the flags name, as a scoped service (no retention: the command applies the policy itself). */
 const storeOf = (storage: string, checkpoints: Option.Option<string>) => {
-  const where = Option.getOrElse(checkpoints, () => (Postgres.isUrl(storage) ? storage : DEFAULT_CHECKPOINTS))
+  const where = Option.getOrElse(checkpoints, () => checkpointsOf(storage))
   return Postgres.isUrl(where)
     ? Effect.map(PostgresCheckpoint.make(where), (store) => ({ store, where: Postgres.maskUrl(where) }))
-    : Effect.succeed({ store: Checkpoint.makeFiles(where), where, missing: !fs.existsSync(where) })
+    : Effect.succeed({ store: Checkpoint.makeFiles(where), where })
 }
 
 /** Runs a parsed `checkpoints` command line: the text to print. */
@@ -60,7 +63,7 @@ export const run = (parsed: Parsed): Effect.Effect<string, CheckpointsError> =>
   Effect.gen(function*() {
     const o = parsed.options
     const studyName = parsed.args
-    if (!Postgres.isUrl(o.storage) && !fs.existsSync(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE|URL)`
+    if (!StorageName.exists(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE|URL)`
     const work = Effect.gen(function*() {
       const storage = yield* Storage.Storage
       const info = yield* storage.getStudy(studyName)
@@ -71,10 +74,11 @@ export const run = (parsed: Parsed): Effect.Effect<string, CheckpointsError> =>
       }
       const origin = Option.isSome(o.keepLast) || Option.isSome(o.keepBest) ? "given" : recorded !== undefined ? "recorded by the study's runs" : "the default"
       const { store, where } = yield* storeOf(o.storage, o.checkpoints)
+      const trials = yield* storage.getTrials(info.id)
       const verdicts = o.prune
         ? yield* Retention.prune(store, storage, studyName, policy)
-        : Retention.plan({ policy, directions: info.directions, trials: yield* storage.getTrials(info.id), entries: yield* store.list!(studyName) })
-      const states = new Map<number, Trial.State>((yield* storage.getTrials(info.id)).map((t) => [t.number, t.state]))
+        : Retention.plan({ policy, directions: info.directions, trials, entries: yield* store.list!(studyName) })
+      const states = new Map<number, Trial.State>(trials.map((t) => [t.number, t.state]))
       const kept = verdicts.filter((v) => v.reasons.length > 0)
       const unneeded = verdicts.filter((v) => v.reasons.length === 0)
       if (o.json) {

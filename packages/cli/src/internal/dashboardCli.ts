@@ -5,8 +5,8 @@ import { type Checkpoint, Options as Check, type StorageError } from "@tunekit/c
 import { Dashboard, type DashboardError } from "@tunekit/dashboard"
 import { Effect, Layer, Option, Schema } from "effect"
 import { PostgresCheckpoint } from "@tunekit/postgres"
-import { DEFAULT_CHECKPOINTS } from "./checkpointsCli.js"
-import * as fs from "node:fs"
+import { checkpointsOf } from "./checkpointsCli.js"
+import * as StorageName from "./storageName.js"
 import * as Main from "../Main.js"
 
 const Port = Schema.Int.pipe(Schema.between(0, 65535)).annotations(Check.expecting("a port from 0 to 65535"))
@@ -38,7 +38,7 @@ export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : ne
 export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | StorageError | Checkpoint.CheckpointError> =>
   Effect.gen(function*() {
     const o = parsed.options
-    if (!Main.isDatabaseUrl(o.storage) && !fs.existsSync(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE|URL)`
+    if (!StorageName.exists(o.storage)) return `no tunekit storage at ${o.storage} (run a study first, or pass --storage FILE|URL)`
     const options: Dashboard.Options = {
       port: o.port,
       host: o.host,
@@ -56,7 +56,7 @@ export const run = (parsed: Parsed): Effect.Effect<string, DashboardError | Stor
     // Read-only unless writes are enabled: the dashboard then never takes a write lock.
     // The checkpoints a trial page lists: where `tunekit worker` and `tunekit checkpoints` look
     // (the storage's database, else the default folder); read only, never pruned from here.
-    const checkpoints = PostgresCheckpoint.layerNamed(Main.isDatabaseUrl(o.storage) ? o.storage : DEFAULT_CHECKPOINTS, { retention: false })
+    const checkpoints = PostgresCheckpoint.layerNamed(checkpointsOf(o.storage), { retention: false })
     return yield* Dashboard.serve(options, announce).pipe(
       Effect.provide(Layer.merge(Main.storageLayer(o.storage, { readonly: !o.allowWrite }), checkpoints))
     )

@@ -3,7 +3,7 @@
 // database (and schema) for a postgres:// URL.
 import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
-import * as fs from "node:fs"
+import * as StorageName from "./storageName.js"
 import { Options as Check, type StorageError, type StudyNotFound } from "@tunekit/core"
 import { PostgresTransfer } from "@tunekit/postgres"
 import { Commands, type NoMetaFeatures, type Transfer, type TransferError } from "@tunekit/transfer"
@@ -43,7 +43,7 @@ export type Parsed = typeof command extends Descriptor.Command<infer A> ? A : ne
 export const run = (parsed: Parsed): Effect.Effect<string, TasksError> =>
   Effect.gen(function*() {
     const where = parsed.options.storage
-    if (!Main.isDatabaseUrl(where) && !fs.existsSync(where)) return `no tunekit storage at ${where} (run a study first, or pass --storage FILE)`
+    if (!StorageName.exists(where)) return `no tunekit storage at ${where} (run a study first, or pass --storage FILE)`
     const sub = Option.getOrUndefined(parsed.subcommand)
     const work: Effect.Effect<string, TasksError, Transfer.Transfer> = sub === undefined
       ? Commands.tasks()

@@ -4,7 +4,7 @@ import { CommandDescriptor as Descriptor, Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
 import { type Checkpoint, Options as Check, type StorageError } from "@tunekit/core"
 import { PostgresCheckpoint } from "@tunekit/postgres"
-import { DEFAULT_CHECKPOINTS } from "./checkpointsCli.js"
+import { checkpointsOf } from "./checkpointsCli.js"
 import * as Main from "../Main.js"
 import type * as Sweep from "../Sweep.js"
 import * as Worker from "../Worker.js"
@@ -39,6 +39,6 @@ export const run = (parsed: Parsed): Effect.Effect<string, Worker.WorkerError | 
   }
   // Checkpoints every worker reaches: in the study's database on PostgreSQL, else in the folder
   // `tunekit checkpoints` reads (a study module's own Checkpoint layer takes precedence).
-  const checkpoints = PostgresCheckpoint.layerNamed(Main.isDatabaseUrl(o.storage) ? o.storage : DEFAULT_CHECKPOINTS)
+  const checkpoints = PostgresCheckpoint.layerNamed(checkpointsOf(o.storage))
   return Effect.scoped(Effect.map(Effect.provide(Worker.run(options), Layer.merge(Main.storageLayer(o.storage), checkpoints)), (s) => s.text))
 }
