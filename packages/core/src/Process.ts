@@ -49,7 +49,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Observable } from "rxjs"
 import * as ProgramCheckpoints from "./internal/programCheckpoints.js"
-import { keepTails as keepTailsOf, TrialLogs } from "./internal/trialLogs.js"
+import { signalGroup } from "./internal/processes.js"
+import { keepLine, keepTails as keepTailsOf, tail, TrialLogs } from "./internal/trialLogs.js"
 import type { TrialContext } from "./Study.js"
 import * as Scheduler from "./Scheduler.js"
 import { Trainer, type TrainerService } from "./Trainer.js"
@@ -94,7 +95,6 @@ export class ProgramFailed extends Error {
 export const argsOf = (params: Readonly<Record<string, unknown>>): Array<string> =>
   Object.entries(params).map(([k, v]) => `--${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
 
-const tail = (lines: Array<string>, n: number) => lines.slice(-n).join("\n")
 
 /** A metric from one stdout line, or undefined when the line is not a metric. */
 export const parseLine = (line: string): Metric | undefined => {
@@ -213,13 +213,7 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
     let stopping = false
     let killer: NodeJS.Timeout | undefined
     let saving: Promise<void> = Promise.resolve()
-    const group = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal)
-      } catch {
-        // the group is gone already
-      }
-    }
+    const group = (signal: NodeJS.Signals) => signalGroup(child.pid, signal)
     const keepTails = () => keepTailsOf(trial, outLines, errLines, n)
     const stop = () => {
       if (stopping || child.exitCode !== null || child.signalCode !== null) return
@@ -243,14 +237,13 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
         while ((i = buffer.indexOf("\n")) >= 0) {
           const line = buffer.slice(0, i)
           buffer = buffer.slice(i + 1)
-          keep.push(line)
-          if (keep.length > n) keep.shift()
+          keepLine(keep, line, n)
           onLine?.(line)
         }
       })
       stream.on("end", () => {
         if (buffer !== "") {
-          keep.push(buffer)
+          keepLine(keep, buffer, n)
           onLine?.(buffer)
         }
       })

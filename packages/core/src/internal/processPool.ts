@@ -20,7 +20,8 @@ import * as Scheduler from "../Scheduler.js"
 import * as ProgramCheckpoints from "./programCheckpoints.js"
 import type { TrialContext } from "../Study.js"
 import type { Metric } from "../Trial.js"
-import { keepTails as keepTailsOf, TrialLogs } from "./trialLogs.js"
+import { signalGroup } from "./processes.js"
+import { keepLine, keepTails as keepTailsOf, tail, TrialLogs } from "./trialLogs.js"
 
 /** What a worker tells the trial it runs. */
 interface Run {
@@ -34,10 +35,6 @@ interface Run {
   readonly exited: (code: number | null, signal: string | null, ready: boolean, reason?: string) => void
 }
 
-const keep = (lines: Array<string>, line: string, n: number) => {
-  lines.push(line)
-  if (lines.length > n) lines.shift()
-}
 
 /** Output written while no trial runs goes to the log of the next trial, up to this much. */
 const MAX_BETWEEN = 64 * 1024
@@ -88,11 +85,7 @@ class Worker {
 
   /** Signals the program's whole group. */
   signal(signal: NodeJS.Signals) {
-    try {
-      if (this.child.pid !== undefined) process.kill(-this.child.pid, signal)
-    } catch {
-      // the group is gone already
-    }
+    signalGroup(this.child.pid, signal)
   }
 
   /** Hands the worker a trial. */
@@ -121,7 +114,7 @@ class Worker {
         const line = buffer.slice(0, i)
         buffer = buffer.slice(i + 1)
         if (onLine !== undefined) onLine(line)
-        else if (this.run !== undefined) keep(this.run.errLines, line, this.tailLines)
+        else if (this.run !== undefined) keepLine(this.run.errLines, line, this.tailLines)
       }
     })
   }
@@ -144,7 +137,7 @@ class Worker {
     }
     const run = this.run
     if (run === undefined) return
-    keep(run.outLines, line, this.tailLines)
+    keepLine(run.outLines, line, this.tailLines)
     const metric = parseLine(line)
     if (metric === undefined) return
     if (this.ready) return run.metric(metric)
@@ -307,7 +300,7 @@ class Pool {
             const during = ready
               ? `during trial ${trial.number}`
               : `before it took a trial (a reused program iterates the reporter's trials(): tunekit/report in Node, tunekit_report in Python)`
-            void keepTails().then(() => subscriber.error(new ProgramFailed(argv, code, signal, run!.errLines.slice(-n).join("\n"), during)))
+            void keepTails().then(() => subscriber.error(new ProgramFailed(argv, code, signal, tail(run!.errLines, n), during)))
           }
         }
         w.begin(run, { ...inputs.vars, ...managed?.vars })

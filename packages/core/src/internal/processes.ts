@@ -8,3 +8,12 @@ export const isAlive = (pid: number): boolean => {
     return (e as NodeJS.ErrnoException).code === "EPERM"
   }
 }
+
+/** Signals a process group (a program started in a group of its own, and its children); a group already gone is no error. */
+export const signalGroup = (pid: number | undefined, signal: NodeJS.Signals): void => {
+  try {
+    if (pid !== undefined) process.kill(-pid, signal)
+  } catch {
+    // the group is gone already
+  }
+}

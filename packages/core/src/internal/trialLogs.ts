@@ -43,7 +43,16 @@ export const keepTails = (
   n: number
 ): Promise<void> => {
   const writes: Array<Promise<void>> = []
-  if (outLines.length > 0) writes.push(trial.setUserAttr("stdout_tail", outLines.slice(-n).join("\n")))
-  if (errLines.length > 0) writes.push(trial.setUserAttr("stderr_tail", errLines.slice(-n).join("\n")))
+  if (outLines.length > 0) writes.push(trial.setUserAttr("stdout_tail", tail(outLines, n)))
+  if (errLines.length > 0) writes.push(trial.setUserAttr("stderr_tail", tail(errLines, n)))
   return Promise.all(writes).then(() => undefined, () => undefined)
 }
+
+/** Keeps a program's last `n` lines of output: adds one, drops the oldest past `n`. */
+export const keepLine = (lines: Array<string>, line: string, n: number): void => {
+  lines.push(line)
+  if (lines.length > n) lines.shift()
+}
+
+/** The last `n` lines kept, as text. */
+export const tail = (lines: ReadonlyArray<string>, n: number): string => lines.slice(-n).join("\n")
