@@ -27,7 +27,15 @@ export interface StudyLike {
   readonly systemAttrs?: Readonly<Record<string, Trial.Json>>
 }
 
-const objectiveNames = (directions: ReadonlyArray<Trial.Direction>, metrics: ReadonlyArray<string> | undefined) =>
+/**
+ * The names of a study's objectives, as the plots show them: its metrics, else "value" (one
+ * objective) or "value i".
+ *
+ * @example
+ * import { Source } from "@tunekit/plots"
+ * Source.objectiveNames(["minimize", "maximize"], ["loss"]) // ["loss", "value 1"]
+ */
+export const objectiveNames = (directions: ReadonlyArray<Trial.Direction>, metrics: ReadonlyArray<string> | undefined): Array<string> =>
   directions.map((_, i) => metrics?.[i] ?? (directions.length === 1 ? "value" : `value ${i}`))
 
 /**

@@ -6,7 +6,6 @@ import { Intermediate, Kind, Plot, Rungs, Source } from "@tunekit/plots"
 import { RungRecord } from "@tunekit/schedulers"
 import { Effect, Either } from "effect"
 import { derive, type Feed, type Followed, trialsOf } from "./feed.js"
-import { objectivesOf } from "./rows.js"
 
 /** What a page asks of a plot. */
 export interface Request {
@@ -24,17 +23,17 @@ export type Drawn =
   | { readonly option: Plot.EChartsOption; readonly width: number; readonly height: number }
   | { readonly note: string }
 
-export const sourceOf = (info: Storage.StudyInfo, trials: ReadonlyArray<Trial.FrozenTrial>): Source.Source =>
-  Source.make({ name: info.name, directions: info.directions, metrics: objectivesOf(info), systemAttrs: info.systemAttrs }, trials)
+/** A study's plot source (a `Storage.StudyInfo` is a plot description). */
+export const sourceOf = (info: Storage.StudyInfo, trials: ReadonlyArray<Trial.FrozenTrial>): Source.Source => Source.make(info, trials)
+
+/** Whether a rung scheduler recorded its rungs and brackets in the study. */
+const recorded = (info: Storage.StudyInfo) => RungRecord.read(info.systemAttrs) !== undefined
 
 /**
  * The rung resources of a study run by a rung scheduler before schedulers recorded themselves
  * (`RungRecord`; its trials carry `tunekit.rung`): the steps where trials were stopped or paused,
  * which are rungs. Undefined for a study without rungs, or before any trial stopped at one.
  */
-/** Whether a rung scheduler recorded its rungs and brackets in the study. */
-const recorded = (info: Storage.StudyInfo) => RungRecord.read(info.systemAttrs) !== undefined
-
 export const inferRungs = (trials: ReadonlyArray<Trial.FrozenTrial>): ReadonlyArray<number> | undefined => {
   if (!trials.some((t) => t.systemAttrs[Rungs.RUNG] !== undefined)) return undefined
   const steps = new Set<number>()

@@ -1,6 +1,7 @@
 // What the pages show of trials and studies, as compact JSON: a trial's row (the table's and a live
 // update's unit: no learning curve, attributes only when they are scalars) and a study's summary.
 import { type Storage, Study, Trial } from "@tunekit/core"
+import { Source } from "@tunekit/plots"
 
 /** A scalar as rows carry it: long strings are cut (the trial page has them whole). */
 export type Scalar = string | number | boolean | null
@@ -87,8 +88,7 @@ export interface Summary {
 export const STATES: ReadonlyArray<Trial.State> = ["Running", "Waiting", "Complete", "Pruned", "Failed"]
 
 /** The names of a study's objectives, as the plots name them. */
-export const objectivesOf = (info: Storage.StudyInfo): Array<string> =>
-  info.directions.map((_, i) => info.metrics[i] ?? (info.directions.length === 1 ? "value" : `value ${i}`))
+export const objectivesOf = (info: Storage.StudyInfo): Array<string> => Source.objectiveNames(info.directions, info.metrics)
 
 /** A study's summary from its trials (in any order: ties of the best value go to the lowest number). */
 export const summaryOf = (info: Storage.StudyInfo, trials: Iterable<Trial.FrozenTrial>, seq: number): Summary => {
