@@ -234,8 +234,8 @@ export const make = (input: Options = {}): AutoService => {
   const latest = new Map<number, Choice>()
   // Trial number -> proposer, per study, as this process decided it.
   const proposed = new Map<number, Map<number, string>>()
-  const choiceOf = (ctx: Omit<Sampler.SampleContext, "trialNumber" | "rng">) => {
-    const choice = choose(shapeOf(ctx.space, ctx.history), ctx.study.directions, options.trials)
+  const choiceOf = (ctx: Omit<Sampler.SampleContext, "trialNumber" | "rng">, shape = shapeOf(ctx.space, ctx.history)) => {
+    const choice = choose(shape, ctx.study.directions, options.trials)
     latest.set(ctx.study.id, choice)
     return choice
   }
@@ -243,10 +243,9 @@ export const make = (input: Options = {}): AutoService => {
   const fits = new Map<number, Signal.Cache>()
   // GP-BO leads while its fitted model explains the objective; TPE once the GP leaves a large
   // share of it to noise (a rugged objective).
-  const pickMember = (ctx: Sampler.SampleContext): Member => {
+  const pickMember = (ctx: Sampler.SampleContext, shape: Shape | undefined): Member => {
     let cache = fits.get(ctx.study.id)
     if (cache === undefined) fits.set(ctx.study.id, (cache = new Map()))
-    const shape = shapeOf(ctx.space, ctx.history)
     const rugged = shape === undefined
       ? undefined
       : Signal.ruggedness(ctx.history, shape.params, ctx.study.directions[0], (k) => Rng.generator(k, "auto-signal"), cache)
@@ -256,13 +255,15 @@ export const make = (input: Options = {}): AutoService => {
   const decide = (ctx: Sampler.SampleContext): Decision => {
     let decision = decisions.get(ctx)
     if (decision !== undefined) return decision
-    const choice = choiceOf(ctx)
+    // The space's shape once a decision (without a declared space, it is read from the history).
+    const shape = shapeOf(ctx.space, ctx.history)
+    const choice = choiceOf(ctx, shape)
     if (choice.sampler !== "portfolio") decision = { choice, by: choice.sampler, service: serviceFor(choice.sampler) }
     else if (GpDesign.inStartup(ctx, undefined)) decision = { choice, by: "design", service: serviceFor("gp") }
     else {
       let complete = 0
       for (const t of ctx.history) if (t.state === "Complete") complete++
-      const member: Member = complete >= thresholds.gpMaxTrials ? "tpe" : pickMember(ctx)
+      const member: Member = complete >= thresholds.gpMaxTrials ? "tpe" : pickMember(ctx, shape)
       decision = { choice, by: member, service: serviceFor(member) }
     }
     decisions.set(ctx, decision)
