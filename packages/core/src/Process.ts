@@ -148,7 +148,9 @@ export const programOf = (trainer: TrainerService<any>): Program | undefined => 
 /**
  * A trial's inputs for its program: the `TUNEKIT_*` variables (params, number, study, checkpoint
  * folders) and its logs folder, both folders created. A program started per trial gets the
- * variables in its environment; a reused one, in the message that hands it the trial.
+ * variables in its environment; a reused one, in the message that hands it the trial. `folders`,
+ * the checkpoint folders the study's Checkpoint service made for this run, replace the default ones
+ * (which are then not made).
  *
  * @example
  * import { Trainer, Process } from "@tunekit/core"
@@ -158,21 +160,21 @@ export const programOf = (trainer: TrainerService<any>): Program | undefined => 
  *   return 0
  * })
  */
-export const trialInputs = (options: Options, trial: TrialContext<unknown>): { readonly logs: string; readonly vars: Record<string, string> } => {
+export const trialInputs = (
+  options: Options,
+  trial: TrialContext<unknown>,
+  folders?: Readonly<Record<string, string>>
+): { readonly logs: string; readonly vars: Record<string, string> } => {
   const study = trial.study ?? "study"
   const safe = encodeURIComponent(study)
   const logs = path.resolve(options.logs ?? ".tunekit/logs", safe)
-  const checkpoints = path.resolve(options.checkpoints ?? ".tunekit/checkpoints", safe)
   fs.mkdirSync(logs, { recursive: true })
-  const checkpointDir = path.join(checkpoints, `trial-${trial.number}`)
-  fs.mkdirSync(checkpointDir, { recursive: true })
-  const vars: Record<string, string> = {
-    TUNEKIT_PARAMS: JSON.stringify(trial.params),
-    TUNEKIT_TRIAL: String(trial.number),
-    TUNEKIT_STUDY: study,
-    TUNEKIT_CHECKPOINT_DIR: checkpointDir
-  }
+  const vars: Record<string, string> = { TUNEKIT_PARAMS: JSON.stringify(trial.params), TUNEKIT_TRIAL: String(trial.number), TUNEKIT_STUDY: study }
   if (trial.resumeFrom !== undefined) vars.TUNEKIT_RESUME_FROM = String(trial.resumeFrom)
+  if (folders !== undefined) return { logs, vars: { ...vars, ...folders } }
+  const checkpoints = path.resolve(options.checkpoints ?? ".tunekit/checkpoints", safe)
+  vars.TUNEKIT_CHECKPOINT_DIR = path.join(checkpoints, `trial-${trial.number}`)
+  fs.mkdirSync(vars.TUNEKIT_CHECKPOINT_DIR, { recursive: true })
   if (trial.restoreFrom !== undefined) vars.TUNEKIT_RESTORE_DIR = path.join(checkpoints, `trial-${trial.restoreFrom.trial}`)
   return { logs, vars }
 }
@@ -197,9 +199,9 @@ const spawned = (argv: ReadonlyArray<string>, options: Options, trial: TrialCont
       subscriber.error(new Error("a program trainer needs a command: an argv array such as [\"python3\", \"train.py\"]"))
       return
     }
-    const { logs, vars } = trialInputs(options, trial)
+    const { logs, vars } = trialInputs(options, trial, managed?.vars)
     const files = new TrialLogs(logs, trial.number)
-    const env: Record<string, string> = { ...process.env as Record<string, string>, ...options.env, ...vars, ...managed?.vars, TUNEKIT_ACK: "1" }
+    const env: Record<string, string> = { ...process.env as Record<string, string>, ...options.env, ...vars, TUNEKIT_ACK: "1" }
     const child = spawn(argv[0], [...argv.slice(1), ...(options.args === false ? [] : argsOf(trial.params))], {
       cwd: options.cwd,
       env,

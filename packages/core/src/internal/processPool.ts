@@ -251,7 +251,7 @@ class Pool {
         state = "running"
         let inputs: ReturnType<typeof trialInputs>
         try {
-          inputs = trialInputs(options, trial)
+          inputs = trialInputs(options, trial, managed?.vars)
         } catch (e) {
           this.release(w)
           state = "ended"
@@ -303,7 +303,7 @@ class Pool {
             void keepTails().then(() => subscriber.error(new ProgramFailed(argv, code, signal, tail(run!.errLines, n), during)))
           }
         }
-        w.begin(run, { ...inputs.vars, ...managed?.vars })
+        w.begin(run, inputs.vars)
       }
       const cancel = this.acquire(start)
       return () => {

@@ -194,7 +194,7 @@ export const around = <T>(trial: TrialInfo & object, checkpoints: string | undef
       // After the saves under way: they read the folder.
       void saving.catch(() => undefined).then(() =>
         Promise.all([fs.rm(work, { recursive: true, force: true }), fs.rm(restore, { recursive: true, force: true })])
-      ).then(() => fs.rmdir(path.join(base, `trial-${trial.number}`))).catch(() => undefined)
+      ).catch(() => undefined)
     }
   })
 }
