@@ -90,9 +90,17 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   const delay = Number(a.delay ?? 300)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-bench-tracking-"))
   const downPort = await freePort()
+  // A slow server that answers as MLflow does (an experiment, runs), so that the tracker keeps
+  // sending to it, rather than failing on the first answer it cannot read.
+  let slowRuns = 0
   const slow = http.createServer((req, res) => {
     req.resume()
-    setTimeout(() => res.end("{}"), delay)
+    const body = req.url?.endsWith("/experiments/create")
+      ? { experiment_id: "1" }
+      : req.url?.endsWith("/runs/create")
+      ? { run: { info: { run_id: `run-${++slowRuns}`, artifact_uri: `mlflow-artifacts:/1/run-${slowRuns}/artifacts` } } }
+      : {}
+    setTimeout(() => res.end(JSON.stringify(body)), delay)
   })
   const slowPort = await freePort()
   await new Promise<void>((r) => slow.listen(slowPort, "127.0.0.1", r))

@@ -151,6 +151,17 @@ interface StudyState {
   readonly lock: Effect.Semaphore
 }
 
+// The fields of MLflow's answers the tracker reads: an answer without them (a proxy's, another
+// server's) is a failed request, not a defect.
+const CreatedExperiment = Schema.Struct({ experiment_id: Schema.String })
+const NamedExperiment = Schema.Struct({ experiment: Schema.Struct({ experiment_id: Schema.String, lifecycle_stage: Schema.optional(Schema.String) }) })
+const CreatedRun = Schema.Struct({ run: Schema.Struct({ info: Schema.Struct({ run_id: Schema.String, artifact_uri: Schema.optional(Schema.String) }) }) })
+const answer = <A, I>(schema: Schema.Schema<A, I>, request: string) => (r: unknown): Effect.Effect<A, MlflowError> =>
+  Effect.mapError(
+    Schema.decodeUnknown(schema)(r),
+    (e) => new MlflowError({ request, reason: `an answer MLflow does not give: ${e.message.split("\n").join(" ")}`.slice(0, 300), retriable: false })
+  )
+
 const paramText = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v)).slice(0, LIMITS.paramValue)
 const statusOf = (s: Trial.State) => (s === "Complete" ? "FINISHED" : s === "Pruned" ? "KILLED" : "FAILED")
 const endStatus = (e: Tracker.StudyEnd) => (e.state === "Finished" ? "FINISHED" : e.state === "Failed" ? "FAILED" : "KILLED")
@@ -193,12 +204,13 @@ export const make = (
 
     const experimentId = (name: string) =>
       req("POST", "/api/2.0/mlflow/experiments/create", { name }).pipe(
-        Effect.map((r: { experiment_id: string }) => r.experiment_id),
+        Effect.flatMap(answer(CreatedExperiment, "POST experiments/create")),
+        Effect.map((r) => r.experiment_id),
         Effect.catchIf((e) => e.code === "RESOURCE_ALREADY_EXISTS", () =>
           Effect.gen(function*() {
-            const r: { experiment: { experiment_id: string; lifecycle_stage?: string } } = yield* req(
-              "GET",
-              `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`
+            const r = yield* Effect.flatMap(
+              req("GET", `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`),
+              answer(NamedExperiment, "GET experiments/get-by-name")
             )
             // A deleted experiment keeps its name: bring it back rather than fail every run.
             if (r.experiment.lifecycle_stage === "deleted") {
@@ -210,8 +222,11 @@ export const make = (
 
     const createRun = (expId: string, run: RunState, name: string, time: number, tags: ReadonlyArray<KeyValue>) =>
       Effect.map(
-        req("POST", "/api/2.0/mlflow/runs/create", { experiment_id: expId, start_time: time, run_name: name, tags }),
-        (r: { run: { info: { run_id: string; artifact_uri?: string } } }) => {
+        Effect.flatMap(
+          req("POST", "/api/2.0/mlflow/runs/create", { experiment_id: expId, start_time: time, run_name: name, tags }),
+          answer(CreatedRun, "POST runs/create")
+        ),
+        (r) => {
           run.runId = r.run.info.run_id
           run.artifactUri = r.run.info.artifact_uri
         }
@@ -434,8 +449,9 @@ export const make = (
           const since = open.get(study.id)?.since ?? Date.now()
           open.delete(study.id)
           yield* offer({ _tag: "StudyFinished", study, end, time: Date.now() })
-          // A healthy server has the study's runs by now; a slow one gets until the tracker closes.
-          const drained = yield* queue.drain(Math.min(o.finishTimeoutMs, o.finishShare * (Date.now() - since)))
+          // A healthy server has the study's runs by now; a slow or dead one gets until the tracker
+          // closes, without a wait that could not send the rest in time.
+          const drained = yield* queue.drain(Math.min(o.finishTimeoutMs, o.finishShare * (Date.now() - since)), true)
           const h = snapshot("mlflow", health)
           yield* report(h, study.name)
           if (!drained) yield* Effect.logInfo(`tracker mlflow, study "${study.name}": events still queued; they are sent until the tracker closes`)

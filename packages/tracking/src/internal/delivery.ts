@@ -55,8 +55,12 @@ export const retrying = (o: RetryOptions, health: Counter) => {
 export interface Worker<Op> {
   /** Queues an op; never waits. A full queue (or a closed worker) drops it, counted. */
   readonly offer: (op: Op) => Effect.Effect<void>
-  /** Waits until every queued op is handled, at most `ms`; true when it was. */
-  readonly drain: (ms: number) => Effect.Effect<boolean>
+  /**
+   * Waits until every queued op is handled, at most `ms`; true when it was. With `giveUp`, it stops
+   * waiting as soon as the ops left cannot be handled in the time left at the rate ops were
+   * handled so far (a server that is down or slower than the study: waiting would only cost).
+   */
+  readonly drain: (ms: number, giveUp?: boolean) => Effect.Effect<boolean>
   /** Stops the fiber; the ops left unhandled are counted as dropped. */
   readonly stop: Effect.Effect<void>
 }
@@ -74,10 +78,35 @@ export const worker = <Op>(
     const queue = yield* Queue.dropping<Op>(capacity)
     let busy = 0
     let closed = false
+    // The rate ops are handled at: ops handled over the time spent handling them (idle time, waiting
+    // for ops, does not count), including the batch in hand.
+    let handled = 0
+    let busyMs = 0
+    let since: number | undefined
+    const finished = (n: number) => {
+      const k = Math.min(n, busy)
+      busy -= k
+      handled += k
+    }
     const loop = Effect.forever(
       Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (chunk) => {
         busy = chunk.length
-        return Effect.ensuring(handle([...chunk], (n) => void (busy = Math.max(0, busy - n))), Effect.sync(() => void (busy = 0)))
+        since = Date.now()
+        return handle([...chunk], finished).pipe(
+          // A defect (a bug, an answer of an unexpected shape) loses the batch in hand, counted,
+          // and not the worker: the next ops are still sent.
+          Effect.catchAllDefect((d) =>
+            Effect.sync(() => {
+              health.failed += busy
+              health.lastError = `tracker defect: ${d instanceof Error ? d.message : String(d)}`
+            })
+          ),
+          Effect.ensuring(Effect.sync(() => {
+            busyMs += Date.now() - since!
+            since = undefined
+            busy = 0
+          }))
+        )
       })
     )
     // Interruptible even when made in a layer's (uninterruptible) acquisition, so that stop can end it.
@@ -91,11 +120,18 @@ export const worker = <Op>(
             ? Effect.sync(() => void health.dropped++)
             : Effect.map(Queue.offer(queue, op), (ok) => void (ok || health.dropped++))
         ),
-      drain: (ms) =>
+      drain: (ms, giveUp = false) =>
         Effect.gen(function*() {
           const until = Date.now() + ms
           while (!(yield* idle)) {
-            if (Date.now() >= until) return false
+            const now = Date.now()
+            if (now >= until) return false
+            if (giveUp) {
+              const left = Math.max(0, yield* Queue.size(queue)) + busy
+              const spent = busyMs + (since === undefined ? 0 : now - since)
+              // left / (handled / spent) ms to go; none handled yet in `spent` ms: hopeless.
+              if (spent > 0 && left * spent > (until - now) * handled) return false
+            }
             yield* Effect.sleep(Duration.millis(5))
           }
           return true
