@@ -40,8 +40,20 @@ export interface TrialInit {
    * taken, it is created without params, distributions and claim (the caller samples again).
    */
   readonly expectedNumber?: number
+  /**
+   * Params sampled for the numbers after `expectedNumber` (`later[0]` for expectedNumber + 1, and
+   * so on), kept when the trial gets one of those because other workers created trials meanwhile.
+   * Only without `claim`.
+   */
+  readonly later?: ReadonlyArray<SampledParams>
   /** A key unique in the study, as in `setParams`. */
   readonly claim?: string
+}
+
+/** Parameters sampled for one trial number, in their internal form, with their distributions. */
+export interface SampledParams {
+  readonly params: Readonly<Record<string, number>>
+  readonly distributions: Readonly<Record<string, Distribution.Distribution>>
 }
 
 /** How a trial ends. */

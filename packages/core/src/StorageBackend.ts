@@ -9,7 +9,7 @@ import type * as Distribution from "./Distribution.js"
 import type { InvalidSpace, StudyMismatch, TrialStateError } from "./Errors.js"
 import * as Rules from "./internal/storageRules.js"
 import * as Rows from "./internal/storedRows.js"
-import type { StudyInfo } from "./Storage.js"
+import type { SampledParams, StudyInfo, TrialInit } from "./Storage.js"
 import type { Direction, FrozenTrial, Metric, State } from "./Trial.js"
 
 /** A study row: JSON kept as text, times in ms since epoch. */
@@ -94,6 +94,18 @@ export const checkDirections: (
  * const e = StorageBackend.notRunning(3, "Complete", "report")
  */
 export const notRunning: (trialNumber: number, state: State, operation: string) => TrialStateError = Rules.notRunning
+
+/**
+ * The params a trial created with `init` keeps when it gets `number` (`TrialInit.expectedNumber`
+ * and `later`): undefined when it was sampled for another number, and is created bare.
+ *
+ * @example
+ * import { StorageBackend } from "@tunekit/core"
+ * const init = { state: "Running", expectedNumber: 4, params: { x: 1 }, later: [{ params: { x: 2 }, distributions: {} }] } as const
+ * StorageBackend.sampledFor(init, 5)?.params // { x: 2 }
+ * StorageBackend.sampledFor(init, 7) // undefined
+ */
+export const sampledFor: (init: TrialInit, number: number) => SampledParams | undefined = Rules.sampledFor
 
 /**
  * A study's history as this process last read it, refreshed from the trials that changed since

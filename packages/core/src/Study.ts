@@ -69,6 +69,9 @@ export interface Parts {
 
 const seedOnce = Math.floor(Math.random() * 2 ** 31)
 
+/** The most numbers past the expected one that an ask samples for (other workers' creates in between). */
+const MAX_AHEAD = 8
+
 /** The study's parts from the context, with the defaults where nothing was provided. */
 export const parts: Effect.Effect<Parts, never, Storage.Storage> = Effect.gen(function*() {
   const storage = yield* Storage.Storage
@@ -421,6 +424,9 @@ const makeHandle = <A>(
       for (const t of yield* history) for (const [k, d] of Object.entries(t.distributions)) if (!known.has(k)) known.set(k, d)
     }
     const live = new WeakMap<AskedTrial<A>, LiveTrial>()
+    // How many numbers past the expected one an ask samples for (see ask): the most that other
+    // workers have taken between this process reading the next number and creating its trial.
+    let ahead = 0
 
     interface LiveTrial {
       frozen: FrozenTrial
@@ -623,23 +629,40 @@ const makeHandle = <A>(
       if (isExhausted && (yield* guarded(undefined, () => isExhausted({ study: current, derive, history: hist, space })))) return Option.none()
       // Sample for the number the trial will most likely get, and create it with its parameters
       // in one write. When another worker took that number (or the claim) meanwhile, the trial is
-      // created bare and sampled again for the number it got.
+      // created bare and sampled again for the number it got. A sampler that reads no history
+      // samples cheaply: it also samples for the next few numbers, as many as other workers have
+      // been seen to take in between, and the trial keeps the sample for the number it gets.
       const expected = yield* storage.nextNumber(info.id)
       const sampled = yield* guarded(expected, () => sampleOnce(expected, undefined, hist, 0))
       const claim = sampled.relative.claim
+      const later = claim === undefined && !sampler.usesHistory && ahead > 0
+        ? yield* guarded(expected, () => {
+          const out: Array<Sampled> = []
+          // (by offset: none past the first that claims a point)
+          for (let d = 1; d <= ahead; d++) {
+            const l = sampleOnce(expected + d, undefined, hist, 0)
+            if (l.relative.claim !== undefined) break
+            out.push(l)
+          }
+          return out
+        })
+        : []
       const frozen = yield* storage.createTrial(info.id, {
         state: "Running",
         worker,
         params: sampled.fresh,
         distributions: sampled.dists,
         ...(claim === undefined ? {} : { claim }),
+        ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
         expectedNumber: expected
       })
-      const created = frozen.number === expected && (claim === undefined || frozen.systemAttrs.claim === claim)
-      if (created) {
-        yield* recordDecisions(frozen.id, sampled.relative)
-        return Option.some(toAsked(frozen, sampled, undefined))
+      const offset = frozen.number - expected
+      const kept = offset === 0 ? sampled : later[offset - 1]
+      if (kept !== undefined && (claim === undefined || frozen.systemAttrs.claim === claim)) {
+        yield* recordDecisions(frozen.id, kept.relative)
+        return Option.some(toAsked(frozen, kept, undefined))
       }
+      if (claim === undefined && !sampler.usesHistory) ahead = Math.min(MAX_AHEAD, Math.max(ahead, offset))
       return Option.map(yield* sampleBare(frozen), (again) => toAsked(frozen, again, undefined))
 
     })

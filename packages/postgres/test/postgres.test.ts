@@ -1,7 +1,7 @@
-import { Distribution, type Storage } from "@tunekit/core"
+import { Distribution, Rng, Sampler, Space, Storage, Study } from "@tunekit/core"
 import { Postgres } from "@tunekit/postgres"
 import { Server } from "@tunekit/postgres/testing"
-import { Effect, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as net from "node:net"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -388,5 +388,31 @@ describe("PostgreSQL storage followed by its changes", () => {
     const finished = await changes(reported.seq)
     expect(finished.trials.map((t) => [t.number, t.state])).toEqual([[0, "Complete"]])
     await closeAll([writer, reader])
+  })
+})
+
+describe("PostgreSQL storage under Study.optimize with racing workers", () => {
+  // Random sampling reads no history, so trial N's params are a function of the seed and N alone,
+  // however the workers' creates interleave: a trial that got a number other than the one it was
+  // sampled for keeps the sample for its number (`TrialInit.later`) or is sampled again.
+  it("gives every trial number the params one process gives it", async () => {
+    const url = await fresh()
+    const space = Space.struct({ a: Space.float(-1, 1), b: Space.int(0, 9), c: Space.categorical(["p", "q", "r"] as const) })
+    const study = (trials: number) =>
+      Study.optimize({ study: "race", space, metric: "v", trials, objective: (c) => c.a * c.a + c.b })
+    const sampling = Layer.merge(Sampler.layerRandom, Rng.layer({ seed: 7 }))
+    await Promise.all(Array.from({ length: 4 }, () =>
+      Effect.runPromise(study(50).pipe(Effect.provide(Layer.merge(Postgres.layer(url), sampling))))))
+    const alone = await Effect.runPromise(Effect.gen(function*() {
+      yield* study(200)
+      const storage = yield* Storage.Storage
+      return yield* storage.getTrials((yield* storage.getStudy("race")).id)
+    }).pipe(Effect.provide(Layer.merge(Storage.layerMemory, sampling))))
+    const raced = await Effect.runPromise(Effect.gen(function*() {
+      const storage = yield* Storage.Storage
+      return yield* storage.getTrials((yield* storage.getStudy("race")).id)
+    }).pipe(Effect.scoped, Effect.provide(Postgres.layer(url))))
+    expect(raced.map((t) => t.state)).toEqual(Array(200).fill("Complete"))
+    expect(raced.map((t) => [t.number, t.params])).toEqual(alone.map((t) => [t.number, t.params]))
   })
 })

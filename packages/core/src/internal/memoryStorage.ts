@@ -4,7 +4,7 @@ import type * as Distribution from "../Distribution.js"
 import { ClaimTaken, type InvalidSpace, StudyNotFound, TrialStateError } from "../Errors.js"
 import type { StorageService, StudyInfo } from "../Storage.js"
 import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
-import { checkCompatible, checkDirections, notRunning } from "./storageRules.js"
+import { checkCompatible, checkDirections, notRunning, sampledFor } from "./storageRules.js"
 
 interface MutableTrial {
   id: number
@@ -139,9 +139,9 @@ export const makeMemory = (): StorageService => {
     createTrial: (studyId, init) =>
       Effect.suspend(() => {
         const s = studyOf(studyId)
-        const keep = (init.expectedNumber === undefined || init.expectedNumber === s.trials.length) &&
-          (init.claim === undefined || !s.claims.has(init.claim))
-        const distributions = keep ? { ...(init.distributions ?? {}) } : {}
+        const sampled = sampledFor(init, s.trials.length)
+        const keep = sampled !== undefined && (init.claim === undefined || !s.claims.has(init.claim))
+        const distributions = keep ? { ...sampled.distributions } : {}
         const incompatible = checkCompatible(s.params, distributions)
         if (incompatible) return Effect.fail(incompatible)
         for (const [k, d] of Object.entries(distributions)) if (!s.params.has(k)) s.params.set(k, d)
@@ -151,7 +151,7 @@ export const makeMemory = (): StorageService => {
           studyId,
           number: s.trials.length,
           state: init.state,
-          params: keep ? { ...(init.params ?? {}) } : {},
+          params: keep ? { ...sampled.params } : {},
           distributions,
           values: undefined,
           intermediate: [],

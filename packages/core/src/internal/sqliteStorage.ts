@@ -10,7 +10,7 @@ import type * as Distribution from "../Distribution.js"
 import { ClaimTaken, type InvalidSpace, StorageError, type StudyMismatch, StudyNotFound, TrialStateError } from "../Errors.js"
 import type { StorageService, StudyInfo, TrialInit } from "../Storage.js"
 import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
-import { checkCompatible, checkDirections, notRunning } from "./storageRules.js"
+import { checkCompatible, checkDirections, notRunning, sampledFor } from "./storageRules.js"
 import { HistoryCache, isDomainError, read, type StudyRow, studyAt, toStudy, toTrial, trialAt, type TrialRow as Row } from "./storedRows.js"
 
 export interface SqliteOptions {
@@ -267,9 +267,9 @@ const build = (file: string, db: Database.Database): StorageService => {
 
   const createTrial = db.transaction((studyId: number, init: TrialInit) => {
     const number = nextNumber(studyId)
-    const keep = (init.expectedNumber === undefined || init.expectedNumber === number) &&
-      (init.claim === undefined || q.claim.run(studyId, init.claim).changes > 0)
-    const distributions = keep ? init.distributions ?? {} : {}
+    const sampled = sampledFor(init, number)
+    const keep = sampled !== undefined && (init.claim === undefined || q.claim.run(studyId, init.claim).changes > 0)
+    const distributions = keep ? sampled.distributions : {}
     const incompatible = registerParams(studyId, distributions)
     if (incompatible) throw incompatible
     const now = Date.now()
@@ -278,7 +278,7 @@ const build = (file: string, db: Database.Database): StorageService => {
       studyId,
       number,
       state: init.state,
-      params: JSON.stringify(keep ? init.params ?? {} : {}),
+      params: JSON.stringify(keep ? sampled.params : {}),
       distributions: JSON.stringify(distributions),
       userAttrs: JSON.stringify(init.userAttrs ?? {}),
       systemAttrs: JSON.stringify({ ...init.systemAttrs, ...(keep && init.claim !== undefined ? { claim: init.claim } : {}) }),

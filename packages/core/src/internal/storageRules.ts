@@ -1,6 +1,7 @@
 // Rules that every storage backend applies the same way.
 import * as Distribution from "../Distribution.js"
 import { InvalidSpace, StudyMismatch, TrialStateError } from "../Errors.js"
+import type { SampledParams, TrialInit } from "../Storage.js"
 import type { Direction, State } from "../Trial.js"
 
 /** Fails when a parameter name is already used in the study with another distribution. */
@@ -31,3 +32,13 @@ export const checkDirections = (
 
 export const notRunning = (trialNumber: number, state: State, operation: string): TrialStateError =>
   new TrialStateError({ trial: trialNumber, reason: `cannot ${operation}: the trial is ${state}, not Running` })
+
+/**
+ * The params a trial created with `init` keeps when it gets `number`: those sampled for that
+ * number, or none when it was sampled for none of them (then it is created bare).
+ */
+export const sampledFor = (init: TrialInit, number: number): SampledParams | undefined => {
+  const offset = init.expectedNumber === undefined ? 0 : number - init.expectedNumber
+  if (offset === 0) return { params: init.params ?? {}, distributions: init.distributions ?? {} }
+  return offset > 0 && init.claim === undefined ? init.later?.[offset - 1] : undefined
+}

@@ -86,6 +86,41 @@ export const suite = (name: string, make: () => Promise<Subject>): void => {
       expect(await run(s.getTrial(t1.id))).toEqual(done)
     }))
 
+    it("keeps the params sampled for the number a trial gets, and none when it was sampled for another", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const sampled = (v: number) => ({ params: { x: v }, distributions: { x } })
+      const later = [sampled(0.3), sampled(0.4)]
+      // Sampled for 0, 1 and 2, created as 0 (no one else took it): the expected number's.
+      const t0 = await run(s.createTrial(st.id, { state: "Running", ...sampled(0.2), expectedNumber: 0, later }))
+      // Another worker took 1 and 2 meanwhile: sampled for 1, 2 and 3, created as 3.
+      await run(s.createTrial(st.id, { state: "Running" }))
+      await run(s.createTrial(st.id, { state: "Running" }))
+      const t3 = await run(s.createTrial(st.id, { state: "Running", ...sampled(0.2), expectedNumber: 1, later }))
+      // Sampled for 1 and 2 only, created as 4: bare.
+      const t4 = await run(s.createTrial(st.id, { state: "Running", ...sampled(0.2), expectedNumber: 1, later: [sampled(0.3)] }))
+      // A claim is kept only for the expected number: later is not used with one.
+      await run(s.createTrial(st.id, { state: "Running" }))
+      const t6 = await run(s.createTrial(st.id, { state: "Running", ...sampled(0.2), claim: "grid:1", expectedNumber: 5, later }))
+      expect([t0, t3, t4, t6].map((t) => [t.number, t.params, t.systemAttrs.claim])).toEqual([
+        [0, { x: 0.2 }, undefined],
+        [3, { x: 0.4 }, undefined],
+        [4, {}, undefined],
+        [6, {}, undefined]
+      ])
+      expect((await run(s.getTrial(t3.id))).distributions).toEqual({ x })
+    }))
+
+    it("claims a trial enqueued right after a trial finished", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t = await run(s.createTrial(st.id, { state: "Running", worker: "w:1" }))
+      await run(s.finishTrial(t.id, { state: "Complete", values: [1] }))
+      const w = await run(s.createTrial(st.id, { state: "Waiting", params: { x: 0.1 }, distributions: { x } }))
+      expect(Option.map(await run(s.claimWaiting(st.id, "w:1")), (c) => c.id)).toEqual(Option.some(w.id))
+      const u = await run(s.createTrial(st.id, { state: "Running", worker: "w:1" }))
+      await run(s.finishTrial(u.id, { state: "Failed", reason: "boom", retry: { state: "Waiting", params: { x: 0.1 }, distributions: { x } } }))
+      expect(Option.map(await run(s.claimWaiting(st.id, "w:1")), (c) => c.params)).toEqual(Option.some({ x: 0.1 }))
+    }))
+
     it("creates a finishing trial's retry in the same write, and none when the trial had finished", withStorage(async (s) => {
       const st = await run(s.createStudy("a", { directions: ["minimize"] }))
       const t = await run(s.createTrial(st.id, { state: "Running", params: { x: 0.5 }, distributions: { x }, worker: "w:1" }))
