@@ -790,7 +790,9 @@ export const optimize = <A = Record<string, unknown>>(
 /**
  * Where a study lives and its seed: memory storage (or SQLite with `storage`) and the Rng. The
  * sampler, scheduler and tracker are left to the layers a program provides, in any order; where
- * none is provided the study uses random sampling, no scheduler and no tracker.
+ * none is provided the study uses random sampling, no scheduler and no tracker. A `postgres://`
+ * URL fails with a StorageError: PostgreSQL is `Postgres.layer(url)` of `@tunekit/postgres` (the
+ * `tunekit` package's `storage` option takes either).
  *
  * @example
  * import { Study } from "@tunekit/core"

@@ -5,7 +5,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { Storage } from "../src/index.js"
+import { Storage, Study } from "../src/index.js"
 import { makeSqlite } from "../src/internal/sqliteStorage.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-readonly-"))
@@ -58,5 +58,13 @@ describe("SQLite storage path", () => {
       expect(e._tag).toBe("StorageError")
       expect(e.message).toBe('storage open failed: the SQLite file name is empty; give a path (or ":memory:" for a database in this process only)')
     }
+  })
+
+  it("a postgres:// URL is an error naming the PostgreSQL layer, and no file is made", async () => {
+    const e = await Effect.runPromise(Effect.flip(Effect.provide(Effect.void, Study.layerDefaults({ storage: "postgresql://u:secret@db:5432/hpo" }))))
+    expect(e._tag).toBe("StorageError")
+    expect(e.message).toContain("open it with Postgres.layer(url) from @tunekit/postgres")
+    expect(e.message).not.toContain("secret")
+    expect(fs.existsSync("postgresql:")).toBe(false)
   })
 })

@@ -147,6 +147,14 @@ export const makeSqlite = (file: string, options: SqliteOptions = {}): Effect.Ef
   // better-sqlite3 reads "" as a temporary database, gone when closed: never what a user meant.
   file.trim() === ""
     ? Effect.fail(new StorageError({ operation: "open", reason: `the SQLite file name is empty; give a path (or ":memory:" for a database in this process only)` }))
+    // A PostgreSQL URL would otherwise open an SQLite file of that name. (The core has no
+    // PostgreSQL client; the URL's password is not repeated.)
+    : /^postgres(ql)?:\/\//i.test(file.trim())
+    ? Effect.fail(new StorageError({
+      operation: "open",
+      reason: "a postgres:// URL names a PostgreSQL database, not an SQLite file: open it with Postgres.layer(url) from @tunekit/postgres " +
+        "(the tunekit package's `storage` option and the CLI's --storage take URLs as they are)"
+    }))
     : Effect.try({
       try: () => build(file, (options.readonly ? openReadonly : open)(file, options.busyTimeoutMs ?? 30_000)),
       catch: (e) => new StorageError({ operation: "open", reason: `cannot open SQLite database ${file}: ${(e as Error).message}`, cause: e })
