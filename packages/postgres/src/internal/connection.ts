@@ -132,3 +132,16 @@ export const pool = (conn: Connection, options: { readonly max: number; readonly
   made.on("connect", (client) => void client.on("error", () => undefined))
   return made
 }
+
+/**
+ * Runs statements prepared once per connection, each text under a name of its own made from
+ * `prefix`: the server then parses and plans a statement once per connection, not at each call.
+ */
+export const prepared = (prefix: string) => {
+  const names = new Map<string, string>()
+  return <R extends pg.QueryResultRow = pg.QueryResultRow>(db: pg.ClientBase | pg.Pool, text: string, values: ReadonlyArray<unknown> = []) => {
+    let name = names.get(text)
+    if (name === undefined) names.set(text, name = `${prefix}_${names.size}`)
+    return db.query<R>({ name, text, values: values as Array<unknown> })
+  }
+}

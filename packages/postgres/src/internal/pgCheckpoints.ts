@@ -91,13 +91,7 @@ export const makePgCheckpoints = (
     const call = <A>(operation: string, key: Checkpoint.Key, step: number | undefined, body: () => Promise<A>) =>
       Effect.mapError(retrying(body, retryMs), (e) => error(operation, key, step, e))
 
-    // The statements are prepared once per connection (by name): each call then skips parsing and planning.
-    const names = new Map<string, string>()
-    const prepared = (db: pg.ClientBase, text: string, values: ReadonlyArray<unknown>) => {
-      let name = names.get(text)
-      if (name === undefined) names.set(text, name = `tunekit_checkpoints_${names.size}`)
-      return db.query({ name, text, values: [...values] })
-    }
+    const prepared = pools.prepared("tunekit_checkpoints")
 
     /** `f` on one connection of the pool, in a transaction when `begin` is given. */
     const using = async <A>(begin: string | undefined, f: (db: pg.PoolClient) => Promise<A>): Promise<A> => {

@@ -102,16 +102,11 @@ const build = (
   const toFrozen = (r: Row): Trial.FrozenTrial => toTrial(r, r.inter === null ? [] : JSON.parse(`[${r.inter}]`))
 
   type Db = pg.Pool | pg.PoolClient
-  // Every statement is prepared once per connection (a name per text): the server parses and
-  // plans the hot path's CTEs once, not at each call (about half of a write's time otherwise).
-  const names = new Map<string, string>()
-  const nameOf = (text: string) => {
-    let name = names.get(text)
-    if (name === undefined) names.set(text, name = `tunekit_${names.size}`)
-    return name
-  }
+  // Every statement is prepared once per connection: the server parses and plans the hot path's
+  // CTEs once, not at each call (about half of a write's time otherwise).
+  const prepared = pools.prepared("tunekit")
   const q = async <R extends pg.QueryResultRow = Row>(db: Db, text: string, values: ReadonlyArray<unknown> = []) =>
-    (await db.query<R>({ name: nameOf(text), text, values: values as Array<unknown> })).rows
+    (await prepared<R>(db, text, values)).rows
 
   let down = false
   /**
