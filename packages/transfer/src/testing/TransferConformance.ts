@@ -23,13 +23,28 @@ import { describe, expect, it } from "vitest"
 import { Distribution } from "@tunekit/core"
 import type { StudyRecord, TransferService } from "../Transfer.js"
 
-/** A fresh, empty database for one test, and how to dispose of it. */
+/**
+ * A fresh, empty database for one test, and how to dispose of it.
+ *
+ * @example
+ * import { Transfer } from "@tunekit/transfer"
+ * import type { TransferConformance } from "@tunekit/transfer/testing"
+ * const subject: TransferConformance.Subject = { transfer: Transfer.makeMemory(), close: async () => {} }
+ */
 export interface Subject {
   readonly transfer: TransferService
   readonly close: () => Promise<void>
 }
 
-/** A study record of a task, its trials' values as given (minimized). */
+/**
+ * A study record of a task, its trials' values as given (minimized), over a space with a
+ * log-scaled float, an int and a categorical of mixed choices: the suite's own data.
+ *
+ * @example
+ * import { TransferConformance } from "@tunekit/transfer/testing"
+ * const r = TransferConformance.record("mnist_cnn", "s1", [0.3, 0.2, 0.1], Date.now())
+ * r.trials.length // 3
+ */
 export const record = (task: string, study: string, values: ReadonlyArray<number>, at: number): StudyRecord => ({
   task,
   study,
@@ -48,7 +63,14 @@ export const record = (task: string, study: string, values: ReadonlyArray<number
   recordedAt: at
 })
 
-/** Declares the suite for one layer. */
+/**
+ * Declares the suite for one layer (see the module's example).
+ *
+ * @example
+ * import { TransferConformance } from "@tunekit/transfer/testing"
+ * import { Transfer } from "@tunekit/transfer"
+ * TransferConformance.suite("memory", async () => ({ transfer: Transfer.makeMemory(), close: async () => {} }))
+ */
 export const suite = (name: string, make: () => Promise<Subject>): void => {
   const using = async <A, E>(f: (db: TransferService) => Effect.Effect<A, E>): Promise<A> => {
     const s = await make()
