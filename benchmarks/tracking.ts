@@ -2,10 +2,15 @@
 // no tracker, JSON lines, the built-in runs, and MLflow against a server that is down, one that
 // answers every request after --delay ms, and (with --mlflow) a real server. The study's time runs
 // from studyStarted to the end of studyFinished, as the run loop calls them; the tracker's close
-// (sending what is left, at most closeTimeoutMs) is timed apart. Repetitions are interleaved, and
-// the overhead is that of the medians; each repetition starts with the next tracker.
+// (sending what is left, at most closeTimeoutMs) is timed apart. Repetitions are interleaved, each
+// in its own order, and the overhead is the median of the ratios to the run without a tracker of
+// the same repetition.
 //
-//   nice -n 10 npm run bench -- tracking [--reps 5] [--trials 200] [--steps 5] [--work-ms 1] [--delay 300] [--mlflow]
+// With --io each step lets the event loop turn (setImmediate), as training with I/O or timers does:
+// the tracker then sends while the study runs. Without it the study runs in microtasks alone and
+// the requests go out when it ends.
+//
+//   nice -n 10 npm run bench -- tracking [--reps 5] [--trials 200] [--steps 5] [--work-ms 1] [--delay 300] [--mlflow] [--io]
 import { Effect, Layer, Logger, LogLevel, Option } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -34,7 +39,7 @@ interface Run {
 
 type TrackerLayer = Layer.Layer<Tracker.Tracker, unknown, Storage.Storage>
 
-const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: number; workMs: number }, name: string): Promise<Run> => {
+const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: number; workMs: number; io: boolean }, name: string): Promise<Run> => {
   let closeFrom = 0
   let service: Tracker.TrackerService = Tracker.none
   const program = Effect.gen(function*() {
@@ -51,6 +56,9 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
         let loss = 1
         for (let step = 1; step <= o.steps; step++) {
           work(o.workMs)
+          // As training does between steps (I/O, timers): without it the study runs in microtasks
+          // only, and a tracker's requests wait for its end.
+          if (o.io) await new Promise((r) => setImmediate(r))
           loss = loss * 0.8 + c.lr
           await trial.report({ step, values: { loss, width: c.width } })
         }
@@ -74,6 +82,18 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
   }))
 }
 
+/** The items in a random order, the same for a seed (Fisher-Yates). */
+const shuffled = <T>(xs: ReadonlyArray<T>, seed: number): Array<T> => {
+  let state = seed * 7919 + 17
+  const next = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const out = [...xs]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
 /** A percentile bootstrap interval of the median (Efron 1979), resampled with a fixed seed. */
 const bootstrapInterval = (xs: ReadonlyArray<number>, level: number): readonly [number, number] => {
   let seed = 12345
@@ -86,7 +106,7 @@ const bootstrapInterval = (xs: ReadonlyArray<number>, level: number): readonly [
 export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   const a = parseArgs(args)
   const reps = Number(a.reps ?? 5)
-  const o = { trials: Number(a.trials ?? 200), steps: Number(a.steps ?? 5), workMs: Number(a["work-ms"] ?? 1) }
+  const o = { trials: Number(a.trials ?? 200), steps: Number(a.steps ?? 5), workMs: Number(a["work-ms"] ?? 1), io: a.io === true }
   const delay = Number(a.delay ?? 300)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-bench-tracking-"))
   const downPort = await freePort()
@@ -116,19 +136,20 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
     ]
     const results = new Map<string, Array<Run>>(trackers.map(([n]) => [n, []]))
     for (let rep = 0; rep < reps; rep++) {
-      // Each repetition starts one tracker further on, so that no tracker always follows another
-      // (a real server still busy with the last run's requests slows the next run).
-      for (const [name, make] of trackers.map((_, i) => trackers[(i + rep) % trackers.length])) {
+      // Each repetition in its own order, so that no tracker always follows another (a real server
+      // still busy with the last run's requests slows the next run). Rotating the order did not:
+      // it keeps the cycle, and the run without a tracker always came right after the real server.
+      for (const [name, make] of shuffled(trackers, rep)) {
         const r = await runOnce(make(), o, `bench-${rep}-${name.split(" ").join("-")}`)
         results.get(name)!.push(r)
         const h = r.health.reduce((acc, x) => ({ failed: acc.failed + x.failed, dropped: acc.dropped + x.dropped, retried: acc.retried + x.retried, sent: acc.sent + x.sent }), { failed: 0, dropped: 0, retried: 0, sent: 0 })
-        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, study_ms: Math.round(r.studyMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
+        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
       }
     }
     const none = results.get("none")!.map((r) => r.studyMs)
     const percent = (x: number) => `${(x * 100).toFixed(1)}%`
     table(
-      `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms, ${reps} interleaved runs; overhead: median of the runs' ratios to the run without a tracker of the same repetition, with a 90% bootstrap interval`,
+      `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms${o.io ? " (the event loop turning each step)" : ""}, ${reps} interleaved runs; overhead: median of the runs' ratios to the run without a tracker of the same repetition, with a 90% bootstrap interval`,
       ["tracker", "study ms", "overhead", "90% interval", "close ms", "sent", "failed", "dropped"],
       trackers.map(([name]) => {
         const rs = results.get(name)!
@@ -138,7 +159,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         // spell of the machine slows both, which the ratio of overall medians would not cancel.
         const ratios = rs.map((r, i) => r.studyMs / none[i] - 1)
         const [lo, hi] = bootstrapInterval(ratios, 0.9)
-        if (name !== "none") emit({ bench: "tracking-overhead", tracker: name, reps, overhead: median(ratios), low: lo, high: hi })
+        if (name !== "none") emit({ bench: "tracking-overhead", tracker: name, reps, io: o.io, overhead: median(ratios), low: lo, high: hi })
         return [
           name,
           m,

@@ -24,7 +24,7 @@
  *
  * @since 0.2.0
  */
-import { Effect, Either, Layer, Schema } from "effect"
+import { Duration, Effect, Either, Fiber, Layer, Schema } from "effect"
 import type { InvalidOptions, Storage } from "@tunekit/core"
 import { Options as Opts, Tracker, Trial } from "@tunekit/core"
 import { CIRCUIT, retrying, worker } from "./internal/delivery.js"
@@ -65,6 +65,11 @@ export interface Options {
   readonly closeTimeoutMs?: number
   /** How many runs' requests are in flight at once (default 4); each run's stay in order. */
   readonly concurrency?: number
+  /**
+   * A running trial's metrics, params and tags are sent at least this often (default 1000); a
+   * trial's end sends them at once. Sending each metric as it comes would take a request per step.
+   */
+  readonly flushMs?: number
 }
 
 /**
@@ -95,7 +100,8 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   finishTimeoutMs: Schema.optional(Opts.NonNegative),
   finishShare: Schema.optional(Opts.Probability),
   closeTimeoutMs: Schema.optional(Opts.NonNegative),
-  concurrency: Schema.optional(Opts.PositiveInt)
+  concurrency: Schema.optional(Opts.PositiveInt),
+  flushMs: Schema.optional(Opts.NonNegative)
 })
 
 type Resolved = Required<Omit<Options, "headers">> & { readonly headers: Readonly<Record<string, string>> }
@@ -112,7 +118,8 @@ const defaults: Omit<Resolved, "url"> = {
   finishTimeoutMs: 1000,
   finishShare: 0.05,
   closeTimeoutMs: 10_000,
-  concurrency: 4
+  concurrency: 4,
+  flushMs: 1000
 }
 
 /** What the tracker sends, in the order events happened. */
@@ -123,6 +130,8 @@ type Op =
   | { readonly _tag: "TrialFinished"; readonly study: Storage.StudyInfo; readonly trial: Trial.FrozenTrial; readonly time: number }
   | { readonly _tag: "Logged"; readonly study: Storage.StudyInfo; readonly trialId: number | undefined; readonly log: Tracker.Log; readonly time: number }
   | { readonly _tag: "StudyFinished"; readonly study: Storage.StudyInfo; readonly end: Tracker.StudyEnd; readonly time: number }
+  /** Not an event: sends what runs have held unsent for `flushMs`. */
+  | { readonly _tag: "Flush" }
 
 interface Item<T> {
   readonly value: T
@@ -147,6 +156,8 @@ const runState = (): RunState => ({ runId: undefined, artifactUri: undefined, me
 interface StudyState {
   experimentId: string | undefined
   parent: RunState
+  /** Why the experiment or parent run could not be made, for the events that count it. */
+  error: unknown
   /** Trials' runs are created concurrently: one of them creates the experiment and parent run. */
   readonly lock: Effect.Semaphore
 }
@@ -161,6 +172,12 @@ const answer = <A, I>(schema: Schema.Schema<A, I>, request: string) => (r: unkno
     Schema.decodeUnknown(schema)(r),
     (e) => new MlflowError({ request, reason: `an answer MLflow does not give: ${e.message.split("\n").join(" ")}`.slice(0, 300), retriable: false })
   )
+
+/**
+ * How long the sending fiber waits for more events once one came: batches of about this many ms
+ * of events, rather than one event each (the study's thread pays for each batch).
+ */
+const LINGER_MS = 50
 
 const paramText = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v)).slice(0, LIMITS.paramValue)
 const statusOf = (s: Trial.State) => (s === "Complete" ? "FINISHED" : s === "Pruned" ? "KILLED" : "FAILED")
@@ -183,11 +200,13 @@ export const make = (
     const o: Resolved = Opts.withDefaults({ ...defaults, url: "" }, yield* Opts.decode(OptionsSchema)(options)) as Resolved
     const conn: Connection = { url: o.url.replace(/\/+$/, ""), headers: o.headers, timeoutMs: o.timeoutMs }
     const health: Counter = counter()
-    const send = retrying(o, health)
+    const { send, isOpen } = retrying(o, health)
     const req = (method: "GET" | "POST" | "PUT", path: string, body?: unknown, contentType?: string) => send(call(conn, method, path, body, contentType))
 
     const studies = new Map<number, StudyState>()
     const trials = new Map<number, RunState>()
+    /** Runs holding params, tags or metrics not sent yet, and since when. */
+    const unsent = new Map<RunState, number>()
     let serial = 0
     const lose = (events: number, e: unknown) => {
       health.failed += events
@@ -198,7 +217,7 @@ export const make = (
     }
     const studyOf = (study: Storage.StudyInfo) => {
       let s = studies.get(study.id)
-      if (s === undefined) studies.set(study.id, (s = { experimentId: undefined, parent: runState(), lock: Effect.unsafeMakeSemaphore(1) }))
+      if (s === undefined) studies.set(study.id, (s = { experimentId: undefined, parent: runState(), error: undefined, lock: Effect.unsafeMakeSemaphore(1) }))
       return s
     }
 
@@ -232,7 +251,7 @@ export const make = (
         }
       )
 
-    /** The study's experiment and parent run, created when missing; a failure is counted once per attempt. */
+    /** The study's experiment and parent run, created when missing; a failure is kept for the caller to count its event. */
     const ensureParent = (study: Storage.StudyInfo, time: number) =>
       Effect.gen(function*() {
         const s = studyOf(study)
@@ -246,13 +265,14 @@ export const make = (
             { key: "tunekit.metrics", value: study.metrics.join(",") }
           ])
         })
-        yield* s.lock.withPermits(1)(Effect.catchAll(attempt, (e) => Effect.sync(() => lose(1, e))))
+        yield* s.lock.withPermits(1)(Effect.catchAll(attempt, (e) => Effect.sync(() => void (s.error = e))))
         return s
       })
 
     /** Sends a run's pending params, tags and metrics in `log-batch` requests within MLflow's limits. */
     const flush = (run: RunState) =>
       Effect.gen(function*() {
+        unsent.delete(run)
         if (run.params.length + run.tags.length + run.pending.length === 0) return
         const { params, tags, pending } = run
         run.params = []
@@ -264,23 +284,34 @@ export const make = (
         }
         const lost = new Set<number>()
         let p = 0, t = 0, m = 0
-        while (p < params.length || t < tags.length || m < pending.length) {
-          const ps = params.slice(p, (p += Math.min(LIMITS.params, params.length - p)))
-          const ts = tags.slice(t, (t += Math.min(LIMITS.tags, tags.length - t)))
-          const room = LIMITS.total - ps.length - ts.length
-          const ms = pending.slice(m, (m += Math.min(room, LIMITS.metrics, pending.length - m)))
-          const r = yield* Effect.either(req("POST", "/api/2.0/mlflow/runs/log-batch", {
-            run_id: run.runId,
-            metrics: ms.map((i) => i.value),
-            params: ps.map((i) => i.value),
-            tags: ts.map((i) => i.value)
-          }))
-          if (Either.isLeft(r)) {
-            const before = lost.size
-            for (const i of [...ps, ...ts, ...ms]) lost.add(i.event)
-            lose(lost.size - before, r.left)
+        let p0 = 0, t0 = 0, m0 = 0
+        const sendAll = Effect.gen(function*() {
+          while (p < params.length || t < tags.length || m < pending.length) {
+            ;[p0, t0, m0] = [p, t, m]
+            const ps = params.slice(p, (p += Math.min(LIMITS.params, params.length - p)))
+            const ts = tags.slice(t, (t += Math.min(LIMITS.tags, tags.length - t)))
+            const room = LIMITS.total - ps.length - ts.length
+            const ms = pending.slice(m, (m += Math.min(room, LIMITS.metrics, pending.length - m)))
+            const r = yield* Effect.either(req("POST", "/api/2.0/mlflow/runs/log-batch", {
+              run_id: run.runId,
+              metrics: ms.map((i) => i.value),
+              params: ps.map((i) => i.value),
+              tags: ts.map((i) => i.value)
+            }))
+            if (Either.isLeft(r)) {
+              const before = lost.size
+              for (const i of [...ps, ...ts, ...ms]) lost.add(i.event)
+              lose(lost.size - before, r.left)
+            }
           }
-        }
+        })
+        // Stopped midway (the tracker closing): the events of the request in flight and after it
+        // were not sent; they are dropped, each once.
+        yield* Effect.onInterrupt(sendAll, () =>
+          Effect.sync(() => {
+            const left = [...params.slice(p0), ...tags.slice(t0), ...pending.slice(m0)].map((i) => i.event)
+            health.dropped += new Set(left.filter((e) => !lost.has(e))).size
+          }))
       })
 
     const uploadArtifact = (run: RunState, log: Extract<Tracker.Log, { _tag: "Artifact" }>) =>
@@ -301,12 +332,26 @@ export const make = (
         ? Effect.fail(new Error("its run could not be created"))
         : req("POST", "/api/2.0/mlflow/runs/update", { run_id: run.runId, status, end_time: endTime })
 
+    /** Adds a metric to its run's pending list: the run, or undefined (counted) when its trial's start was not tracked. */
+    const bufferMetric = (op: Extract<Op, { _tag: "Metric" }>, event: number): RunState | undefined => {
+      const run = trials.get(op.trialId)
+      if (run === undefined) return void lose(1, new Error("a metric of a trial whose start was not tracked"))
+      run.metrics = true
+      for (const k in op.metric.values) {
+        run.pending.push({ value: { key: key(k), value: op.metric.values[k], timestamp: op.time, step: op.metric.step }, event })
+      }
+      return run
+    }
+    const held = (run: RunState) => run.params.length + run.tags.length + run.pending.length
+
     const handleOne = (op: Op, event: number): Effect.Effect<void> =>
       Effect.gen(function*() {
         switch (op._tag) {
-          case "StudyStarted":
-            yield* ensureParent(op.study, op.time)
+          case "StudyStarted": {
+            const s = yield* ensureParent(op.study, op.time)
+            if (s.parent.runId === undefined) lose(1, s.error)
             return
+          }
           case "TrialStarted": {
             let run = trials.get(op.trial.id)
             // A paused trial that resumes carries on in its run.
@@ -319,21 +364,14 @@ export const make = (
               { key: "tunekit.trial", value: String(op.trial.number) },
               ...(s.parent.runId === undefined ? [] : [{ key: "mlflow.parentRunId", value: s.parent.runId }])
             ]
-            if (s.experimentId === undefined) return lose(1, new Error(`no experiment for study ${op.study.name}`))
+            if (s.experimentId === undefined) return lose(1, s.error ?? new Error(`no experiment for study ${op.study.name}`))
             const created = yield* Effect.either(createRun(s.experimentId, run, `trial-${op.trial.number}`, op.time, tags))
             if (Either.isLeft(created)) return lose(1, created.left)
             for (const [k, v] of Object.entries(Trial.paramValues(op.trial))) run.params.push({ value: { key: key(k), value: paramText(v) }, event })
             return
           }
-          case "Metric": {
-            const run = trials.get(op.trialId)
-            if (run === undefined) return lose(1, new Error("a metric of a trial whose start was not tracked"))
-            run.metrics = true
-            for (const [k, v] of Object.entries(op.metric.values)) {
-              run.pending.push({ value: { key: key(k), value: v, timestamp: op.time, step: op.metric.step }, event })
-            }
-            return
-          }
+          case "Metric":
+            return void bufferMetric(op, event)
           case "TrialFinished": {
             const run = trials.get(op.trial.id)
             if (run === undefined) return lose(1, new Error("the end of a trial whose start was not tracked"))
@@ -349,6 +387,8 @@ export const make = (
             if (t.reason !== undefined) run.tags.push({ value: { key: "tunekit.reason", value: t.reason.slice(0, LIMITS.tagValue) }, event })
             yield* flush(run)
             trials.delete(t.id)
+            // A run that could not be created lost this event with its tags, counted once.
+            if (run.runId === undefined) return
             const r = yield* Effect.either(update(run, statusOf(t.state), t.finishedAt ?? op.time))
             if (Either.isLeft(r)) lose(1, r.left)
             return
@@ -382,7 +422,7 @@ export const make = (
         }
       })
 
-    const laneOf = (op: Op): string =>
+    const laneOf = (op: Exclude<Op, { _tag: "Flush" }>): string =>
       op._tag === "StudyStarted" || op._tag === "StudyFinished" || (op._tag === "Logged" && op.trialId === undefined)
         ? `study ${op.study.id}`
         : `trial ${op._tag === "Logged" ? op.trialId : op._tag === "Metric" ? op.trialId : op.trial.id}`
@@ -393,21 +433,52 @@ export const make = (
         // events that only add to a run's pending lists are settled when the lists are sent.
         // Each run's events in order, runs side by side (`concurrency` at once).
         // A study's end comes last, when its trials' runs of the batch are done with its parent.
+        // A running trial's lists are sent every `flushMs` (or when full), not after each batch:
+        // a batch is often a single metric, and each would take a request.
         const lanes = new Map<string, Array<readonly [Op, number]>>()
         const ends: Array<readonly [Op, number]> = []
+        const touched = new Set<RunState>()
+        let buffered = 0
         for (const op of ops) {
-          if (op._tag === "StudyFinished") {
-            ends.push([op, serial++])
+          if (op._tag === "Flush") {
+            done(1)
             continue
+          }
+          const event = serial++
+          if (op._tag === "StudyFinished") {
+            ends.push([op, event])
+            continue
+          }
+          if (op._tag === "Metric") {
+            // The most frequent event only adds to its run's list: at once, without an effect of its own.
+            const run = bufferMetric(op, event)
+            if (run === undefined) done(1)
+            else {
+              touched.add(run)
+              buffered++
+            }
+            continue
+          }
+          if (op._tag === "TrialStarted") {
+            const run = trials.get(op.trial.id)
+            if (run === undefined && isOpen()) {
+              // The server failed moments ago: the run cannot be created now (nor its parent). Its
+              // events are lost, counted once each, with no request and no effect per event.
+              trials.set(op.trial.id, runState())
+              lose(1, new MlflowError({ request: CIRCUIT, reason: "the server failed recently", retriable: true }))
+              done(1)
+              continue
+            }
+            // Registered now, so that the trial's metrics in this batch have a run to go to.
+            if (run === undefined) trials.set(op.trial.id, runState())
           }
           const lane = laneOf(op)
           let l = lanes.get(lane)
           if (l === undefined) lanes.set(lane, (l = []))
-          l.push([op, serial++])
+          l.push([op, event])
         }
-        const touched = new Set<RunState>()
-        let buffered = 0
-        yield* Effect.forEach(lanes.values(), (lane) =>
+        // One lane (the usual batch, a trial's start or end) runs in this fiber, without forking.
+        if (lanes.size > 0) yield* Effect.forEach(lanes.values(), (lane) =>
           Effect.forEach(lane, ([op, event]) =>
             Effect.map(handleOne(op, event), () => {
               const run = op._tag === "Metric" || op._tag === "TrialStarted"
@@ -420,17 +491,26 @@ export const make = (
                 touched.add(run)
                 buffered++
               }
-            }), { discard: true }), { concurrency: o.concurrency, discard: true })
-        yield* Effect.forEach(touched, flush, { concurrency: o.concurrency, discard: true })
+            }), { discard: true }), { concurrency: lanes.size > 1 ? o.concurrency : undefined, discard: true })
+        const now = Date.now()
+        for (const run of touched) if (!unsent.has(run) && held(run) > 0) unsent.set(run, now)
+        // The runs hold these events now, and count them if they cannot send them.
         done(buffered)
+        const due = [...unsent].flatMap(([run, since]) => (now - since >= o.flushMs || held(run) >= LIMITS.total ? [run] : []))
+        if (due.length > 0) yield* Effect.forEach(due, flush, { concurrency: due.length > 1 ? o.concurrency : undefined, discard: true })
         for (const [op, event] of ends) {
           yield* handleOne(op, event)
           done(1)
         }
       })
 
-    const queue = yield* worker<Op>(o.queueSize, health, handle)
+    const queue = yield* worker<Op>(o.queueSize, health, handle, LINGER_MS)
     const offer = (op: Op) => queue.offer(op)
+    // What running trials hold is sent every flushMs even when no event comes to have it sent.
+    const ticker = o.flushMs === 0 ? undefined : yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.zipRight(
+      Effect.sleep(Duration.millis(o.flushMs)),
+      Effect.suspend(() => (unsent.size > 0 ? queue.offer({ _tag: "Flush" }, false) : Effect.void))
+    ))))
     // Studies whose end is not tracked yet, and when they began.
     const open = new Map<number, { readonly study: Storage.StudyInfo; readonly since: number }>()
     const opened = (study: Storage.StudyInfo) => {
@@ -464,8 +544,19 @@ export const make = (
       for (const { study } of open.values()) yield* offer({ _tag: "StudyFinished", study, end: { state: "Finished" }, time: Date.now() })
       const reported = health.failed + health.dropped
       open.clear()
-      yield* queue.drain(o.closeTimeoutMs)
+      const until = Date.now() + o.closeTimeoutMs
+      // Then what running trials' runs hold (a study interrupted under them).
+      if (yield* queue.drain(o.closeTimeoutMs)) {
+        yield* Effect.forEach([...unsent.keys()], flush, { concurrency: o.concurrency, discard: true }).pipe(
+          Effect.timeout(Duration.millis(Math.max(0, until - Date.now()))),
+          Effect.ignore
+        )
+      }
       yield* queue.stop
+      if (ticker !== undefined) yield* Fiber.interrupt(ticker)
+      // What runs still hold was not sent: dropped, each event once.
+      for (const run of unsent.keys()) health.dropped += new Set([...run.params, ...run.tags, ...run.pending].map((i) => i.event)).size
+      unsent.clear()
       if (health.failed + health.dropped > reported) yield* report(snapshot("mlflow", health), "(all)")
     })
     return { tracker, close }

@@ -249,6 +249,25 @@ describe("a tracker whose server is down or slow", () => {
     }
   })
 
+  it("a server whose answers are not MLflow's: every event is counted as failed, none silently lost", async () => {
+    const junk = http.createServer((req, res) => {
+      req.resume()
+      res.end("{}")
+    })
+    const port = await freePort()
+    await new Promise<void>((r) => junk.listen(port, "127.0.0.1", r))
+    try {
+      const { trials, health } = await Effect.runPromise(tunedStudy("junk", Mlflow.layer({ url: `http://127.0.0.1:${port}` }), path.join(dir, "junk.db")))
+      expect(trials).toHaveLength(6)
+      expect(health[0].dropped).toBe(0)
+      expect(health[0].failed).toBeGreaterThan(6)
+      expect(health[0].lastError).toMatch(/an answer MLflow does not give/)
+    } finally {
+      junk.closeAllConnections()
+      await new Promise((r) => junk.close(r))
+    }
+  })
+
   it("refuses bad options, naming the field", async () => {
     const r = await Effect.runPromise(Effect.either(Layer.build(Mlflow.layer({ url: "ftp://x" })).pipe(Effect.scoped)))
     expect(r._tag === "Left" && r.left.message).toMatch(/^url: expected an http\(s\) URL/)

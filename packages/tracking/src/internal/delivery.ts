@@ -4,7 +4,7 @@
 // jittered); when it still fails the circuit opens for a cooldown, during which requests fail at
 // once instead of each waiting through its retries (the circuit-breaker pattern, Nygard 2007,
 // "Release It!"), so that a dead server costs nothing and a recovered one is used again.
-import { Duration, Effect, Fiber, Queue, Schedule } from "effect"
+import { Chunk, Duration, Effect, Fiber, Queue, Schedule } from "effect"
 import { type Counter } from "./health.js"
 import { MlflowError } from "./mlflowRest.js"
 
@@ -18,7 +18,10 @@ export interface RetryOptions {
 /** The request name of the open circuit's errors: they say nothing new about why requests fail. */
 export const CIRCUIT = "circuit"
 
-/** Wraps requests with retries and the circuit breaker; counts retries and remembers the server's last error. */
+/**
+ * Wraps requests with retries and the circuit breaker (`send`); counts retries and remembers the
+ * server's last error. `isOpen` tells whether requests fail at once now.
+ */
 export const retrying = (o: RetryOptions, health: Counter) => {
   let openUntil = 0
   const schedule = Schedule.exponential(Duration.millis(o.backoffMs), 2).pipe(
@@ -27,7 +30,7 @@ export const retrying = (o: RetryOptions, health: Counter) => {
     Schedule.intersect(Schedule.recurs(o.retries)),
     Schedule.whileInput((e: MlflowError) => e.retriable && Date.now() >= openUntil)
   )
-  return <A>(request: Effect.Effect<A, MlflowError>): Effect.Effect<A, MlflowError> =>
+  const send = <A>(request: Effect.Effect<A, MlflowError>): Effect.Effect<A, MlflowError> =>
     Effect.suspend(() => {
       if (Date.now() < openUntil) {
         return Effect.fail(
@@ -50,11 +53,12 @@ export const retrying = (o: RetryOptions, health: Counter) => {
         )
       )
     })
+  return { send, isOpen: () => Date.now() < openUntil }
 }
 
 export interface Worker<Op> {
-  /** Queues an op; never waits. A full queue (or a closed worker) drops it, counted. */
-  readonly offer: (op: Op) => Effect.Effect<void>
+  /** Queues an op; never waits. A full queue (or a closed worker) drops it, counted unless `counted` is false (not an event). */
+  readonly offer: (op: Op, counted?: boolean) => Effect.Effect<void>
   /**
    * Waits until every queued op is handled, at most `ms`; true when it was. With `giveUp`, it stops
    * waiting as soon as the ops left cannot be handled in the time left at the rate ops were
@@ -68,11 +72,17 @@ export interface Worker<Op> {
 /**
  * A queue and the fiber that hands its ops, in order and in batches, to `handle`, which calls
  * `done(n)` as it finishes ops (so that stopping midway counts only the unhandled ones).
+ *
+ * Having taken an op, the fiber lingers `lingerMs` for more before handling them (cut short when
+ * the queue is half full or someone drains it): a study whose event loop turns between its events
+ * would otherwise wake it for every event, and each batch costs the study's thread some effects
+ * whatever its size.
  */
 export const worker = <Op>(
   capacity: number,
   health: Counter,
-  handle: (ops: ReadonlyArray<Op>, done: (n: number) => void) => Effect.Effect<void>
+  handle: (ops: ReadonlyArray<Op>, done: (n: number) => void) => Effect.Effect<void>,
+  lingerMs = 0
 ): Effect.Effect<Worker<Op>> =>
   Effect.gen(function*() {
     const queue = yield* Queue.dropping<Op>(capacity)
@@ -88,8 +98,27 @@ export const worker = <Op>(
       busy -= k
       handled += k
     }
+    let wake: (() => void) | undefined
+    const linger = Effect.async<void>((resume) => {
+      const timer = setTimeout(() => wake?.(), lingerMs)
+      wake = () => {
+        wake = undefined
+        clearTimeout(timer)
+        resume(Effect.void)
+      }
+      return Effect.sync(() => {
+        wake = undefined
+        clearTimeout(timer)
+      })
+    })
+    const take = Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (first) => {
+      if (lingerMs <= 0) return Effect.succeed(first)
+      // Held while lingering: not idle, and dropped if stopped; but not time spent handling.
+      busy = first.length
+      return Effect.zipRight(linger, Effect.map(Queue.takeAll(queue), (rest) => Chunk.appendAll(first, rest)))
+    })
     const loop = Effect.forever(
-      Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (chunk) => {
+      Effect.flatMap(take, (chunk) => {
         busy = chunk.length
         since = Date.now()
         return handle([...chunk], finished).pipe(
@@ -114,16 +143,22 @@ export const worker = <Op>(
     // A queue's size counts waiting takers as negative: the worker waiting is an empty queue.
     const idle = Effect.map(Queue.size(queue), (n) => n <= 0 && busy === 0)
     return {
-      offer: (op) =>
+      offer: (op, counted = true) =>
         Effect.suspend(() =>
           closed
-            ? Effect.sync(() => void health.dropped++)
-            : Effect.map(Queue.offer(queue, op), (ok) => void (ok || health.dropped++))
+            ? Effect.sync(() => void (counted && health.dropped++))
+            : Effect.flatMap(Queue.offer(queue, op), (ok) => {
+              if (!ok && counted) health.dropped++
+              return wake === undefined ? Effect.void : Effect.map(Queue.size(queue), (n) => void (n >= capacity / 2 && wake?.()))
+            })
         ),
       drain: (ms, giveUp = false) =>
         Effect.gen(function*() {
           const until = Date.now() + ms
+          // Someone waits for the ops: no more lingering for others.
+          wake?.()
           while (!(yield* idle)) {
+            wake?.()
             const now = Date.now()
             if (now >= until) return false
             if (giveUp) {
