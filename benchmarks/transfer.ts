@@ -18,6 +18,7 @@
 //
 //   nice -n 10 npm run bench -- transfer [--seeds 10] [--first-seed 0] [--trials 100] [--history 60]
 //     [--family synthetic,real] [--modes none,warm,prior,gp-prior,warm+prior] [--per-task 1]
+//     [--tasks related|unrelated|NAME,...] (held-out tasks to run; every task stays in the database)
 import { Effect, Layer } from "effect"
 import { Rng, Sampler, Space, Study, type Trial } from "@tunekit/core"
 import { Gp, Tpe } from "@tunekit/samplers"
@@ -184,6 +185,8 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   const families = String(a.family ?? "synthetic,real").split(",")
   const firstSeed = Number(a["first-seed"] ?? 0)
   const perTask = Number(a["per-task"] ?? 1)
+  const only = a.tasks === undefined ? undefined : String(a.tasks).split(",")
+  const held = (t: Task) => only === undefined || only.includes(t.name) || only.includes(t.unrelated ? "unrelated" : "related")
   const MODES = a.modes === undefined ? DEFAULT_MODES : String(a.modes).split(",").map((m) => {
     if (!(ALL_MODES as ReadonlyArray<string>).includes(m)) throw new Error(`unknown mode ${m}: the modes are ${ALL_MODES.join(", ")}`)
     return m as Mode
@@ -195,7 +198,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
     const db = await database(family, history)
     // regret[mode][task] = one normalized curve per seed
     const regret = new Map<Mode, Map<string, Array<Array<number>>>>(MODES.map((m) => [m, new Map()]))
-    for (const task of family.tasks) {
+    for (const task of family.tasks.filter(held)) {
       for (const mode of MODES) {
         for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
           const curve = bestCurve(await optimize(family.space, task.f, trials, seed, samplerOf(mode, family, task, perTask), db))
@@ -212,7 +215,8 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
       : [["all", () => true]]
     const rows: Array<Array<unknown>> = []
     for (const [group, keep] of groups) {
-      const names = family.tasks.filter(keep).map((t) => t.name)
+      const names = family.tasks.filter(keep).filter(held).map((t) => t.name)
+      if (names.length === 0) continue
       const medianAt = (mode: Mode, n: number) => median(names.flatMap((name) => regret.get(mode)!.get(name)!.map((c) => c[n - 1])))
       const none50 = medianAt("none", Math.min(50, trials))
       for (const mode of MODES) {

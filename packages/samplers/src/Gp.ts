@@ -135,6 +135,28 @@ export interface Options {
    * weighted sum of the GPs.
    */
   readonly priorModel?: "stacked" | "ensemble"
+  /**
+   * With prior transfer from tasks said to be related (similarities summing to 1 at least) on a
+   * space with continuous parameters: the initial side, in the unit cube, of the trust region that
+   * confines the search to the surroundings of the study's best trial in those parameters, from its
+   * third trial on and while the earlier tasks hold most of the ranking weight (TuRBO's rule,
+   * Eriksson et al. 2019: doubled after 3 improvements in a row, halved after max(4, parameters)
+   * trials without one, dropped below a sixteenth of this). The prior puts the first trials near
+   * the earlier tasks' optimum; the region keeps the next ones refining there rather than visiting
+   * every other region the prior shows. Default 0.2; 0 turns it off, and the earlier tasks' kernel
+   * (`priorPretrainedTrials`) with it.
+   *
+   * @example
+   * const layer = Gp.layer({ prior, priorTrustRegion: 0.1 })
+   */
+  readonly priorTrustRegion?: number
+  /**
+   * Under the trust region's conditions (`priorTrustRegion`), below this many trials of its own
+   * the study's GPs take the earlier tasks' kernel hyperparameters (their geometric mean) instead
+   * of fitting them on a handful of points, as HyperBO pre-trains the GP (Wang et al. 2024).
+   * Default 20; 0 fits them always.
+   */
+  readonly priorPretrainedTrials?: number
 }
 
 /**
@@ -175,7 +197,9 @@ export const OptionsSchema: Schema.Schema<Options> = Schema.Struct({
   conditional: Schema.optional(Opts.Boolean),
   prior: Schema.optional(PriorTasks.PriorTasksSchema),
   priorSamples: Schema.optional(Opts.PositiveInt),
-  priorModel: Schema.optional(Opts.literals("stacked", "ensemble"))
+  priorModel: Schema.optional(Opts.literals("stacked", "ensemble")),
+  priorTrustRegion: Schema.optional(Opts.Probability),
+  priorPretrainedTrials: Schema.optional(Opts.number({ int: true, min: 0 }))
 })
 
 const decodeOptions = Sampler.decodeOptions("gp", OptionsSchema)
@@ -285,6 +309,8 @@ export const make = (input: Options = {}): Sampler.SamplerService => {
   const priorOf: GpSampler.Prior | undefined = prior.length === 0 ? undefined : {
     samples: options.priorSamples ?? 256,
     model: options.priorModel ?? "stacked",
+    trustRegion: options.priorTrustRegion ?? 0.2,
+    pretrainedTrials: options.priorPretrainedTrials ?? 20,
     bases: (enc, encoder) => {
       const key = enc.names.map((k, i) => `${k}:${JSON.stringify(enc.dists[i])}`).join("|")
       let found = bases.get(key)

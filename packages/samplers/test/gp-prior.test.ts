@@ -1,9 +1,9 @@
 // GP-BO's prior transfer (Options.prior, the ranking-weighted GP ensemble of Feurer et al. 2018):
 // with an identical earlier task it beats no transfer; with an unrelated one it does no worse, because
 // the unrelated task's weight falls as the study's trials show that it ranks them wrongly.
-import { Effect } from "effect"
+import { Effect, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { Rng, Space, Study, type Trial } from "@tunekit/core"
+import { Rng, type Sampler, Space, Study, type Trial } from "@tunekit/core"
 import { Gp, Tpe } from "../src/index.js"
 import * as GpModel from "../src/internal/gp.js"
 import * as GpPrior from "../src/internal/gpPrior.js"
@@ -85,4 +85,52 @@ describe("GP prior transfer", () => {
     // before the study can rank anything, the weights are the similarities
     expect(GpPrior.weights(undefined, [same, { ...other, similarity: 0.25 }], Rng.generator(1), 64)).toEqual({ target: 0, bases: [0.8, 0.2] })
   }, 120_000)
+
+  it("with a related earlier task whose optimum moved, the trust region and the earlier task's kernel refine where the prior alone stalls", async () => {
+    // Branin on [-5, 10] x [0, 15]; the earlier task's copy is moved by (0.25, -0.2) and scaled by 2.
+    const braninSpace = Space.struct({ x0: Space.float(-5, 10), x1: Space.float(0, 15) })
+    const branin = (dx: number, dy: number, scale: number) => (c: Record<string, number>) => {
+      const x0 = c.x0 - dx
+      const x1 = c.x1 - dy
+      return scale * ((x1 - (5.1 / (4 * Math.PI ** 2)) * x0 ** 2 + (5 / Math.PI) * x0 - 6) ** 2 + 10 * (1 - 1 / (8 * Math.PI)) * Math.cos(x0) + 10)
+    }
+    const runOn = (f: (c: Record<string, number>) => number, trials: number, seed: number, layer: Layer.Layer<Sampler.Sampler>) =>
+      Effect.runPromise(Study.optimize({ study: "s", space: braninSpace, objective: f, trials }).pipe(Effect.provide(layer), Effect.provide(Study.layerDefaults({ seed })))).then((r) => r.trials)
+    const history = await runOn(branin(0.25, -0.2, 2), 60, 1000, Tpe.layer())
+    const prior = [{ trials: history, direction: "minimize" as const }]
+    const regret = async (options: Gp.Options) => {
+      const out: Array<number> = []
+      for (const seed of SEEDS) out.push(bestAt(await runOn(branin(0, 0, 1), 10, seed, Gp.layer({ ...options, prior })), 10) - 0.397887)
+      return median(out)
+    }
+    const withBoth = await regret({})
+    const without = await regret({ priorTrustRegion: 0, priorPretrainedTrials: 0 })
+    console.log(`median regret at 10 trials: trust region and kernel ${withBoth.toExponential(2)}, neither ${without.toExponential(2)}`)
+    expect(withBoth).toBeLessThan(without / 2)
+  }, 120_000)
+
+  it("the trust region doubles after 3 improvements in a row, halves after `failures` trials without one, and collapses below `min`", () => {
+    const options = { initial: 0.2, max: 0.8, min: 0.05, successes: 3, failures: 2 }
+    expect(GpPrior.trustRegion([1], options)).toBe(0.2)
+    expect(GpPrior.trustRegion([1, 2, 3, 4], options)).toBeCloseTo(0.4)
+    expect(GpPrior.trustRegion([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], options)).toBeCloseTo(0.8)
+    expect(GpPrior.trustRegion([1, 0, 0], options)).toBeCloseTo(0.1)
+    expect(GpPrior.trustRegion([1, 0, 0, 0, 0], options)).toBeCloseTo(0.05)
+    expect(GpPrior.trustRegion([1, 0, 0, 0, 0, 0, 0], options)).toBeUndefined()
+  })
+
+  it("the earlier tasks' kernel is the geometric mean of theirs", () => {
+    const base = (amplitude: number, lengthScales: ReadonlyArray<number>, noise: number): GpPrior.BaseModel => ({
+      name: "t",
+      similarity: 1,
+      tops: [],
+      post: { hyper: { amplitude, lengthScales: Float64Array.from(lengthScales), noise, additive: 0 } } as GpModel.Posterior
+    })
+    const h = GpPrior.pretrained([base(1, [0.1, 2], 1e-4), base(4, [0.4, 0.5], 1e-6)])!
+    expect(h.amplitude).toBeCloseTo(2)
+    expect(Array.from(h.lengthScales)).toEqual([expect.closeTo(0.2), expect.closeTo(1)])
+    expect(h.noise).toBeCloseTo(1e-5, 10)
+    expect(h.additive).toBe(0)
+    expect(GpPrior.pretrained([])).toBeUndefined()
+  })
 })

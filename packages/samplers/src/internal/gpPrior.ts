@@ -238,3 +238,64 @@ export const stacked = (
     return { mean: (scale === 0 ? 0 : scale * priorMean(q)) + offset + r.mean, variance: r.variance }
   }
 }
+
+/**
+ * The side of the trust region that confines the search around the study's best trial while the
+ * earlier tasks lead (TuRBO's rule, Eriksson et al. 2019, "Scalable global optimization via local
+ * Bayesian optimization", NeurIPS: doubled after `successes` improvements in a row, halved after
+ * `failures` trials without one), replayed over the study's values in trial order, so that it
+ * depends on the history alone. It starts small: the prior has put the first trial near the
+ * earlier tasks' optimum, and related tasks' optima lie near one another, so the trials that
+ * follow refine around it rather than visit the other good regions the prior shows (a shifted
+ * copy of a multimodal landscape has all of them). Undefined once it has shrunk below `min`
+ * (collapsed, TuRBO's restart: the search is global again).
+ */
+export const trustRegion = (
+  values: ReadonlyArray<number>,
+  options: { readonly initial: number; readonly max: number; readonly min: number; readonly successes: number; readonly failures: number }
+): number | undefined => {
+  let side = options.initial
+  let best = values[0]
+  let up = 0
+  let down = 0
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] > best + 1e-3 * Math.abs(best)) {
+      up++
+      down = 0
+    } else {
+      down++
+      up = 0
+    }
+    best = Math.max(best, values[i])
+    if (up >= options.successes) {
+      side = Math.min(2 * side, options.max)
+      up = 0
+    } else if (down >= options.failures) {
+      side /= 2
+      down = 0
+    }
+    if (side < options.min) return undefined
+  }
+  return side
+}
+
+/**
+ * Kernel hyperparameters for the study's GPs taken from the earlier tasks' (each the geometric
+ * mean over their GPs): fitted on a handful of trials, the study's own length scales and amplitude
+ * are guesses, which made its GP explore the corners of the trust region after the first trials,
+ * while the earlier tasks' GPs were fitted on whole histories of related landscapes. A pre-trained
+ * GP prior, as in HyperBO (Wang et al. 2024, "Pre-trained Gaussian processes for Bayesian
+ * optimization", JMLR), which learns the kernel (and mean) from earlier tasks.
+ */
+export const pretrained = (bases: ReadonlyArray<BaseModel>): Gp.Hyper | undefined => {
+  if (bases.length === 0) return undefined
+  const geo = (f: (h: Gp.Hyper) => number) => Math.exp(bases.reduce((a, b) => a + Math.log(f(b.post.hyper)), 0) / bases.length)
+  const dims = bases[0].post.hyper.lengthScales.length
+  const additive = bases.every((b) => (b.post.hyper.additive ?? 0) > 0) ? geo((h) => h.additive!) : 0
+  return {
+    amplitude: geo((h) => h.amplitude),
+    lengthScales: Float64Array.from({ length: dims }, (_, p) => geo((h) => h.lengthScales[p])),
+    noise: geo((h) => h.noise),
+    additive
+  }
+}

@@ -187,6 +187,10 @@ export interface Prior {
   readonly samples: number
   /** The ranking-weighted ensemble, or the study's GP on its residuals from the earlier tasks' mean. */
   readonly model: "ensemble" | "stacked"
+  /** The trust region's initial side in the unit cube (0: none). */
+  readonly trustRegion: number
+  /** Below this many trials of its own, the study's GPs take the earlier tasks' hyperparameters. */
+  readonly pretrainedTrials: number
 }
 
 /** What the prior transfer needs of an encoding. */
@@ -235,6 +239,7 @@ export const sampleRelative = (
     encode(enc, rows[i], x, i * D)
     raw[i] = signed(ctx, t.values![0])
   })
+  const values = Array.from(raw)
   if (s.warp) warpInPlace(raw)
   // Standardize the outputs.
   const y = Float64Array.from(raw)
@@ -245,7 +250,15 @@ export const sampleRelative = (
   const ownModel = prior === undefined || n >= 2
   // Fewer random restarts once the data pin the hyperparameters down: the fit's cost grows as n^3.
   const restarts = n > 120 ? 0 : n > 60 ? Math.min(s.restarts, 1) : s.restarts
-  const hyper = ownModel ? Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints, additive: s.additive }) : undefined
+  // The local phase of prior transfer, when the earlier tasks are said to be related (their
+  // similarities would give them most of the weight) and the space has continuous parameters: a
+  // trust region around the study's best trial (below), in which the study's GPs take the earlier
+  // tasks' kernel hyperparameters while it has few trials of its own, rather than fit them on a
+  // handful of points (gpPrior.ts, pretrained). On a grid (categoricals only) the earlier tasks'
+  // kernel alone was measured worse (docs/transfer.md).
+  const local = prior !== undefined && prior.trustRegion > 0 && bases.reduce((a, b) => a + b.similarity, 0) >= 1 && enc.dists.some(isContinuous)
+  const preHyper = local && n < prior.pretrainedTrials ? GpPrior.pretrained(bases) : undefined
+  const hyper = ownModel ? preHyper ?? Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints, additive: s.additive }) : undefined
   // Past `maxPoints` trials the posterior uses a subset too (the best fifth kept): its cost grows as n^3.
   let post = hyper === undefined ? undefined : Gp.posterior(s.kernel, Gp.subset(data, s.maxPoints, rng.fork("subset")), hyper)
   let best = -Infinity
@@ -284,6 +297,7 @@ export const sampleRelative = (
   // With prior transfer, the model is the ranking-weighted ensemble of the study's GP and the
   // earlier tasks' or the study's GP on its residuals from their weighted mean (gpPrior.ts); with
   // fewer than 2 trials of its own, the ensemble, and with none the study takes its best mean.
+  let priorShare = 0
   const predict = (() => {
     if (prior === undefined) return post!.predict
     // Judged leave-one-out on at most maxFitPoints of its trials (the fit's own cap: it is O(n^3)
@@ -291,11 +305,25 @@ export const sampleRelative = (
     // no pair right, rather than the data themselves, which would rank every pair right.
     const looData = Gp.subset(data, s.maxFitPoints, rng.fork("loo"))
     const flat = () => ({ mean: new Float64Array(looData.n).fill(looData.y.reduce((a, b) => a + b, 0) / looData.n), variance: new Float64Array(looData.n).fill(1) })
-    const own = post === undefined || hyper === undefined ? undefined : { data: looData, loo: Gp.looPredictions(s.kernel, looData, hyper) ?? flat() }
-    const w = GpPrior.weights(own, bases, rng.fork("weights"), prior.samples)
+    const weigh = (h: Gp.Hyper | undefined) => {
+      const own = post === undefined || h === undefined ? undefined : { data: looData, loo: Gp.looPredictions(s.kernel, looData, h) ?? flat() }
+      const w = GpPrior.weights(own, bases, rng.fork("weights"), prior.samples)
+      return { own, w, share: w.bases.reduce((a, b) => a + b, 0) }
+    }
+    let weighed = weigh(hyper)
+    // The earlier tasks' kernel stands only while they lead: once the study's trials show them
+    // ranking wrongly, the study's own fit judges them.
+    if (preHyper !== undefined && weighed.own !== undefined && weighed.share < 0.5) {
+      weighed = weigh(Gp.fit(s.kernel, data, rng.fork("fit"), { restarts, maxPoints: s.maxFitPoints, additive: s.additive }))
+    }
+    const { own, w } = weighed
+    priorShare = weighed.share
     if (prior.model === "ensemble" || own === undefined) return GpPrior.ensemble(post, bases, w)
+    // The residual GP takes the earlier tasks' kernel once the study's own ranking (3 trials at
+    // least) gives them the lead: on a task said to be related but not, the similarities alone
+    // gave it to them at the second trial, which then set the study's course.
     return GpPrior.stacked(data, bases, w, (residual) =>
-      Gp.posterior(s.kernel, Gp.subset(residual, s.maxPoints, rng.fork("subset")), Gp.fit(s.kernel, residual, rng.fork("fit-residual"), { restarts: Math.min(restarts, 1), maxPoints: s.maxFitPoints, additive: s.additive })))
+      Gp.posterior(s.kernel, Gp.subset(residual, s.maxPoints, rng.fork("subset")), (n >= 3 && priorShare >= 0.5 ? preHyper : undefined) ?? Gp.fit(s.kernel, residual, rng.fork("fit-residual"), { restarts: Math.min(restarts, 1), maxPoints: s.maxFitPoints, additive: s.additive })))
   })()
   // The ensemble mixes models standardized on different data, so EI's incumbent is the best of
   // its own means at the study's trials (the plug-in incumbent, Picheny et al. 2013): the
@@ -303,7 +331,36 @@ export const sampleRelative = (
   const incumbent = prior === undefined || n === 0
     ? best
     : Array.from({ length: n }, (_, i) => predict(x.subarray(i * D, (i + 1) * D)).mean).reduce((a, b) => Math.max(a, b), -Infinity)
+  // In the local phase, while the earlier tasks lead by the ranking of the study's own trials (3
+  // at least, most of the weight), the search is confined to a trust region around the study's
+  // best trial (gpPrior.ts, trustRegion) in its continuous parameters. Not for tasks said to be
+  // unrelated: their prior mean can rank a study's first few trials well by chance and then hold
+  // it where they put their optimum.
+  const side = prior === undefined || !local || n < 3 || priorShare < 0.5
+    ? undefined
+    : GpPrior.trustRegion(values, { initial: prior.trustRegion, max: 0.8, min: prior.trustRegion / 16, successes: 3, failures: Math.max(4, P) })
+  const region = side === undefined ? undefined : enc.dists.map((d, p) => {
+    if (!isContinuous(d) || Number.isNaN(rows[bestIndex][p])) return undefined
+    const c = Distribution.toUnit(d, rows[bestIndex][p])
+    return { lo: Math.max(0, c - side / 2), hi: Math.min(1, c + side / 2) }
+  })
+  const confine = (v: Float64Array): Float64Array => {
+    if (region === undefined) return v
+    region.forEach((r, p) => {
+      if (r !== undefined && !Number.isNaN(v[p])) v[p] = Distribution.fromUnit(enc.dists[p], Math.min(r.hi, Math.max(r.lo, Distribution.toUnit(enc.dists[p], v[p]))))
+    })
+    return v
+  }
+  const inRegion = (v: ArrayLike<number>): boolean => {
+    if (region === undefined) return true
+    return region.every((r, p) => {
+      if (r === undefined || Number.isNaN(v[p])) return true
+      const u = Distribution.toUnit(enc.dists[p], v[p])
+      return u >= r.lo - 1e-12 && u <= r.hi + 1e-12
+    })
+  }
   const acquisition = (v: ArrayLike<number>): number => {
+    if (!inRegion(v)) return -Infinity
     encode(enc, v, feat)
     const { mean: mu, variance } = predict(feat)
     if (n === 0) return mu
@@ -323,7 +380,7 @@ export const sampleRelative = (
   // Candidates: a scrambled Sobol' set over the space, and perturbations of the best trials.
   type Cand = { v: Float64Array; a: number }
   const cands: Array<Cand> = []
-  const add = (v: Float64Array) => cands.push({ v, a: acquisition(v) })
+  const add = (v: Float64Array) => cands.push({ v: confine(v), a: acquisition(confine(v)) })
   const sobol = Sobol.make((j) => rng.fork("candidates", j))
   const sobolDims = Math.min(P, Sobol.MAX_DIM)
   // Each candidate costs O(n^2): long histories score fewer (the local search does the fine work).
@@ -338,7 +395,8 @@ export const sampleRelative = (
       for (const p of b.active) {
         const u = p < sobolDims ? sobol.coordinate(index, p) : rng.next()
         const allowed = b.selectors.get(p)
-        v[p] = allowed ? allowed[Math.min(allowed.length - 1, Math.floor(u * allowed.length))] : Distribution.fromUnit(enc.dists[p], u)
+        const r = region?.[p]
+        v[p] = allowed ? allowed[Math.min(allowed.length - 1, Math.floor(u * allowed.length))] : Distribution.fromUnit(enc.dists[p], r === undefined ? u : r.lo + u * (r.hi - r.lo))
       }
       add(v)
     }
