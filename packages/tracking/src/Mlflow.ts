@@ -270,7 +270,7 @@ export const make = (
       })
 
     /** Sends a run's pending params, tags and metrics in `log-batch` requests within MLflow's limits. */
-    const flush = (run: RunState) =>
+    const flush = (run: RunState, inHand?: number) =>
       Effect.gen(function*() {
         unsent.delete(run)
         if (run.params.length + run.tags.length + run.pending.length === 0) return
@@ -306,11 +306,11 @@ export const make = (
           }
         })
         // Stopped midway (the tracker closing): the events of the request in flight and after it
-        // were not sent; they are dropped, each once.
+        // were not sent; they are dropped, each once (the event in hand, if any, the worker counts).
         yield* Effect.onInterrupt(sendAll, () =>
           Effect.sync(() => {
             const left = [...params.slice(p0), ...tags.slice(t0), ...pending.slice(m0)].map((i) => i.event)
-            health.dropped += new Set(left.filter((e) => !lost.has(e))).size
+            health.dropped += new Set(left.filter((e) => !lost.has(e) && e !== inHand)).size
           }))
       })
 
@@ -376,7 +376,7 @@ export const make = (
             const run = trials.get(op.trial.id)
             if (run === undefined) return lose(1, new Error("the end of a trial whose start was not tracked"))
             const t = op.trial
-            if (t.state === "Waiting") return yield* flush(run)
+            if (t.state === "Waiting") return yield* flush(run, event)
             // An objective without a metric stream: its values are the run's metrics.
             if (!run.metrics && t.values !== undefined) {
               t.values.forEach((v, i) =>
@@ -385,7 +385,7 @@ export const make = (
             }
             run.tags.push({ value: { key: "tunekit.state", value: t.state }, event })
             if (t.reason !== undefined) run.tags.push({ value: { key: "tunekit.reason", value: t.reason.slice(0, LIMITS.tagValue) }, event })
-            yield* flush(run)
+            yield* flush(run, event)
             trials.delete(t.id)
             // A run that could not be created lost this event with its tags, counted once.
             if (run.runId === undefined) return
@@ -437,8 +437,12 @@ export const make = (
         // a batch is often a single metric, and each would take a request.
         const lanes = new Map<string, Array<readonly [Op, number]>>()
         const ends: Array<readonly [Op, number]> = []
-        const touched = new Set<RunState>()
-        let buffered = 0
+        // An event whose items a run holds is done: the run counts them if it cannot send them
+        // (a failed log-batch, or unsent when the tracker closes), so it is counted once.
+        const hold = (run: RunState) => {
+          if (!unsent.has(run) && held(run) > 0) unsent.set(run, Date.now())
+          done(1)
+        }
         for (const op of ops) {
           if (op._tag === "Flush") {
             done(1)
@@ -453,10 +457,7 @@ export const make = (
             // The most frequent event only adds to its run's list: at once, without an effect of its own.
             const run = bufferMetric(op, event)
             if (run === undefined) done(1)
-            else {
-              touched.add(run)
-              buffered++
-            }
+            else hold(run)
             continue
           }
           if (op._tag === "TrialStarted") {
@@ -487,17 +488,11 @@ export const make = (
                 ? (op.trialId === undefined ? studies.get(op.study.id)?.parent : trials.get(op.trialId))
                 : undefined
               if (run === undefined) done(1)
-              else {
-                touched.add(run)
-                buffered++
-              }
+              else hold(run)
             }), { discard: true }), { concurrency: lanes.size > 1 ? o.concurrency : undefined, discard: true })
         const now = Date.now()
-        for (const run of touched) if (!unsent.has(run) && held(run) > 0) unsent.set(run, now)
-        // The runs hold these events now, and count them if they cannot send them.
-        done(buffered)
         const due = [...unsent].flatMap(([run, since]) => (now - since >= o.flushMs || held(run) >= LIMITS.total ? [run] : []))
-        if (due.length > 0) yield* Effect.forEach(due, flush, { concurrency: due.length > 1 ? o.concurrency : undefined, discard: true })
+        if (due.length > 0) yield* Effect.forEach(due, (run) => flush(run), { concurrency: due.length > 1 ? o.concurrency : undefined, discard: true })
         for (const [op, event] of ends) {
           yield* handleOne(op, event)
           done(1)
@@ -547,7 +542,7 @@ export const make = (
       const until = Date.now() + o.closeTimeoutMs
       // Then what running trials' runs hold (a study interrupted under them).
       if (yield* queue.drain(o.closeTimeoutMs)) {
-        yield* Effect.forEach([...unsent.keys()], flush, { concurrency: o.concurrency, discard: true }).pipe(
+        yield* Effect.forEach([...unsent.keys()], (run) => flush(run), { concurrency: o.concurrency, discard: true }).pipe(
           Effect.timeout(Duration.millis(Math.max(0, until - Date.now()))),
           Effect.ignore
         )

@@ -19,8 +19,8 @@ export interface RetryOptions {
 export const CIRCUIT = "circuit"
 
 /**
- * Wraps requests with retries and the circuit breaker (`send`); counts retries and remembers the
- * server's last error. `isOpen` tells whether requests fail at once now.
+ * Wraps requests with retries and the circuit breaker (`send`); counts retries and sent requests.
+ * `isOpen` tells whether requests fail at once now.
  */
 export const retrying = (o: RetryOptions, health: Counter) => {
   let openUntil = 0
@@ -45,12 +45,9 @@ export const retrying = (o: RetryOptions, health: Counter) => {
       return once.pipe(
         Effect.tap(() => Effect.sync(() => void health.sent++)),
         Effect.retry(schedule),
-        Effect.tapError((e) =>
-          Effect.sync(() => {
-            health.lastError = e.message
-            if (e.retriable) openUntil = Date.now() + o.cooldownMs
-          })
-        )
+        // The error is the caller's to count and remember: some it expects (an experiment that
+        // exists already), and those would show as the last error of a tracker that lost nothing.
+        Effect.tapError((e) => Effect.sync(() => void (e.retriable && (openUntil = Date.now() + o.cooldownMs))))
       )
     })
   return { send, isOpen: () => Date.now() < openUntil }
