@@ -69,6 +69,12 @@ export interface TrialEnd {
    * must be the finishing trial's own (registered already).
    */
   readonly retry?: TrialInit
+  /**
+   * The trial this worker runs next, created Running in the same write when no trial waits to be
+   * claimed (a waiting one goes first); the worker's next `claimWaiting` of the study, without an
+   * id, takes it. A round trip fewer a trial where writes cross a network (see the run loop).
+   */
+  readonly next?: TrialInit
 }
 
 /** What `changedTrials` read: the trials that changed, and the change counter they bring the reader to. */
@@ -100,8 +106,9 @@ export interface StorageService {
   /** The number the next trial of the study will most likely get (another worker may be faster). */
   readonly nextNumber: (studyId: number) => Effect.Effect<number, StorageError>
   /**
-   * Takes a Waiting trial and marks it Running for `worker`: the one given, or else the oldest
-   * enqueued one (paused trials are only taken by id). None when there is none to take.
+   * Takes a Waiting trial and marks it Running for `worker`: the one given, or else the trial a
+   * finish made for this worker (`TrialEnd.next`), or else the oldest enqueued one (paused trials
+   * are only taken by id). None when there is none to take.
    */
   readonly claimWaiting: (
     studyId: number,

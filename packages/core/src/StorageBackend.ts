@@ -108,6 +108,21 @@ export const notRunning: (trialNumber: number, state: State, operation: string) 
 export const sampledFor: (init: TrialInit, number: number) => SampledParams | undefined = Rules.sampledFor
 
 /**
+ * The trials that finishes made for their workers (`TrialEnd.next`), kept by study and worker
+ * until the worker's next `claimWaiting` of the study takes them.
+ *
+ * @example
+ * import { StorageBackend } from "@tunekit/core"
+ * const given = new StorageBackend.Handed()
+ * // in finishTrial, once the write committed: given.put(studyId, end.next.worker, created)
+ * // in claimWaiting without an id, first: given.take(studyId, worker)
+ * given.take(1, "host:42") // undefined: nothing was made for it
+ */
+export const Handed = Rules.Handed
+/** See `Handed`. */
+export type Handed = Rules.Handed
+
+/**
  * A study's history as this process last read it, refreshed from the trials that changed since
  * `mark` (the backend's own notion of "since": a change counter, a transaction horizon).
  *

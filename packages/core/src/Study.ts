@@ -160,6 +160,13 @@ export interface TellOptions {
    * attribute `retryOf` names this trial), unless the config has been retried this many times.
    */
   readonly retries?: number
+  /**
+   * The caller asks right after (the run loop does, while its budget lasts). With a sampler that
+   * reads no history, the next trial is then sampled now and created in the finish's write, and
+   * the ask takes it: a round trip fewer a trial where the storage is across a network. Ignored
+   * with a retry, or when a trial waits to be claimed (the ask takes that one).
+   */
+  readonly next?: boolean
 }
 
 /** What `tell` records: values (the trial completes), or a pruned or failed end. */
@@ -427,6 +434,8 @@ const makeHandle = <A>(
     // How many numbers past the expected one an ask samples for (see ask): the most that other
     // workers have taken between this process reading the next number and creating its trial.
     let ahead = 0
+    // The number the trial the last tell made was sampled for (see ask).
+    let handedFor: number | undefined
 
     interface LiveTrial {
       frozen: FrozenTrial
@@ -619,52 +628,87 @@ const makeHandle = <A>(
       }
       const claimed = yield* storage.claimWaiting(info.id, worker)
       if (Option.isSome(claimed)) {
-        // An enqueued config (missing parameters are sampled), or a continuation.
+        // An enqueued config (missing parameters are sampled), a continuation, or the trial the
+        // last tell made (`TellOptions.next`).
         const frozen = claimed.value
+        if (handedFor !== undefined && frozen.number >= handedFor) learn(frozen.number - handedFor)
+        handedFor = undefined
         const restoreFrom = restorePointOf(frozen)
-        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, frozen.params), restoreFrom?.step, restoreFrom))
+        const fixed = Object.keys(frozen.params).length > 0 ? frozen.params : undefined
+        return Option.some(toAsked(frozen, yield* sampleTrial(frozen, fixed), restoreFrom?.step, restoreFrom))
       }
       const hist = sampler.usesHistory ? yield* history : []
       const isExhausted = sampler.isExhausted
       if (isExhausted && (yield* guarded(undefined, () => isExhausted({ study: current, derive, history: hist, space })))) return Option.none()
       // Sample for the number the trial will most likely get, and create it with its parameters
       // in one write. When another worker took that number (or the claim) meanwhile, the trial is
-      // created bare and sampled again for the number it got. A sampler that reads no history
-      // samples cheaply: it also samples for the next few numbers, as many as other workers have
-      // been seen to take in between, and the trial keeps the sample for the number it gets.
-      const expected = yield* storage.nextNumber(info.id)
-      const sampled = yield* guarded(expected, () => sampleOnce(expected, undefined, hist, 0))
+      // created bare and sampled again for the number it got.
+      const { expected, sampled, later, init } = yield* sampleNext(hist)
       const claim = sampled.relative.claim
-      const later = claim === undefined && !sampler.usesHistory && ahead > 0
-        ? yield* guarded(expected, () => {
-          const out: Array<Sampled> = []
-          // (by offset: none past the first that claims a point)
-          for (let d = 1; d <= ahead; d++) {
-            const l = sampleOnce(expected + d, undefined, hist, 0)
-            if (l.relative.claim !== undefined) break
-            out.push(l)
-          }
-          return out
-        })
-        : []
-      const frozen = yield* storage.createTrial(info.id, {
-        state: "Running",
-        worker,
-        params: sampled.fresh,
-        distributions: sampled.dists,
-        ...(claim === undefined ? {} : { claim }),
-        ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
-        expectedNumber: expected
-      })
+      const frozen = yield* storage.createTrial(info.id, init)
       const offset = frozen.number - expected
       const kept = offset === 0 ? sampled : later[offset - 1]
       if (kept !== undefined && (claim === undefined || frozen.systemAttrs.claim === claim)) {
         yield* recordDecisions(frozen.id, kept.relative)
         return Option.some(toAsked(frozen, kept, undefined))
       }
-      if (claim === undefined && !sampler.usesHistory) ahead = Math.min(MAX_AHEAD, Math.max(ahead, offset))
+      if (claim === undefined) learn(offset)
       return Option.map(yield* sampleBare(frozen), (again) => toAsked(frozen, again, undefined))
+    })
 
+    /**
+     * Samples the next trial for the number it will most likely get. A sampler that reads no
+     * history samples cheaply: it also samples for the next few numbers, as many as other
+     * workers have been seen to take in between, so that the trial keeps the sample for the
+     * number it gets (`TrialInit.later`).
+     */
+    const sampleNext = (hist: ReadonlyArray<FrozenTrial>) =>
+      Effect.gen(function*() {
+        const expected = yield* storage.nextNumber(info.id)
+        const sampled = yield* guarded(expected, () => sampleOnce(expected, undefined, hist, 0))
+        const claim = sampled.relative.claim
+        const later = claim === undefined && !sampler.usesHistory && ahead > 0
+          ? yield* guarded(expected, () => {
+            const out: Array<Sampled> = []
+            // (by offset: none past the first that claims a point)
+            for (let d = 1; d <= ahead; d++) {
+              const l = sampleOnce(expected + d, undefined, hist, 0)
+              if (l.relative.claim !== undefined) break
+              out.push(l)
+            }
+            return out
+          })
+          : []
+        const init: Storage.TrialInit = {
+          state: "Running",
+          worker,
+          params: sampled.fresh,
+          distributions: sampled.dists,
+          ...(claim === undefined ? {} : { claim }),
+          ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
+          expectedNumber: expected
+        }
+        return { expected, sampled, later, init }
+      })
+
+    /** Notes how many numbers other workers took between reading the next and creating it. */
+    const learn = (offset: number) => {
+      if (!sampler.usesHistory) ahead = Math.min(MAX_AHEAD, Math.max(ahead, offset))
+    }
+
+    /**
+     * The next trial for a tell to create (`TellOptions.next`): only for a sampler that reads no
+     * history, has no end and decides nothing but the params (no claim, no attributes), and no
+     * scheduler that resumes paused trials (a resumption goes first).
+     */
+    const nextOf = Effect.suspend((): Effect.Effect<Storage.TrialInit | undefined, AskError> => {
+      if (sampler.usesHistory || sampler.isExhausted || scheduler.resume || space === undefined) return Effect.succeed(undefined)
+      return Effect.map(sampleNext([]), ({ expected, init, sampled, later }) => {
+        const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
+        if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
+        handedFor = expected
+        return init
+      })
     })
 
     const askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {
@@ -713,7 +757,9 @@ const makeHandle = <A>(
         yield* flush(t)
         const end = toEnd(result, directions.length)
         const retry = end.state === "Failed" && options?.retries !== undefined ? retryInit(t.frozen, options.retries) : undefined
-        const done = yield* storage.finishTrial(t.frozen.id, retry ? { ...end, retry } : end)
+        // (A sampler that fails here fails in the ask that follows, as it would without `next`.)
+        const next = retry === undefined && options?.next ? yield* Effect.orElseSucceed(nextOf, () => undefined) : undefined
+        const done = yield* storage.finishTrial(t.frozen.id, retry ? { ...end, retry } : next ? { ...end, next } : end)
         live.delete(trial)
         return done
       })

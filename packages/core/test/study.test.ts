@@ -243,6 +243,30 @@ describe("Study.optimize", () => {
     expect(r.trials.length).toBe(4)
   })
 
+  // With a sampler that reads no history, each tell makes the worker's next trial in its write
+  // (TellOptions.next): the budget, the enqueued configs and each number's params stay as they are.
+  it("runs the budget exactly with concurrent runners whose tells make their next trials, enqueued configs first", async () => {
+    const optimize = (concurrency: number) =>
+      Effect.gen(function*() {
+        const r = yield* Study.optimize({
+          study: "handed",
+          space,
+          objective: (c) => c.x,
+          concurrency,
+          enqueue: [{ x: 0.5, n: 2, opt: { _tag: "adam", b: "b" } }, { x: -1, n: 4, opt: { _tag: "sgd", m: 0.75 } }],
+          trials: 23
+        })
+        return yield* r.study.trials
+      })
+    const alone = await run(optimize(1))
+    for (const storage of [Storage.layerMemory, Storage.layerSqlite(tmpdb())]) {
+      const all = await run(optimize(3), { storage })
+      expect(all.map((t) => t.state)).toEqual(Array(23).fill("Complete"))
+      expect(all.slice(0, 2).map((t) => t.params.x)).toEqual([0.5, -1])
+      expect(all.map((t) => [t.number, t.params])).toEqual(alone.map((t) => [t.number, t.params]))
+    }
+  })
+
   it("manual search runs exactly the enqueued configs and stops", async () => {
     const r = await run(
       Study.optimize({ study: "manual", space, objective: (c) => c.n, enqueue: [{ x: 0, n: 1, opt: { _tag: "adam", b: "a" } }] }),

@@ -107,12 +107,25 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     // the workers' fibers inherit the same context and fiber refs).
     const runtime = yield* Effect.runtime<never>()
     const retryOnError = data.retries?.onError ? { retries: data.retries.max } : undefined
+    // Slots of the budget taken by tells that made the next trial (TellOptions.next): each such
+    // worker asks next, whatever the others did meanwhile. Only where nothing but the budget can
+    // end the run between a tell and the ask (no deadline, no callback that stops).
+    let reserved = 0
+    const mayHand = deadline === Infinity && (options.callbacks ?? []).length === 0
+    /** Runs a trial; true when its tell took a slot for this worker's next ask. */
     const runOne = (trial: AskedTrial<A>) =>
       Effect.gen(function*() {
         touched.add(trial.id)
         const live: Running = { trial: trial as AskedTrial<unknown>, reason: undefined, abort: () => {} }
         running.set(trial.id, live)
-        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, retryOnError, live, runtime)
+        let reserving = false
+        const tellOptions = (): TellOptions | undefined => {
+          if (!mayHand || stopped || exhausted || fresh + reserved >= budget) return retryOnError
+          reserved++
+          reserving = true
+          return { ...retryOnError, next: true }
+        }
+        const done = yield* runTrial(p, executor, study, trial, train, data.trialTimeout, tellOptions, live, runtime)
         // Not in an `ensuring` (a tenth of the framework's allocations a trial): when runTrial
         // fails or is interrupted, the whole run ends, and `interrupted` fails what is left here.
         running.delete(trial.id)
@@ -122,6 +135,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
           const r = yield* Effect.either(Effect.suspend(() => toEffect(cb(done, callbackCtx))))
           if (r._tag === "Left") yield* Effect.logWarning(`a callback failed after trial ${done.number}: ${failureOf(r.left).message}`)
         }
+        return reserving
       })
 
     // While a trial of the study runs (here or in another process), a scheduler that pauses trials
@@ -137,10 +151,14 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
       Effect.as(Effect.logWarning(`a trial was failed elsewhere while this worker set it up (${e.message}); asking again`), undefined))
 
     const worker = Effect.gen(function*() {
+      let reservedHere = false
       while (!stopped && (deadline === Infinity || (yield* beforeDeadline))) {
-        if (fresh < budget && !exhausted) {
-          // A slot of the budget is taken before asking, and given back when the trial turns out
-          // to carry on earlier training (a paused trial resuming, a continuation).
+        if (reservedHere || (fresh < budget && !exhausted)) {
+          // A slot of the budget is taken before asking (or was, by the tell that made the trial
+          // this ask takes), and given back when the trial turns out to carry on earlier training
+          // (a paused trial resuming, a continuation).
+          if (reservedHere) reserved--
+          reservedHere = false
           fresh++
           const asked = yield* askFenced
           if (asked === undefined) {
@@ -153,7 +171,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
             continue
           }
           if (asked.value.resumeFrom !== undefined || asked.value.retryOf !== undefined) fresh--
-          yield* runOne(asked.value)
+          reservedHere = yield* runOne(asked.value)
           continue
         }
         const next = yield* study.askContinuation
@@ -307,7 +325,8 @@ const runTrial = <A>(
   trial: AskedTrial<A>,
   train: Train<A>,
   trialTimeout: Duration.Duration | undefined,
-  tellOptions: TellOptions | undefined,
+  /** Taken when the trial is told (whether the loop asks right after is known only then). */
+  tellOptions: () => TellOptions | undefined,
   live: Running,
   runtime: Runtime.Runtime<never>
 ): Effect.Effect<FrozenTrial, StudyError> =>
@@ -420,7 +439,7 @@ const runTrial = <A>(
     const outcome = yield* timed
     if (!("tell" in outcome) || !isValues(outcome.tell)) abort(new Error("the trial was stopped"))
     const told = (o: Extract<Outcome, { tell: TellResult }>): Effect.Effect<FrozenTrial, StudyError> => {
-      const tell = study.tell(trial, o.tell, tellOptions)
+      const tell = Effect.suspend(() => study.tell(trial, o.tell, tellOptions()))
       const checked = o.misuse ? Effect.zipRight(tell, Effect.fail(o.misuse)) : tell
       return o.failure ? Effect.zipRight(storage.setTrialAttr(trial.id, "system", FAILURE, o.failure as unknown as Json), checked) : checked
     }

@@ -10,7 +10,7 @@ import type * as Distribution from "../Distribution.js"
 import { ClaimTaken, type InvalidSpace, StorageError, type StudyMismatch, StudyNotFound, TrialStateError } from "../Errors.js"
 import type { StorageService, StudyInfo, TrialInit } from "../Storage.js"
 import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
-import { checkCompatible, checkDirections, notRunning, sampledFor } from "./storageRules.js"
+import { checkCompatible, checkDirections, Handed, notRunning, sampledFor } from "./storageRules.js"
 import { HistoryCache, isDomainError, read, type StudyRow, studyAt, toStudy, toTrial, trialAt, type TrialRow as Row } from "./storedRows.js"
 
 export interface SqliteOptions {
@@ -205,6 +205,7 @@ const build = (file: string, db: Database.Database): StorageService => {
 
   // Each study's history as last read, marked with the highest change counter seen.
   const caches = new Map<number, HistoryCache<number>>()
+  const given = new Handed()
   const cacheOf = (studyId: number): HistoryCache<number> => {
     let c = caches.get(studyId)
     if (!c) {
@@ -339,6 +340,7 @@ const build = (file: string, db: Database.Database): StorageService => {
         if (!row) throw new StudyNotFound({ study: name })
         q.deleteStudy.run(row.id)
         caches.delete(row.id)
+        given.drop(row.id)
       }),
     setStudyAttr: (studyId, kind, key, value) =>
       run(
@@ -353,6 +355,10 @@ const build = (file: string, db: Database.Database): StorageService => {
     createTrial: (studyId, init) => run<FrozenTrial, InvalidSpace>("createTrial", () => createTrial.immediate(studyId, init)),
     nextNumber: (studyId) => run("nextNumber", () => nextNumber(studyId)),
     claimWaiting: (studyId, worker, trialId) => {
+      if (trialId === undefined) {
+        const handed = given.take(studyId, worker)
+        if (handed !== undefined) return Effect.succeed(Option.some(handed))
+      }
       const oldest = () => (q.oldestWaiting.get(studyId) as { id: number } | undefined)?.id
       const claim = db.transaction(() => {
         const id = trialId ?? oldest()
@@ -396,19 +402,27 @@ const build = (file: string, db: Database.Database): StorageService => {
       ),
     pauseTrial: (trialId) => onRunning("pause", trialId, (_, seq) => void q.pause.run(seq, trialId)),
     finishTrial: (trialId, end) =>
-      onRunning("finish", trialId, (row0, seq) => {
-        // The retry in the same transaction: it is made exactly when the trial fails.
-        if (end.retry !== undefined) createTrial(row0.study_id, end.retry)
-        const row = q.finish.get(
-          end.state,
-          end.values ? JSON.stringify(end.values) : null,
-          end.reason ?? null,
-          end.finishedAt ?? Date.now(),
-          seq,
-          trialId
-        ) as TrialRow
-        return toTrial(row, intermediateOf(trialId))
-      }),
+      Effect.map(
+        onRunning("finish", trialId, (row0, seq) => {
+          // The retry in the same transaction: it is made exactly when the trial fails.
+          if (end.retry !== undefined) createTrial(row0.study_id, end.retry)
+          const row = q.finish.get(
+            end.state,
+            end.values ? JSON.stringify(end.values) : null,
+            end.reason ?? null,
+            end.finishedAt ?? Date.now(),
+            seq,
+            trialId
+          ) as TrialRow
+          // The worker's next trial, when none waits (see TrialEnd.next).
+          const made = end.next !== undefined && q.oldestWaiting.get(row0.study_id) === undefined ? createTrial(row0.study_id, end.next) : undefined
+          return { done: toTrial(row, intermediateOf(trialId)), made, studyId: row0.study_id }
+        }),
+        ({ done, made, studyId }) => {
+          if (made !== undefined) given.put(studyId, end.next?.worker ?? "", made)
+          return done
+        }
+      ),
     claim: (studyId, key) => run("claim", () => q.claim.run(studyId, key).changes > 0),
     heartbeat: (ids) =>
       run(

@@ -2,7 +2,7 @@
 import * as Distribution from "../Distribution.js"
 import { InvalidSpace, StudyMismatch, TrialStateError } from "../Errors.js"
 import type { SampledParams, TrialInit } from "../Storage.js"
-import type { Direction, State } from "../Trial.js"
+import type { Direction, FrozenTrial, State } from "../Trial.js"
 
 /** Fails when a parameter name is already used in the study with another distribution. */
 export const checkCompatible = (
@@ -41,4 +41,29 @@ export const sampledFor = (init: TrialInit, number: number): SampledParams | und
   const offset = init.expectedNumber === undefined ? 0 : number - init.expectedNumber
   if (offset === 0) return { params: init.params ?? {}, distributions: init.distributions ?? {} }
   return offset > 0 && init.claim === undefined ? init.later?.[offset - 1] : undefined
+}
+
+/**
+ * The trials finishes made for their workers (`TrialEnd.next`), by study and worker, until the
+ * worker's next claim takes them (oldest first).
+ */
+export class Handed {
+  private readonly byKey = new Map<string, Array<FrozenTrial>>()
+  put(studyId: number, worker: string, trial: FrozenTrial): void {
+    const key = `${studyId}\u0000${worker}`
+    const list = this.byKey.get(key)
+    if (list) list.push(trial)
+    else this.byKey.set(key, [trial])
+  }
+  take(studyId: number, worker: string): FrozenTrial | undefined {
+    const key = `${studyId}\u0000${worker}`
+    const list = this.byKey.get(key)
+    const t = list?.shift()
+    if (list?.length === 0) this.byKey.delete(key)
+    return t
+  }
+  /** Forgets a study's (deleted). */
+  drop(studyId: number): void {
+    for (const key of this.byKey.keys()) if (key.startsWith(`${studyId}\u0000`)) this.byKey.delete(key)
+  }
 }

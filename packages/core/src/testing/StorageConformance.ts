@@ -110,6 +110,31 @@ export const suite = (name: string, make: () => Promise<Subject>): void => {
       expect((await run(s.getTrial(t3.id))).distributions).toEqual({ x })
     }))
 
+    it("makes a finishing worker's next trial in the same write, for that worker's next claim, unless a trial waits", withStorage(async (s) => {
+      const st = await run(s.createStudy("a", { directions: ["minimize"] }))
+      const t = await run(s.createTrial(st.id, { state: "Running", worker: "w:1", params: { x: 0.1 }, distributions: { x } }))
+      const next = { state: "Running" as const, worker: "w:1", params: { x: 0.2 }, distributions: { x }, expectedNumber: 1 }
+      await run(s.finishTrial(t.id, { state: "Complete", values: [1], next }))
+      // Made, Running for w:1 (before any claim), with the params sampled for its number.
+      expect((await run(s.getTrials(st.id, { states: ["Running"] }))).map((r) => [r.number, r.worker, r.params])).toEqual([[1, "w:1", { x: 0.2 }]])
+      // Another worker's claim does not take it; w:1's does, once.
+      expect(Option.isNone(await run(s.claimWaiting(st.id, "w:2")))).toBe(true)
+      const mine = await run(s.claimWaiting(st.id, "w:1"))
+      expect(Option.map(mine, (m) => [m.number, m.state, m.params])).toEqual(Option.some([1, "Running", { x: 0.2 }]))
+      expect(Option.isNone(await run(s.claimWaiting(st.id, "w:1")))).toBe(true)
+      // A waiting trial goes first: no next trial is made, and the claim takes the waiting one.
+      const w = await run(s.createTrial(st.id, { state: "Waiting", params: { x: 0.3 }, distributions: { x } }))
+      const m = Option.getOrThrow(mine)
+      await run(s.finishTrial(m.id, { state: "Complete", values: [2], next: { ...next, expectedNumber: 3 } }))
+      expect(Option.map(await run(s.claimWaiting(st.id, "w:1")), (c) => c.id)).toEqual(Option.some(w.id))
+      expect(await run(s.getTrials(st.id))).toHaveLength(3)
+      // A finish that is refused (the trial ended elsewhere) makes nothing either.
+      await run(s.finishTrial(w.id, { state: "Failed", reason: "elsewhere" }))
+      expect((await fail(s.finishTrial(w.id, { state: "Complete", values: [3], next: { ...next, expectedNumber: 3 } })))._tag).toBe("TrialStateError")
+      expect(await run(s.getTrials(st.id))).toHaveLength(3)
+      expect(Option.isNone(await run(s.claimWaiting(st.id, "w:1")))).toBe(true)
+    }))
+
     it("claims a trial enqueued right after a trial finished", withStorage(async (s) => {
       const st = await run(s.createStudy("a", { directions: ["minimize"] }))
       const t = await run(s.createTrial(st.id, { state: "Running", worker: "w:1" }))

@@ -196,6 +196,7 @@ const build = (
   // The study of each trial running here (created or claimed by this process), so that setParams
   // can check its distributions against the study's cache without reading the trial first.
   const running = new Map<number, number>()
+  const given = new StorageBackend.Handed()
   const runs = (r: Row) => {
     if (r.state === "Running") running.set(r.id, r.study_id)
     return toFrozen(r)
@@ -268,48 +269,55 @@ const build = (
   const studyRow = async (db: Db, name: string) =>
     (await q<StorageBackend.StudyRow>(db, `SELECT ${STUDY} FROM ${s}.studies WHERE name = $1`, [name]))[0]
 
-  const insertTrial = (studyId: number, init: Storage.TrialInit, token: string, db: Db = pool) => {
-    const now = Date.now()
+  /**
+   * The CTEs that create a trial of `study` (an SQL expression; nothing when it gives no row), up
+   * to `made`, which returns its row. The number comes from the study's counter; the claim and the
+   * expected number decide whether the trial keeps the caller's params (see TrialInit). Its
+   * values are `creating.values(...)`, from placeholder `$at` on: the params are JSON arrays, those
+   * sampled for the expected number and those after it (`later`).
+   */
+  const creating = (study: string, at: number) => {
+    const p = (i: number) => `$${at + i}`
+    return `n AS (
+         UPDATE ${s}.studies SET next_number = next_number + 1 WHERE id = ${study} RETURNING next_number - 1 AS number
+       ), k AS (
+         SELECT number, number - COALESCE(${p(0)}::int, number) AS i FROM n
+       ), c AS (
+         INSERT INTO ${s}.claims (study_id, key, owner) SELECT ${study}, ${p(1)}::text, ${p(10)}::text FROM k WHERE ${p(1)}::text IS NOT NULL AND k.i = 0
+         ON CONFLICT DO NOTHING RETURNING key
+       ), keep AS (
+         SELECT k.number, k.i, k.i >= 0 AND k.i < json_array_length(${p(3)}::json) AND (${p(1)}::text IS NULL OR EXISTS (SELECT 1 FROM c)) AS ok FROM k
+       ), made AS (
+         INSERT INTO ${s}.trials AS t (study_id, number, state, params, distributions, user_attrs, system_attrs, started_at, worker, heartbeat, token)
+         SELECT ${study}, keep.number, ${p(2)}, CASE WHEN keep.ok THEN (${p(3)}::json -> keep.i)::text ELSE '{}' END,
+           CASE WHEN keep.ok THEN (${p(4)}::json -> keep.i)::text ELSE '{}' END, ${p(5)},
+           CASE WHEN keep.ok THEN ${p(6)} ELSE ${p(7)} END, ${p(8)}, ${p(9)}, ${p(8)}, ${p(10)} FROM keep
+         RETURNING t.*
+       )`
+  }
+  const creatingValues = (init: Storage.TrialInit, token: string): Array<unknown> => {
     const running = init.state === "Running"
     const system = init.systemAttrs ?? {}
     const candidates = candidatesOf(init)
+    return [
+      init.expectedNumber ?? null,
+      init.claim ?? null,
+      init.state,
+      JSON.stringify(candidates.map((c) => c.params)),
+      JSON.stringify(candidates.map((c) => c.distributions)),
+      JSON.stringify(init.userAttrs ?? {}),
+      JSON.stringify(init.claim === undefined ? system : { ...system, claim: init.claim }),
+      JSON.stringify(system),
+      running ? Date.now() : null,
+      running ? (init.worker ?? null) : null,
+      token
+    ]
+  }
+
+  const insertTrial = (studyId: number, init: Storage.TrialInit, token: string, db: Db = pool) => {
     // A number read before this trial takes one is no longer the next.
     nexts.delete(studyId)
-    return q(
-      db,
-      // The number comes from the study's counter; the claim and the expected number decide
-      // whether the trial keeps the caller's params (see TrialInit): $5 and $6 are JSON arrays,
-      // the params sampled for the expected number and those after it (`later`).
-      `WITH n AS (
-         UPDATE ${s}.studies SET next_number = next_number + 1 WHERE id = $1 RETURNING next_number - 1 AS number
-       ), k AS (
-         SELECT number, number - COALESCE($2::int, number) AS i FROM n
-       ), c AS (
-         INSERT INTO ${s}.claims (study_id, key, owner) SELECT $1, $3::text, $12::text FROM k WHERE $3::text IS NOT NULL AND k.i = 0
-         ON CONFLICT DO NOTHING RETURNING key
-       ), keep AS (
-         SELECT k.number, k.i, k.i >= 0 AND k.i < json_array_length($5::json) AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM c)) AS ok FROM k
-       )
-       INSERT INTO ${s}.trials AS t (study_id, number, state, params, distributions, user_attrs, system_attrs, started_at, worker, heartbeat, token)
-       SELECT $1, keep.number, $4, CASE WHEN keep.ok THEN ($5::json -> keep.i)::text ELSE '{}' END,
-         CASE WHEN keep.ok THEN ($6::json -> keep.i)::text ELSE '{}' END, $7,
-         CASE WHEN keep.ok THEN $8 ELSE $9 END, $10, $11, $10, $12 FROM keep
-       RETURNING ${COLS}, NULL::text AS inter`,
-      [
-        studyId,
-        init.expectedNumber ?? null,
-        init.claim ?? null,
-        init.state,
-        JSON.stringify(candidates.map((c) => c.params)),
-        JSON.stringify(candidates.map((c) => c.distributions)),
-        JSON.stringify(init.userAttrs ?? {}),
-        JSON.stringify(init.claim === undefined ? system : { ...system, claim: init.claim }),
-        JSON.stringify(system),
-        running ? now : null,
-        running ? (init.worker ?? null) : null,
-        token
-      ]
-    )
+    return q(db, `WITH ${creating("$1::bigint", 2)} SELECT ${COLS}, NULL::text AS inter FROM made t`, [studyId, ...creatingValues(init, token)])
   }
 
   /** The params a trial may keep, by offset from its expected number (`TrialInit.later`). */
@@ -366,7 +374,10 @@ const build = (
         const [row] = await q<{ id: number }>(pool, `DELETE FROM ${s}.studies WHERE name = $1 RETURNING id`, [name])
         // A retry finds the study gone when the first try's commit went unseen.
         if (!row && attempt === 0) throw new StudyNotFound({ study: name })
-        if (row) caches.delete(row.id)
+        if (row) {
+          caches.delete(row.id)
+          given.drop(row.id)
+        }
       }),
     setStudyAttr: (studyId, kind, key, value) =>
       call("setStudyAttr", async () => {
@@ -409,6 +420,10 @@ const build = (
       }),
     claimWaiting: (studyId, worker, trialId) =>
       Effect.suspend(() => {
+        if (trialId === undefined) {
+          const handed = given.take(studyId, worker)
+          if (handed !== undefined) return Effect.succeed(Option.some(handed))
+        }
         // The claim's token marks the row, so that a retry finds a claim whose commit it missed.
         const token = randomUUID()
         return call("claimWaiting", async (attempt) => {
@@ -529,7 +544,35 @@ const build = (
         const token = randomUUID()
         const finishedAt = end.finishedAt ?? Date.now()
         const retry = end.retry
+        const next = retry === undefined ? end.next : undefined
+        const nextToken = randomUUID()
+        /** The worker's next trial, made by this finish: its claim takes it (TrialEnd.next). */
+        const hand = (made: Row) => {
+          // The worker's tell after this trial samples for the number after it, unread (whether a
+          // trial waits is not known): other workers' trials since are covered by `later`.
+          nexts.set(Number(made.study_id), { n: Number(made.number) + 1, at: Date.now(), waiting: true })
+          given.put(Number(made.study_id), next?.worker ?? "", runs(made))
+        }
+        const finishAndCreate = async (): Promise<Row | undefined> => {
+          // One statement: the finish, then the next trial when no trial waits to be claimed.
+          const rows = await q<Row & { made: boolean }>(
+            pool,
+            `WITH f AS (
+               UPDATE ${s}.trials t SET state = $2, "values" = COALESCE($3, t."values"), reason = $4, finished_at = $5, token = $6,
+                 xid = pg_current_xact_id()
+               WHERE t.id = $1 AND t.state = 'Running' RETURNING t.*
+             ), free AS (
+               SELECT f.study_id FROM f WHERE NOT EXISTS (SELECT 1 FROM ${s}.trials w WHERE w.study_id = f.study_id AND w.state = 'Waiting' AND NOT w.paused)
+             ), ${creating("(SELECT study_id FROM free)", 7)}
+             SELECT false AS made, ${COLS}, ${INTER} FROM f t UNION ALL SELECT true, ${COLS}, NULL FROM made t`,
+            [trialId, end.state, end.values ? JSON.stringify(end.values) : null, end.reason ?? null, finishedAt, token, ...creatingValues(next!, nextToken)]
+          )
+          const made = rows.find((r) => r.made)
+          if (made !== undefined) hand(made)
+          return rows.find((r) => !r.made)
+        }
         const finish = async (db: Db) => {
+          if (next !== undefined) return finishAndCreate()
           // With the study's next number and whether a trial waits, for the ask that follows.
           const [row] = await q<Row & { next_number: number; waiting: boolean }>(
             db,
@@ -552,9 +595,13 @@ const build = (
           const row = retry === undefined ? await finish(pool) : await tx(finish)
           if (row !== undefined) return toFrozen(row)
           const now = await trialRow(pool, trialId)
-          // A retry whose first try committed finds the trial finished by this call; a trial
-          // another worker finished stays a failure (it is finished once).
-          if (attempt > 0 && now.token === token) return toFrozen(now)
+          // A retry whose first try committed finds the trial finished by this call (and the next
+          // trial it made); a trial another worker finished stays a failure (it is finished once).
+          if (attempt > 0 && now.token === token) {
+            const made = next === undefined ? undefined : await byToken(nextToken)
+            if (made !== undefined) hand(made)
+            return toFrozen(now)
+          }
           throw notRunning(now.number, now.state, "finish")
         })
       }),
