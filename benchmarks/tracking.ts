@@ -23,16 +23,31 @@ import { emit, median, parseArgs, table } from "./_util.js"
 
 const space = Space.struct({ lr: Space.float(1e-4, 1e-1, { log: true }), width: Space.int(8, 256, { log: true }), act: Space.categorical(["relu", "tanh"] as const) })
 
+/** The process's CPU time (all its threads) in the trials' busy work, in microseconds. */
+let workCpu = 0
+const cpuNow = () => {
+  const c = process.cpuUsage()
+  return c.user + c.system
+}
+
 /** Busy work of about `ms` milliseconds (CPU, as a training step is). */
 const work = (ms: number) => {
+  const c0 = cpuNow()
   const until = performance.now() + ms
   let x = 0
   while (performance.now() < until) x += Math.sqrt(x + 1)
+  workCpu += cpuNow() - c0
   return x
 }
 
 interface Run {
   readonly studyMs: number
+  /**
+   * The process's CPU time during the study outside the trials' work: the run loop's, and a
+   * tracker's on any thread. Unlike the study's time it does not grow while other processes
+   * hold the cores (nor with a local server's CPU), so it shows a tracker's own cost under load.
+   */
+  readonly otherCpuMs: number
   readonly closeMs: number
   readonly health: ReadonlyArray<Tracker.Health>
 }
@@ -45,6 +60,8 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
   const program = Effect.gen(function*() {
     const t = (service = Option.getOrElse(yield* Effect.serviceOption(Tracker.Tracker), () => Tracker.none))
     const t0 = performance.now()
+    const cpu0 = cpuNow()
+    workCpu = 0
     const study = yield* Study.open({ study: name, space, metric: "loss" })
     if (t.studyStarted) yield* t.studyStarted(study.info)
     yield* Study.optimize({
@@ -67,8 +84,9 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
     })
     if (t.studyFinished) yield* t.studyFinished(study.info, { state: "Finished" })
     const studyMs = performance.now() - t0
+    const otherCpuMs = (cpuNow() - cpu0 - workCpu) / 1000
     closeFrom = performance.now()
-    return { studyMs }
+    return { studyMs, otherCpuMs }
   })
   const provided = tracker === undefined ? program : program.pipe(Effect.provide(tracker))
   return Effect.runPromise(provided.pipe(
@@ -143,14 +161,15 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         const r = await runOnce(make(), o, `bench-${rep}-${name.split(" ").join("-")}`)
         results.get(name)!.push(r)
         const h = r.health.reduce((acc, x) => ({ failed: acc.failed + x.failed, dropped: acc.dropped + x.dropped, retried: acc.retried + x.retried, sent: acc.sent + x.sent }), { failed: 0, dropped: 0, retried: 0, sent: 0 })
-        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
+        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, other_cpu_ms: Math.round(r.otherCpuMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
       }
     }
     const none = results.get("none")!.map((r) => r.studyMs)
+    const noneCpu = results.get("none")!.map((r) => r.otherCpuMs)
     const percent = (x: number) => `${(x * 100).toFixed(1)}%`
     table(
       `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms${o.io ? " (the event loop turning each step)" : ""}, ${reps} interleaved runs; overhead: median of the runs' ratios to the run without a tracker of the same repetition, with a 90% bootstrap interval`,
-      ["tracker", "study ms", "overhead", "90% interval", "close ms", "sent", "failed", "dropped"],
+      ["tracker", "study ms", "overhead", "90% interval", "other CPU ms", "CPU overhead", "90% interval", "close ms", "sent", "failed", "dropped"],
       trackers.map(([name]) => {
         const rs = results.get(name)!
         const m = median(rs.map((r) => r.studyMs))
@@ -159,12 +178,20 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         // spell of the machine slows both, which the ratio of overall medians would not cancel.
         const ratios = rs.map((r, i) => r.studyMs / none[i] - 1)
         const [lo, hi] = bootstrapInterval(ratios, 0.9)
-        if (name !== "none") emit({ bench: "tracking-overhead", tracker: name, reps, io: o.io, overhead: median(ratios), low: lo, high: hi })
+        // The tracker's own CPU (beyond the run without one) as a share of that run's time.
+        const cpuShares = rs.map((r, i) => (r.otherCpuMs - noneCpu[i]) / none[i])
+        const [clo, chi] = bootstrapInterval(cpuShares, 0.9)
+        if (name !== "none") {
+          emit({ bench: "tracking-overhead", tracker: name, reps, io: o.io, overhead: median(ratios), low: lo, high: hi, cpu_overhead: median(cpuShares), cpu_low: clo, cpu_high: chi })
+        }
         return [
           name,
           m,
           name === "none" ? "-" : percent(median(ratios)),
           name === "none" ? "-" : `${percent(lo)} to ${percent(hi)}`,
+          median(rs.map((r) => r.otherCpuMs)),
+          name === "none" ? "-" : percent(median(cpuShares)),
+          name === "none" ? "-" : `${percent(clo)} to ${percent(chi)}`,
           median(rs.map((r) => r.closeMs)),
           last.reduce((x, h) => x + h.sent, 0),
           last.reduce((x, h) => x + h.failed, 0),
