@@ -69,6 +69,12 @@ export interface Parts {
 
 const seedOnce = Math.floor(Math.random() * 2 ** 31)
 
+/** Whether two trials' params (internal values) are the same. */
+const sameParams = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) => {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
+}
+
 /** The most numbers past the expected one that an ask samples for (other workers' creates in between). */
 const MAX_AHEAD = 8
 
@@ -434,8 +440,9 @@ const makeHandle = <A>(
     // How many numbers past the expected one an ask samples for (see ask): the most that other
     // workers have taken between this process reading the next number and creating its trial.
     let ahead = 0
-    // The number the trial the last tell made was sampled for (see ask).
+    // The number the trial the last tell made was sampled for, and the samples by number (see ask).
     let handedFor: number | undefined
+    const handedSamples = new Map<number, Sampled>()
 
     interface LiveTrial {
       frozen: FrozenTrial
@@ -635,6 +642,13 @@ const makeHandle = <A>(
         handedFor = undefined
         const restoreFrom = restorePointOf(frozen)
         const fixed = Object.keys(frozen.params).length > 0 ? frozen.params : undefined
+        // A trial a tell made with the sample for its number: that sample, not built again (an
+        // enqueued trial may have taken the number: then the params differ).
+        const made = fixed === undefined ? undefined : handedSamples.get(frozen.number)
+        handedSamples.delete(frozen.number)
+        if (made !== undefined && restoreFrom === undefined && sameParams(made.fresh, frozen.params)) {
+          return Option.some(toAsked(frozen, made, undefined))
+        }
         return Option.some(toAsked(frozen, yield* sampleTrial(frozen, fixed), restoreFrom?.step, restoreFrom))
       }
       const hist = sampler.usesHistory ? yield* history : []
@@ -707,6 +721,9 @@ const makeHandle = <A>(
         const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
         if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
         handedFor = expected
+        // (Samples by number: every runner of the study samples a number alike, so any is right.)
+        if (handedSamples.size > 4 * MAX_AHEAD) handedSamples.clear()
+        for (const [d, s] of [sampled, ...later].entries()) handedSamples.set(expected + d, s)
         return init
       })
     })
