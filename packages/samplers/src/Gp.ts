@@ -7,7 +7,9 @@
  * ARD kernel (Matern 5/2 or RBF) plus a first-order additive component (Duvenaud et al. 2011),
  * whose amplitudes, length scales and noise are fitted by maximum marginal likelihood (with a weak
  * prior), models it; the next trial maximizes an acquisition
- * (log EI by default, or EI, PI, UCB) over scrambled Sobol' candidates refined by a local search.
+ * (log EI by default, or EI, PI, UCB) over scrambled Sobol' candidates, perturbations of the best
+ * trials and lines through the best trial along each parameter (Kirschner et al. 2019's
+ * one-dimensional subspaces), refined by a local search.
  * Integer, stepped and categorical parameters stay on their grids. Running trials enter the model
  * with a kriging-believer or constant-liar value, so that parallel workers spread out.
  *

@@ -418,6 +418,11 @@ export const sampleRelative = (
       for (let r = 0; r < 8; r++) add(perturb(enc, base, scale, rng, fixed))
     }
   }
+  // Lines through the best trial along each parameter (one-dimensional subspaces, as LineBO's:
+  // Kirschner et al., ICML 2019): where the objective is close to a sum of one-parameter effects
+  // (the additive component), another basin along one parameter (Styblinski-Tang's second minimum)
+  // lies on such a line, where neither the Sobol' set nor the small perturbations reach.
+  if (n > 0) for (const v of lines(enc, valuesOf(bestIndex), fixedOf(valuesOf(bestIndex)), rng.fork("lines"))) add(v)
   cands.sort((a, b) => b.a - a.a)
   const seen = new Set<string>()
   let started = 0
@@ -441,6 +446,24 @@ export const sampleRelative = (
 
 const keyOf = (enc: Encoding, v: ArrayLike<number>): string =>
   Array.from(enc.dists, (d, p) => (Number.isNaN(v[p]) ? "-" : String(Distribution.snap(d, v[p])))).join(",")
+
+/** Points of the line through `base` along each free parameter: LINE_POINTS strata per numeric one, every choice of a categorical. */
+const LINE_POINTS = 16
+const lines = (enc: Encoding, base: ArrayLike<number>, fixed: ReadonlyMap<number, unknown>, rng: Rng.Generator): Array<Float64Array> => {
+  const out: Array<Float64Array> = []
+  const offset = rng.next()
+  for (let p = 0; p < enc.dists.length; p++) {
+    const d = enc.dists[p]
+    if (Number.isNaN(base[p]) || fixed.has(p)) continue
+    const k = d._tag === "Categorical" ? d.choices.length : LINE_POINTS
+    for (let j = 0; j < k; j++) {
+      const v = Float64Array.from(base)
+      v[p] = d._tag === "Categorical" ? j : Distribution.snap(d, Distribution.fromUnit(d, (j + offset) / k))
+      if (v[p] !== base[p]) out.push(v)
+    }
+  }
+  return out
+}
 
 const perturb = (
   enc: Encoding,
