@@ -179,6 +179,12 @@ const answer = <A, I>(schema: Schema.Schema<A, I>, request: string) => (r: unkno
  */
 const LINGER_MS = 50
 
+/** About how many requests an event takes (a metric, a tag or a note rides in its run's next log-batch). */
+const requestsOf = (op: Op): number =>
+  op._tag === "StudyStarted" || op._tag === "TrialFinished" || op._tag === "StudyFinished" ? 2
+  : op._tag === "TrialStarted" || (op._tag === "Logged" && op.log._tag === "Artifact") ? 1
+  : 0
+
 const paramText = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v) ?? String(v)).slice(0, LIMITS.paramValue)
 const statusOf = (s: Trial.State) => (s === "Complete" ? "FINISHED" : s === "Pruned" ? "KILLED" : "FAILED")
 const endStatus = (e: Tracker.StudyEnd) => (e.state === "Finished" ? "FINISHED" : e.state === "Failed" ? "FAILED" : "KILLED")
@@ -200,7 +206,7 @@ export const make = (
     const o: Resolved = Opts.withDefaults({ ...defaults, url: "" }, yield* Opts.decode(OptionsSchema)(options)) as Resolved
     const conn: Connection = { url: o.url.replace(/\/+$/, ""), headers: o.headers, timeoutMs: o.timeoutMs }
     const health: Counter = counter()
-    const { send, isOpen } = retrying(o, health)
+    const { send, isOpen, failing, latencyMs } = retrying(o, health)
     const req = (method: "GET" | "POST" | "PUT", path: string, body?: unknown, contentType?: string) => send(call(conn, method, path, body, contentType))
 
     const studies = new Map<number, StudyState>()
@@ -208,6 +214,8 @@ export const make = (
     /** Runs holding params, tags or metrics not sent yet, and since when. */
     const unsent = new Map<RunState, number>()
     let serial = 0
+    /** About how many requests the queued events take. */
+    let owed = 0
     const lose = (events: number, e: unknown) => {
       health.failed += events
       // The server's error says why; the open circuit or a consequence ("its run could not be
@@ -444,6 +452,7 @@ export const make = (
           done(1)
         }
         for (const op of ops) {
+          owed -= requestsOf(op)
           if (op._tag === "Flush") {
             done(1)
             continue
@@ -500,7 +509,12 @@ export const make = (
       })
 
     const queue = yield* worker<Op>(o.queueSize, health, handle, LINGER_MS)
-    const offer = (op: Op) => queue.offer(op)
+    const offer = (op: Op) => Effect.suspend(() => ((owed += requestsOf(op)), queue.offer(op)))
+    // At a study's end, waiting is hopeless when the server fails, or when the requests the queued
+    // events take (about: metrics ride along in their run's log-batch) would outlast the time left
+    // at the server's pace. Counting events would not tell: a batch of metrics is handled at once,
+    // and the rate it shows says nothing of the requests behind it.
+    const hopeless = (msLeft: number) => failing() || (owed + unsent.size + 1) * latencyMs() > msLeft * o.concurrency
     // What running trials hold is sent every flushMs even when no event comes to have it sent.
     const ticker = o.flushMs === 0 ? undefined : yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.zipRight(
       Effect.sleep(Duration.millis(o.flushMs)),
@@ -526,7 +540,7 @@ export const make = (
           yield* offer({ _tag: "StudyFinished", study, end, time: Date.now() })
           // A healthy server has the study's runs by now; a slow or dead one gets until the tracker
           // closes, without a wait that could not send the rest in time.
-          const drained = yield* queue.drain(Math.min(o.finishTimeoutMs, o.finishShare * (Date.now() - since)), true)
+          const drained = yield* queue.drain(Math.min(o.finishTimeoutMs, o.finishShare * (Date.now() - since)), hopeless)
           const h = snapshot("mlflow", health)
           yield* report(h, study.name)
           if (!drained) yield* Effect.logInfo(`tracker mlflow, study "${study.name}": events still queued; they are sent until the tracker closes`)

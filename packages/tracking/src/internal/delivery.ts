@@ -20,10 +20,16 @@ export const CIRCUIT = "circuit"
 
 /**
  * Wraps requests with retries and the circuit breaker (`send`); counts retries and sent requests.
- * `isOpen` tells whether requests fail at once now.
+ * `isOpen` tells whether requests fail at once now, `failing` whether the last attempt failed (a
+ * request may be waiting to try again), `latencyMs` how long a request takes (its retries
+ * included): the mean so far, or the age of the oldest in flight when that is longer.
  */
 export const retrying = (o: RetryOptions, health: Counter) => {
   let openUntil = 0
+  let failing = false
+  let finished = 0
+  let totalMs = 0
+  const inFlight = new Set<{ readonly start: number }>()
   const schedule = Schedule.exponential(Duration.millis(o.backoffMs), 2).pipe(
     Schedule.union(Schedule.spaced(Duration.millis(o.maxBackoffMs))),
     Schedule.jittered,
@@ -41,16 +47,31 @@ export const retrying = (o: RetryOptions, health: Counter) => {
       const once = Effect.suspend(() => {
         if (attempts++ > 0) health.retried++
         return request
-      })
+      }).pipe(Effect.tapBoth({
+        onFailure: (e) => Effect.sync(() => void (failing = e.retriable)),
+        onSuccess: () => Effect.sync(() => void (failing = false))
+      }))
+      const flight = { start: Date.now() }
+      inFlight.add(flight)
       return once.pipe(
         Effect.tap(() => Effect.sync(() => void health.sent++)),
         Effect.retry(schedule),
+        Effect.ensuring(Effect.sync(() => {
+          inFlight.delete(flight)
+          finished++
+          totalMs += Date.now() - flight.start
+        })),
         // The error is the caller's to count and remember: some it expects (an experiment that
         // exists already), and those would show as the last error of a tracker that lost nothing.
         Effect.tapError((e) => Effect.sync(() => void (e.retriable && (openUntil = Date.now() + o.cooldownMs))))
       )
     })
-  return { send, isOpen: () => Date.now() < openUntil }
+  const latencyMs = () => {
+    let oldest = 0
+    for (const r of inFlight) oldest = Math.max(oldest, Date.now() - r.start)
+    return Math.max(finished === 0 ? 0 : totalMs / finished, oldest)
+  }
+  return { send, isOpen: () => Date.now() < openUntil, failing: () => failing || Date.now() < openUntil, latencyMs }
 }
 
 export interface Worker<Op> {
@@ -59,9 +80,10 @@ export interface Worker<Op> {
   /**
    * Waits until every queued op is handled, at most `ms`; true when it was. With `giveUp`, it stops
    * waiting as soon as the ops left cannot be handled in the time left at the rate ops were
-   * handled so far (a server that is down or slower than the study: waiting would only cost).
+   * handled so far (a server that is down or slower than the study: waiting would only cost), or,
+   * given a function, as soon as it says so, given the time left.
    */
-  readonly drain: (ms: number, giveUp?: boolean) => Effect.Effect<boolean>
+  readonly drain: (ms: number, giveUp?: boolean | ((msLeft: number) => boolean)) => Effect.Effect<boolean>
   /** Stops the fiber; the ops left unhandled are counted as dropped. */
   readonly stop: Effect.Effect<void>
 }
@@ -158,6 +180,7 @@ export const worker = <Op>(
             wake?.()
             const now = Date.now()
             if (now >= until) return false
+            if (typeof giveUp === "function" && giveUp(until - now)) return false
             if (giveUp) {
               const left = Math.max(0, yield* Queue.size(queue)) + busy
               const spent = busyMs + (since === undefined ? 0 : now - since)
