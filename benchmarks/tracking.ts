@@ -11,7 +11,7 @@
 // the requests go out when it ends.
 //
 //   nice -n 10 npm run bench -- tracking [--reps 5] [--trials 200] [--steps 5] [--work-ms 1] [--delay 300] [--mlflow] [--io]
-import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Context, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -49,6 +49,8 @@ interface Run {
    */
   readonly otherCpuMs: number
   readonly closeMs: number
+  /** Time in the tracker's studyFinished (its wait for the queue), within the study's time. */
+  readonly endMs: number
   readonly health: ReadonlyArray<Tracker.Health>
 }
 
@@ -56,6 +58,16 @@ type TrackerLayer = Layer.Layer<Tracker.Tracker, unknown, Storage.Storage>
 
 const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: number; workMs: number; io: boolean }, name: string): Promise<Run> => {
   let closeFrom = 0
+  let endMs = 0
+  const timedEnd = (t: Tracker.TrackerService): Tracker.TrackerService =>
+    t.studyFinished === undefined ? t : {
+      ...t,
+      studyFinished: (s, e) =>
+        Effect.suspend(() => {
+          const t0 = performance.now()
+          return Effect.ensuring(t.studyFinished!(s, e), Effect.sync(() => void (endMs += performance.now() - t0)))
+        })
+    }
   let service: Tracker.TrackerService = Tracker.none
   const program = Effect.gen(function*() {
     const t = (service = Option.getOrElse(yield* Effect.serviceOption(Tracker.Tracker), () => Tracker.none))
@@ -88,13 +100,16 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
     closeFrom = performance.now()
     return { studyMs, otherCpuMs }
   })
-  const provided = tracker === undefined ? program : program.pipe(Effect.provide(tracker))
+  const provided = tracker === undefined
+    ? program
+    : program.pipe(Effect.provide(Layer.map(tracker, (ctx) => Context.add(ctx, Tracker.Tracker, timedEnd(Context.get(ctx, Tracker.Tracker))))))
   return Effect.runPromise(provided.pipe(
     Effect.provide(Study.layerDefaults({ seed: 1 })),
     Logger.withMinimumLogLevel(LogLevel.Error)
   )).then((r) => ({
     ...r,
     closeMs: performance.now() - closeFrom,
+    endMs,
     // read after the tracker closed: what it sent, and what it lost, in the end
     health: service.health === undefined ? [] : Effect.runSync(service.health)
   }))
@@ -161,7 +176,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         const r = await runOnce(make(), o, `bench-${rep}-${name.split(" ").join("-")}`)
         results.get(name)!.push(r)
         const h = r.health.reduce((acc, x) => ({ failed: acc.failed + x.failed, dropped: acc.dropped + x.dropped, retried: acc.retried + x.retried, sent: acc.sent + x.sent }), { failed: 0, dropped: 0, retried: 0, sent: 0 })
-        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, other_cpu_ms: Math.round(r.otherCpuMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
+        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, other_cpu_ms: Math.round(r.otherCpuMs * 10) / 10, end_ms: Math.round(r.endMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
       }
     }
     const none = results.get("none")!.map((r) => r.studyMs)
@@ -169,7 +184,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
     const percent = (x: number) => `${(x * 100).toFixed(1)}%`
     table(
       `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms${o.io ? " (the event loop turning each step)" : ""}, ${reps} interleaved runs; overhead: median of the runs' ratios to the run without a tracker of the same repetition, with a 90% bootstrap interval`,
-      ["tracker", "study ms", "overhead", "90% interval", "other CPU ms", "CPU overhead", "90% interval", "close ms", "sent", "failed", "dropped"],
+      ["tracker", "study ms", "overhead", "90% interval", "other CPU ms", "CPU overhead", "90% interval", "end ms", "close ms", "sent", "failed", "dropped"],
       trackers.map(([name]) => {
         const rs = results.get(name)!
         const m = median(rs.map((r) => r.studyMs))
@@ -192,6 +207,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
           median(rs.map((r) => r.otherCpuMs)),
           name === "none" ? "-" : percent(median(cpuShares)),
           name === "none" ? "-" : `${percent(clo)} to ${percent(chi)}`,
+          median(rs.map((r) => r.endMs)),
           median(rs.map((r) => r.closeMs)),
           last.reduce((x, h) => x + h.sent, 0),
           last.reduce((x, h) => x + h.failed, 0),
