@@ -61,9 +61,16 @@ export const retrying = (o: RetryOptions, health: Counter) => {
           finished++
           totalMs += Date.now() - flight.start
         })),
-        // The error is the caller's to count and remember: some it expects (an experiment that
-        // exists already), and those would show as the last error of a tracker that lost nothing.
-        Effect.tapError((e) => Effect.sync(() => void (e.retriable && (openUntil = Date.now() + o.cooldownMs))))
+        // A server or network failure is remembered (what failed after it may only say "its run
+        // could not be created"); an answer the caller may expect (an experiment that exists
+        // already, a 4xx) is the caller's to count and remember.
+        Effect.tapError((e) =>
+          Effect.sync(() => {
+            if (!e.retriable) return
+            health.lastError = e.message
+            openUntil = Date.now() + o.cooldownMs
+          })
+        )
       )
     })
   const latencyMs = () => {

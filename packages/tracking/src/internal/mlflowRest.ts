@@ -2,6 +2,8 @@
 // typed failure, and whether trying again can help (network errors, timeouts, 429 and 5xx can; a
 // 4xx answer says the request itself is wrong, and the same request would fail again).
 import { Data, Effect } from "effect"
+import * as http from "node:http"
+import * as https from "node:https"
 
 export class MlflowError extends Data.TaggedError("MlflowError")<{
   readonly request: string
@@ -26,6 +28,40 @@ export interface Connection {
 
 const retriableStatus = (s: number) => s === 408 || s === 429 || s >= 500
 
+// node:http with kept-alive connections rather than fetch: fetch (undici) took about 1.2 ms of the
+// study's thread a request, http.request about 0.25 ms (Node 20, a local server, 500 requests).
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
+
+/** One HTTP exchange: the status and the answer's text. */
+const exchange = (
+  url: string,
+  method: string,
+  headers: Readonly<Record<string, string>>,
+  body: string | Uint8Array | undefined,
+  timeoutMs: number,
+  signal: AbortSignal
+): Promise<{ readonly status: number; readonly text: string }> =>
+  new Promise((resolve, reject) => {
+    const u = new URL(url)
+    const secure = u.protocol === "https:"
+    const req = (secure ? https : http).request(u, {
+      method,
+      headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
+      agent: secure ? agents.https : agents.http,
+      signal
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (c: Buffer) => chunks.push(c))
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }))
+      res.on("error", reject)
+    })
+    // The whole exchange, answer included, within timeoutMs.
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: "TimeoutError" })), timeoutMs)
+    req.on("close", () => clearTimeout(timer))
+    req.on("error", reject)
+    req.end(body)
+  })
+
 /** Sends one request; JSON in and out unless `body` is bytes. */
 export const call = (
   conn: Connection,
@@ -38,17 +74,16 @@ export const call = (
   return Effect.tryPromise({
     try: async (signal) => {
       const bytes = body instanceof Uint8Array
-      const res = await fetch(conn.url + path, {
+      const res = await exchange(
+        conn.url + path,
         method,
-        headers: {
-          ...conn.headers,
-          ...(body === undefined ? {} : { "content-type": bytes ? contentType ?? "application/octet-stream" : "application/json" })
-        },
-        ...(body === undefined ? {} : { body: bytes ? new Uint8Array(body) : JSON.stringify(body, nonFinite) }),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(conn.timeoutMs)])
-      })
-      const text = await res.text()
-      if (!res.ok) {
+        { ...conn.headers, ...(body === undefined ? {} : { "content-type": bytes ? contentType ?? "application/octet-stream" : "application/json" }) },
+        body === undefined ? undefined : bytes ? body : JSON.stringify(body, nonFinite),
+        conn.timeoutMs,
+        signal
+      )
+      const text = res.text
+      if (res.status < 200 || res.status >= 300) {
         let code: string | undefined
         let reason = text.slice(0, 300)
         try {
@@ -73,7 +108,7 @@ export const call = (
   })
 }
 
-// fetch's "fetch failed" hides the reason (ECONNREFUSED ...) in its cause.
+// An error whose cause says why (fetch's "fetch failed" hides ECONNREFUSED there): the cause too.
 const causeText = (e: Error): string => {
   const c = (e as { cause?: unknown }).cause
   return c instanceof Error ? `${e.message} (${(c as { code?: string }).code ?? c.message})` : e.message
