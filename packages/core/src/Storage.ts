@@ -72,7 +72,7 @@ export interface TrialEnd {
   /**
    * The trial this worker runs next, created Running in the same write when no trial waits to be
    * claimed (a waiting one goes first); the worker's next `claimWaiting` of the study, without an
-   * id, takes it. A round trip fewer a trial where writes cross a network (see the run loop).
+   * id, takes it. A write fewer a trial (see `makesNext`; ignored by a storage without it).
    */
   readonly next?: TrialInit
 }
@@ -87,6 +87,12 @@ export interface Changes {
 export interface StorageService {
   /** A short description for messages ("memory", "sqlite:tunekit.db"). */
   readonly label: string
+  /**
+   * The storage makes a finishing worker's next trial in the finish's write (`TrialEnd.next`):
+   * where a write costs more than sampling the next trial ahead (a transaction, a round trip), so
+   * that the run loop's tells make it. Storages without it ignore `TrialEnd.next`.
+   */
+  readonly makesNext?: boolean
   /** Creates a study or loads it when one with that name exists (its directions must match). */
   readonly createStudy: (
     name: string,

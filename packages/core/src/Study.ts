@@ -657,7 +657,8 @@ const makeHandle = <A>(
       // Sample for the number the trial will most likely get, and create it with its parameters
       // in one write. When another worker took that number (or the claim) meanwhile, the trial is
       // created bare and sampled again for the number it got.
-      const { expected, sampled, later, init } = yield* sampleNext(hist)
+      const expected = yield* storage.nextNumber(info.id)
+      const { sampled, later, init } = yield* guarded(expected, () => sampleNext(expected, hist))
       const claim = sampled.relative.claim
       const frozen = yield* storage.createTrial(info.id, init)
       const offset = frozen.number - expected
@@ -676,34 +677,29 @@ const makeHandle = <A>(
      * workers have been seen to take in between, so that the trial keeps the sample for the
      * number it gets (`TrialInit.later`).
      */
-    const sampleNext = (hist: ReadonlyArray<FrozenTrial>) =>
-      Effect.gen(function*() {
-        const expected = yield* storage.nextNumber(info.id)
-        const sampled = yield* guarded(expected, () => sampleOnce(expected, undefined, hist, 0))
-        const claim = sampled.relative.claim
-        const later = claim === undefined && !sampler.usesHistory && ahead > 0
-          ? yield* guarded(expected, () => {
-            const out: Array<Sampled> = []
-            // (by offset: none past the first that claims a point)
-            for (let d = 1; d <= ahead; d++) {
-              const l = sampleOnce(expected + d, undefined, hist, 0)
-              if (l.relative.claim !== undefined) break
-              out.push(l)
-            }
-            return out
-          })
-          : []
-        const init: Storage.TrialInit = {
-          state: "Running",
-          worker,
-          params: sampled.fresh,
-          distributions: sampled.dists,
-          ...(claim === undefined ? {} : { claim }),
-          ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
-          expectedNumber: expected
+    const sampleNext = (expected: number, hist: ReadonlyArray<FrozenTrial>) => {
+      const sampled = sampleOnce(expected, undefined, hist, 0)
+      const claim = sampled.relative.claim
+      const later: Array<Sampled> = []
+      if (claim === undefined && !sampler.usesHistory) {
+        // (by offset: none past the first that claims a point)
+        for (let d = 1; d <= ahead; d++) {
+          const l = sampleOnce(expected + d, undefined, hist, 0)
+          if (l.relative.claim !== undefined) break
+          later.push(l)
         }
-        return { expected, sampled, later, init }
-      })
+      }
+      const init: Storage.TrialInit = {
+        state: "Running",
+        worker,
+        params: sampled.fresh,
+        distributions: sampled.dists,
+        ...(claim === undefined ? {} : { claim }),
+        ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
+        expectedNumber: expected
+      }
+      return { sampled, later, init }
+    }
 
     /** Notes how many numbers other workers took between reading the next and creating it. */
     const learn = (offset: number) => {
@@ -711,21 +707,24 @@ const makeHandle = <A>(
     }
 
     /**
-     * The next trial for a tell to create (`TellOptions.next`): only for a sampler that reads no
-     * history, has no end and decides nothing but the params (no claim, no attributes), and no
-     * scheduler that resumes paused trials (a resumption goes first).
+     * The next trial for a tell to create (`TellOptions.next`): only with a storage that makes it
+     * (`makesNext`: on memory, sampling ahead costs more than the write it saves), a sampler that
+     * reads no history, has no end and decides nothing but the params (no claim, no attributes),
+     * and no scheduler that resumes paused trials (a resumption goes first).
      */
     const nextOf = Effect.suspend((): Effect.Effect<Storage.TrialInit | undefined, AskError> => {
-      if (sampler.usesHistory || sampler.isExhausted || scheduler.resume || space === undefined) return Effect.succeed(undefined)
-      return Effect.map(sampleNext([]), ({ expected, init, sampled, later }) => {
-        const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
-        if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
-        handedFor = expected
-        // (Samples by number: every runner of the study samples a number alike, so any is right.)
-        if (handedSamples.size > 4 * MAX_AHEAD) handedSamples.clear()
-        for (const [d, s] of [sampled, ...later].entries()) handedSamples.set(expected + d, s)
-        return init
-      })
+      if (!storage.makesNext || sampler.usesHistory || sampler.isExhausted || scheduler.resume || space === undefined) return Effect.succeed(undefined)
+      return Effect.flatMap(storage.nextNumber(info.id), (expected) =>
+        guarded(expected, () => {
+          const { init, sampled, later } = sampleNext(expected, [])
+          const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
+          if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
+          handedFor = expected
+          // (Samples by number: every runner of the study samples a number alike, so any is right.)
+          if (handedSamples.size > 4 * MAX_AHEAD) handedSamples.clear()
+          for (const [d, s] of [sampled, ...later].entries()) handedSamples.set(expected + d, s)
+          return init
+        }))
     })
 
     const askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {

@@ -4,18 +4,22 @@ import { Checkpoint, Rng, Sampler, Scheduler, Space, Storage, Study, Tracker } f
 
 const space = Space.struct({ lr: Space.float(0.01, 1) })
 
-// A scheduler that, at step 2 of each of the first `n` trials, ends it and continues it in a new
-// trial restored from its own checkpoint at step 2, with lr halved: what PBT does, minus the choice.
+// A scheduler that, at step 2 of each of the first `n` trials to get there (continuations aside:
+// which trial a continuation's number goes to depends on how the runners interleave), ends it and
+// continues it in a new trial restored from its own checkpoint at step 2, with lr halved: what PBT
+// does, minus the choice.
 const continuing = (n: number) =>
   Layer.effect(
     Scheduler.Scheduler,
     Effect.gen(function*() {
       const storage = yield* Storage.Storage
+      let continued = 0
       return {
         name: "continuing",
         decide: (ctx) =>
           Effect.gen(function*() {
-            if (ctx.metric.step !== 2 || ctx.trial.number >= n || Study.restorePointOf(ctx.trial)) return Scheduler.Continue
+            if (ctx.metric.step !== 2 || continued >= n || Study.restorePointOf(ctx.trial)) return Scheduler.Continue
+            continued++
             const next = yield* Effect.orDie(storage.createTrial(ctx.study.id, {
               state: "Waiting",
               params: { lr: ctx.trial.params.lr / 2 },

@@ -4,7 +4,7 @@ import type * as Distribution from "../Distribution.js"
 import { ClaimTaken, type InvalidSpace, StudyNotFound, TrialStateError } from "../Errors.js"
 import type { StorageService, StudyInfo } from "../Storage.js"
 import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
-import { checkCompatible, checkDirections, Handed, notRunning, sampledFor } from "./storageRules.js"
+import { checkCompatible, checkDirections, notRunning, sampledFor } from "./storageRules.js"
 
 interface MutableTrial {
   id: number
@@ -74,7 +74,6 @@ export const makeMemory = (): StorageService => {
   const studies = new Map<string, MemoryStudy>()
   const byId = new Map<number, MemoryStudy>()
   const trials = new Map<number, MutableTrial>()
-  const given = new Handed()
   let nextStudyId = 1
   let nextTrialId = 1
 
@@ -129,7 +128,6 @@ export const makeMemory = (): StorageService => {
         studies.delete(name)
         byId.delete(s.info.id)
         for (const t of s.trials) trials.delete(t.id)
-        given.drop(s.info.id)
         return Effect.void
       }),
     setStudyAttr: (studyId, kind, key, value) =>
@@ -178,10 +176,6 @@ export const makeMemory = (): StorageService => {
     nextNumber: (studyId) => Effect.sync(() => studyOf(studyId).trials.length),
     claimWaiting: (studyId, worker, trialId) =>
       Effect.sync(() => {
-        if (trialId === undefined) {
-          const handed = given.take(studyId, worker)
-          if (handed !== undefined) return Option.some(handed)
-        }
         const s = studyOf(studyId)
         if (s.waiting === 0) return Option.none()
         const t = s.trials.find((t) =>
@@ -251,14 +245,8 @@ export const makeMemory = (): StorageService => {
           return freeze(t)
         }
         // (A retry's distributions are the trial's own: a conflict is a defect of the caller.)
-        const done = end.retry === undefined ? Effect.sync(finish) : Effect.map(Effect.orDie(storage.createTrial(t.studyId, end.retry)), finish)
-        const next = end.next
-        if (next === undefined) return done
-        const s = studyOf(t.studyId)
-        return Effect.tap(done, () =>
-          s.waiting > 0 && s.trials.some((w) => w.state === "Waiting" && !w.paused)
-            ? Effect.void
-            : Effect.map(Effect.orDie(storage.createTrial(t.studyId, next)), (made) => given.put(t.studyId, next.worker ?? "", made)))
+        // (Without makesNext: a write costs less here than sampling ahead, and `end.next` is ignored.)
+        return end.retry === undefined ? Effect.sync(finish) : Effect.map(Effect.orDie(storage.createTrial(t.studyId, end.retry)), finish)
       }),
     claim: (studyId, key) =>
       Effect.sync(() => {

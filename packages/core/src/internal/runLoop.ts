@@ -108,10 +108,11 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const runtime = yield* Effect.runtime<never>()
     const retryOnError = data.retries?.onError ? { retries: data.retries.max } : undefined
     // Slots of the budget taken by tells that made the next trial (TellOptions.next): each such
-    // worker asks next, whatever the others did meanwhile. Only where nothing but the budget can
-    // end the run between a tell and the ask (no deadline, no callback that stops).
+    // worker asks next, whatever the others did meanwhile. Only with a storage that makes it, and
+    // where nothing but the budget can end the run between a tell and the ask (no deadline, no
+    // callback that stops).
     let reserved = 0
-    const mayHand = deadline === Infinity && (options.callbacks ?? []).length === 0
+    const mayHand = storage.makesNext === true && deadline === Infinity && (options.callbacks ?? []).length === 0
     /** Runs a trial; true when its tell took a slot for this worker's next ask. */
     const runOne = (trial: AskedTrial<A>) =>
       Effect.gen(function*() {
@@ -153,7 +154,7 @@ export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Resul
     const worker = Effect.gen(function*() {
       let reservedHere = false
       while (!stopped && (deadline === Infinity || (yield* beforeDeadline))) {
-        if (reservedHere || (fresh < budget && !exhausted)) {
+        if (reservedHere || (fresh + reserved < budget && !exhausted)) {
           // A slot of the budget is taken before asking (or was, by the tell that made the trial
           // this ask takes), and given back when the trial turns out to carry on earlier training
           // (a paused trial resuming, a continuation).

@@ -312,6 +312,8 @@ const build = (file: string, db: Database.Database): StorageService => {
 
   const storage: StorageService = {
     label: `sqlite:${file}`,
+    // A finish and the next trial in one transaction: one commit a trial instead of two.
+    makesNext: true,
     createStudy: (name, options) =>
       run<StudyInfo, StudyMismatch>(
         "createStudy",
