@@ -180,15 +180,13 @@ const build = (
     return c
   }
 
-  // What this process last read of a study's next number, and whether it had a Waiting trial to
-  // claim, with the statement that finished a trial or found nothing to claim. A worker asks
-  // right after a finish (Study's ask: claim, else sample for the next number and create), so
-  // those statements read both and save the ask up to two round trips: the claim is skipped when
-  // the finish saw nothing to claim, and the number is not read again. Round trips are most of a
-  // trivial trial's cost (each wakes the server), so this takes a trial from three statements to
-  // two. Both are hints, used while fresh: a trial another process enqueues meanwhile is claimed
-  // by the next ask that reads the database. Creating a trial here drops the number, and enqueuing
-  // or pausing one the hint that nothing waits.
+  // What this process last learnt of a study's next number, and whether it had a Waiting trial to
+  // claim: from the statement that finished a trial, found nothing to claim, or made a worker's
+  // next trial (then whether a trial waits is not known). A worker asks right after a finish
+  // (Study's ask: claim, else sample for the next number and create), so the ask skips a claim
+  // that would find nothing and does not read the number again: round trips are most of a trivial
+  // trial's cost. Both are hints, used while fresh: a trial another process enqueues meanwhile is
+  // claimed by the next ask that reads the database. Creating a trial here drops the hint.
   const nexts = new Map<number, { readonly n: number; readonly at: number; readonly waiting: boolean }>()
   const NEXT_FRESH_MS = 100
   const fresh = (hint: { readonly at: number } | undefined) => hint !== undefined && Date.now() - hint.at <= NEXT_FRESH_MS
@@ -259,6 +257,13 @@ const build = (
       xid = pg_current_xact_id()
       FROM ok WHERE x.id = ok.id RETURNING x.id)
     SELECT number, state, EXISTS (SELECT 1 FROM u) AS done FROM t`
+
+  /** A running trial's finish ($1 the trial, $2-$6 its end and the call's token), before its RETURNING. */
+  const FINISH = `UPDATE ${s}.trials t SET state = $2, "values" = COALESCE($3, t."values"), reason = $4, finished_at = $5, token = $6,
+      xid = pg_current_xact_id()
+    WHERE t.id = $1 AND t.state = 'Running'`
+  /** Whether the study (an SQL expression) has a trial waiting to be claimed (not a paused one). */
+  const waitingIn = (study: string) => `EXISTS (SELECT 1 FROM ${s}.trials w WHERE w.study_id = ${study} AND w.state = 'Waiting' AND NOT w.paused)`
 
   /** Why a write found the trial not running (or missing). */
   const notRunningError = async (trialId: number, operation: string) => {
@@ -548,6 +553,7 @@ const build = (
         const retry = end.retry
         const next = retry === undefined ? end.next : undefined
         const nextToken = randomUUID()
+        const finishValues = [trialId, end.state, end.values ? JSON.stringify(end.values) : null, end.reason ?? null, finishedAt, token]
         /** The worker's next trial, made by this finish: its claim takes it (TrialEnd.next). */
         const hand = (made: Row) => {
           // The worker's tell after this trial samples for the number after it, unread (whether a
@@ -555,35 +561,28 @@ const build = (
           nexts.set(Number(made.study_id), { n: Number(made.number) + 1, at: Date.now(), waiting: true })
           given.put(Number(made.study_id), next?.worker ?? "", runs(made))
         }
-        const finishAndCreate = async (): Promise<Row | undefined> => {
+        const finishAndCreate = async (db: Db): Promise<Row | undefined> => {
           // One statement: the finish, then the next trial when no trial waits to be claimed.
           const rows = await q<Row & { made: boolean }>(
-            pool,
-            `WITH f AS (
-               UPDATE ${s}.trials t SET state = $2, "values" = COALESCE($3, t."values"), reason = $4, finished_at = $5, token = $6,
-                 xid = pg_current_xact_id()
-               WHERE t.id = $1 AND t.state = 'Running' RETURNING t.*
-             ), free AS (
-               SELECT f.study_id FROM f WHERE NOT EXISTS (SELECT 1 FROM ${s}.trials w WHERE w.study_id = f.study_id AND w.state = 'Waiting' AND NOT w.paused)
-             ), ${creating("(SELECT study_id FROM free)", 7)}
+            db,
+            `WITH f AS (${FINISH} RETURNING t.*),
+             free AS (SELECT f.study_id FROM f WHERE NOT ${waitingIn("f.study_id")}),
+             ${creating("(SELECT study_id FROM free)", 7)}
              SELECT false AS made, ${COLS}, ${INTER} FROM f t UNION ALL SELECT true, ${COLS}, NULL FROM made t`,
-            [trialId, end.state, end.values ? JSON.stringify(end.values) : null, end.reason ?? null, finishedAt, token, ...creatingValues(next!, nextToken)]
+            [...finishValues, ...creatingValues(next!, nextToken)]
           )
           const made = rows.find((r) => r.made)
           if (made !== undefined) hand(made)
           return rows.find((r) => !r.made)
         }
         const finish = async (db: Db) => {
-          if (next !== undefined) return finishAndCreate()
+          if (next !== undefined) return finishAndCreate(db)
           // With the study's next number and whether a trial waits, for the ask that follows.
           const [row] = await q<Row & { next_number: number; waiting: boolean }>(
             db,
-            `UPDATE ${s}.trials t SET state = $2, "values" = COALESCE($3, t."values"), reason = $4, finished_at = $5, token = $6,
-               xid = pg_current_xact_id()
-             WHERE t.id = $1 AND t.state = 'Running' RETURNING ${COLS}, ${INTER},
-               (SELECT st.next_number FROM ${s}.studies st WHERE st.id = t.study_id) AS next_number,
-               EXISTS (SELECT 1 FROM ${s}.trials w WHERE w.study_id = t.study_id AND w.state = 'Waiting' AND NOT w.paused) AS waiting`,
-            [trialId, end.state, end.values ? JSON.stringify(end.values) : null, end.reason ?? null, finishedAt, token]
+            `${FINISH} RETURNING ${COLS}, ${INTER},
+               (SELECT st.next_number FROM ${s}.studies st WHERE st.id = t.study_id) AS next_number, ${waitingIn("t.study_id")} AS waiting`,
+            finishValues
           )
           if (row === undefined) return row
           // The retry in the same transaction: made exactly when the trial fails (its
