@@ -167,10 +167,10 @@ export interface TellOptions {
    */
   readonly retries?: number
   /**
-   * The caller asks right after (the run loop does, while its budget lasts). With a sampler that
-   * reads no history, the next trial is then sampled now and created in the finish's write, and
-   * the ask takes it: a round trip fewer a trial where the storage is across a network. Ignored
-   * with a retry, or when a trial waits to be claimed (the ask takes that one).
+   * The caller asks right after (the run loop does, while its budget lasts). With a storage that
+   * makes it (`StorageService.makesNext`) and a sampler that reads no history, the next trial is
+   * then sampled now and created in the finish's write, and the ask takes it: a write fewer a
+   * trial. Ignored with a retry, or when a trial waits to be claimed (the ask takes that one).
    */
   readonly next?: boolean
 }

@@ -4,6 +4,7 @@ import { Effect, Layer, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as internal from "../src/internal/pbt.js"
 import { Pbt } from "../src/index.js"
+import { startPopulation } from "./toyTraining.js"
 
 // Arbitrary spaces: floats (plain, log, stepped), ints (plain, log, stepped), categoricals, and a
 // branch whose cases have parameters of their own.
@@ -149,14 +150,8 @@ const simulate = (seed: number, population: number, order: ReadonlyArray<number>
     const space = Space.compile(Space.struct({ lr: Space.float(1e-4, 1, { log: true }), layers: Space.int(1, 5), act: Space.categorical(["relu", "tanh", "gelu"]) }))
     const info = yield* storage.createStudy("sim", { directions: ["minimize"], metrics: ["loss"] })
     yield* scheduler.check!(space as never, info)
-    const rng = Rng.generator(seed, "init")
     interface Live { trial: Trial.FrozenTrial; step: number; loss: number }
-    const live: Array<Live> = []
-    for (let i = 0; i < population; i++) {
-      const dists: Record<string, Distribution.Distribution> = {}
-      const { params } = space.build((n, d) => ((dists[n] = d), Distribution.fromUnit(d, rng.next())))
-      live.push({ trial: yield* storage.createTrial(info.id, { state: "Running", params, distributions: dists }), step: 0, loss: 10 })
-    }
+    const live: Array<Live> = (yield* startPopulation(storage, info.id, space as never, seed, population)).map((trial) => ({ trial, step: 0, loss: 10 }))
     const liveCounts: Array<number> = []
     for (const pick of order) {
       const open = live.filter((m) => m.step < maxStep)

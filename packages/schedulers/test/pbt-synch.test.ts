@@ -7,7 +7,7 @@ import { Effect, Layer, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as internal from "../src/internal/pbt.js"
 import { Pbt } from "../src/index.js"
-import { toyTraining } from "./toyTraining.js"
+import { startPopulation, toyTraining } from "./toyTraining.js"
 
 const STEPS = 24
 const toy = toyTraining(STEPS)
@@ -207,14 +207,8 @@ const simulate = (seed: number, population: number, picks: ReadonlyArray<number>
     const info = yield* storage.createStudy("sim", { directions: ["minimize"], metrics: ["loss"] })
     yield* scheduler.check!(compiled as never, info)
     const history = storage.getTrials(info.id)
-    const g = Rng.generator(seed, "init")
     interface Live { trial: Trial.FrozenTrial; step: number; loss: number }
-    const live: Array<Live> = []
-    for (let i = 0; i < population; i++) {
-      const dists: Record<string, Distribution.Distribution> = {}
-      const { params } = compiled.build((n, d) => ((dists[n] = d), Distribution.fromUnit(d, g.next())))
-      live.push({ trial: yield* storage.createTrial(info.id, { state: "Running", params, distributions: dists }), step: 0, loss: 10 })
-    }
+    const live: Array<Live> = (yield* startPopulation(storage, info.id, compiled as never, seed, population)).map((trial) => ({ trial, step: 0, loss: 10 }))
     const start = (trial: Trial.FrozenTrial, from: { trial: number; step: number }) =>
       Effect.map(checkpoints.load({ study: "sim", trial: from.trial }, from.step), (d) => void live.push({ trial, step: from.step, loss: (d as { loss: number }).loss }))
     for (let i = 0; i < 10_000; i++) {

@@ -1,6 +1,6 @@
 // The toy training of the PBT tests: over `steps` steps the ideal learning rate decays tenfold, and
 // a step lowers the loss most when the learning rate is near the ideal one at that step.
-import { Checkpoint, type Study } from "@tunekit/core"
+import { Checkpoint, Distribution, Rng, type Space, type Storage, type Study, type Trial } from "@tunekit/core"
 import { Effect, Option } from "effect"
 
 export const toyTraining = (steps: number) => {
@@ -27,3 +27,16 @@ export const toyTraining = (steps: number) => {
   }
   return { ideal, advance, objective }
 }
+
+/** A PBT population's first trials, Running, each config drawn from the space by the seed's "init" stream. */
+export const startPopulation = (storage: Storage.StorageService, studyId: number, space: Space.Compiled<unknown>, seed: number, population: number) =>
+  Effect.gen(function*() {
+    const g = Rng.generator(seed, "init")
+    const trials: Array<Trial.FrozenTrial> = []
+    for (let i = 0; i < population; i++) {
+      const dists: Record<string, Distribution.Distribution> = {}
+      const { params } = space.build((n, d) => ((dists[n] = d), Distribution.fromUnit(d, g.next())))
+      trials.push(yield* storage.createTrial(studyId, { state: "Running", params, distributions: dists }))
+    }
+    return trials
+  })
