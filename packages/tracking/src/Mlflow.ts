@@ -206,7 +206,7 @@ export const make = (
     const o: Resolved = Opts.withDefaults({ ...defaults, url: "" }, yield* Opts.decode(OptionsSchema)(options)) as Resolved
     const conn: Connection = { url: o.url.replace(/\/+$/, ""), headers: o.headers, timeoutMs: o.timeoutMs }
     const health: Counter = counter()
-    const { send, isOpen, failing, latencyMs } = retrying(o, health)
+    const { send, isOpen, outlasts } = retrying(o, health)
     const req = (method: "GET" | "POST" | "PUT", path: string, body?: unknown, contentType?: string) => send(call(conn, method, path, body, contentType))
 
     const studies = new Map<number, StudyState>()
@@ -514,7 +514,7 @@ export const make = (
     // events take (about: metrics ride along in their run's log-batch) would outlast the time left
     // at the server's pace. Counting events would not tell: a batch of metrics is handled at once,
     // and the rate it shows says nothing of the requests behind it.
-    const hopeless = (msLeft: number) => failing() || (owed + unsent.size + 1) * latencyMs() > msLeft * o.concurrency
+    const hopeless = (msLeft: number) => outlasts(owed + unsent.size + 1, o.concurrency, msLeft)
     // What running trials hold is sent every flushMs even when no event comes to have it sent.
     const ticker = o.flushMs === 0 ? undefined : yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.zipRight(
       Effect.sleep(Duration.millis(o.flushMs)),

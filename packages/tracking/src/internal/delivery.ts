@@ -20,9 +20,11 @@ export const CIRCUIT = "circuit"
 
 /**
  * Wraps requests with retries and the circuit breaker (`send`); counts retries and sent requests.
- * `isOpen` tells whether requests fail at once now, `failing` whether the last attempt failed (a
- * request may be waiting to try again), `latencyMs` how long a request takes (its retries
- * included): the mean so far, or the age of the oldest in flight when that is longer.
+ * `isOpen` tells whether requests fail at once now. `outlasts(requests, concurrency, msLeft)` tells
+ * whether waiting for `requests` more, `concurrency` at a time, is hopeless in `msLeft`: the last
+ * attempt failed (a request may be waiting to try again) or the circuit is open, or they would take
+ * longer at the server's pace, a request's time (its retries included) being the mean so far, or
+ * the age of the oldest in flight when that is longer.
  */
 export const retrying = (o: RetryOptions, health: Counter) => {
   let openUntil = 0
@@ -78,7 +80,9 @@ export const retrying = (o: RetryOptions, health: Counter) => {
     for (const r of inFlight) oldest = Math.max(oldest, Date.now() - r.start)
     return Math.max(finished === 0 ? 0 : totalMs / finished, oldest)
   }
-  return { send, isOpen: () => Date.now() < openUntil, failing: () => failing || Date.now() < openUntil, latencyMs }
+  const isOpen = () => Date.now() < openUntil
+  const outlasts = (requests: number, concurrency: number, msLeft: number) => failing || isOpen() || requests * latencyMs() > msLeft * concurrency
+  return { send, isOpen, outlasts }
 }
 
 export interface Worker<Op> {
@@ -86,11 +90,10 @@ export interface Worker<Op> {
   readonly offer: (op: Op, counted?: boolean) => Effect.Effect<void>
   /**
    * Waits until every queued op is handled, at most `ms`; true when it was. With `giveUp`, it stops
-   * waiting as soon as the ops left cannot be handled in the time left at the rate ops were
-   * handled so far (a server that is down or slower than the study: waiting would only cost), or,
-   * given a function, as soon as it says so, given the time left.
+   * waiting as soon as that says waiting is hopeless, given the time left (a server that is down or
+   * slower than the study: waiting would only cost).
    */
-  readonly drain: (ms: number, giveUp?: boolean | ((msLeft: number) => boolean)) => Effect.Effect<boolean>
+  readonly drain: (ms: number, giveUp?: (msLeft: number) => boolean) => Effect.Effect<boolean>
   /** Stops the fiber; the ops left unhandled are counted as dropped. */
   readonly stop: Effect.Effect<void>
 }
@@ -114,16 +117,7 @@ export const worker = <Op>(
     const queue = yield* Queue.dropping<Op>(capacity)
     let busy = 0
     let closed = false
-    // The rate ops are handled at: ops handled over the time spent handling them (idle time, waiting
-    // for ops, does not count), including the batch in hand.
-    let handled = 0
-    let busyMs = 0
-    let since: number | undefined
-    const finished = (n: number) => {
-      const k = Math.min(n, busy)
-      busy -= k
-      handled += k
-    }
+    const finished = (n: number) => void (busy -= Math.min(n, busy))
     let wake: (() => void) | undefined
     const linger = Effect.async<void>((resume) => {
       const timer = setTimeout(() => wake?.(), lingerMs)
@@ -139,14 +133,13 @@ export const worker = <Op>(
     })
     const take = Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (first) => {
       if (lingerMs <= 0) return Effect.succeed(first)
-      // Held while lingering: not idle, and dropped if stopped; but not time spent handling.
+      // Held while lingering: not idle, and dropped if stopped.
       busy = first.length
       return Effect.zipRight(linger, Effect.map(Queue.takeAll(queue), (rest) => Chunk.appendAll(first, rest)))
     })
     const loop = Effect.forever(
       Effect.flatMap(take, (chunk) => {
         busy = chunk.length
-        since = Date.now()
         return handle([...chunk], finished).pipe(
           // A defect (a bug, an answer of an unexpected shape) loses the batch in hand, counted,
           // and not the worker: the next ops are still sent.
@@ -156,11 +149,7 @@ export const worker = <Op>(
               health.lastError = `tracker defect: ${d instanceof Error ? d.message : String(d)}`
             })
           ),
-          Effect.ensuring(Effect.sync(() => {
-            busyMs += Date.now() - since!
-            since = undefined
-            busy = 0
-          }))
+          Effect.ensuring(Effect.sync(() => void (busy = 0)))
         )
       })
     )
@@ -178,7 +167,7 @@ export const worker = <Op>(
               return wake === undefined ? Effect.void : Effect.map(Queue.size(queue), (n) => void (n >= capacity / 2 && wake?.()))
             })
         ),
-      drain: (ms, giveUp = false) =>
+      drain: (ms, giveUp) =>
         Effect.gen(function*() {
           const until = Date.now() + ms
           // Someone waits for the ops: no more lingering for others.
@@ -187,13 +176,7 @@ export const worker = <Op>(
             wake?.()
             const now = Date.now()
             if (now >= until) return false
-            if (typeof giveUp === "function" && giveUp(until - now)) return false
-            if (giveUp) {
-              const left = Math.max(0, yield* Queue.size(queue)) + busy
-              const spent = busyMs + (since === undefined ? 0 : now - since)
-              // left / (handled / spent) ms to go; none handled yet in `spent` ms: hopeless.
-              if (spent > 0 && left * spent > (until - now) * handled) return false
-            }
+            if (giveUp?.(until - now)) return false
             yield* Effect.sleep(Duration.millis(5))
           }
           return true
