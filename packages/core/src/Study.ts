@@ -440,9 +440,12 @@ const makeHandle = <A>(
     // How many numbers past the expected one an ask samples for (see ask): the most that other
     // workers have taken between this process reading the next number and creating its trial.
     let ahead = 0
-    // The number the trial the last tell made was sampled for, and the samples by number (see ask).
+    // The number the trial the last tell made was sampled for (see ask).
     let handedFor: number | undefined
-    const handedSamples = new Map<number, Sampled>()
+    // A sampler that reads no history samples a number alike in every ask: the samples taken for
+    // numbers not yet created, kept for the asks that follow (consecutive asks' numbers overlap),
+    // each used by one trial at most.
+    const samplesAhead = new Map<number, Sampled>()
 
     interface LiveTrial {
       frozen: FrozenTrial
@@ -644,8 +647,8 @@ const makeHandle = <A>(
         const fixed = Object.keys(frozen.params).length > 0 ? frozen.params : undefined
         // A trial a tell made with the sample for its number: that sample, not built again (an
         // enqueued trial may have taken the number: then the params differ).
-        const made = fixed === undefined ? undefined : handedSamples.get(frozen.number)
-        handedSamples.delete(frozen.number)
+        const made = fixed === undefined ? undefined : samplesAhead.get(frozen.number)
+        samplesAhead.delete(frozen.number)
         if (made !== undefined && restoreFrom === undefined && sameParams(made.fresh, frozen.params)) {
           return Option.some(toAsked(frozen, made, undefined))
         }
@@ -663,6 +666,7 @@ const makeHandle = <A>(
       const frozen = yield* storage.createTrial(info.id, init)
       const offset = frozen.number - expected
       const kept = offset === 0 ? sampled : later[offset - 1]
+      samplesAhead.delete(frozen.number)
       if (kept !== undefined && (claim === undefined || frozen.systemAttrs.claim === claim)) {
         yield* recordDecisions(frozen.id, kept.relative)
         return Option.some(toAsked(frozen, kept, undefined))
@@ -678,13 +682,13 @@ const makeHandle = <A>(
      * number it gets (`TrialInit.later`).
      */
     const sampleNext = (expected: number, hist: ReadonlyArray<FrozenTrial>) => {
-      const sampled = sampleOnce(expected, undefined, hist, 0)
+      const sampled = sampleAhead(expected, hist)
       const claim = sampled.relative.claim
       const later: Array<Sampled> = []
       if (claim === undefined && !sampler.usesHistory) {
         // (by offset: none past the first that claims a point)
         for (let d = 1; d <= ahead; d++) {
-          const l = sampleOnce(expected + d, undefined, hist, 0)
+          const l = sampleAhead(expected + d, hist)
           if (l.relative.claim !== undefined) break
           later.push(l)
         }
@@ -699,6 +703,18 @@ const makeHandle = <A>(
         expectedNumber: expected
       }
       return { sampled, later, init }
+    }
+
+    /** The sample for a number not yet created: kept for the next asks when it reads no history. */
+    const sampleAhead = (number: number, hist: ReadonlyArray<FrozenTrial>): Sampled => {
+      if (sampler.usesHistory) return sampleOnce(number, undefined, hist, 0)
+      const kept = samplesAhead.get(number)
+      // (A sample reads the study's attributes too: one taken before they changed is taken again.)
+      if (kept !== undefined && kept.ctx.study === current) return kept
+      if (samplesAhead.size > 4 * MAX_AHEAD) for (const n of samplesAhead.keys()) if (n < number) samplesAhead.delete(n)
+      const sampled = sampleOnce(number, undefined, hist, 0)
+      samplesAhead.set(number, sampled)
+      return sampled
     }
 
     /** Notes how many numbers other workers took between reading the next and creating it. */
@@ -720,9 +736,6 @@ const makeHandle = <A>(
           const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
           if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
           handedFor = expected
-          // (Samples by number: every runner of the study samples a number alike, so any is right.)
-          if (handedSamples.size > 4 * MAX_AHEAD) handedSamples.clear()
-          for (const [d, s] of [sampled, ...later].entries()) handedSamples.set(expected + d, s)
           return init
         }))
     })

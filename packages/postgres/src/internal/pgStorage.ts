@@ -300,6 +300,14 @@ const build = (
          RETURNING t.*
        )`
   }
+  // The JSON of a candidate's params and distributions, by object: consecutive creates send the
+  // same samples for the numbers they share (a sampler's samples are not changed once taken).
+  const json = new WeakMap<object, string>()
+  const jsonOf = (o: object) => {
+    let text = json.get(o)
+    if (text === undefined) json.set(o, text = JSON.stringify(o))
+    return text
+  }
   const creatingValues = (init: Storage.TrialInit, token: string): Array<unknown> => {
     const running = init.state === "Running"
     const system = init.systemAttrs ?? {}
@@ -308,8 +316,8 @@ const build = (
       init.expectedNumber ?? null,
       init.claim ?? null,
       init.state,
-      JSON.stringify(candidates.map((c) => c.params)),
-      JSON.stringify(candidates.map((c) => c.distributions)),
+      `[${candidates.map((c) => jsonOf(c.params)).join(",")}]`,
+      `[${candidates.map((c) => jsonOf(c.distributions)).join(",")}]`,
       JSON.stringify(init.userAttrs ?? {}),
       JSON.stringify(init.claim === undefined ? system : { ...system, claim: init.claim }),
       JSON.stringify(system),
