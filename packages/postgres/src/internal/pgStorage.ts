@@ -300,24 +300,29 @@ const build = (
          RETURNING t.*
        )`
   }
-  // The JSON of a candidate's params and distributions, by object: consecutive creates send the
-  // same samples for the numbers they share (a sampler's samples are not changed once taken).
-  const json = new WeakMap<object, string>()
-  const jsonOf = (o: object) => {
-    let text = json.get(o)
-    if (text === undefined) json.set(o, text = JSON.stringify(o))
-    return text
-  }
+  // The JSON of the params and distributions the last create sent, by object: consecutive creates
+  // send the same samples for the numbers they share (a sampler's samples are not changed once
+  // taken). Only the last create's (a WeakMap of all cost more in the young generation's GC).
+  let sent = new Map<object, string>()
   const creatingValues = (init: Storage.TrialInit, token: string): Array<unknown> => {
     const running = init.state === "Running"
     const system = init.systemAttrs ?? {}
     const candidates = candidatesOf(init)
-    return [
+    const sending = new Map<object, string>()
+    const json = (objects: ReadonlyArray<object>) =>
+      `[${
+        objects.map((o) => {
+          const text = sent.get(o) ?? JSON.stringify(o)
+          sending.set(o, text)
+          return text
+        }).join(",")
+      }]`
+    const values = [
       init.expectedNumber ?? null,
       init.claim ?? null,
       init.state,
-      `[${candidates.map((c) => jsonOf(c.params)).join(",")}]`,
-      `[${candidates.map((c) => jsonOf(c.distributions)).join(",")}]`,
+      json(candidates.map((c) => c.params)),
+      json(candidates.map((c) => c.distributions)),
       JSON.stringify(init.userAttrs ?? {}),
       JSON.stringify(init.claim === undefined ? system : { ...system, claim: init.claim }),
       JSON.stringify(system),
@@ -325,12 +330,39 @@ const build = (
       running ? (init.worker ?? null) : null,
       token
     ]
+    sent = sending
+    return values
   }
+
+  // The hot statements' texts, built once: a text built at each call cost its building and the
+  // hashing that finds its prepared name.
+  const INSERT_TRIAL = `WITH ${creating("$1::bigint", 2)} SELECT ${COLS}, NULL::text AS inter FROM made t`
+  /** The finish, then the next trial when no trial waits to be claimed (TrialEnd.next). */
+  const FINISH_AND_CREATE = `WITH f AS (${FINISH} RETURNING t.*),
+    free AS (SELECT f.study_id FROM f WHERE NOT ${waitingIn("f.study_id")}),
+    ${creating("(SELECT study_id FROM free)", 7)}
+    SELECT false AS made, ${COLS}, ${INTER} FROM f t UNION ALL SELECT true, ${COLS}, NULL FROM made t`
+  /** The finish, with the study's next number and whether a trial waits, for the ask that follows. */
+  const FINISH_READING_NEXT = `${FINISH} RETURNING ${COLS}, ${INTER},
+    (SELECT st.next_number FROM ${s}.studies st WHERE st.id = t.study_id) AS next_number, ${waitingIn("t.study_id")} AS waiting`
+  const CLAIM = `UPDATE ${s}.trials t SET state = 'Running', worker = $2, started_at = COALESCE(t.started_at, $3), heartbeat = $3,
+      paused = false, token = $4, xid = pg_current_xact_id()
+    FROM w WHERE t.id = w.id RETURNING ${COLS}, ${INTER}`
+  /** Claims the first waiting trial; with nothing to claim, the study's next number (same snapshot). */
+  const CLAIM_FIRST = `WITH w AS (SELECT id FROM ${s}.trials WHERE study_id = $1 AND state = 'Waiting' AND NOT paused ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED),
+    c AS (${CLAIM})
+    SELECT st.next_number, c.* FROM ${s}.studies st LEFT JOIN c ON true WHERE st.id = $1`
+  /** Claims waiting trial $5. */
+  const CLAIM_ONE = `WITH w AS (SELECT id FROM ${s}.trials WHERE study_id = $1 AND id = $5 AND state = 'Waiting' FOR UPDATE SKIP LOCKED) ${CLAIM}`
+  /** An upsert: a report told twice (a retry) is stored once. */
+  const REPORT = `WITH t AS (UPDATE ${s}.trials SET xid = pg_current_xact_id() WHERE id = $1 AND state = 'Running' RETURNING id)
+    INSERT INTO ${s}.intermediate (trial_id, step, "values") SELECT id, $2, $3 FROM t
+    ON CONFLICT (trial_id, step) DO UPDATE SET "values" = excluded."values" RETURNING trial_id`
 
   const insertTrial = (studyId: number, init: Storage.TrialInit, token: string, db: Db = pool) => {
     // A number read before this trial takes one is no longer the next.
     nexts.delete(studyId)
-    return q(db, `WITH ${creating("$1::bigint", 2)} SELECT ${COLS}, NULL::text AS inter FROM made t`, [studyId, ...creatingValues(init, token)])
+    return q(db, INSERT_TRIAL, [studyId, ...creatingValues(init, token)])
   }
 
   /** The params a trial may keep, by offset from its expected number (`TrialInit.later`). */
@@ -338,6 +370,17 @@ const build = (
     { params: init.params ?? {}, distributions: init.distributions ?? {} },
     ...(init.claim === undefined ? init.later ?? [] : [])
   ]
+
+  // The states a trial passes through (Running, Waiting) hold few trials at any time, each in a
+  // partial index: a read of only those takes them directly. Through the history cache it would
+  // read (and keep) every trial changed since the last read: a worker's stop watch and stale-trial
+  // check, once a second, then decoded every trial of the study, its other workers' included.
+  const FEW = new Set<Trial.State>(["Running", "Waiting"])
+  const readFew = async (studyId: number, states: ReadonlyArray<Trial.State>) => {
+    const which = [...new Set(states)].sort().map((state) => `t.state = '${state}'`).join(" OR ")
+    const rows = await q(pool, `SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND (${which}) ORDER BY t.number`, [studyId])
+    return rows.map(toFrozen)
+  }
 
   const byToken = async (token: string) => (await q(pool, `SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.token = $1`, [token]))[0]
 
@@ -451,24 +494,13 @@ const build = (
             if (hint !== undefined && !hint.waiting && fresh(hint)) return Option.none()
           }
           const now = Date.now()
-          const pick = trialId === undefined
-            ? `SELECT id FROM ${s}.trials WHERE study_id = $1 AND state = 'Waiting' AND NOT paused ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED`
-            : `SELECT id FROM ${s}.trials WHERE study_id = $1 AND id = $5 AND state = 'Waiting' FOR UPDATE SKIP LOCKED`
-          const claim = `UPDATE ${s}.trials t SET state = 'Running', worker = $2, started_at = COALESCE(t.started_at, $3), heartbeat = $3,
-               paused = false, token = $4, xid = pg_current_xact_id()
-             FROM w WHERE t.id = w.id RETURNING ${COLS}, ${INTER}`
           if (trialId !== undefined) {
-            const [row] = await q(pool, `WITH w AS (${pick}) ${claim}`, [studyId, worker, now, token, trialId])
+            const [row] = await q(pool, CLAIM_ONE, [studyId, worker, now, token, trialId])
             return row === undefined ? Option.none() : Option.some(runs(row))
           }
           // With nothing to claim, the study's next number (read in the same snapshot) is kept for
           // the nextNumber call that follows.
-          const [row] = await q<Row & { next_number: number }>(
-            pool,
-            `WITH w AS (${pick}), c AS (${claim})
-             SELECT st.next_number, c.* FROM ${s}.studies st LEFT JOIN c ON true WHERE st.id = $1`,
-            [studyId, worker, now, token]
-          )
+          const [row] = await q<Row & { next_number: number }>(pool, CLAIM_FIRST, [studyId, worker, now, token])
           if (row === undefined) return Option.none()
           if (row.id !== null) return Option.some(runs(row))
           nexts.set(studyId, { n: row.next_number, at: Date.now(), waiting: false })
@@ -515,14 +547,7 @@ const build = (
       }),
     report: (trialId, metric) =>
       call<void, TrialStateError>("report", async () => {
-        // An upsert: a report told twice (a retry) is stored once.
-        const done = await q(
-          pool,
-          `WITH t AS (UPDATE ${s}.trials SET xid = pg_current_xact_id() WHERE id = $1 AND state = 'Running' RETURNING id)
-           INSERT INTO ${s}.intermediate (trial_id, step, "values") SELECT id, $2, $3 FROM t
-           ON CONFLICT (trial_id, step) DO UPDATE SET "values" = excluded."values" RETURNING trial_id`,
-          [trialId, metric.step, JSON.stringify(metric.values)]
-        )
+        const done = await q(pool, REPORT, [trialId, metric.step, JSON.stringify(metric.values)])
         if (done.length === 0) throw await notRunningError(trialId, "report")
       }),
     setTrialAttr: (trialId, kind, key, value) =>
@@ -570,28 +595,14 @@ const build = (
           given.put(Number(made.study_id), next?.worker ?? "", runs(made))
         }
         const finishAndCreate = async (db: Db): Promise<Row | undefined> => {
-          // One statement: the finish, then the next trial when no trial waits to be claimed.
-          const rows = await q<Row & { made: boolean }>(
-            db,
-            `WITH f AS (${FINISH} RETURNING t.*),
-             free AS (SELECT f.study_id FROM f WHERE NOT ${waitingIn("f.study_id")}),
-             ${creating("(SELECT study_id FROM free)", 7)}
-             SELECT false AS made, ${COLS}, ${INTER} FROM f t UNION ALL SELECT true, ${COLS}, NULL FROM made t`,
-            [...finishValues, ...creatingValues(next!, nextToken)]
-          )
+          const rows = await q<Row & { made: boolean }>(db, FINISH_AND_CREATE, [...finishValues, ...creatingValues(next!, nextToken)])
           const made = rows.find((r) => r.made)
           if (made !== undefined) hand(made)
           return rows.find((r) => !r.made)
         }
         const finish = async (db: Db) => {
           if (next !== undefined) return finishAndCreate(db)
-          // With the study's next number and whether a trial waits, for the ask that follows.
-          const [row] = await q<Row & { next_number: number; waiting: boolean }>(
-            db,
-            `${FINISH} RETURNING ${COLS}, ${INTER},
-               (SELECT st.next_number FROM ${s}.studies st WHERE st.id = t.study_id) AS next_number, ${waitingIn("t.study_id")} AS waiting`,
-            finishValues
-          )
+          const [row] = await q<Row & { next_number: number; waiting: boolean }>(db, FINISH_READING_NEXT, finishValues)
           if (row === undefined) return row
           // The retry in the same transaction: made exactly when the trial fails (its
           // distributions are the trial's own, registered already). It waits, and takes a number.
@@ -638,15 +649,17 @@ const build = (
     getTrial: (trialId) => call<Trial.FrozenTrial, TrialStateError>("getTrial", async () => toFrozen(await trialRow(pool, trialId))),
     getTrials: (studyId, options) =>
       call("getTrials", () =>
-        // One read of a study at a time in this process: a read that began earlier (an older
-        // snapshot) never lands after a later one and puts older versions back.
-        inTurn(studyId, async () => {
-          const cache = cacheOf(studyId)
-          const rows = await changedSince(studyId, cache.mark)
-          for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
-          cache.mark = rows[0].horizon
-          return cache.trials(options?.states)
-        })),
+        options?.states !== undefined && options.states.length > 0 && options.states.every((state) => FEW.has(state))
+          ? readFew(studyId, options.states)
+          // One read of a study at a time in this process: a read that began earlier (an older
+          // snapshot) never lands after a later one and puts older versions back.
+          : inTurn(studyId, async () => {
+            const cache = cacheOf(studyId)
+            const rows = await changedSince(studyId, cache.mark)
+            for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
+            cache.mark = rows[0].horizon
+            return cache.trials(options?.states)
+          })),
     // The change counter is the snapshot horizon (xid8): the rows changed at or past `since` are
     // those written by transactions that had not ended when the reader last looked.
     changedTrials: (studyId, since) =>
