@@ -29,7 +29,7 @@ import type { InvalidOptions, Storage } from "@tunekit/core"
 import { Options as Opts, Tracker, Trial } from "@tunekit/core"
 import { CIRCUIT, retrying, worker } from "./internal/delivery.js"
 import { type Counter, counter, failed, report, snapshot } from "./internal/health.js"
-import { call, type Connection, key, LIMITS, MlflowError } from "./internal/mlflowRest.js"
+import { call, type Connection, key, LIMITS, MlflowError, metricValue } from "./internal/mlflowRest.js"
 
 export { MlflowError }
 
@@ -139,6 +139,8 @@ interface Item<T> {
   readonly event: number
 }
 type MetricJson = { key: string; value: number; timestamp: number; step: number }
+/** A metric as sent: NaN and infinities as strings. */
+type MetricOut = { key: string; value: number | string; timestamp: number; step: number }
 type KeyValue = { key: string; value: string }
 
 interface RunState {
@@ -149,7 +151,7 @@ interface RunState {
   notes: Array<string>
   params: Array<Item<KeyValue>>
   tags: Array<Item<KeyValue>>
-  pending: Array<Item<MetricJson>>
+  pending: Array<Item<MetricOut>>
 }
 const runState = (): RunState => ({ runId: undefined, artifactUri: undefined, metrics: false, notes: [], params: [], tags: [], pending: [] })
 
@@ -346,7 +348,7 @@ export const make = (
       if (run === undefined) return void lose(1, new Error("a metric of a trial whose start was not tracked"))
       run.metrics = true
       for (const k in op.metric.values) {
-        run.pending.push({ value: { key: key(k), value: op.metric.values[k], timestamp: op.time, step: op.metric.step }, event })
+        run.pending.push({ value: { key: key(k), value: metricValue(op.metric.values[k]), timestamp: op.time, step: op.metric.step }, event })
       }
       return run
     }
@@ -388,7 +390,7 @@ export const make = (
             // An objective without a metric stream: its values are the run's metrics.
             if (!run.metrics && t.values !== undefined) {
               t.values.forEach((v, i) =>
-                run.pending.push({ value: { key: key(op.study.metrics[i] ?? (t.values!.length > 1 ? `value_${i}` : "value")), value: v, timestamp: op.time, step: 0 }, event })
+                run.pending.push({ value: { key: key(op.study.metrics[i] ?? (t.values!.length > 1 ? `value_${i}` : "value")), value: metricValue(v), timestamp: op.time, step: 0 }, event })
               )
             }
             run.tags.push({ value: { key: "tunekit.state", value: t.state }, event })

@@ -4,7 +4,7 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Space, Study, Tracker } from "@tunekit/core"
+import { Space, type Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { Mlflow } from "../src/index.js"
 import { freePort } from "./_mlflow.js"
 
@@ -106,6 +106,22 @@ describe("the MLflow tracker's requests", () => {
     expect(batches.flatMap((b) => b.body.metrics.map((m: any) => m.step))).toEqual([1, 2, 3, 4, 5, 6])
     const update = requests.findIndex((r) => r.path === "runs/update")
     expect(requests.findIndex((r) => r.path === "runs/log-batch")).toBeLessThan(update)
+  })
+
+  it("NaN and infinities go as the strings MLflow reads", async () => {
+    requests.length = 0
+    const { tracker, close } = await Effect.runPromise(Mlflow.make({ url }))
+    const study: Storage.StudyInfo = { id: 77, name: "non-finite", directions: ["minimize"], metrics: ["loss"], userAttrs: {}, systemAttrs: {}, createdAt: 0 }
+    const trial = Trial.make({ id: 770, number: 0, state: "Running" })
+    await Effect.runPromise(Effect.all([
+      tracker.studyStarted!(study),
+      tracker.trialStarted!(study, trial),
+      tracker.metricReported!(study, trial, { step: 1, values: { loss: NaN, a: Infinity, b: -Infinity, c: 0.5 } }),
+      tracker.trialFinished!(study, { ...trial, state: "Complete", values: [0.5] })
+    ]))
+    await Effect.runPromise(close)
+    const metrics = requests.filter((r) => r.path === "runs/log-batch").flatMap((r) => r.body.metrics)
+    expect(metrics.map((m: any) => [m.key, m.value])).toEqual([["loss", "NaN"], ["a", "Infinity"], ["b", "-Infinity"], ["c", 0.5]])
   })
 
   // The study's end may wait up to 400 ms here (finishShare 1: the whole study's time, some 300 ms).

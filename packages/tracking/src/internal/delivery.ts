@@ -4,7 +4,7 @@
 // jittered); when it still fails the circuit opens for a cooldown, during which requests fail at
 // once instead of each waiting through its retries (the circuit-breaker pattern, Nygard 2007,
 // "Release It!"), so that a dead server costs nothing and a recovered one is used again.
-import { Chunk, Duration, Effect, Fiber, Queue, Schedule } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { type Counter } from "./health.js"
 import { MlflowError } from "./mlflowRest.js"
 
@@ -32,12 +32,9 @@ export const retrying = (o: RetryOptions, health: Counter) => {
   let finished = 0
   let totalMs = 0
   const inFlight = new Set<{ readonly start: number }>()
-  const schedule = Schedule.exponential(Duration.millis(o.backoffMs), 2).pipe(
-    Schedule.union(Schedule.spaced(Duration.millis(o.maxBackoffMs))),
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(o.retries)),
-    Schedule.whileInput((e: MlflowError) => e.retriable && Date.now() >= openUntil)
-  )
+  // The delay before retry n (from 0): exponential from backoffMs, at most maxBackoffMs, within
+  // ±20% at random (as Effect's Schedule.jittered), so that clients do not retry in step.
+  const delay = (n: number) => Math.min(o.backoffMs * 2 ** n, o.maxBackoffMs) * (0.8 + 0.4 * Math.random())
   const send = <A>(request: Effect.Effect<A, MlflowError>): Effect.Effect<A, MlflowError> =>
     Effect.suspend(() => {
       if (Date.now() < openUntil) {
@@ -45,35 +42,38 @@ export const retrying = (o: RetryOptions, health: Counter) => {
           new MlflowError({ request: CIRCUIT, reason: `the server failed recently; not trying again for ${openUntil - Date.now()} ms`, retriable: true })
         )
       }
-      let attempts = 0
-      const once = Effect.suspend(() => {
-        if (attempts++ > 0) health.retried++
-        return request
-      }).pipe(Effect.tapBoth({
-        onFailure: (e) => Effect.sync(() => void (failing = e.retriable)),
-        onSuccess: () => Effect.sync(() => void (failing = false))
-      }))
       const flight = { start: Date.now() }
       inFlight.add(flight)
-      return once.pipe(
-        Effect.tap(() => Effect.sync(() => void health.sent++)),
-        Effect.retry(schedule),
-        Effect.ensuring(Effect.sync(() => {
+      // Retried by hand rather than by Effect.retry with a Schedule, whose driver cost each request
+      // several effects more on the study's thread; a retry stops when the circuit opened meanwhile.
+      const attempt = (n: number): Effect.Effect<A, MlflowError> =>
+        Effect.matchEffect(request, {
+          onSuccess: (a) => {
+            failing = false
+            health.sent++
+            return Effect.succeed(a)
+          },
+          onFailure: (e) => {
+            failing = e.retriable
+            if (!e.retriable || n >= o.retries || Date.now() < openUntil) return Effect.fail(e)
+            health.retried++
+            return Effect.zipRight(Effect.sleep(Duration.millis(delay(n))), attempt(n + 1))
+          }
+        })
+      return Effect.onExit(attempt(0), (exit) =>
+        Effect.sync(() => {
           inFlight.delete(flight)
           finished++
           totalMs += Date.now() - flight.start
-        })),
-        // A server or network failure is remembered (what failed after it may only say "its run
-        // could not be created"); an answer the caller may expect (an experiment that exists
-        // already, a 4xx) is the caller's to count and remember.
-        Effect.tapError((e) =>
-          Effect.sync(() => {
-            if (!e.retriable) return
-            health.lastError = e.message
+          // A server or network failure is remembered (what failed after it may only say "its run
+          // could not be created"); an answer the caller may expect (an experiment that exists
+          // already, a 4xx) is the caller's to count and remember.
+          const e = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+          if (Option.isSome(e) && e.value.retriable) {
+            health.lastError = e.value.message
             openUntil = Date.now() + o.cooldownMs
-          })
-        )
-      )
+          }
+        }))
     })
   const latencyMs = () => {
     let oldest = 0
@@ -106,6 +106,10 @@ export interface Worker<Op> {
  * the queue is half full or someone drains it): a study whose event loop turns between its events
  * would otherwise wake it for every event, and each batch costs the study's thread some effects
  * whatever its size.
+ *
+ * The queue is a plain array that the study's fiber appends to in one `Effect.sync` an event (an
+ * Effect `Queue` took several effects an offer, on the study's thread, for every event); the
+ * fiber is woken only when it waits for the first op of a batch.
  */
 export const worker = <Op>(
   capacity: number,
@@ -114,11 +118,20 @@ export const worker = <Op>(
   lingerMs = 0
 ): Effect.Effect<Worker<Op>> =>
   Effect.gen(function*() {
-    const queue = yield* Queue.dropping<Op>(capacity)
+    let queue: Array<Op> = []
     let busy = 0
     let closed = false
     const finished = (n: number) => void (busy -= Math.min(n, busy))
+    // The fiber waiting for an op, and lingering for more: what resumes it.
+    let arrived: (() => void) | undefined
     let wake: (() => void) | undefined
+    const arrival = Effect.async<void>((resume) => {
+      arrived = () => {
+        arrived = undefined
+        resume(Effect.void)
+      }
+      return Effect.sync(() => void (arrived = undefined))
+    })
     const linger = Effect.async<void>((resume) => {
       const timer = setTimeout(() => wake?.(), lingerMs)
       wake = () => {
@@ -131,16 +144,19 @@ export const worker = <Op>(
         clearTimeout(timer)
       })
     })
-    const take = Effect.flatMap(Queue.takeBetween(queue, 1, capacity), (first) => {
-      if (lingerMs <= 0) return Effect.succeed(first)
-      // Held while lingering: not idle, and dropped if stopped.
-      busy = first.length
-      return Effect.zipRight(linger, Effect.map(Queue.takeAll(queue), (rest) => Chunk.appendAll(first, rest)))
-    })
+    // The ops stay queued while it lingers: not idle, and dropped if stopped.
+    const take = Effect.zipRight(
+      Effect.suspend(() => (queue.length > 0 ? Effect.void : lingerMs <= 0 ? arrival : Effect.zipRight(arrival, linger))),
+      Effect.sync(() => {
+        const ops = queue
+        queue = []
+        busy = ops.length
+        return ops
+      })
+    )
     const loop = Effect.forever(
-      Effect.flatMap(take, (chunk) => {
-        busy = chunk.length
-        return handle([...chunk], finished).pipe(
+      Effect.flatMap(take, (ops) =>
+        handle(ops, finished).pipe(
           // A defect (a bug, an answer of an unexpected shape) loses the batch in hand, counted,
           // and not the worker: the next ops are still sent.
           Effect.catchAllDefect((d) =>
@@ -150,29 +166,25 @@ export const worker = <Op>(
             })
           ),
           Effect.ensuring(Effect.sync(() => void (busy = 0)))
-        )
-      })
+        ))
     )
     // Interruptible even when made in a layer's (uninterruptible) acquisition, so that stop can end it.
     const fiber = yield* Effect.forkDaemon(Effect.interruptible(loop))
-    // A queue's size counts waiting takers as negative: the worker waiting is an empty queue.
-    const idle = Effect.map(Queue.size(queue), (n) => n <= 0 && busy === 0)
+    const idle = () => queue.length === 0 && busy === 0
     return {
       offer: (op, counted = true) =>
-        Effect.suspend(() =>
-          closed
-            ? Effect.sync(() => void (counted && health.dropped++))
-            : Effect.flatMap(Queue.offer(queue, op), (ok) => {
-              if (!ok && counted) health.dropped++
-              return wake === undefined ? Effect.void : Effect.map(Queue.size(queue), (n) => void (n >= capacity / 2 && wake?.()))
-            })
-        ),
+        Effect.sync(() => {
+          if (closed || queue.length >= capacity) return void (counted && health.dropped++)
+          queue.push(op)
+          if (arrived !== undefined) arrived()
+          else if (wake !== undefined && queue.length >= capacity / 2) wake()
+        }),
       drain: (ms, giveUp) =>
         Effect.gen(function*() {
           const until = Date.now() + ms
           // Someone waits for the ops: no more lingering for others.
           wake?.()
-          while (!(yield* idle)) {
+          while (!idle()) {
             wake?.()
             const now = Date.now()
             if (now >= until) return false
@@ -183,10 +195,10 @@ export const worker = <Op>(
         }),
       stop: Effect.gen(function*() {
         closed = true
-        const left = Math.max(0, yield* Queue.size(queue)) + busy
+        const left = queue.length + busy
+        queue = []
         yield* Fiber.interrupt(fiber)
-        yield* Queue.shutdown(queue)
-        health.dropped += Math.max(0, left)
+        health.dropped += left
       })
     }
   })

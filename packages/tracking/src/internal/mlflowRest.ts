@@ -32,37 +32,68 @@ const retriableStatus = (s: number) => s === 408 || s === 429 || s >= 500
 // study's thread a request, http.request about 0.25 ms (Node 20, a local server, 500 requests).
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
 
-/** One HTTP exchange: the status and the answer's text. */
-const exchange = (
-  url: string,
-  method: string,
-  headers: Readonly<Record<string, string>>,
-  body: string | Uint8Array | undefined,
-  timeoutMs: number,
-  signal: AbortSignal
-): Promise<{ readonly status: number; readonly text: string }> =>
-  new Promise((resolve, reject) => {
-    const u = new URL(url)
+/** What every request to a server shares, parsed once rather than a URL a request. */
+interface Target {
+  readonly client: typeof http | typeof https
+  readonly agent: http.Agent
+  readonly hostname: string
+  readonly port: string
+  readonly base: string
+}
+const targets = new WeakMap<Connection, Target>()
+const targetOf = (conn: Connection): Target => {
+  let t = targets.get(conn)
+  if (t === undefined) {
+    const u = new URL(conn.url)
     const secure = u.protocol === "https:"
-    const req = (secure ? https : http).request(u, {
-      method,
-      headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
-      agent: secure ? agents.https : agents.http,
-      signal
-    }, (res) => {
+    t = { client: secure ? https : http, agent: secure ? agents.https : agents.http, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port, base: u.pathname.replace(/\/+$/, "") }
+    targets.set(conn, t)
+  }
+  return t
+}
+
+/**
+ * One HTTP exchange, the answer included within `timeoutMs`: the status and the answer's text.
+ * Interrupting it destroys the request. (Effect.async rather than a promise with an AbortSignal:
+ * each request is paid for on the study's thread.)
+ */
+const exchange = (
+  conn: Connection,
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  body: string | Uint8Array | undefined
+): Effect.Effect<{ readonly status: number; readonly text: string }, Error> =>
+  Effect.async((resume) => {
+    const t = targetOf(conn)
+    let settled = false
+    const settle = (r: Effect.Effect<{ readonly status: number; readonly text: string }, Error>) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(r)
+    }
+    const req = t.client.request({ hostname: t.hostname, port: t.port, path: t.base + path, method, headers, agent: t.agent }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }))
-      res.on("error", reject)
+      res.on("end", () => settle(Effect.succeed({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") })))
+      res.on("error", (e) => settle(Effect.fail(e)))
     })
-    // The whole exchange, answer included, within timeoutMs.
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: "TimeoutError" })), timeoutMs)
-    req.on("close", () => clearTimeout(timer))
-    req.on("error", reject)
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${conn.timeoutMs} ms`), { name: "TimeoutError" })), conn.timeoutMs)
+    req.on("error", (e) => settle(Effect.fail(e)))
     req.end(body)
+    return Effect.sync(() => {
+      settled = true
+      clearTimeout(timer)
+      req.destroy()
+    })
   })
 
-/** Sends one request; JSON in and out unless `body` is bytes. */
+/**
+ * Sends one request; JSON in and out unless `body` is bytes. The body is encoded once, when the
+ * effect is made (retries send the same bytes). Numbers JSON cannot hold are the caller's to
+ * write as MLflow reads them (`metricValue`).
+ */
 export const call = (
   conn: Connection,
   method: "GET" | "POST" | "PUT",
@@ -70,20 +101,21 @@ export const call = (
   body?: unknown,
   contentType?: string
 ): Effect.Effect<any, MlflowError> => {
-  const request = `${method} ${path.split("?")[0]}`
-  return Effect.tryPromise({
-    try: async (signal) => {
-      const bytes = body instanceof Uint8Array
-      const res = await exchange(
-        conn.url + path,
-        method,
-        { ...conn.headers, ...(body === undefined ? {} : { "content-type": bytes ? contentType ?? "application/octet-stream" : "application/json" }) },
-        body === undefined ? undefined : bytes ? body : JSON.stringify(body, nonFinite),
-        conn.timeoutMs,
-        signal
-      )
-      const text = res.text
-      if (res.status < 200 || res.status >= 300) {
+  const bytes = body instanceof Uint8Array
+  const payload = body === undefined ? undefined : bytes ? body : JSON.stringify(body)
+  const headers = payload === undefined
+    ? conn.headers
+    : { ...conn.headers, "content-type": bytes ? contentType ?? "application/octet-stream" : "application/json", "content-length": String(Buffer.byteLength(payload)) }
+  const request = () => `${method} ${path.split("?")[0]}`
+  return Effect.flatMap(
+    Effect.mapError(exchange(conn, method, path, headers, payload), (e) =>
+      new MlflowError({
+        request: request(),
+        reason: e.name === "TimeoutError" ? `no answer within ${conn.timeoutMs} ms` : causeText(e),
+        retriable: true
+      })),
+    ({ status, text }) => {
+      if (status < 200 || status >= 300) {
         let code: string | undefined
         let reason = text.slice(0, 300)
         try {
@@ -93,20 +125,18 @@ export const call = (
         } catch {
           // not JSON: keep the text
         }
-        throw new MlflowError({ request, status: res.status, ...(code === undefined ? {} : { code }), reason, retriable: retriableStatus(res.status) })
+        return Effect.fail(new MlflowError({ request: request(), status, ...(code === undefined ? {} : { code }), reason, retriable: retriableStatus(status) }))
       }
-      return text === "" ? {} : JSON.parse(text)
-    },
-    catch: (e) =>
-      e instanceof MlflowError
-        ? e
-        : new MlflowError({
-          request,
-          reason: e instanceof Error ? (e.name === "TimeoutError" ? `no answer within ${conn.timeoutMs} ms` : causeText(e)) : String(e),
-          retriable: true
-        })
-  })
+      try {
+        return Effect.succeed(text === "" ? {} : JSON.parse(text))
+      } catch (e) {
+        return Effect.fail(new MlflowError({ request: request(), status, reason: `an answer that is not JSON: ${messageOf(e)}`, retriable: false }))
+      }
+    }
+  )
 }
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 // An error whose cause says why (fetch's "fetch failed" hides ECONNREFUSED there): the cause too.
 const causeText = (e: Error): string => {
@@ -114,8 +144,8 @@ const causeText = (e: Error): string => {
   return c instanceof Error ? `${e.message} (${(c as { code?: string }).code ?? c.message})` : e.message
 }
 
-/** MLflow reads NaN and infinities as the strings protobuf's JSON mapping uses. */
-const nonFinite = (_key: string, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)
+/** A metric's value as MLflow reads it: NaN and infinities as the strings protobuf's JSON mapping uses. */
+export const metricValue = (v: number): number | string => (Number.isFinite(v) ? v : String(v))
 
 /** Metric and param keys: what MLflow accepts (letters, digits, `_ - . / space`), the rest as `_`. */
 export const key = (k: string): string => (k.replace(/[^\w.\- /]/g, "_").slice(0, 250) || "_")
