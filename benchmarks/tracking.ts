@@ -11,6 +11,7 @@
 // the requests go out when it ends.
 //
 //   nice -n 10 npm run bench -- tracking [--reps 5] [--trials 200] [--steps 5] [--work-ms 1] [--delay 300] [--mlflow] [--io]
+//                                        [--only slow,down] (the run without a tracker and those whose names contain a word)
 import { Context, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -159,7 +160,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   await new Promise<void>((r) => slow.listen(slowPort, "127.0.0.1", r))
   const server = a.mlflow === true ? await startMlflow() : undefined
   try {
-    const trackers: ReadonlyArray<readonly [string, () => TrackerLayer | undefined]> = [
+    const all: ReadonlyArray<readonly [string, () => TrackerLayer | undefined]> = [
       ["none", () => undefined],
       ["jsonl", () => JsonLines.layer({ directory: path.join(dir, "jsonl") })],
       ["runs", () => Runs.layer({ directory: path.join(dir, "artifacts") })],
@@ -167,6 +168,8 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
       [`mlflow slow (${delay} ms a request)`, () => Mlflow.layer({ url: `http://127.0.0.1:${slowPort}`, closeTimeoutMs: 2000 })],
       ...(server === undefined ? [] : [["mlflow (real server)", () => Mlflow.layer({ url: server.url })] as const])
     ]
+    const only = typeof a.only === "string" ? a.only.split(",") : undefined
+    const trackers = only === undefined ? all : all.filter(([n]) => n === "none" || only.some((w) => n.includes(w)))
     const results = new Map<string, Array<Run>>(trackers.map(([n]) => [n, []]))
     for (let rep = 0; rep < reps; rep++) {
       // Each repetition in its own order, so that no tracker always follows another (a real server
