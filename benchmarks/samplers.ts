@@ -6,7 +6,8 @@
 // medians of Optuna's samplers on the same problems, seeds and budget (benchmarks/optuna/run.py, in
 // the virtual environments that benchmarks/optuna/setup.sh makes) are printed beside them.
 //   npm run bench -- samplers [--budget 100] [--seeds 10] [--problems a,b] [--samplers random,tpe]
-//                             [--forms declared,byrun] [--optuna latest,v3.1]
+//                             [--forms declared,byrun] [--optuna latest,v3.1] [--first-seed 0]
+//                             [--streams per-sampler|common]
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -33,12 +34,23 @@ const byRun = (compiled: Space.Compiled<any>, trial: Study.AskedTrial<unknown>):
     }
   }).config
 
-const runOnce = async (problem: Problem, sampler: string, seed: number, budget: number, form: Form) => {
+/**
+ * Common random numbers (`--streams common`): a run's random streams derive from the study's name, which
+ * holds the problem and the seed only, so every sampler on a seed draws from the same streams (Law
+ * & Kelton, "Simulation Modeling and Analysis", ch. 11): a sampler that proposes what another
+ * would (Auto while its GP member proposes, GP alone) makes the same trials, and a difference
+ * between two samplers on a seed is theirs rather than the draws'. The default, `per-sampler`,
+ * puts the sampler's name in the study's name, as every figure before issue 14's fourth round
+ * (docs/benchmarks-auto.md) was measured.
+ */
+type Streams = "common" | "per-sampler"
+
+const runOnce = async (problem: Problem, sampler: string, seed: number, budget: number, form: Form, streams: Streams) => {
   const compiled = Space.compile(problem.space)
   const layer = Layer.mergeAll(Storage.layerMemory, samplerByName(sampler)({ budget }), Rng.layer({ seed }))
   const program = Effect.gen(function*() {
     const study = yield* Study.open({
-      study: `${problem.name}-${sampler}-${seed}`,
+      study: streams === "common" ? `${problem.name}-${seed}` : `${problem.name}-${sampler}-${seed}`,
       ...(form === "declared" ? { space: problem.space } : {}),
       direction: "minimize"
     })
@@ -112,6 +124,8 @@ export const main = async (args: ReadonlyArray<string>) => {
   const forms = (typeof opts.forms === "string" ? opts.forms.split(",") : ["declared", "byrun"]) as ReadonlyArray<Form>
   const envs = opts.optuna === undefined ? [] : typeof opts.optuna === "string" ? opts.optuna.split(",") : ["latest", "v3.1"]
   const firstSeed = Number(opts["first-seed"] ?? 0)
+  const streams = (opts.streams ?? "per-sampler") as Streams
+  if (streams !== "common" && streams !== "per-sampler") throw new Error(`unknown streams "${String(streams)}"; known: common, per-sampler`)
   for (const p of problemNames) if (!(p in problems)) throw new Error(`unknown problem "${p}"; known: ${Object.keys(problems).join(", ")}`)
   for (const s of samplerNames) samplerByName(s)
   for (const f of forms) if (f !== "declared" && f !== "byrun") throw new Error(`unknown form "${f}"; known: declared, byrun`)
@@ -123,8 +137,8 @@ export const main = async (args: ReadonlyArray<string>) => {
     for (const s of samplerNames) {
       for (const form of forms) {
         for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
-          const { curve, wall } = await runOnce(problems[p], s, seed, budget, form)
-          emit({ bench: "samplers", problem: p, sampler: s, form, seed, best_curve: curve, wall_s: wall })
+          const { curve, wall } = await runOnce(problems[p], s, seed, budget, form, streams)
+          emit({ bench: "samplers", problem: p, sampler: s, form, seed, streams, best_curve: curve, wall_s: wall })
           const key = `${p}/${forms.length > 1 ? `${s}:${form}` : s}`
           finals.set(key, [...(finals.get(key) ?? []), curve[curve.length - 1]])
           halves.set(key, [...(halves.get(key) ?? []), curve[Math.max(0, Math.floor(budget / 2) - 1)]])
