@@ -226,6 +226,30 @@ describe("Study.optimize", () => {
     expect(aborted).toBe(true)
   })
 
+  it("lets Node's event loop turn while objectives await only promises, so that timers run during the study", async () => {
+    // Before the run's own scheduler, such a study ran in microtasks from start to end: no timer
+    // (heartbeat, tracker, progress line) fired until it was over.
+    let ticks = 0
+    let timer: NodeJS.Timeout | undefined
+    const tick = () => {
+      ticks++
+      timer = setTimeout(tick, 0)
+    }
+    timer = setTimeout(tick, 0)
+    let ticksSeen = 0
+    const objective = async (c: { x: number }) => {
+      ticksSeen = ticks
+      return c.x
+    }
+    try {
+      await run(Study.optimize({ study: "turns", space: Space.struct({ x: Space.float(0, 1) }), objective, trials: 5000 }))
+    } finally {
+      clearTimeout(timer)
+    }
+    // (Seen by the objectives themselves, not counted after the study.)
+    expect(ticksSeen).toBeGreaterThan(1)
+  })
+
   it("runs enqueued configs first, in order, then samples", async () => {
     const r = await run(Study.optimize({
       study: "enq",

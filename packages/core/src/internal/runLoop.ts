@@ -3,7 +3,7 @@
 //
 // A trial's metric stream goes through `Scheduler.decisions`, the same operator a user composes
 // by hand: each metric is stored and decided on before the trainer produces the next one.
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Runtime, Schedule } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Runtime, Schedule, Scheduler as EffectScheduler } from "effect"
 import type { Observable } from "rxjs"
 import * as Bridge from "../Bridge.js"
 import * as Checkpoint from "../Checkpoint.js"
@@ -61,7 +61,29 @@ const STOP_POLL = Duration.seconds(1)
 /** How long an idle worker waits before it looks again for a paused trial to resume. */
 const IDLE = Duration.millis(20)
 
+/** How many of the run's batches of fiber work run in microtasks before one waits for the event loop. */
+const TURN_EVERY = 512
+
+/**
+ * The run's scheduler. Effect's default runs fibers' work in microtasks, and turns to a timer only
+ * after 2048 batches in a row with no pause; a study whose objectives await only promises (on an
+ * in-memory or SQLite storage) never pauses, so Node's event loop never turned during it: timers
+ * (heartbeats, trackers' sends, the progress line) waited for its end. This one hands every
+ * TURN_EVERY-th batch to `setImmediate`, whatever the pauses: counted, not timed, so that a run's
+ * interleaving stays a function of its seed.
+ */
+const turning = (): EffectScheduler.Scheduler => {
+  let batches = 0
+  return EffectScheduler.makeBatched((batch) => {
+    if (++batches % TURN_EVERY === 0) setImmediate(batch)
+    else Promise.resolve(undefined).then(batch)
+  })
+}
+
 export const runOptimize = <A>(options: OptimizeOptions<A>): Effect.Effect<Result<A>, StudyError, Storage.Storage> =>
+  Effect.suspend(() => Effect.withScheduler(runStudy(options), turning()))
+
+const runStudy = <A>(options: OptimizeOptions<A>): Effect.Effect<Result<A>, StudyError, Storage.Storage> =>
   Effect.gen(function*() {
     const data = yield* decodeOptimizeOptions(options)
     const provided = yield* parts
