@@ -2,8 +2,7 @@
 // typed failure, and whether trying again can help (network errors, timeouts, 429 and 5xx can; a
 // 4xx answer says the request itself is wrong, and the same request would fail again).
 import { Data, Effect } from "effect"
-import * as http from "node:http"
-import * as https from "node:https"
+import { exchange, type Target, target } from "./httpThread.js"
 
 export class MlflowError extends Data.TaggedError("MlflowError")<{
   readonly request: string
@@ -29,65 +28,14 @@ export interface Connection {
 const retriableStatus = (s: number) => s === 408 || s === 429 || s >= 500
 
 // node:http with kept-alive connections rather than fetch: fetch (undici) took about 1.2 ms of the
-// study's thread a request, http.request about 0.25 ms (Node 20, a local server, 500 requests).
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) }
-
-/** What every request to a server shares, parsed once rather than a URL a request. */
-interface Target {
-  readonly client: typeof http | typeof https
-  readonly agent: http.Agent
-  readonly hostname: string
-  readonly port: string
-  readonly base: string
-}
+// study's thread a request, http.request about 0.25 ms (Node 20, a local server, 500 requests);
+// and on a thread of its own (httpThread), rather than the study's.
 const targets = new WeakMap<Connection, Target>()
 const targetOf = (conn: Connection): Target => {
   let t = targets.get(conn)
-  if (t === undefined) {
-    const u = new URL(conn.url)
-    const secure = u.protocol === "https:"
-    t = { client: secure ? https : http, agent: secure ? agents.https : agents.http, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port, base: u.pathname.replace(/\/+$/, "") }
-    targets.set(conn, t)
-  }
+  if (t === undefined) targets.set(conn, (t = target(conn.url)))
   return t
 }
-
-/**
- * One HTTP exchange, the answer included within `timeoutMs`: the status and the answer's text.
- * Interrupting it destroys the request. (Effect.async rather than a promise with an AbortSignal:
- * each request is paid for on the study's thread.)
- */
-const exchange = (
-  conn: Connection,
-  method: string,
-  path: string,
-  headers: Readonly<Record<string, string>>,
-  body: string | Uint8Array | undefined
-): Effect.Effect<{ readonly status: number; readonly text: string }, Error> =>
-  Effect.async((resume) => {
-    const t = targetOf(conn)
-    let settled = false
-    const settle = (r: Effect.Effect<{ readonly status: number; readonly text: string }, Error>) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      resume(r)
-    }
-    const req = t.client.request({ hostname: t.hostname, port: t.port, path: t.base + path, method, headers, agent: t.agent }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => settle(Effect.succeed({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") })))
-      res.on("error", (e) => settle(Effect.fail(e)))
-    })
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${conn.timeoutMs} ms`), { name: "TimeoutError" })), conn.timeoutMs)
-    req.on("error", (e) => settle(Effect.fail(e)))
-    req.end(body)
-    return Effect.sync(() => {
-      settled = true
-      clearTimeout(timer)
-      req.destroy()
-    })
-  })
 
 /**
  * Sends one request; JSON in and out unless `body` is bytes. The body is encoded once, when the
@@ -108,7 +56,7 @@ export const call = (
     : { ...conn.headers, "content-type": bytes ? contentType ?? "application/octet-stream" : "application/json", "content-length": String(Buffer.byteLength(payload)) }
   const request = () => `${method} ${path.split("?")[0]}`
   return Effect.flatMap(
-    Effect.mapError(exchange(conn, method, path, headers, payload), (e) =>
+    Effect.mapError(exchange(targetOf(conn), method, path, headers, payload, conn.timeoutMs), (e) =>
       new MlflowError({
         request: request(),
         reason: e.name === "TimeoutError" ? `no answer within ${conn.timeoutMs} ms` : causeText(e),
