@@ -511,7 +511,11 @@ export const make = (
       })
 
     const queue = yield* worker<Op>(o.queueSize, health, handle, LINGER_MS)
-    const offer = (op: Op) => Effect.suspend(() => ((owed += requestsOf(op)), queue.offer(op)))
+    // Called in the tracker's Effect.sync: an event is one effect on the study's thread.
+    const offer = (op: Op) => {
+      owed += requestsOf(op)
+      queue.offer(op)
+    }
     // At a study's end, waiting is hopeless when the server fails, or when the requests the queued
     // events take (about: metrics ride along in their run's log-batch) would outlast the time left
     // at the server's pace. Counting events would not tell: a batch of metrics is handled at once,
@@ -520,7 +524,7 @@ export const make = (
     // What running trials hold is sent every flushMs even when no event comes to have it sent.
     const ticker = o.flushMs === 0 ? undefined : yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.zipRight(
       Effect.sleep(Duration.millis(o.flushMs)),
-      Effect.suspend(() => (unsent.size > 0 ? queue.offer({ _tag: "Flush" }, false) : Effect.void))
+      Effect.sync(() => void (unsent.size > 0 && queue.offer({ _tag: "Flush" }, false)))
     ))))
     // Studies whose end is not tracked yet, and when they began.
     const open = new Map<number, { readonly study: Storage.StudyInfo; readonly since: number }>()
@@ -530,16 +534,16 @@ export const make = (
     const healthNow = Effect.sync(() => [snapshot("mlflow", health)])
 
     const tracker: Tracker.TrackerService = {
-      studyStarted: (study) => Effect.suspend(() => (opened(study), offer({ _tag: "StudyStarted", study, time: Date.now() }))),
-      trialStarted: (study, trial) => Effect.suspend(() => (opened(study), offer({ _tag: "TrialStarted", study, trial, time: Date.now() }))),
-      metricReported: (study, trial, metric) => Effect.suspend(() => offer({ _tag: "Metric", study, trialId: trial.id, metric, time: Date.now() })),
-      trialFinished: (study, trial) => Effect.suspend(() => offer({ _tag: "TrialFinished", study, trial, time: Date.now() })),
-      logged: (study, trial, log) => Effect.suspend(() => offer({ _tag: "Logged", study, trialId: trial?.id, log, time: Date.now() })),
+      studyStarted: (study) => Effect.sync(() => (opened(study), offer({ _tag: "StudyStarted", study, time: Date.now() }))),
+      trialStarted: (study, trial) => Effect.sync(() => (opened(study), offer({ _tag: "TrialStarted", study, trial, time: Date.now() }))),
+      metricReported: (study, trial, metric) => Effect.sync(() => offer({ _tag: "Metric", study, trialId: trial.id, metric, time: Date.now() })),
+      trialFinished: (study, trial) => Effect.sync(() => offer({ _tag: "TrialFinished", study, trial, time: Date.now() })),
+      logged: (study, trial, log) => Effect.sync(() => offer({ _tag: "Logged", study, trialId: trial?.id, log, time: Date.now() })),
       studyFinished: (study, end) =>
         Effect.gen(function*() {
           const since = open.get(study.id)?.since ?? Date.now()
           open.delete(study.id)
-          yield* offer({ _tag: "StudyFinished", study, end, time: Date.now() })
+          offer({ _tag: "StudyFinished", study, end, time: Date.now() })
           // A healthy server has the study's runs by now; a slow or dead one gets until the tracker
           // closes, without a wait that could not send the rest in time.
           const drained = yield* queue.drain(Math.min(o.finishTimeoutMs, o.finishShare * (Date.now() - since)), hopeless)
@@ -552,7 +556,7 @@ export const make = (
 
     const close = Effect.gen(function*() {
       // Studies whose end the tracker did not see end now, finished.
-      for (const { study } of open.values()) yield* offer({ _tag: "StudyFinished", study, end: { state: "Finished" }, time: Date.now() })
+      for (const { study } of open.values()) offer({ _tag: "StudyFinished", study, end: { state: "Finished" }, time: Date.now() })
       const reported = health.failed + health.dropped
       open.clear()
       const until = Date.now() + o.closeTimeoutMs

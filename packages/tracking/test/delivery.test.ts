@@ -21,7 +21,10 @@ const requests = (request: Effect.Effect<void, MlflowError>, settled: Array<numb
     (w) => ({
       w,
       health,
-      offer: (op: number) => Effect.runPromise(Effect.suspend(() => (left++, w.offer(op)))),
+      offer: (op: number) => {
+        left++
+        w.offer(op)
+      },
       hopeless: (msLeft: number) => r.outlasts(left, 1, msLeft)
     })
   )
@@ -32,9 +35,9 @@ describe("the delivery worker", () => {
     const settled: Array<number> = []
     const { w, health, offer, hopeless } = await Effect.runPromise(requests(Effect.sleep(40), settled))
     // a head start: the pace is known (a request in about 40 ms)
-    await offer(0)
+    offer(0)
     await Effect.runPromise(Effect.sleep(60))
-    for (let i = 1; i <= 20; i++) await offer(i)
+    for (let i = 1; i <= 20; i++) offer(i)
     const t0 = Date.now()
     // 20 requests of 40 ms do not fit in 300 ms: no point waiting
     expect(await Effect.runPromise(w.drain(300, hopeless))).toBe(false)
@@ -50,7 +53,7 @@ describe("the delivery worker", () => {
   it("waits when the requests left fit in the time allowed", async () => {
     const settled: Array<number> = []
     const { w, offer, hopeless } = await Effect.runPromise(requests(Effect.sleep(5), settled))
-    for (let i = 0; i < 10; i++) await offer(i)
+    for (let i = 0; i < 10; i++) offer(i)
     await Effect.runPromise(Effect.sleep(20))
     expect(await Effect.runPromise(w.drain(1000, hopeless))).toBe(true)
     expect(settled).toHaveLength(10)
@@ -59,7 +62,7 @@ describe("the delivery worker", () => {
 
   it("a server that never answers: the study's end gives up once the oldest request's age says the rest cannot fit", async () => {
     const { w, health, offer, hopeless } = await Effect.runPromise(requests(Effect.never, []))
-    for (let i = 0; i < 10; i++) await offer(i)
+    for (let i = 0; i < 10; i++) offer(i)
     await Effect.runPromise(Effect.sleep(20))
     const t0 = Date.now()
     // 10 requests, the first 20 ms old and counting: hopeless within 1000 ms after about 75 ms
@@ -72,7 +75,7 @@ describe("the delivery worker", () => {
   it("a server that fails: the study's end gives up at once, while the request waits to be tried again", async () => {
     const down = Effect.zipRight(Effect.sleep(5), Effect.fail(new MlflowError({ request: "POST x", reason: "ECONNREFUSED", retriable: true })))
     const { w, health, offer, hopeless } = await Effect.runPromise(requests(down, [], { ...once, retries: 3, backoffMs: 500, maxBackoffMs: 500 }))
-    for (let i = 0; i < 3; i++) await offer(i)
+    for (let i = 0; i < 3; i++) offer(i)
     await Effect.runPromise(Effect.sleep(30))
     const t0 = Date.now()
     // 3 requests of about 30 ms would fit in 1000 ms; the first failed, and its retry waits
@@ -86,7 +89,7 @@ describe("the delivery worker", () => {
     const batches: Array<ReadonlyArray<number>> = []
     const w = await Effect.runPromise(worker<number>(100, counter(), (ops, done) => Effect.sync(() => (batches.push(ops), done(ops.length))), 10_000))
     for (let i = 0; i < 5; i++) {
-      await Effect.runPromise(w.offer(i))
+      w.offer(i)
       await new Promise((r) => setImmediate(r))
     }
     expect(batches).toEqual([])
@@ -108,9 +111,9 @@ describe("the delivery worker", () => {
           done(1)
         }), { discard: true }))
     )
-    for (const op of [1, 2, 3]) await Effect.runPromise(w.offer(op))
+    for (const op of [1, 2, 3]) w.offer(op)
     await Effect.runPromise(w.drain(1000))
-    await Effect.runPromise(w.offer(4))
+    w.offer(4)
     expect(await Effect.runPromise(w.drain(1000))).toBe(true)
     // 1 handled; 2 and 3 (its batch, whatever the batch was) failed; 4 handled after
     expect(handled[0]).toBe(1)

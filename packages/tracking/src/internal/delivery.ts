@@ -86,8 +86,12 @@ export const retrying = (o: RetryOptions, health: Counter) => {
 }
 
 export interface Worker<Op> {
-  /** Queues an op; never waits. A full queue (or a closed worker) drops it, counted unless `counted` is false (not an event). */
-  readonly offer: (op: Op, counted?: boolean) => Effect.Effect<void>
+  /**
+   * Queues an op, at once (plain code, for the caller's `Effect.sync`: an event costs the study's
+   * thread no effect of its own). A full queue (or a closed worker) drops it, counted unless
+   * `counted` is false (not an event).
+   */
+  readonly offer: (op: Op, counted?: boolean) => void
   /**
    * Waits until every queued op is handled, at most `ms`; true when it was. With `giveUp`, it stops
    * waiting as soon as that says waiting is hopeless, given the time left (a server that is down or
@@ -107,9 +111,9 @@ export interface Worker<Op> {
  * would otherwise wake it for every event, and each batch costs the study's thread some effects
  * whatever its size.
  *
- * The queue is a plain array that the study's fiber appends to in one `Effect.sync` an event (an
- * Effect `Queue` took several effects an offer, on the study's thread, for every event); the
- * fiber is woken only when it waits for the first op of a batch.
+ * The queue is a plain array that the study's fiber appends to (an Effect `Queue` took several
+ * effects an offer, on the study's thread, for every event); the fiber is woken only when it
+ * waits for the first op of a batch.
  */
 export const worker = <Op>(
   capacity: number,
@@ -172,13 +176,12 @@ export const worker = <Op>(
     const fiber = yield* Effect.forkDaemon(Effect.interruptible(loop))
     const idle = () => queue.length === 0 && busy === 0
     return {
-      offer: (op, counted = true) =>
-        Effect.sync(() => {
-          if (closed || queue.length >= capacity) return void (counted && health.dropped++)
-          queue.push(op)
-          if (arrived !== undefined) arrived()
-          else if (wake !== undefined && queue.length >= capacity / 2) wake()
-        }),
+      offer: (op, counted = true) => {
+        if (closed || queue.length >= capacity) return void (counted && health.dropped++)
+        queue.push(op)
+        if (arrived !== undefined) arrived()
+        else if (wake !== undefined && queue.length >= capacity / 2) wake()
+      },
       drain: (ms, giveUp) =>
         Effect.gen(function*() {
           const until = Date.now() + ms
