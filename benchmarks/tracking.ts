@@ -1,10 +1,15 @@
 // What trackers cost a study: the same study (CPU-bound trials reporting a metric per step) with
 // no tracker, JSON lines, the built-in runs, and MLflow against a server that is down, one that
 // answers every request after --delay ms, and (with --mlflow) a real server. The study's time runs
-// from studyStarted to the end of studyFinished, as the run loop calls them; the tracker's close
+// from opening the study to the end of Study.optimize, whose run loop calls studyStarted and
+// studyFinished (the bench called them once more itself until 2026-11-30); the tracker's close
 // (sending what is left, at most closeTimeoutMs) is timed apart. Repetitions are interleaved, each
 // in its own order, and the overhead is the median of the ratios to the run without a tracker of
 // the same repetition.
+//
+// Beside the study's time: the process's CPU outside the trials' work (every thread), and the
+// study's thread's alone (Linux), each beyond the run without a tracker as a share of its time; the
+// latter is what a tracker costs the study even when other cores are free.
 //
 // With --io each step lets the event loop turn (setImmediate), as training with I/O or timers does:
 // the tracker then sends while the study runs. Without it the study runs in microtasks alone and
@@ -24,20 +29,39 @@ import { emit, median, parseArgs, table } from "./_util.js"
 
 const space = Space.struct({ lr: Space.float(1e-4, 1e-1, { log: true }), width: Space.int(8, 256, { log: true }), act: Space.categorical(["relu", "tanh"] as const) })
 
-/** The process's CPU time (all its threads) in the trials' busy work, in microseconds. */
-let workCpu = 0
+/** The process's CPU time (all its threads), in microseconds. */
 const cpuNow = () => {
   const c = process.cpuUsage()
   return c.user + c.system
 }
 
+// The study's thread's own CPU time, in microseconds: Linux's per-thread schedstat (its first field,
+// ns on the CPU), read in place; where there is none, the process's. A tracker that works on
+// another thread (MLflow's HTTP) shows in the process's CPU and not here.
+const schedstat = (() => {
+  try {
+    return fs.openSync(`/proc/self/task/${process.pid}/schedstat`, "r")
+  } catch {
+    return undefined
+  }
+})()
+const statBuf = Buffer.alloc(64)
+const threadCpuNow = (): number => {
+  if (schedstat === undefined) return cpuNow()
+  const n = fs.readSync(schedstat, statBuf, 0, statBuf.length, 0)
+  return Number(statBuf.toString("latin1", 0, n).split(" ")[0]) / 1000
+}
+
+/** The study's thread's CPU time in the trials' busy work, in microseconds. */
+let workCpu = 0
+
 /** Busy work of about `ms` milliseconds (CPU, as a training step is). */
 const work = (ms: number) => {
-  const c0 = cpuNow()
+  const c0 = threadCpuNow()
   const until = performance.now() + ms
   let x = 0
   while (performance.now() < until) x += Math.sqrt(x + 1)
-  workCpu += cpuNow() - c0
+  workCpu += threadCpuNow() - c0
   return x
 }
 
@@ -49,6 +73,8 @@ interface Run {
    * hold the cores (nor with a local server's CPU), so it shows a tracker's own cost under load.
    */
   readonly otherCpuMs: number
+  /** The study's thread's CPU time outside the trials' work (a tracker's other threads left out). */
+  readonly threadCpuMs: number
   readonly closeMs: number
   /** Time in the tracker's studyFinished (its wait for the queue), within the study's time. */
   readonly endMs: number
@@ -71,12 +97,12 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
     }
   let service: Tracker.TrackerService = Tracker.none
   const program = Effect.gen(function*() {
-    const t = (service = Option.getOrElse(yield* Effect.serviceOption(Tracker.Tracker), () => Tracker.none))
+    service = Option.getOrElse(yield* Effect.serviceOption(Tracker.Tracker), () => Tracker.none)
     const t0 = performance.now()
     const cpu0 = cpuNow()
+    const thread0 = threadCpuNow()
     workCpu = 0
-    const study = yield* Study.open({ study: name, space, metric: "loss" })
-    if (t.studyStarted) yield* t.studyStarted(study.info)
+    yield* Study.open({ study: name, space, metric: "loss" })
     yield* Study.optimize({
       study: name,
       space,
@@ -95,11 +121,11 @@ const runOnce = (tracker: TrackerLayer | undefined, o: { trials: number; steps: 
         return loss
       }
     })
-    if (t.studyFinished) yield* t.studyFinished(study.info, { state: "Finished" })
     const studyMs = performance.now() - t0
     const otherCpuMs = (cpuNow() - cpu0 - workCpu) / 1000
+    const threadCpuMs = (threadCpuNow() - thread0 - workCpu) / 1000
     closeFrom = performance.now()
-    return { studyMs, otherCpuMs }
+    return { studyMs, otherCpuMs, threadCpuMs }
   })
   const provided = tracker === undefined
     ? program
@@ -179,15 +205,16 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         const r = await runOnce(make(), o, `bench-${rep}-${name.split(" ").join("-")}`)
         results.get(name)!.push(r)
         const h = r.health.reduce((acc, x) => ({ failed: acc.failed + x.failed, dropped: acc.dropped + x.dropped, retried: acc.retried + x.retried, sent: acc.sent + x.sent }), { failed: 0, dropped: 0, retried: 0, sent: 0 })
-        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, other_cpu_ms: Math.round(r.otherCpuMs * 10) / 10, end_ms: Math.round(r.endMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
+        emit({ bench: "tracking", tracker: name, rep, trials: o.trials, steps: o.steps, io: o.io, study_ms: Math.round(r.studyMs * 10) / 10, other_cpu_ms: Math.round(r.otherCpuMs * 10) / 10, thread_cpu_ms: Math.round(r.threadCpuMs * 10) / 10, end_ms: Math.round(r.endMs * 10) / 10, close_ms: Math.round(r.closeMs * 10) / 10, ...h })
       }
     }
     const none = results.get("none")!.map((r) => r.studyMs)
     const noneCpu = results.get("none")!.map((r) => r.otherCpuMs)
+    const noneThread = results.get("none")!.map((r) => r.threadCpuMs)
     const percent = (x: number) => `${(x * 100).toFixed(1)}%`
     table(
       `trackers' cost: ${o.trials} trials x ${o.steps} steps of ${o.workMs} ms${o.io ? " (the event loop turning each step)" : ""}, ${reps} interleaved runs; overhead: median of the runs' ratios to the run without a tracker of the same repetition, with a 90% bootstrap interval`,
-      ["tracker", "study ms", "overhead", "90% interval", "other CPU ms", "CPU overhead", "90% interval", "end ms", "close ms", "sent", "failed", "dropped"],
+      ["tracker", "study ms", "overhead", "90% interval", "other CPU ms", "CPU overhead", "90% interval", "thread CPU", "90% interval", "end ms", "close ms", "sent", "failed", "dropped"],
       trackers.map(([name]) => {
         const rs = results.get(name)!
         const m = median(rs.map((r) => r.studyMs))
@@ -199,8 +226,25 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         // The tracker's own CPU (beyond the run without one) as a share of that run's time.
         const cpuShares = rs.map((r, i) => (r.otherCpuMs - noneCpu[i]) / none[i])
         const [clo, chi] = bootstrapInterval(cpuShares, 0.9)
+        // The same on the study's thread alone: what the study waits for, even on idle cores.
+        const threadShares = rs.map((r, i) => (r.threadCpuMs - noneThread[i]) / none[i])
+        const [tlo, thi] = bootstrapInterval(threadShares, 0.9)
         if (name !== "none") {
-          emit({ bench: "tracking-overhead", tracker: name, reps, io: o.io, overhead: median(ratios), low: lo, high: hi, cpu_overhead: median(cpuShares), cpu_low: clo, cpu_high: chi })
+          emit({
+            bench: "tracking-overhead",
+            tracker: name,
+            reps,
+            io: o.io,
+            overhead: median(ratios),
+            low: lo,
+            high: hi,
+            cpu_overhead: median(cpuShares),
+            cpu_low: clo,
+            cpu_high: chi,
+            thread_cpu_overhead: median(threadShares),
+            thread_cpu_low: tlo,
+            thread_cpu_high: thi
+          })
         }
         return [
           name,
@@ -210,6 +254,8 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
           median(rs.map((r) => r.otherCpuMs)),
           name === "none" ? "-" : percent(median(cpuShares)),
           name === "none" ? "-" : `${percent(clo)} to ${percent(chi)}`,
+          name === "none" ? "-" : percent(median(threadShares)),
+          name === "none" ? "-" : `${percent(tlo)} to ${percent(thi)}`,
           median(rs.map((r) => r.endMs)),
           median(rs.map((r) => r.closeMs)),
           last.reduce((x, h) => x + h.sent, 0),
