@@ -91,8 +91,9 @@ const settle = (a: Answer) => {
 
 const threadOf = (): Worker => {
   if (thread !== undefined) return thread
-  const t = new Worker(THREAD, { eval: true })
-  t.unref()
+  // Without the process's flags: its loaders are not needed, and --input-type=module would make
+  // the code an ES module, without require.
+  const t = new Worker(THREAD, { eval: true, execArgv: [] })
   t.on("message", settle)
   // The thread died (it should not): what waits fails, and the next request makes a new thread.
   const lost = (e: unknown) => {
@@ -102,6 +103,8 @@ const threadOf = (): Worker => {
   }
   t.on("error", lost)
   t.on("exit", (code) => lost(`exit code ${code}`))
+  // After the listeners: a "message" listener added later would hold the process again.
+  t.unref()
   return (thread = t)
 }
 
