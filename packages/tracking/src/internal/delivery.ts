@@ -148,9 +148,13 @@ export const worker = <Op>(
         clearTimeout(timer)
       })
     })
-    // The ops stay queued while it lingers: not idle, and dropped if stopped.
+    // The ops stay queued while it lingers: not idle, and dropped if stopped. It lingers also when
+    // ops came while it handled the last batch, so that batches stay whole.
     const take = Effect.zipRight(
-      Effect.suspend(() => (queue.length > 0 ? Effect.void : lingerMs <= 0 ? arrival : Effect.zipRight(arrival, linger))),
+      Effect.zipRight(
+        Effect.suspend(() => (queue.length > 0 ? Effect.void : arrival)),
+        Effect.suspend(() => (lingerMs <= 0 || queue.length >= capacity / 2 ? Effect.void : linger))
+      ),
       Effect.sync(() => {
         const ops = queue
         queue = []
