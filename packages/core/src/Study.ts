@@ -660,8 +660,7 @@ const makeHandle = <A>(
       // Sample for the number the trial will most likely get, and create it with its parameters
       // in one write. When another worker took that number (or the claim) meanwhile, the trial is
       // created bare and sampled again for the number it got.
-      const expected = yield* storage.nextNumber(info.id)
-      const { sampled, later, init } = yield* guarded(expected, () => sampleNext(expected, hist))
+      const { expected, sampled, later, init } = yield* sampleNext(hist)
       const claim = sampled.relative.claim
       const frozen = yield* storage.createTrial(info.id, init)
       const offset = frozen.number - expected
@@ -681,29 +680,31 @@ const makeHandle = <A>(
      * workers have been seen to take in between, so that the trial keeps the sample for the
      * number it gets (`TrialInit.later`).
      */
-    const sampleNext = (expected: number, hist: ReadonlyArray<FrozenTrial>) => {
-      const sampled = sampleAhead(expected, hist)
-      const claim = sampled.relative.claim
-      const later: Array<Sampled> = []
-      if (claim === undefined && !sampler.usesHistory) {
-        // (by offset: none past the first that claims a point)
-        for (let d = 1; d <= ahead; d++) {
-          const l = sampleAhead(expected + d, hist)
-          if (l.relative.claim !== undefined) break
-          later.push(l)
-        }
-      }
-      const init: Storage.TrialInit = {
-        state: "Running",
-        worker,
-        params: sampled.fresh,
-        distributions: sampled.dists,
-        ...(claim === undefined ? {} : { claim }),
-        ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
-        expectedNumber: expected
-      }
-      return { sampled, later, init }
-    }
+    const sampleNext = (hist: ReadonlyArray<FrozenTrial>) =>
+      Effect.flatMap(storage.nextNumber(info.id), (expected) =>
+        guarded(expected, () => {
+          const sampled = sampleAhead(expected, hist)
+          const claim = sampled.relative.claim
+          const later: Array<Sampled> = []
+          if (claim === undefined && !sampler.usesHistory) {
+            // (by offset: none past the first that claims a point)
+            for (let d = 1; d <= ahead; d++) {
+              const l = sampleAhead(expected + d, hist)
+              if (l.relative.claim !== undefined) break
+              later.push(l)
+            }
+          }
+          const init: Storage.TrialInit = {
+            state: "Running",
+            worker,
+            params: sampled.fresh,
+            distributions: sampled.dists,
+            ...(claim === undefined ? {} : { claim }),
+            ...(later.length === 0 ? {} : { later: later.map((l) => ({ params: l.fresh, distributions: l.dists })) }),
+            expectedNumber: expected
+          }
+          return { expected, sampled, later, init }
+        }))
 
     /** The sample for a number not yet created: kept for the next asks when it reads no history. */
     const sampleAhead = (number: number, hist: ReadonlyArray<FrozenTrial>): Sampled => {
@@ -730,14 +731,12 @@ const makeHandle = <A>(
      */
     const nextOf = Effect.suspend((): Effect.Effect<Storage.TrialInit | undefined, AskError> => {
       if (!storage.makesNext || sampler.usesHistory || sampler.isExhausted || scheduler.resume || space === undefined) return Effect.succeed(undefined)
-      return Effect.flatMap(storage.nextNumber(info.id), (expected) =>
-        guarded(expected, () => {
-          const { init, sampled, later } = sampleNext(expected, [])
-          const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
-          if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
-          handedFor = expected
-          return init
-        }))
+      return Effect.map(sampleNext([]), ({ expected, init, sampled, later }) => {
+        const plain = (r: Sampler.Relative) => r.claim === undefined && r.attrs === undefined && r.studyAttrs === undefined
+        if (!plain(sampled.relative) || !later.every((l) => plain(l.relative))) return undefined
+        handedFor = expected
+        return init
+      })
     })
 
     const askContinuation: Effect.Effect<Option.Option<AskedTrial<A>>, AskError> = Effect.gen(function*() {
