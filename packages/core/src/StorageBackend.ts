@@ -96,6 +96,18 @@ export const checkDirections: (
 export const notRunning: (trialNumber: number, state: State, operation: string) => TrialStateError = Rules.notRunning
 
 /**
+ * The states a `getTrials` asks for, once each and sorted, when they are only Running and Waiting
+ * (few trials, each state in a partial index: read them directly, not through the history cache);
+ * undefined otherwise.
+ *
+ * @example
+ * import { StorageBackend } from "@tunekit/core"
+ * StorageBackend.fewStates(["Waiting", "Running"]) // ["Running", "Waiting"]
+ * StorageBackend.fewStates(["Complete"]) // undefined
+ */
+export const fewStates: (states: ReadonlyArray<State> | undefined) => ReadonlyArray<"Running" | "Waiting"> | undefined = Rules.fewStates
+
+/**
  * The params a trial created with `init` keeps when it gets `number` (`TrialInit.expectedNumber`
  * and `later`): undefined when it was sampled for another number, and is created bare.
  *

@@ -9,8 +9,8 @@ import * as path from "node:path"
 import type * as Distribution from "../Distribution.js"
 import { ClaimTaken, type InvalidSpace, StorageError, type StudyMismatch, StudyNotFound, TrialStateError } from "../Errors.js"
 import type { StorageService, StudyInfo, TrialInit } from "../Storage.js"
-import type { FrozenTrial, Json, Metric, State } from "../Trial.js"
-import { checkCompatible, checkDirections, Handed, notRunning, sampledFor } from "./storageRules.js"
+import type { FrozenTrial, Json, Metric } from "../Trial.js"
+import { checkCompatible, checkDirections, fewStates, Handed, notRunning, sampledFor } from "./storageRules.js"
 import { HistoryCache, isDomainError, read, type StudyRow, studyAt, toStudy, toTrial, trialAt, type TrialRow as Row } from "./storedRows.js"
 
 export interface SqliteOptions {
@@ -242,13 +242,9 @@ const build = (file: string, db: Database.Database): StorageService => {
   }
   const readChanged = db.transaction(changedSince)
 
-  // The states a trial passes through (Running, Waiting) hold few trials at any time, each in a
-  // partial index: a read of only those takes them directly. Through the history cache it would
-  // decode every trial changed since the last read: a study's stop watch, once a second, then
-  // decoded every trial of the study.
-  const FEW = new Set<State>(["Running", "Waiting"])
-  const readFew = db.transaction((studyId: number, states: ReadonlyArray<State>): Array<FrozenTrial> => {
-    const rows = [...new Set(states)].flatMap((state) => (state === "Running" ? q.running : q.waiting).all(studyId) as Array<TrialRow>)
+  /** Only Running or Waiting trials, from their partial indexes (`fewStates`). */
+  const readFew = db.transaction((studyId: number, states: ReadonlyArray<"Running" | "Waiting">): Array<FrozenTrial> => {
+    const rows = states.flatMap((state) => (state === "Running" ? q.running : q.waiting).all(studyId) as Array<TrialRow>)
     return rows.sort((a, b) => a.number - b.number).map((r) => toTrial(r, intermediateOf(r.id)))
   })
 
@@ -451,9 +447,8 @@ const build = (file: string, db: Database.Database): StorageService => {
       run<FrozenTrial, TrialStateError>("getTrial", () => toTrial(trialRow(trialId), intermediateOf(trialId))),
     getTrials: (studyId, options) =>
       run("getTrials", () => {
-        if (options?.states !== undefined && options.states.length > 0 && options.states.every((state) => FEW.has(state))) {
-          return readFew(studyId, options.states)
-        }
+        const few = fewStates(options?.states)
+        if (few !== undefined) return readFew(studyId, few)
         const cache = cacheOf(studyId)
         for (const { seq, trial } of readChanged(studyId, cache.mark)) {
           cache.put(trial, seq)

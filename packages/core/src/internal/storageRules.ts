@@ -30,6 +30,17 @@ export const checkDirections = (
     ? undefined
     : new StudyMismatch({ study: name, reason: `it exists with directions [${stored.join(", ")}], not [${asked.join(", ")}]` })
 
+/**
+ * The states a read asks for, when they are only those a trial passes through (Running,
+ * Waiting): few trials at any time, each state in a partial index, so the read takes them
+ * directly rather than through the history cache (which would decode every trial changed since
+ * its last read: a worker's stop watch, once a second, decoded every trial of the study).
+ */
+export const fewStates = (states: ReadonlyArray<State> | undefined): ReadonlyArray<"Running" | "Waiting"> | undefined =>
+  states !== undefined && states.length > 0 && states.every((s) => s === "Running" || s === "Waiting")
+    ? [...new Set(states as ReadonlyArray<"Running" | "Waiting">)].sort()
+    : undefined
+
 export const notRunning = (trialNumber: number, state: State, operation: string): TrialStateError =>
   new TrialStateError({ trial: trialNumber, reason: `cannot ${operation}: the trial is ${state}, not Running` })
 

@@ -371,13 +371,9 @@ const build = (
     ...(init.claim === undefined ? init.later ?? [] : [])
   ]
 
-  // The states a trial passes through (Running, Waiting) hold few trials at any time, each in a
-  // partial index: a read of only those takes them directly. Through the history cache it would
-  // read (and keep) every trial changed since the last read: a worker's stop watch and stale-trial
-  // check, once a second, then decoded every trial of the study, its other workers' included.
-  const FEW = new Set<Trial.State>(["Running", "Waiting"])
-  const readFew = async (studyId: number, states: ReadonlyArray<Trial.State>) => {
-    const which = [...new Set(states)].sort().map((state) => `t.state = '${state}'`).join(" OR ")
+  /** Only Running or Waiting trials, from their partial indexes (`fewStates`). */
+  const readFew = async (studyId: number, states: ReadonlyArray<"Running" | "Waiting">) => {
+    const which = states.map((state) => `t.state = '${state}'`).join(" OR ")
     const rows = await q(pool, `SELECT ${COLS}, ${INTER} FROM ${s}.trials t WHERE t.study_id = $1 AND (${which}) ORDER BY t.number`, [studyId])
     return rows.map(toFrozen)
   }
@@ -648,9 +644,10 @@ const build = (
         }),
     getTrial: (trialId) => call<Trial.FrozenTrial, TrialStateError>("getTrial", async () => toFrozen(await trialRow(pool, trialId))),
     getTrials: (studyId, options) =>
-      call("getTrials", () =>
-        options?.states !== undefined && options.states.length > 0 && options.states.every((state) => FEW.has(state))
-          ? readFew(studyId, options.states)
+      call("getTrials", () => {
+        const few = StorageBackend.fewStates(options?.states)
+        return few !== undefined
+          ? readFew(studyId, few)
           // One read of a study at a time in this process: a read that began earlier (an older
           // snapshot) never lands after a later one and puts older versions back.
           : inTurn(studyId, async () => {
@@ -659,7 +656,8 @@ const build = (
             for (const r of rows) if (r.id !== null && !cache.holds(r.id, r.xid)) cache.put(toFrozen(r), r.xid)
             cache.mark = rows[0].horizon
             return cache.trials(options?.states)
-          })),
+          })
+      }),
     // The change counter is the snapshot horizon (xid8): the rows changed at or past `since` are
     // those written by transactions that had not ended when the reader last looked.
     changedTrials: (studyId, since) =>
