@@ -59,7 +59,7 @@ export const call = (
     Effect.mapError(exchange(targetOf(conn), method, path, headers, payload, conn.timeoutMs), (e) =>
       new MlflowError({
         request: request(),
-        reason: e.name === "TimeoutError" ? `no answer within ${conn.timeoutMs} ms` : causeText(e),
+        reason: e.name === "TimeoutError" ? `no answer within ${conn.timeoutMs} ms` : e.message,
         retriable: true
       })),
     ({ status, text }) => {
@@ -85,12 +85,6 @@ export const call = (
 }
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
-// An error whose cause says why (fetch's "fetch failed" hides ECONNREFUSED there): the cause too.
-const causeText = (e: Error): string => {
-  const c = (e as { cause?: unknown }).cause
-  return c instanceof Error ? `${e.message} (${(c as { code?: string }).code ?? c.message})` : e.message
-}
 
 /** A metric's value as MLflow reads it: NaN and infinities as the strings protobuf's JSON mapping uses. */
 export const metricValue = (v: number): number | string => (Number.isFinite(v) ? v : String(v))
