@@ -3,6 +3,7 @@
 // (its process group) when the test file ends.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -20,6 +21,20 @@ export const freePort = (): Promise<number> =>
       srv.close(() => resolve(port))
     })
   })
+
+/** A loopback HTTP server on a free port, for a test: its URL, and how to close it (open connections too). */
+export const serve = async (handler: http.RequestListener): Promise<{ readonly url: string; readonly close: () => Promise<void> }> => {
+  const server = http.createServer(handler)
+  const port = await freePort()
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r))
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections()
+      return new Promise((r) => server.close(() => r()))
+    }
+  }
+}
 
 export interface Server {
   readonly url: string

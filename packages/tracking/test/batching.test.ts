@@ -1,22 +1,21 @@
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import * as fs from "node:fs"
-import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Space, type Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { Mlflow } from "../src/index.js"
-import { freePort } from "./_mlflow.js"
+import { serve } from "./_mlflow.js"
 
 // A server that answers as MLflow does and records each request's path and body: what the tracker
 // sends, request by request, without a real server; each answer after `delayMs`.
-let server: http.Server
+let server: Awaited<ReturnType<typeof serve>>
 let url: string
 let delayMs = 0
 const requests: Array<{ path: string; body: any }> = []
 beforeAll(async () => {
   let runs = 0
-  server = http.createServer((req, res) => {
+  server = await serve((req, res) => {
     let text = ""
     req.on("data", (c) => (text += c))
     req.on("end", () => {
@@ -33,14 +32,9 @@ beforeAll(async () => {
       else setTimeout(() => res.end(body), delayMs)
     })
   })
-  const port = await freePort()
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r))
-  url = `http://127.0.0.1:${port}`
+  url = server.url
 })
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((r) => server.close(r))
-})
+afterAll(() => server.close())
 
 const space = Space.struct({ x: Space.float(0, 1) })
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tunekit-batching-"))
@@ -126,15 +120,19 @@ describe("the MLflow tracker's requests", () => {
 
   // The study's end may wait up to 400 ms here (finishShare 1: the whole study's time, some 300 ms).
   const end = { finishShare: 1, finishTimeoutMs: 400 }
-
-  it("a server that keeps up: the study's end waits for its requests, and every run is ended when it returns", async () => {
-    requests.length = 0
-    delayMs = 5
+  /** The study run against the server answering each request after `ms`. */
+  const runSlowed = async (ms: number, study: string) => {
+    delayMs = ms
     try {
-      await run("keeps-up", 10, 3, 10, 1000, end)
+      await run(study, 10, 3, 10, 1000, end)
     } finally {
       delayMs = 0
     }
+  }
+
+  it("a server that keeps up: the study's end waits for its requests, and every run is ended when it returns", async () => {
+    requests.length = 0
+    await runSlowed(5, "keeps-up")
     // 31 requests of 5 ms (the parent's and 3 a trial), 4 at a time, fit in the time allowed
     expect(ended.updates).toBe(11)
     expect(ended.health()[0]).toMatchObject({ failed: 0, dropped: 0 })
@@ -142,12 +140,7 @@ describe("the MLflow tracker's requests", () => {
 
   it("a server too slow for the time allowed: the study's end does not wait, and the close still sends every request", async () => {
     requests.length = 0
-    delayMs = 200
-    try {
-      await run("too-slow", 10, 3, 10, 1000, end)
-    } finally {
-      delayMs = 0
-    }
+    await runSlowed(200, "too-slow")
     // some 30 requests of 200 ms, 4 at a time, do not fit in 400 ms: it gave up at once
     expect(ended.ms).toBeLessThan(100)
     expect(ended.updates).toBeLessThan(11)

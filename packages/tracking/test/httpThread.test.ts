@@ -1,19 +1,18 @@
 import { Duration, Effect, Either } from "effect"
 import { execFile } from "node:child_process"
-import * as http from "node:http"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { exchange, target } from "../src/internal/httpThread.js"
-import { freePort } from "./_mlflow.js"
+import { freePort, serve } from "./_mlflow.js"
 
 // A server that answers after the delay a request's path asks for (/wait/MS), and records the
 // requests whose connection closed before it answered.
-let server: http.Server
+let server: Awaited<ReturnType<typeof serve>>
 let url: string
 const aborted: Array<string> = []
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
+  server = await serve((req, res) => {
     let body = ""
     req.on("data", (c) => (body += c))
     const ms = Number(/\/wait\/(\d+)/.exec(req.url ?? "")?.[1] ?? 0)
@@ -25,14 +24,9 @@ beforeAll(async () => {
       }
     })
   })
-  const port = await freePort()
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r))
-  url = `http://127.0.0.1:${port}`
+  url = server.url
 })
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((r) => server.close(r))
-})
+afterAll(() => server.close())
 
 describe("HTTP exchanges on their own thread", () => {
   it("sends the method, path and body, and returns the status and the answer", async () => {

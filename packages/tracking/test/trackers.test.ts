@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Scheduler, Space, type Storage, Study, Tracker, Trial } from "@tunekit/core"
 import { JsonLines, Mlflow, Runs } from "../src/index.js"
-import { freePort, type Server, startMlflow } from "./_mlflow.js"
+import { freePort, serve, type Server, startMlflow } from "./_mlflow.js"
 
 const space = Space.struct({
   lr: Space.float(1e-4, 1e-1, { log: true }),
@@ -177,7 +177,7 @@ describe("trackers against a real MLflow server, the JSON-lines file and the bui
   it("retries what fails: through a proxy that answers 503 to every third request, nothing is lost", async () => {
     let n = 0
     const upstream = new URL(server!.url)
-    const proxy = http.createServer((req, res) => {
+    const proxy = await serve((req, res) => {
       if (n++ % 3 === 0) {
         res.writeHead(503, { "content-type": "application/json" })
         res.end('{"error_code":"TEMPORARILY_UNAVAILABLE","message":"try again"}')
@@ -189,11 +189,9 @@ describe("trackers against a real MLflow server, the JSON-lines file and the bui
       })
       req.pipe(fwd)
     })
-    const port = await freePort()
-    await new Promise<void>((r) => proxy.listen(port, "127.0.0.1", r))
     try {
       const { trials, health } = await Effect.runPromise(
-        tunedStudy("tracked-flaky", Mlflow.layer({ url: `http://127.0.0.1:${port}`, backoffMs: 5 }), path.join(dir, "flaky.db"))
+        tunedStudy("tracked-flaky", Mlflow.layer({ url: proxy.url, backoffMs: 5 }), path.join(dir, "flaky.db"))
       )
       expect(health[0].retried).toBeGreaterThan(0)
       expect(health[0].failed + health[0].dropped).toBe(0)
@@ -206,7 +204,7 @@ describe("trackers against a real MLflow server, the JSON-lines file and the bui
         expect(history.map((m) => m.step).sort()).toEqual(t.intermediate.map((m) => m.step))
       }
     } finally {
-      await new Promise((r) => proxy.close(r))
+      await proxy.close()
     }
   })
 })
@@ -232,39 +230,33 @@ describe("a tracker whose server is down or slow", () => {
   })
 
   it("slow: requests time out, the study does not wait for them, and what was not sent is reported", async () => {
-    const slow = http.createServer((_req, res) => void setTimeout(() => res.end("{}"), 2000))
-    const port = await freePort()
-    await new Promise<void>((r) => slow.listen(port, "127.0.0.1", r))
+    const slow = await serve((_req, res) => void setTimeout(() => res.end("{}"), 2000))
     const { lines, logger } = logged()
     try {
       const { trials } = await Effect.runPromise(
-        tunedStudy("slow", Mlflow.layer({ url: `http://127.0.0.1:${port}`, timeoutMs: 200, retries: 1, backoffMs: 5, finishTimeoutMs: 50, closeTimeoutMs: 50 }), path.join(dir, "slow.db"))
+        tunedStudy("slow", Mlflow.layer({ url: slow.url, timeoutMs: 200, retries: 1, backoffMs: 5, finishTimeoutMs: 50, closeTimeoutMs: 50 }), path.join(dir, "slow.db"))
           .pipe(Effect.provide(logger))
       )
       expect(trials).toHaveLength(6)
       expect(lines.some((l) => /tracker mlflow, study "(slow|\(all\))": \d+ failed and \d+ dropped/.test(l))).toBe(true)
     } finally {
-      slow.closeAllConnections()
-      await new Promise((r) => slow.close(r))
+      await slow.close()
     }
   })
 
   it("a server whose answers are not MLflow's: every event is counted as failed, none silently lost", async () => {
-    const junk = http.createServer((req, res) => {
+    const junk = await serve((req, res) => {
       req.resume()
       res.end("{}")
     })
-    const port = await freePort()
-    await new Promise<void>((r) => junk.listen(port, "127.0.0.1", r))
     try {
-      const { trials, health } = await Effect.runPromise(tunedStudy("junk", Mlflow.layer({ url: `http://127.0.0.1:${port}` }), path.join(dir, "junk.db")))
+      const { trials, health } = await Effect.runPromise(tunedStudy("junk", Mlflow.layer({ url: junk.url }), path.join(dir, "junk.db")))
       expect(trials).toHaveLength(6)
       expect(health[0].dropped).toBe(0)
       expect(health[0].failed).toBeGreaterThan(6)
       expect(health[0].lastError).toMatch(/an answer MLflow does not give/)
     } finally {
-      junk.closeAllConnections()
-      await new Promise((r) => junk.close(r))
+      await junk.close()
     }
   })
 
