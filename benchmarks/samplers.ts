@@ -7,7 +7,8 @@
 // the virtual environments that benchmarks/optuna/setup.sh makes) are printed beside them.
 //   npm run bench -- samplers [--budget 100] [--seeds 10] [--problems a,b] [--samplers random,tpe]
 //                             [--forms declared,byrun] [--optuna latest,v3.1] [--first-seed 0]
-//                             [--streams per-sampler|common]
+//                             [--streams per-sampler|common] [--intervals]
+// --intervals prints each median with its 90% bootstrap interval over the seeds.
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -17,7 +18,7 @@ import { Rng, Space, Storage, Study } from "@tunekit/core"
 import { noiseOf, optunaTpeQuoted, problems } from "./_problems.js"
 import type { Problem } from "./_problems.js"
 import { samplerByName, samplers } from "./_samplers.js"
-import { emit, median, parseArgs, table } from "./_util.js"
+import { emit, formatNumber, median, medianInterval, parseArgs, table } from "./_util.js"
 
 type Form = "declared" | "byrun"
 
@@ -80,12 +81,12 @@ const runOnce = async (problem: Problem, sampler: string, seed: number, budget: 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
 /**
- * Optuna's runs on the same problems, seeds and budget: final and half-budget medians by
+ * Optuna's runs on the same problems, seeds and budget: each seed's final best by
  * `problem/sampler`. Runs benchmarks/optuna/run.py in .venv-bench/NAME (made by setup.sh) once per
  * environment and keeps its JSON lines in .venv-bench/results-NAME-... for later runs.
  */
 const optunaMedians = (envs: ReadonlyArray<string>, problemNames: ReadonlyArray<string>, seeds: number, budget: number) => {
-  const out = new Map<string, { final: number; half: number }>()
+  const out = new Map<string, Array<number>>()
   for (const env of envs) {
     const python = path.join(here, "..", ".venv-bench", env, "bin", "python")
     if (!fs.existsSync(python)) throw new Error(`no ${python}: run benchmarks/optuna/setup.sh first`)
@@ -109,7 +110,7 @@ const optunaMedians = (envs: ReadonlyArray<string>, problemNames: ReadonlyArray<
       emit({ bench: "samplers", ...r, sampler: `optuna-${env}-${r.sampler}`, optuna: r.version })
     }
     for (const [key, curves] of runs) {
-      out.set(key, { final: median(curves.map((c) => c[c.length - 1])), half: median(curves.map((c) => c[Math.max(0, Math.floor(budget / 2) - 1)])) })
+      out.set(key, curves.map((c) => c[c.length - 1]))
     }
   }
   return out
@@ -125,6 +126,14 @@ export const main = async (args: ReadonlyArray<string>) => {
   const envs = opts.optuna === undefined ? [] : typeof opts.optuna === "string" ? opts.optuna.split(",") : ["latest", "v3.1"]
   const firstSeed = Number(opts["first-seed"] ?? 0)
   const streams = (opts.streams ?? "per-sampler") as Streams
+  const intervals = opts.intervals === true
+  /** A column's median over the seeds, with its interval when asked. */
+  const cell = (xs: ReadonlyArray<number> | undefined): number | string => {
+    if (xs === undefined) return "-"
+    if (!intervals) return median(xs)
+    const [lo, hi] = medianInterval(xs, 0.9)
+    return `${formatNumber(median(xs))} [${formatNumber(lo)}, ${formatNumber(hi)}]`
+  }
   if (streams !== "common" && streams !== "per-sampler") throw new Error(`unknown streams "${String(streams)}"; known: common, per-sampler`)
   for (const p of problemNames) if (!(p in problems)) throw new Error(`unknown problem "${p}"; known: ${Object.keys(problems).join(", ")}`)
   for (const s of samplerNames) samplerByName(s)
@@ -149,20 +158,20 @@ export const main = async (args: ReadonlyArray<string>) => {
   }
   const optuna = optunaMedians(envs, problemNames, seeds, budget)
   const optunaColumns = [...new Set([...optuna.keys()].map((k) => k.slice(k.indexOf("/") + 1)))].sort()
-  const of = (m: Map<string, { final: number; half: number }>, key: string, which: "final" | "half") => m.get(key)?.[which] ?? "-"
   const header = ["problem", "optimum", ...columns, ...optunaColumns, ...(envs.length === 0 ? ["optuna-tpe (quoted)"] : [])]
   const rows = problemNames.map((p) => [
     p,
     problems[p].optimum,
-    ...columns.map((c) => median(finals.get(`${p}/${c}`)!)),
-    ...optunaColumns.map((c) => of(optuna, `${p}/${c}`, "final")),
+    ...columns.map((c) => cell(finals.get(`${p}/${c}`))),
+    ...optunaColumns.map((c) => cell(optuna.get(`${p}/${c}`))),
     ...(envs.length === 0 ? [optunaTpeQuoted[p] ?? "-"] : [])
   ])
-  table(`median final best after ${budget} trials over ${seeds} seeds (minimize)`, header, rows)
+  const ci = intervals ? " [90% bootstrap interval]" : ""
+  table(`median final best after ${budget} trials over ${seeds} seeds (minimize)${ci}`, header, rows)
   table(
-    `median best after ${Math.floor(budget / 2)} trials (half the budget) over ${seeds} seeds; Optuna's after ${budget}`,
+    `median best after ${Math.floor(budget / 2)} trials (half the budget) over ${seeds} seeds; Optuna's after ${budget}${ci}`,
     ["problem", ...columns, ...optunaColumns.map((c) => `${c} at ${budget}`)],
-    problemNames.map((p) => [p, ...columns.map((c) => median(halves.get(`${p}/${c}`)!)), ...optunaColumns.map((c) => of(optuna, `${p}/${c}`, "final"))])
+    problemNames.map((p) => [p, ...columns.map((c) => cell(halves.get(`${p}/${c}`))), ...optunaColumns.map((c) => cell(optuna.get(`${p}/${c}`)))])
   )
   table(
     "median wall seconds per run",

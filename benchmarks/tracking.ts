@@ -25,7 +25,7 @@ import * as path from "node:path"
 import { Space, type Storage, Study, Tracker } from "@tunekit/core"
 import { JsonLines, Mlflow, Runs } from "@tunekit/tracking"
 import { freePort, startMlflow } from "../packages/tracking/test/_mlflow.js"
-import { emit, median, parseArgs, table } from "./_util.js"
+import { emit, median, medianInterval, parseArgs, table } from "./_util.js"
 
 const space = Space.struct({ lr: Space.float(1e-4, 1e-1, { log: true }), width: Space.int(8, 256, { log: true }), act: Space.categorical(["relu", "tanh"] as const) })
 
@@ -154,15 +154,6 @@ const shuffled = <T>(xs: ReadonlyArray<T>, seed: number): Array<T> => {
   return out
 }
 
-/** A percentile bootstrap interval of the median (Efron 1979), resampled with a fixed seed. */
-const bootstrapInterval = (xs: ReadonlyArray<number>, level: number): readonly [number, number] => {
-  let seed = 12345
-  const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-  const medians = Array.from({ length: 2000 }, () => median(xs.map(() => xs[Math.floor(next() * xs.length)]))).sort((a, b) => a - b)
-  const cut = (1 - level) / 2
-  return [medians[Math.floor(cut * medians.length)], medians[Math.ceil((1 - cut) * medians.length) - 1]]
-}
-
 export const main = async (args: ReadonlyArray<string>): Promise<void> => {
   const a = parseArgs(args)
   const reps = Number(a.reps ?? 5)
@@ -222,13 +213,13 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         // Paired by repetition: both runs of a pair ran within seconds of each other, so a busy
         // spell of the machine slows both, which the ratio of overall medians would not cancel.
         const ratios = rs.map((r, i) => r.studyMs / none[i] - 1)
-        const [lo, hi] = bootstrapInterval(ratios, 0.9)
+        const [lo, hi] = medianInterval(ratios, 0.9)
         // The tracker's own CPU (beyond the run without one) as a share of that run's time.
         const cpuShares = rs.map((r, i) => (r.otherCpuMs - noneCpu[i]) / none[i])
-        const [clo, chi] = bootstrapInterval(cpuShares, 0.9)
+        const [clo, chi] = medianInterval(cpuShares, 0.9)
         // The same on the study's thread alone: what the study waits for, even on idle cores.
         const threadShares = rs.map((r, i) => (r.threadCpuMs - noneThread[i]) / none[i])
-        const [tlo, thi] = bootstrapInterval(threadShares, 0.9)
+        const [tlo, thi] = medianInterval(threadShares, 0.9)
         if (name !== "none") {
           emit({
             bench: "tracking-overhead",
