@@ -14,7 +14,8 @@
 // with GP-BO). Prints a JSON line per (family, task, mode, seed) with the best-so-far curve, then
 // tables of the median normalized regret, (best - optimum) / (median of the task - optimum), over
 // held-out tasks and seeds (--first-seed, --first-seed + 1, ...: settings were chosen on seeds
-// 11-20 and the figures of docs/transfer.md are seeds 1-10).
+// 11-20 and the figures of docs/transfer.md are seeds 1-10), and for the real family a yardstick:
+// static portfolios chosen from the other tasks' whole grids (`portfolios`).
 //
 //   nice -n 10 npm run bench -- transfer [--seeds 10] [--first-seed 0] [--trials 100] [--history 60]
 //     [--family synthetic,real] [--modes none,warm,prior,gp-prior,warm+prior] [--per-task 1]
