@@ -85,7 +85,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
  * `problem/sampler`. Runs benchmarks/optuna/run.py in .venv-bench/NAME (made by setup.sh) once per
  * environment and keeps its JSON lines in .venv-bench/results-NAME-... for later runs.
  */
-const optunaMedians = (envs: ReadonlyArray<string>, problemNames: ReadonlyArray<string>, seeds: number, budget: number) => {
+const optunaFinals = (envs: ReadonlyArray<string>, problemNames: ReadonlyArray<string>, seeds: number, budget: number) => {
   const out = new Map<string, Array<number>>()
   for (const env of envs) {
     const python = path.join(here, "..", ".venv-bench", env, "bin", "python")
@@ -156,7 +156,7 @@ export const main = async (args: ReadonlyArray<string>) => {
       }
     }
   }
-  const optuna = optunaMedians(envs, problemNames, seeds, budget)
+  const optuna = optunaFinals(envs, problemNames, seeds, budget)
   const optunaColumns = [...new Set([...optuna.keys()].map((k) => k.slice(k.indexOf("/") + 1)))].sort()
   const header = ["problem", "optimum", ...columns, ...optunaColumns, ...(envs.length === 0 ? ["optuna-tpe (quoted)"] : [])]
   const rows = problemNames.map((p) => [

@@ -119,21 +119,16 @@ const real = (): Family => {
  * tasks (Probst, Boulesteix & Bischl 2019's defaults). A yardstick for the real family's target:
  * how close 10 trials come when the other datasets' optima are known exactly.
  */
-const portfolios = (family: Family, names: ReadonlyArray<string>): Array<Array<unknown>> => {
-  const t = TransferTable.read()
-  const regrets = t.tasks.map((task) => {
-    const best = Math.min(...task.values), scale = median(task.values) - best
-    return task.values.map((v) => (v - best) / scale)
-  })
-  const n = regrets[0].length
+const portfolios = (family: Family, held: ReadonlyArray<Task>): Array<Array<unknown>> => {
+  const grid = TransferTable.configs()
+  const regrets = new Map(family.tasks.map((t) => [t, grid.map((c) => (t.f(c) - t.optimum) / (t.reference - t.optimum))]))
   const bestOf = (r: ReadonlyArray<number>, picked: ReadonlyArray<number>) => Math.min(...picked.map((c) => r[c]))
-  return family.tasks.filter((task) => names.includes(task.name)).map((task) => {
-    const h = t.tasks.findIndex((x) => x.name === task.name)
-    const others = regrets.filter((_, i) => i !== h)
+  return held.map((task) => {
+    const others = family.tasks.filter((t) => t !== task).map((t) => regrets.get(t)!)
     const greedy: Array<number> = []
     while (greedy.length < 10) {
       let pick = -1, score = Infinity
-      for (let c = 0; c < n; c++) {
+      for (let c = 0; c < grid.length; c++) {
         if (greedy.includes(c)) continue
         const s = others.reduce((a, r) => a + bestOf(r, [...greedy, c]), 0)
         if (s < score) [pick, score] = [c, s]
@@ -141,13 +136,14 @@ const portfolios = (family: Family, names: ReadonlyArray<string>): Array<Array<u
       greedy.push(pick)
     }
     const ranks = others.map((r) => {
-      const rank = new Array<number>(n)
+      const rank = new Array<number>(grid.length)
       Array.from(r.keys()).sort((a, b) => r[a] - r[b]).forEach((c, i) => (rank[c] = i))
       return rank
     })
     const meanRank = (c: number) => ranks.reduce((a, r) => a + r[c], 0)
-    const byRank = Array.from({ length: n }, (_, c) => c).sort((a, b) => meanRank(a) - meanRank(b)).slice(0, 10)
-    return [task.name, bestOf(regrets[h], greedy), bestOf(regrets[h], byRank)]
+    const byRank = Array.from(grid.keys()).sort((a, b) => meanRank(a) - meanRank(b)).slice(0, 10)
+    const own = regrets.get(task)!
+    return [task.name, bestOf(own, greedy), bestOf(own, byRank)]
   })
 }
 
@@ -278,9 +274,9 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
       rows
     )
     if (family.name === "real") {
-      const rows = portfolios(family, family.tasks.filter(held).map((t) => t.name))
-      rows.push(["median", median(rows.map((r) => r[1] as number)), median(rows.map((r) => r[2] as number))])
-      table("real family: regret of the first 10 configs of a static portfolio chosen from the other tasks' whole grids", ["held-out task", "greedy", "average rank"], rows)
+      const yardstick = portfolios(family, family.tasks.filter(held))
+      yardstick.push(["median", median(yardstick.map((r) => r[1] as number)), median(yardstick.map((r) => r[2] as number))])
+      table("real family: regret of the first 10 configs of a static portfolio chosen from the other tasks' whole grids", ["held-out task", "greedy", "average rank"], yardstick)
     }
   }
 }
