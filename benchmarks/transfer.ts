@@ -270,7 +270,7 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
     }
     table(
       `transfer, ${family.name} family: median normalized regret over held-out tasks and ${seeds} seeds (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
-      ["tasks", "mode", ...at.map((n) => `@${n}`), "@10 <= none@50", "none reaches @10 at", `@${trials} <= none@${trials}`],
+      ["tasks", "mode", ...at.map((n) => `@${n}`), `@10 <= none@${Math.min(50, trials)}`, "none reaches @10 at", `@${trials} <= none@${trials}`],
       rows
     )
     if (family.name === "real") {
