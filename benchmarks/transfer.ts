@@ -43,6 +43,9 @@ interface Task {
   readonly reference: number
 }
 
+/** A value's normalized regret on a task: (value - optimum) / (median - optimum), 0 at best. */
+const regretOf = (task: Task, value: number): number => Math.max(0, value - task.optimum) / (task.reference - task.optimum)
+
 interface Family {
   readonly name: string
   readonly space: Space.Space<any>
@@ -121,19 +124,22 @@ const real = (): Family => {
  */
 const portfolios = (family: Family, held: ReadonlyArray<Task>): Array<Array<unknown>> => {
   const grid = TransferTable.configs()
-  const regrets = new Map(family.tasks.map((t) => [t, grid.map((c) => (t.f(c) - t.optimum) / (t.reference - t.optimum))]))
+  const regrets = new Map(family.tasks.map((t) => [t, grid.map((c) => regretOf(t, t.f(c)))]))
   const bestOf = (r: ReadonlyArray<number>, picked: ReadonlyArray<number>) => Math.min(...picked.map((c) => r[c]))
   return held.map((task) => {
     const others = family.tasks.filter((t) => t !== task).map((t) => regrets.get(t)!)
     const greedy: Array<number> = []
+    // each other task's best regret over the configs picked so far
+    let best = others.map(() => Infinity)
     while (greedy.length < 10) {
       let pick = -1, score = Infinity
       for (let c = 0; c < grid.length; c++) {
         if (greedy.includes(c)) continue
-        const s = others.reduce((a, r) => a + bestOf(r, [...greedy, c]), 0)
+        const s = others.reduce((a, r, i) => a + Math.min(best[i], r[c]), 0)
         if (s < score) [pick, score] = [c, s]
       }
       greedy.push(pick)
+      best = others.map((r, i) => Math.min(best[i], r[pick]))
     }
     const ranks = others.map((r) => {
       const rank = new Array<number>(grid.length)
@@ -240,9 +246,8 @@ export const main = async (args: ReadonlyArray<string>): Promise<void> => {
         for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
           const curve = bestCurve(await optimize(family.space, task.f, trials, seed, samplerOf(mode, family, task, perTask), db))
           emit({ bench: "transfer", family: family.name, task: task.name, mode, seed, best_curve: curve })
-          const scale = task.reference - task.optimum
           const list = regret.get(mode)!.get(task.name) ?? []
-          list.push(curve.map((v) => Math.max(0, v - task.optimum) / scale))
+          list.push(curve.map((v) => regretOf(task, v)))
           regret.get(mode)!.set(task.name, list)
         }
       }
